@@ -1,0 +1,42 @@
+# One command to run the coop, one to test it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi
+COOP_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres install bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask coop init
+	$(BIN)/flask coop seed-demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Runs only when PostgreSQL answers, so a laptop without it still gets the SQLite run.
+test-postgres: $(STAMP)
+	@if $(BIN)/python -c "import sqlalchemy as sa, sys; sa.create_engine(sys.argv[1]).connect().close()" "$(COOP_TEST_DATABASE_URL)" 2>/dev/null; then \
+		echo "== PostgreSQL: $(COOP_TEST_DATABASE_URL)"; \
+		COOP_TEST_DATABASE_URL="$(COOP_TEST_DATABASE_URL)" $(BIN)/python -m pytest; \
+	else \
+		echo "== PostgreSQL not reachable at $(COOP_TEST_DATABASE_URL); skipped"; \
+	fi
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,122 @@
+"""Coop: the platform cooperative owned by micro-task workers."""
+import os
+
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFError, validate_csrf
+from sqlalchemy import event
+
+from coop.config import config_for
+from coop.errors import Forbidden, Unauthorized, register_error_handlers
+from coop.extensions import db, limiter, login_manager, migrate
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Endpoints a caller reaches before holding a session; they carry credentials themselves.
+CSRF_EXEMPT_ENDPOINTS = frozenset({"accounts.login", "accounts.register", "accounts.create_token"})
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; `config` overrides settings (tests pass their database here)."""
+    app = Flask(__name__, instance_path=os.environ.get("COOP_INSTANCE_PATH") or None)
+    env = (config or {}).get("ENV_NAME") or os.environ.get("COOP_ENV")
+    app.config.from_mapping(config_for(env).load(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+
+    from coop import models  # noqa: F401  (the whole schema, before anything touches the database)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    _configure_sqlite(app)
+    _configure_auth(app)
+
+    from coop.api import register_api
+
+    register_api(app)
+    # After the API, so these handlers replace the ones flask-smorest installs.
+    register_error_handlers(app)
+    _configure_unit_of_work(app)
+
+    from coop.cli import coop_cli
+
+    app.cli.add_command(coop_cli)
+    return app
+
+
+def _configure_sqlite(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+    # pysqlite's own transaction handling breaks SAVEPOINTs and starts transactions late;
+    # let SQLAlchemy emit BEGIN itself (the documented recipe).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def _configure_auth(app: Flask) -> None:
+    from coop.accounts import services
+    from coop.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        raise Unauthorized()
+
+    @app.before_request
+    def authenticate_and_check_csrf():
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized("Send API tokens as 'Authorization: Bearer <token>'.")
+            user = services.user_for_token(token.strip())
+            if user is None:
+                raise Unauthorized("This API token is unknown or revoked; create a new one with POST /api/v1/auth/token.")
+            # Setting Flask-Login's per-request user makes a Bearer request ignore any cookie.
+            g._login_user = user
+            g.auth_via = "token"
+            return
+        g.auth_via = "session"
+        if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
+            return
+        from flask_login import current_user
+
+        if current_user.is_authenticated:
+            token = next((request.headers[h] for h in app.config["WTF_CSRF_HEADERS"] if h in request.headers), None)
+            try:
+                validate_csrf(token)
+            except Exception:  # flask-wtf raises ValidationError or CSRFError depending on the failure
+                raise Forbidden(
+                    "Missing or invalid CSRF token: send the csrf_token from login or GET /api/v1/auth/csrf "
+                    "as the X-CSRF-Token header, or use an API token."
+                ) from None
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        raise Forbidden("Missing or invalid CSRF token.")
+
+
+def _configure_unit_of_work(app: Flask) -> None:
+    # Services only flush; the request is the unit of work and commits once, or not at all.
+    @app.after_request
+    def commit(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response

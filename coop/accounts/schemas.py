@@ -1,0 +1,67 @@
+"""Request and response schemas for accounts."""
+import marshmallow as ma
+from marshmallow import validate as v
+
+from coop.accounts.models import USER_KINDS
+
+
+class RegisterSchema(ma.Schema):
+    email = ma.fields.Email(required=True, validate=v.Length(max=254))
+    password = ma.fields.String(
+        required=True, load_only=True,
+        validate=v.Length(min=10, max=1024, error="Use at least 10 characters (at most 1024)."),
+    )
+    display_name = ma.fields.String(
+        required=True,
+        validate=[
+            v.Length(min=2, max=64),
+            v.Regexp(r"^[\w .\-']+$", error="Use letters, digits, spaces and . - _ ' only."),
+        ],
+        metadata={"description": "The pseudonym everyone else sees; your email is never shown to others."},
+    )
+    kind = ma.fields.String(required=True, validate=v.OneOf(USER_KINDS))
+    organization = ma.fields.String(validate=v.Length(max=200), allow_none=True,
+                                    metadata={"description": "Required for requesters."})
+
+
+class CredentialsSchema(ma.Schema):
+    email = ma.fields.String(required=True, validate=v.Length(min=1, max=254))
+    password = ma.fields.String(required=True, load_only=True, validate=v.Length(min=1, max=1024))
+
+
+class TokenRequestSchema(CredentialsSchema):
+    name = ma.fields.String(load_default="", validate=v.Length(max=100),
+                            metadata={"description": "A label to recognise the token by."})
+
+
+class UserSchema(ma.Schema):
+    """The signed-in user's own view of their account."""
+
+    id = ma.fields.Integer(dump_only=True)
+    email = ma.fields.String(dump_only=True)
+    display_name = ma.fields.String(dump_only=True)
+    kind = ma.fields.String(dump_only=True)
+    organization = ma.fields.String(dump_only=True, allow_none=True)
+    is_member = ma.fields.Boolean(dump_only=True)
+    is_coordinator = ma.fields.Boolean(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class LoginResultSchema(ma.Schema):
+    user = ma.fields.Nested(UserSchema)
+    csrf_token = ma.fields.String(metadata={"description": "Send as X-CSRF-Token on unsafe cookie requests."})
+
+
+class CsrfSchema(ma.Schema):
+    csrf_token = ma.fields.String()
+
+
+class TokenSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+    revoked_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+
+
+class NewTokenSchema(TokenSchema):
+    token = ma.fields.String(dump_only=True, metadata={"description": "Shown once; send as 'Authorization: Bearer <token>'."})

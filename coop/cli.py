@@ -1,0 +1,77 @@
+"""`flask coop ...`: founding, demo data, time-driven work and audit verification."""
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from coop import audit
+from coop.extensions import db
+
+coop_cli = AppGroup("coop", help="Run the coop: init, create-coordinator, seed-demo, tick, verify-audit.")
+
+
+def _tick_functions():
+    """Every domain's time-driven work, in the order it must run."""
+    return []
+
+
+@coop_cli.command("init")
+def init():
+    """Found the coop: terms v1, the rule documents and the boards (safe to run again)."""
+    from coop.forum.services import ensure_default_boards
+    from coop.governance.services import found
+
+    created = found() + [f"board {slug}" for slug in ensure_default_boards()]
+    db.session.commit()
+    click.echo("Created: " + ", ".join(created) if created else "Already initialised; nothing to do.")
+
+
+@coop_cli.command("create-coordinator")
+@click.argument("email")
+def create_coordinator(email):
+    """Founding step: make an existing worker a member holding one share, and a coordinator."""
+    from coop.governance.services import found_coordinator
+
+    try:
+        user = found_coordinator(email)
+    except Exception as exc:  # CoopError and friends carry a message meant for people
+        db.session.rollback()
+        click.echo(f"Error: {getattr(exc, 'message', exc)}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"{user.display_name} is now a member and a coordinator.")
+
+
+@coop_cli.command("seed-demo")
+def seed_demo():
+    """Fill the database with a believable demo coop (once)."""
+    from coop.demo import seed
+
+    message = seed()
+    db.session.commit()
+    click.echo(message)
+
+
+@coop_cli.command("tick")
+def tick():
+    """Do all time-driven work that is due: close votes, expire leases, auto-approve."""
+    from coop import clock
+
+    now = clock.now()
+    for name, work in _tick_functions():
+        done = work(now)
+        db.session.commit()
+        click.echo(f"{name}: {done}")
+    click.echo("tick done")
+
+
+@coop_cli.command("verify-audit")
+def verify_audit():
+    """Recompute the audit log's hash chain; exits non-zero naming the first bad entry."""
+    verdict = audit.verify()
+    if verdict.ok:
+        click.echo(f"Audit chain intact: {verdict.checked} entries verified.")
+        return
+    click.echo(f"Audit chain broken at entry {verdict.first_bad_seq}: {verdict.reason} "
+               f"({verdict.checked} entries before it are intact).", err=True)
+    sys.exit(1)

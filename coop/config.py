@@ -1,0 +1,118 @@
+"""Configuration classes, one per environment, read from COOP_* environment variables."""
+import os
+import secrets
+from pathlib import Path
+
+
+def _env(name: str, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "development"
+    TESTING = False
+    SQLALCHEMY_DATABASE_URI = None  # filled from COOP_DATABASE_URL or the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SECRET_KEY = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    JSON_SORT_KEYS = False
+
+    # Rate limits guard only the doors a password guesser knocks on.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+    COOP_AUTH_RATE_PER_ADDRESS = "30 per minute"
+    COOP_AUTH_RATE_PER_ACCOUNT = "10 per minute"
+
+    # The CSRF token is sent as a header on cookie-authenticated unsafe requests.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_HEADERS = ["X-CSRF-Token", "X-CSRFToken"]
+    WTF_CSRF_CHECK_DEFAULT = False
+
+    API_TITLE = "Coop"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    # Served by the app itself (coop/api.py) so the docs page works offline.
+    OPENAPI_SWAGGER_UI_URL = "/api/docs/assets/"
+
+    COOP_MAX_ITEM_BYTES = 16_384
+
+    @classmethod
+    def load(cls, instance_path: str) -> dict:
+        """Resolve the settings that depend on the environment and the instance folder."""
+        values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        values["SQLALCHEMY_DATABASE_URI"] = _env(
+            "COOP_DATABASE_URL", f"sqlite:///{Path(instance_path) / 'coop.sqlite3'}"
+        )
+        values["SECRET_KEY"] = _env("COOP_SECRET_KEY") or cls.fallback_secret_key(instance_path)
+        values["RATELIMIT_STORAGE_URI"] = _env("COOP_RATELIMIT_STORAGE_URL", cls.RATELIMIT_STORAGE_URI)
+        for name in ("COOP_AUTH_RATE_PER_ADDRESS", "COOP_AUTH_RATE_PER_ACCOUNT"):
+            values[name] = _env(name, values[name])
+        return values
+
+    @staticmethod
+    def fallback_secret_key(instance_path: str) -> str:
+        # Generated once and kept, so development sessions survive a restart.
+        path = Path(instance_path) / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    COOP_AUTH_RATE_PER_ADDRESS = "100000 per minute"
+    COOP_AUTH_RATE_PER_ACCOUNT = "100000 per minute"
+
+    @classmethod
+    def load(cls, instance_path: str) -> dict:
+        values = super().load(instance_path)
+        values["SECRET_KEY"] = "testing-secret-key"
+        return values
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+
+    @staticmethod
+    def fallback_secret_key(instance_path: str) -> str:
+        raise RuntimeError("COOP_SECRET_KEY must be set in production.")
+
+    @classmethod
+    def load(cls, instance_path: str) -> dict:
+        values = super().load(instance_path)
+        if values["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+            # Each process would count on its own, so a guesser gets N times the limit.
+            raise RuntimeError("COOP_RATELIMIT_STORAGE_URL must name a shared store (redis://...) in production.")
+        return values
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None) -> type[Config]:
+    """The Config class for an environment name (development when unset)."""
+    try:
+        return CONFIGS[name or "development"]
+    except KeyError:
+        raise RuntimeError(f"Unknown COOP_ENV {name!r}; use one of {', '.join(CONFIGS)}.") from None

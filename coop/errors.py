@@ -1,0 +1,129 @@
+"""Domain exceptions and the one JSON shape every API error takes."""
+import logging
+from http import HTTPStatus
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class CoopError(Exception):
+    """A refusal the caller can act on; services raise these, the edge maps them to HTTP."""
+
+    status = 400
+    default_message = "The request could not be carried out."
+
+    def __init__(self, message: str | None = None, errors: dict | None = None, headers: dict | None = None):
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.errors = errors or {}
+        self.headers = headers or {}
+
+
+class Unauthorized(CoopError):
+    status = 401
+    default_message = "Sign in first: send a session cookie or an 'Authorization: Bearer <token>' header."
+
+
+class Forbidden(CoopError):
+    status = 403
+    default_message = "You are not allowed to do this."
+
+
+class NotFound(CoopError):
+    status = 404
+    default_message = "Nothing exists at this address."
+
+
+class Conflict(CoopError):
+    status = 409
+    default_message = "This conflicts with the current state."
+
+
+class Invalid(CoopError):
+    status = 422
+    default_message = "Some fields are not valid; see 'errors'."
+
+
+class TermsViolation(Invalid):
+    """A request that breaks the terms the members adopted."""
+
+    default_message = "This breaks the coop's terms in force."
+
+
+def error_body(status: int, message: str, errors: dict | None = None) -> dict:
+    body = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _flatten_webargs(messages: dict) -> dict:
+    # webargs nests field errors under their location ("json", "query"); callers only care
+    # about the field, so the location is dropped unless two locations name the same field.
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            for field, errs in fields.items():
+                flat.setdefault(field, errs)
+        else:
+            flat.setdefault(location, fields)
+    return flat
+
+
+def _http_message(exc: HTTPException) -> str:
+    messages = {
+        404: "Nothing exists at this address. Check the URL and the id in it.",
+        405: "This method is not allowed here; see /api/docs for what the endpoint accepts.",
+        415: "Send the body as JSON with 'Content-Type: application/json'.",
+    }
+    return messages.get(exc.code, exc.description or HTTPStatus(exc.code).phrase)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map every error, expected or not, to the JSON error shape."""
+
+    @app.errorhandler(CoopError)
+    def handle_coop_error(exc: CoopError):
+        response = jsonify(error_body(exc.status, exc.message, exc.errors))
+        response.status_code = exc.status
+        response.headers.update(exc.headers)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc: HTTPException):
+        data = getattr(exc, "data", None) or {}
+        errors = _flatten_webargs(data.get("messages", {})) if "messages" in data else None
+        if exc.code == 422:
+            message = "Some fields are not valid; see 'errors' for each one."
+        elif exc.code == 429:
+            message = f"Too many attempts ({exc.description}). Wait and try again; see Retry-After."
+        else:
+            message = data.get("message") or _http_message(exc)
+        response = jsonify(error_body(exc.code, message, errors))
+        response.status_code = exc.code
+        original = exc.get_response()
+        for header in ("Allow", "Retry-After"):
+            if header in original.headers:
+                response.headers[header] = original.headers[header]
+        if exc.code == 429:
+            response.headers.setdefault("Retry-After", str(_retry_after(exc)))
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return handle_http_exception(exc)
+        log.exception("Unhandled error")
+        response = jsonify(error_body(500, "Something went wrong on our side. It has been logged; try again later."))
+        response.status_code = 500
+        return response
+
+
+def _retry_after(exc: HTTPException) -> int:
+    limit = getattr(exc, "limit", None)
+    try:
+        return max(1, int(limit.limit.get_expiry()))
+    except Exception:  # the limit object shape is the rate-limit library's, not ours
+        return 60

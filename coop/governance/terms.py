@@ -1,0 +1,85 @@
+"""The terms parameters: founding values and the one schema that validates them."""
+import marshmallow as ma
+from marshmallow import validate as v
+
+FOUNDING_TERMS = {
+    "currency": "EUR",
+    "min_hourly_rate_cents": 1200,
+    "platform_fee_pct": 10,
+    "auto_approve_hours": 72,
+    "claim_lease_minutes": 30,
+    "appeal_window_days": 14,
+    "daily_flagged_minutes_cap": 120,
+    "banned_purposes": ["fake_engagement"],
+    "require_end_client": True,
+    "share_price_cents": 2500,
+    "admission": "open",
+    "quorum_pct": 20,
+    "majority_pct": 50,
+    "supermajority_pct": 66,
+    "voting_days_min": 3,
+    "voting_days_max": 21,
+    "petition_pct": 10,
+}
+
+# Changing how the coop decides needs the supermajority.
+GOVERNANCE_PARAMS = frozenset(
+    {"quorum_pct", "majority_pct", "supermajority_pct", "petition_pct", "voting_days_min", "voting_days_max", "admission"}
+)
+
+# Parameters a `median` vote may set: single numbers.
+NUMERIC_PARAMS = frozenset(
+    k for k, val in FOUNDING_TERMS.items() if isinstance(val, int) and not isinstance(val, bool)
+)
+
+_pct = v.Range(min=0, max=100)
+
+
+class TermsParamsSchema(ma.Schema):
+    """Every terms parameter with its type and range; used for whole sets and partial changes."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    currency = ma.fields.String(validate=v.OneOf(["EUR"]))
+    min_hourly_rate_cents = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1_000_000))
+    platform_fee_pct = ma.fields.Integer(strict=True, validate=_pct)
+    auto_approve_hours = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=24 * 60))
+    claim_lease_minutes = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=24 * 60))
+    appeal_window_days = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=365))
+    daily_flagged_minutes_cap = ma.fields.Integer(strict=True, validate=v.Range(min=0, max=24 * 60))
+    banned_purposes = ma.fields.List(ma.fields.String(validate=v.Length(min=1, max=64)))
+    require_end_client = ma.fields.Boolean(truthy={True}, falsy={False})
+    share_price_cents = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=10_000_000))
+    admission = ma.fields.String(validate=v.OneOf(["open", "approval"]))
+    quorum_pct = ma.fields.Integer(strict=True, validate=_pct)
+    majority_pct = ma.fields.Integer(strict=True, validate=v.Range(min=0, max=99))
+    supermajority_pct = ma.fields.Integer(strict=True, validate=v.Range(min=0, max=99))
+    voting_days_min = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=365))
+    voting_days_max = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=365))
+    petition_pct = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=100))
+
+
+def validate_params(params: dict) -> dict[str, list[str]]:
+    """Field errors of a complete parameter set (empty when valid)."""
+    errors = TermsParamsSchema().validate(params)
+    missing = set(FOUNDING_TERMS) - set(params)
+    for name in sorted(missing):
+        errors.setdefault(name, []).append("Missing parameter.")
+    if not errors:
+        if params["voting_days_min"] > params["voting_days_max"]:
+            errors["voting_days_min"] = ["Must not exceed voting_days_max."]
+        if params["supermajority_pct"] < params["majority_pct"]:
+            errors["supermajority_pct"] = ["Must be at least majority_pct."]
+    return errors
+
+
+def apply_change(current: dict, change: dict) -> tuple[dict, dict[str, list[str]]]:
+    """The parameter set after a partial change, and the field errors it would have."""
+    if not isinstance(change, dict) or not change:
+        return current, {"change": ["Give at least one terms parameter to change."]}
+    unknown = sorted(set(change) - set(FOUNDING_TERMS))
+    if unknown:
+        return current, {name: ["Not a terms parameter."] for name in unknown}
+    merged = {**current, **change}
+    return merged, validate_params(merged)

@@ -1,0 +1,253 @@
+"""Pure tally functions for member votes: quorum, yes/no, approval, ranked (IRV) and median."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
+
+YES_NO_CHOICES: tuple[str, ...] = ("yes", "no", "abstain")
+
+# Order is irrelevant for approvals, so sets are accepted; rankings need a defined order.
+_APPROVAL_TYPES = (list, tuple, set, frozenset)
+_RANKING_TYPES = (list, tuple)
+
+
+class TallyError(ValueError):
+    """Raised when ballots or tally parameters are malformed."""
+
+
+# --- validation -------------------------------------------------------------
+
+
+def _require_non_negative(**values: int) -> None:
+    for name, value in values.items():
+        # bool is an int subclass; True as a ballot count is almost certainly a bug upstream.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TallyError(f"{name} must be a whole number, got {value!r}.")
+        if value < 0:
+            raise TallyError(f"{name} must not be negative, got {value}.")
+
+
+def _require_percentage(name: str, value: int) -> None:
+    _require_non_negative(**{name: value})
+    if value > 100:
+        raise TallyError(f"{name} must be between 0 and 100, got {value}.")
+
+
+def _option_index(options: Sequence[str]) -> dict[str, int]:
+    index = {option: position for position, option in enumerate(options)}
+    if len(index) != len(options):
+        raise TallyError("The list of options contains duplicates.")
+    return index
+
+
+def _is_known(item: object, known: dict[str, int]) -> bool:
+    # Unhashable junk (e.g. a nested list) must surface as TallyError, not TypeError.
+    return isinstance(item, Hashable) and item in known
+
+
+def _check_items(items: Sequence[object], known: dict[str, int], what: str) -> None:
+    unknown = [item for item in items if not _is_known(item, known)]
+    if unknown:
+        raise TallyError(f"The {what} names unknown option(s): {_listing(unknown)}.")
+    if len(set(items)) != len(items):
+        repeated = sorted({item for item in items if items.count(item) > 1}, key=known.__getitem__)
+        raise TallyError(f"The {what} lists an option more than once: {_listing(repeated)}.")
+
+
+def _listing(items: Iterable[object]) -> str:
+    return ", ".join(repr(item) for item in items)
+
+
+def validate_choice(choice: object, options: Sequence[str] = YES_NO_CHOICES) -> str:
+    """Return ``choice`` if it is one of ``options`` (default yes/no/abstain); else TallyError."""
+    if not isinstance(choice, str) or choice not in options:
+        raise TallyError(f"Choice {choice!r} is not valid; pick one of {_listing(options)}.")
+    return choice
+
+
+def validate_approvals(approvals: object, options: Sequence[str]) -> list[str]:
+    """Return the approved options as a list in ``options`` order, or raise TallyError."""
+    return _normalized_approvals(approvals, _option_index(options))
+
+
+def _normalized_approvals(approvals: object, known: dict[str, int]) -> list[str]:
+    if not isinstance(approvals, _APPROVAL_TYPES):
+        raise TallyError("Approvals must be a list of options.")
+    items = list(approvals)
+    _check_items(items, known, "approval ballot")
+    return sorted(items, key=known.__getitem__)
+
+
+def validate_ranking(ranking: object, options: Sequence[str]) -> list[str]:
+    """Return the ranking as a list (most preferred first), or raise TallyError."""
+    if not isinstance(ranking, _RANKING_TYPES):
+        raise TallyError("A ranking must be an ordered list of options.")
+    items = list(ranking)
+    _check_items(items, _option_index(options), "ranking")
+    return items
+
+
+# --- quorum and yes/no ------------------------------------------------------
+
+
+def quorum_met(ballots_cast: int, eligible: int, quorum_pct: int) -> bool:
+    """Return True when ballots cast (abstentions included) reach quorum_pct % of eligible."""
+    _require_non_negative(ballots_cast=ballots_cast, eligible=eligible)
+    _require_percentage("quorum_pct", quorum_pct)
+    if eligible == 0:
+        return False
+    # Integer comparison so a quorum sitting exactly on the boundary is never lost to float error.
+    return ballots_cast * 100 >= quorum_pct * eligible
+
+
+def tally_yes_no(choices: Iterable[str], eligible: int) -> dict:
+    """Count yes/no/abstain ballots and report turnout as a percentage of ``eligible``."""
+    _require_non_negative(eligible=eligible)
+    try:
+        counts = Counter(choices)
+    except TypeError as exc:
+        raise TallyError("Each yes/no ballot must be 'yes', 'no' or 'abstain'.") from exc
+    for choice in counts:
+        validate_choice(choice)
+    ballots = sum(counts.values())
+    turnout = round(ballots * 100 / eligible, 2) if eligible else 0.0
+    return {
+        "yes": counts["yes"],
+        "no": counts["no"],
+        "abstain": counts["abstain"],
+        "turnout_pct": turnout,
+    }
+
+
+def yes_share_exceeds(yes: int, no: int, threshold_pct: int) -> bool:
+    """Return True when yes / (yes + no) is strictly greater than ``threshold_pct`` %."""
+    _require_non_negative(yes=yes, no=no)
+    _require_percentage("threshold_pct", threshold_pct)
+    if yes + no == 0:
+        return False
+    # Strictly greater, so an exact tie with the threshold (e.g. 50/50 at 50 %) fails.
+    return yes * 100 > threshold_pct * (yes + no)
+
+
+# --- approval ---------------------------------------------------------------
+
+
+def tally_approval(approvals: Iterable[Iterable[str]], options: Sequence[str]) -> dict:
+    """Count approvals per option; ties go to the option listed first in ``options``.
+
+    The winner is the option with the most approvals. When several options share
+    the highest count, the one that appears earliest in ``options`` wins. With no
+    approvals at all the winner is None.
+    """
+    known = _option_index(options)
+    counts = dict.fromkeys(known, 0)
+    for ballot in approvals:
+        for option in _normalized_approvals(ballot, known):
+            counts[option] += 1
+    return {"counts": counts, "winner": _approval_winner(counts)}
+
+
+def _approval_winner(counts: dict[str, int]) -> str | None:
+    if not any(counts.values()):
+        return None
+    # max() keeps the first maximal item, and counts preserves the order of options.
+    return max(counts, key=counts.__getitem__)
+
+
+# --- ranked (instant-runoff) ------------------------------------------------
+
+# A pile entry: (ranking, position of the option it currently counts for, ballot weight).
+_PileEntry = tuple[tuple[str, ...], int, int]
+
+
+def tally_ranked(rankings: Iterable[Sequence[str]], options: Sequence[str]) -> dict:
+    """Run an instant-runoff count; elimination ties go to round-1 votes, then last-listed option.
+
+    Each round counts every non-exhausted ballot for its highest-ranked
+    continuing option. An option with more than half of that round's
+    non-exhausted ballots wins; with one continuing option left, it wins.
+    Otherwise the option with the fewest votes is eliminated. Ties for
+    elimination eliminate the option with fewer first-preference votes in
+    round 1, and if still tied, the option listed LAST in ``options``.
+
+    No ballots at all gives winner None and no rounds. If every ballot is
+    empty, the single all-zero round is reported and the winner is None.
+    """
+    known = _option_index(options)
+    grouped = _group_rankings(rankings, known)
+    if not grouped:
+        return {"winner": None, "rounds": []}
+    piles = {option: [] for option in options}
+    _deal(piles, ((ranking, -1, weight) for ranking, weight in grouped.items()))
+    return _run_rounds(piles, known)
+
+
+def _group_rankings(rankings: Iterable[Sequence[str]], known: dict[str, int]) -> Counter:
+    # Real elections repeat the same few orderings, so validating and counting
+    # distinct rankings once keeps large ballot sets cheap.
+    grouped: Counter = Counter()
+    for ranking in rankings:
+        if not isinstance(ranking, _RANKING_TYPES):
+            raise TallyError("A ranking must be an ordered list of options.")
+        try:
+            grouped[tuple(ranking)] += 1
+        except TypeError as exc:
+            message = f"The ranking {ranking!r} contains something that is not an option."
+            raise TallyError(message) from exc
+    for ranking in grouped:
+        _check_items(ranking, known, "ranking")
+    return grouped
+
+
+def _deal(piles: dict[str, list[_PileEntry]], entries: Iterable[_PileEntry]) -> None:
+    # Only ballots whose current option was eliminated move, so total work is
+    # bounded by the summed ranking lengths rather than ballots × rounds.
+    for ranking, position, weight in entries:
+        for next_position in range(position + 1, len(ranking)):
+            option = ranking[next_position]
+            if option in piles:
+                piles[option].append((ranking, next_position, weight))
+                break
+
+
+def _run_rounds(piles: dict[str, list[_PileEntry]], known: dict[str, int]) -> dict:
+    rounds: list[dict[str, int]] = []
+    while True:
+        votes = {option: sum(entry[2] for entry in pile) for option, pile in piles.items()}
+        rounds.append(votes)
+        active = sum(votes.values())
+        if active == 0:
+            return {"winner": None, "rounds": rounds}
+        leader = max(votes, key=votes.__getitem__)
+        if votes[leader] * 2 > active or len(votes) == 1:
+            return {"winner": leader, "rounds": rounds}
+        loser = _elimination_choice(votes, rounds[0], known)
+        _deal(piles, piles.pop(loser))
+
+
+def _elimination_choice(
+    votes: dict[str, int], first_round: dict[str, int], known: dict[str, int]
+) -> str:
+    # Fewest votes now, then fewest first preferences, then listed last in options.
+    return min(votes, key=lambda option: (votes[option], first_round[option], -known[option]))
+
+
+# --- median -----------------------------------------------------------------
+
+
+def tally_median(values: Iterable[int | float]) -> dict:
+    """Return the lower median of ``values`` (element (n-1)//2 once sorted) and their count."""
+    ordered = sorted(_checked_numbers(values))
+    if not ordered:
+        return {"value": None, "count": 0}
+    return {"value": ordered[(len(ordered) - 1) // 2], "count": len(ordered)}
+
+
+def _checked_numbers(values: Iterable[int | float]) -> list[int | float]:
+    numbers = list(values)
+    for value in numbers:
+        # NaN compares false with everything, which would make sorting and the median arbitrary.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise TallyError(f"Median values must be numbers, got {value!r}.")
+    return numbers

@@ -1,0 +1,144 @@
+"""The double-entry money ledger: integer cents, every transaction sums to zero."""
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coop import clock
+from coop.errors import Conflict
+from coop.extensions import db
+from coop.types import UTCDateTime
+
+# Money enters and leaves the coop through `external`; it is the only account that may
+# go below zero (its balance is minus what the coop holds for others).
+MAY_GO_NEGATIVE = frozenset({"external"})
+
+
+class LedgerError(ValueError):
+    """A malformed transaction: a programming error, never a user's."""
+
+
+class InsufficientFunds(Conflict):
+    default_message = "Not enough funds for this."
+
+
+class LedgerAccount(db.Model):
+    __tablename__ = "ledger_accounts"
+
+    name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    # Kept beside the entries so an overdraft check is one locked row, not a sum.
+    balance_cents: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class LedgerTransaction(db.Model):
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    memo: Mapped[str] = mapped_column(sa.String(255))
+    entries: Mapped[list["LedgerEntry"]] = relationship(back_populates="transaction", order_by="LedgerEntry.id")
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_transactions.id"), index=True)
+    account: Mapped[str] = mapped_column(sa.ForeignKey("ledger_accounts.name"), index=True)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+
+
+def _ensure_accounts(names: Iterable[str]) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [{"name": n, "balance_cents": 0} for n in names]
+    db.session.execute(insert(LedgerAccount).values(rows).on_conflict_do_nothing(index_elements=["name"]))
+
+
+def transfer(lines: Iterable[tuple[str, int]], memo: str) -> LedgerTransaction:
+    """Post one balanced transaction; refuses imbalance and overdrafts, changing nothing."""
+    lines = list(lines)
+    if len(lines) < 2:
+        raise LedgerError("a transaction needs at least two lines")
+    net: dict[str, int] = defaultdict(int)
+    for account, amount in lines:
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
+            raise LedgerError(f"amount for {account!r} must be a non-zero integer of cents, got {amount!r}")
+        if not account or not isinstance(account, str):
+            raise LedgerError("account names are non-empty strings")
+        net[account] += amount
+    if sum(net.values()) != 0:
+        raise LedgerError(f"transaction {memo!r} does not balance: sums to {sum(net.values())}")
+
+    names = sorted(net)  # one lock order everywhere, so transfers never deadlock each other
+    _ensure_accounts(names)
+    accounts = {
+        a.name: a
+        for a in db.session.scalars(
+            sa.select(LedgerAccount).where(LedgerAccount.name.in_(names)).order_by(LedgerAccount.name)
+            .with_for_update().execution_options(populate_existing=True)
+        )
+    }
+    for name in names:
+        if name not in MAY_GO_NEGATIVE and accounts[name].balance_cents + net[name] < 0:
+            raise InsufficientFunds(
+                f"Not enough funds in {name}: {accounts[name].balance_cents} cents available, "
+                f"{-net[name]} needed.",
+            )
+    txn = LedgerTransaction(memo=memo[:255], at=clock.now())
+    db.session.add(txn)
+    for account, amount in lines:
+        txn.entries.append(LedgerEntry(account=account, amount_cents=amount))
+    for name in names:
+        accounts[name].balance_cents += net[name]
+    db.session.flush()
+    return txn
+
+
+def move(source: str, destination: str, amount_cents: int, memo: str) -> LedgerTransaction:
+    """Move an amount from one account to another."""
+    return transfer([(source, -amount_cents), (destination, amount_cents)], memo)
+
+
+def balance(account: str) -> int:
+    """Current balance of an account in cents (0 for an account never used)."""
+    value = db.session.scalar(sa.select(LedgerAccount.balance_cents).where(LedgerAccount.name == account))
+    return value or 0
+
+
+def entries(account: str, limit: int = 200) -> list[LedgerEntry]:
+    """The latest entries of one account, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(LedgerEntry).where(LedgerEntry.account == account).order_by(LedgerEntry.id.desc()).limit(limit)
+        )
+    )
+
+
+def total_of_all_entries() -> int:
+    """Sum of every entry ever posted; zero while the books balance."""
+    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0)))
+
+
+# Conventional account names, so no domain spells them by hand.
+def requester_available(user_id: int) -> str:
+    return f"requester:{user_id}:available"
+
+
+def requester_escrow(user_id: int) -> str:
+    return f"requester:{user_id}:escrow"
+
+
+def worker_earnings(user_id: int) -> str:
+    return f"worker:{user_id}:earnings"
+
+
+EXTERNAL = "external"
+COOP_FEES = "coop:fees"
+COOP_SHARE_CAPITAL = "coop:share_capital"

@@ -1,0 +1,241 @@
+"""Fixtures: the app on SQLite or a fresh PostgreSQL database, per-test rollback, role clients."""
+import os
+import tempfile
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from coop import clock, create_app
+from coop.accounts import services as accounts
+from coop.extensions import db
+from coop.forum.services import ensure_default_boards
+from coop.governance import services as governance
+
+PASSWORD = "correct-horse-battery"
+
+
+def _fresh_postgres_database(base_url: str) -> tuple[str, callable]:
+    """Create a throwaway database beside the one named in `base_url`; returns its URL and a dropper."""
+    url = sa.make_url(base_url)
+    name = f"coop_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+            ), {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    base = os.environ.get("COOP_TEST_DATABASE_URL")
+    if base:
+        url, drop = _fresh_postgres_database(base)
+        yield url
+        drop()
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{tmp}/coop-test.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    os.environ["COOP_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
+    with app.app_context():
+        # The schema is built by the migrations, exactly as in production.
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
+        governance.found()
+        ensure_default_boards()
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _fresh_request_state():
+    # Tests hold one app context for the whole run, which Flask reuses for every request;
+    # a real request gets its own, so start each with an empty `g` and nothing cached.
+    from flask import g
+
+    g.__dict__.clear()
+    # What the test set up is committed (to the outer, rolled-back transaction), so a
+    # refused request rolls back only its own work, as it would in production.
+    db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def on_postgres(app):
+    with app.app_context():
+        return db.engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def postgres_only(on_postgres):
+    if not on_postgres:
+        pytest.skip("needs PostgreSQL (set COOP_TEST_DATABASE_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock():
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context() as ctx:
+        yield ctx
+
+
+@pytest.fixture
+def session(app, app_context):
+    """Each test runs inside an outer transaction that is rolled back at the end."""
+    connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def committed(app, app_context):
+    """For concurrency tests that need real commits: every row they add is removed afterwards."""
+    tables = list(reversed(db.metadata.sorted_tables))
+
+    def watermark(table):
+        pk = list(table.primary_key.columns)
+        if len(pk) == 1 and isinstance(pk[0].type, sa.Integer):
+            return pk[0], db.session.scalar(sa.select(sa.func.max(pk[0])))
+        return None, db.session.scalar(sa.select(sa.func.count()).select_from(table))
+
+    before = {t.name: watermark(t) for t in tables}
+    db.session.commit()
+    yield db
+    db.session.rollback()
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in tables:
+            column, mark = before[table.name]
+            if column is not None:
+                conn.execute(table.delete().where(column > (mark or 0)))
+            elif not mark:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app, session):
+    return app.test_client()
+
+
+class ApiClient:
+    """A test client acting as one user through a Bearer token (no CSRF needed)."""
+
+    def __init__(self, app, user=None):
+        self.user = user
+        self._client = app.test_client()
+        self._headers = {}
+        if user is not None:
+            _, plain = accounts.issue_token(user, "test")
+            self._headers["Authorization"] = f"Bearer {plain}"
+
+    def open(self, method, url, **kwargs):
+        headers = {**self._headers, **kwargs.pop("headers", {})}
+        return self._client.open(url, method=method, headers=headers, **kwargs)
+
+    def get(self, url, **kw):
+        return self.open("GET", url, **kw)
+
+    def post(self, url, json=None, **kw):
+        return self.open("POST", url, json={} if json is None else json, **kw)
+
+    def patch(self, url, json=None, **kw):
+        return self.open("PATCH", url, json=json, **kw)
+
+    def put(self, url, json=None, **kw):
+        return self.open("PUT", url, json=json, **kw)
+
+    def delete(self, url, **kw):
+        return self.open("DELETE", url, **kw)
+
+
+class Factory:
+    """Makes users in each role through the real services."""
+
+    def __init__(self, app):
+        self.app = app
+        self._n = 0
+
+    def _next(self, prefix):
+        self._n += 1
+        return f"{prefix}{self._n}-{uuid.uuid4().hex[:6]}"
+
+    def worker(self, name=None):
+        name = name or self._next("worker")
+        return accounts.register(f"{name}@example.org", PASSWORD, name, "worker")
+
+    def member(self, name=None):
+        user = self.worker(name or self._next("member"))
+        governance.admit(user)
+        return user
+
+    def coordinator(self, name=None):
+        user = self.member(name or self._next("coord"))
+        accounts.set_roles(user, coordinator=True)
+        return user
+
+    def requester(self, name=None):
+        name = name or self._next("requester")
+        return accounts.register(f"{name}@example.org", PASSWORD, name, "requester", f"{name} Ltd")
+
+    def client(self, user=None) -> ApiClient:
+        return ApiClient(self.app, user)
+
+
+@pytest.fixture
+def make(app, session):
+    return Factory(app)
+
+
+@pytest.fixture
+def anon(make):
+    return make.client()
+
+
+@pytest.fixture
+def as_worker(make):
+    return make.client(make.worker())
+
+
+@pytest.fixture
+def as_member(make):
+    return make.client(make.member())
+
+
+@pytest.fixture
+def as_coordinator(make):
+    return make.client(make.coordinator())
+
+
+@pytest.fixture
+def as_requester(make):
+    return make.client(make.requester())

@@ -1,0 +1,346 @@
+"""Tests for batch pay arithmetic in coop.marketplace.pay."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coop.marketplace.pay import (
+    audit_underpaid,
+    batch_cost_cents,
+    fee_share_cents,
+    hourly_rate_cents,
+    median_seconds,
+    meets_minimum,
+    platform_fee_cents,
+    required_reward_cents,
+)
+
+cents = st.integers(min_value=0, max_value=10**7)
+positive_cents = st.integers(min_value=1, max_value=10**7)
+positive_int_seconds = st.integers(min_value=1, max_value=10**6)
+positive_float_seconds = st.floats(
+    min_value=0.001, max_value=1e6, allow_nan=False, allow_infinity=False
+)
+positive_seconds = positive_int_seconds | positive_float_seconds
+int_pct = st.integers(min_value=0, max_value=100)
+float_pct = st.floats(min_value=0, max_value=100, allow_nan=False, allow_infinity=False)
+
+
+def exact(value: int | float) -> Fraction:
+    """The value the caller wrote: floats are read as their shortest decimal repr."""
+    return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+
+
+# --- hourly_rate_cents -------------------------------------------------------------------
+
+
+def test_hourly_rate_exact():
+    assert hourly_rate_cents(20, 60) == 1200
+
+
+def test_hourly_rate_floors_to_the_cent():
+    # 10 cents in 7 s is 5142.857... cents per hour.
+    assert hourly_rate_cents(10, 7) == 5142
+
+
+def test_hourly_rate_float_seconds():
+    assert hourly_rate_cents(1, 0.5) == 7200
+    # 0.1 is read as one tenth, not its binary approximation which would floor to 35999.
+    assert hourly_rate_cents(1, 0.1) == 36000
+
+
+def test_hourly_rate_returns_int():
+    assert type(hourly_rate_cents(25, 37.5)) is int
+
+
+@pytest.mark.parametrize("seconds", [0, 0.0, -1, -0.5])
+def test_hourly_rate_rejects_non_positive_seconds(seconds):
+    with pytest.raises(ValueError):
+        hourly_rate_cents(10, seconds)
+
+
+@pytest.mark.parametrize("seconds", [math.nan, math.inf])
+def test_hourly_rate_rejects_non_finite_seconds(seconds):
+    with pytest.raises(ValueError):
+        hourly_rate_cents(10, seconds)
+
+
+@given(reward=cents, extra=positive_cents, seconds=positive_seconds)
+def test_hourly_rate_is_monotone_in_reward(reward, extra, seconds):
+    assert hourly_rate_cents(reward, seconds) <= hourly_rate_cents(reward + extra, seconds)
+
+
+@given(reward=cents, seconds=positive_seconds)
+def test_hourly_rate_is_the_floor_of_the_exact_rate(reward, seconds):
+    rate = hourly_rate_cents(reward, seconds)
+    exact_rate = Fraction(reward * 3600) / exact(seconds)
+    assert rate <= exact_rate < rate + 1
+
+
+# --- meets_minimum -----------------------------------------------------------------------
+
+
+def test_meets_minimum_exactly_at_the_minimum():
+    assert meets_minimum(20, 60, 1200) is True
+
+
+def test_meets_minimum_one_cent_short():
+    assert meets_minimum(19, 60, 1200) is False
+
+
+def test_meets_minimum_float_seconds_without_float_error():
+    assert meets_minimum(3, 9.0, 1200) is True
+    # 1 cent in 7.2 s is exactly 500/h, but the binary float 7.2 is slightly more than 7.2,
+    # so reading it as Fraction(7.2) would wrongly report the minimum as missed.
+    assert meets_minimum(1, 7.2, 500) is True
+    assert meets_minimum(1, 7.2, 501) is False
+    assert required_reward_cents(7.2, 500) == 1
+
+
+def test_meets_minimum_zero_seconds():
+    assert meets_minimum(0, 0, 1200) is True
+
+
+def test_meets_minimum_rejects_negative_seconds():
+    with pytest.raises(ValueError):
+        meets_minimum(10, -1, 1200)
+
+
+@given(reward=cents, seconds=positive_seconds, minimum=cents)
+def test_meets_minimum_agrees_with_exact_cross_multiplication(reward, seconds, minimum):
+    assert meets_minimum(reward, seconds, minimum) == (
+        reward * 3600 >= minimum * exact(seconds)
+    )
+
+
+# --- required_reward_cents ---------------------------------------------------------------
+
+
+def test_required_reward_exact():
+    assert required_reward_cents(60, 1200) == 20
+
+
+def test_required_reward_rounds_up():
+    # 1200/h for 61 s is 20.333... cents.
+    assert required_reward_cents(61, 1200) == 21
+
+
+def test_required_reward_float_seconds_is_not_overcharged_by_binary_error():
+    # 36000/h for 0.1 s is exactly 1 cent; Fraction(0.1) would round this up to 2.
+    assert required_reward_cents(0.1, 36000) == 1
+
+
+def test_required_reward_zero():
+    assert required_reward_cents(0, 1200) == 0
+    assert required_reward_cents(60, 0) == 0
+
+
+def test_required_reward_returns_int():
+    assert type(required_reward_cents(37.5, 1234)) is int
+
+
+@given(seconds=positive_seconds, minimum=positive_cents)
+def test_required_reward_is_the_minimal_reward_that_meets_the_minimum(seconds, minimum):
+    reward = required_reward_cents(seconds, minimum)
+    assert reward >= 1
+    assert meets_minimum(reward, seconds, minimum)
+    assert not meets_minimum(reward - 1, seconds, minimum)
+
+
+# --- platform_fee_cents / batch_cost_cents -----------------------------------------------
+
+
+def test_fee_rounds_up():
+    assert platform_fee_cents(1005, 10) == 101
+
+
+def test_fee_exact():
+    assert platform_fee_cents(1000, 10) == 100
+    assert platform_fee_cents(0, 10) == 0
+    assert platform_fee_cents(1000, 0) == 0
+
+
+def test_fee_float_pct_is_read_as_written():
+    # Fraction(0.1) is slightly above one tenth and would round 1 cent up to 2.
+    assert platform_fee_cents(1000, 0.1) == 1
+    assert platform_fee_cents(1000, 7.5) == 75
+    assert platform_fee_cents(1001, 7.5) == 76
+
+
+def test_fee_returns_int_for_float_pct():
+    assert type(platform_fee_cents(1234, 12.5)) is int
+
+
+def test_fee_rejects_negative_pct():
+    with pytest.raises(ValueError):
+        platform_fee_cents(1000, -1)
+
+
+@given(total=cents, pct=int_pct | float_pct)
+def test_fee_is_the_ceiling_of_the_exact_fraction(total, pct):
+    fee = platform_fee_cents(total, pct)
+    exact_fee = Fraction(total) * exact(pct) / 100
+    assert exact_fee <= fee < exact_fee + 1
+
+
+def test_batch_cost():
+    assert batch_cost_cents(201, 5, 10) == (1005, 101)
+    assert batch_cost_cents(20, 0, 10) == (0, 0)
+
+
+def test_batch_cost_fee_is_charged_once_on_the_total():
+    # Per-slot rounding would charge ceil(0.1) * 10 = 10 cents; on the total it is 1.
+    assert batch_cost_cents(1, 10, 10) == (10, 1)
+
+
+@pytest.mark.parametrize("reward, slots", [(-1, 5), (10, -1)])
+def test_batch_cost_rejects_negative_inputs(reward, slots):
+    with pytest.raises(ValueError):
+        batch_cost_cents(reward, slots, 10)
+
+
+@given(reward=cents, slots=st.integers(min_value=0, max_value=10**4), pct=int_pct)
+def test_batch_cost_matches_fee_on_total(reward, slots, pct):
+    rewards_total, fee = batch_cost_cents(reward, slots, pct)
+    assert rewards_total == reward * slots
+    assert fee == platform_fee_cents(rewards_total, pct)
+
+
+# --- median_seconds ----------------------------------------------------------------------
+
+
+def test_median_odd():
+    assert median_seconds([30, 10, 20]) == 20.0
+
+
+def test_median_even_is_mean_of_middle_two():
+    assert median_seconds([40, 10, 30, 20]) == 25.0
+
+
+def test_median_accepts_iterables():
+    assert median_seconds(x for x in (1.5, 2.5)) == 2.0
+
+
+def test_median_empty():
+    assert median_seconds([]) is None
+
+
+def test_median_returns_float():
+    assert type(median_seconds([1, 2, 3])) is float
+
+
+@given(
+    values=st.lists(
+        st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False),
+        min_size=1,
+        max_size=50,
+    ),
+    data=st.data(),
+)
+def test_median_is_order_independent(values, data):
+    shuffled = data.draw(st.permutations(values))
+    assert median_seconds(shuffled) == median_seconds(values)
+
+
+# --- audit_underpaid ---------------------------------------------------------------------
+
+
+def test_audit_flags_underpaid_batch():
+    # 20 cents at a median of 90 s is 800/h against a 1200/h minimum.
+    times = [60, 70, 80, 90, 90, 90, 100, 110, 120, 130]
+    assert median_seconds(times) == 90.0
+    assert audit_underpaid(20, times, 1200) == {
+        "median_seconds": 90.0,
+        "effective_hourly_cents": 800,
+        "required_reward_cents": 30,
+    }
+
+
+def test_audit_even_count_uses_mean_of_middle_two():
+    times = [60] * 5 + [61] * 5
+    result = audit_underpaid(20, times, 1200)
+    assert result == {
+        "median_seconds": 60.5,
+        "effective_hourly_cents": 1190,  # 72000 / 60.5 = 1190.08...
+        "required_reward_cents": 21,  # 1200 * 60.5 / 3600 = 20.166...
+    }
+
+
+def test_audit_batch_meeting_minimum_is_not_flagged():
+    assert audit_underpaid(20, [60] * 10, 1200) is None
+
+
+def test_audit_needs_min_submissions():
+    assert audit_underpaid(1, [600] * 9, 1200) is None
+    assert audit_underpaid(1, [600] * 10, 1200) is not None
+    assert audit_underpaid(1, [600] * 3, 1200, min_submissions=3) is not None
+
+
+def test_audit_zero_median_cannot_underpay():
+    assert audit_underpaid(0, [0] * 10, 1200) is None
+    assert audit_underpaid(0, [0, 0, 0], 1200, min_submissions=0) is None
+
+
+def test_audit_empty_with_no_minimum():
+    assert audit_underpaid(20, [], 1200, min_submissions=0) is None
+
+
+@given(
+    reward=cents,
+    times=st.lists(positive_int_seconds, max_size=30),
+    minimum=cents,
+    min_submissions=st.integers(min_value=1, max_value=40),
+)
+def test_audit_is_none_below_min_submissions(reward, times, minimum, min_submissions):
+    if len(times) < min_submissions:
+        assert audit_underpaid(reward, times, minimum, min_submissions) is None
+
+
+@given(
+    reward=cents,
+    times=st.lists(positive_seconds, min_size=1, max_size=30),
+    minimum=cents,
+)
+def test_audit_result_is_consistent(reward, times, minimum):
+    result = audit_underpaid(reward, times, minimum, min_submissions=1)
+    median = median_seconds(times)
+    assert (result is None) == meets_minimum(reward, median, minimum)
+    if result is not None:
+        assert result["median_seconds"] == median
+        assert result["effective_hourly_cents"] < minimum
+        assert result["required_reward_cents"] > reward
+        assert meets_minimum(result["required_reward_cents"], median, minimum)
+
+
+# --- fee_share_cents ---------------------------------------------------------------------
+
+
+def test_fee_share():
+    # A 201-cent reward out of a 1005-cent batch carries a fifth of the 101-cent fee.
+    assert fee_share_cents(201, 1005, 101) == 20
+
+
+def test_fee_share_zero_total():
+    assert fee_share_cents(0, 0, 0) == 0
+    assert fee_share_cents(10, 0, 5) == 0
+
+
+def test_fee_share_whole_batch_is_whole_fee():
+    assert fee_share_cents(1005, 1005, 101) == 101
+
+
+@given(
+    rewards=st.lists(st.integers(min_value=0, max_value=10**5), min_size=1, max_size=50),
+    pct=int_pct,
+)
+def test_fee_shares_never_exceed_the_fee(rewards, pct):
+    total = sum(rewards)
+    fee = platform_fee_cents(total, pct)
+    shares = [fee_share_cents(r, total, fee) for r in rewards]
+    assert all(share >= 0 for share in shares)
+    assert sum(shares) <= fee

@@ -1,0 +1,66 @@
+"""The `flask coop` commands."""
+import sqlalchemy as sa
+
+from coop.audit import AuditEntry
+from coop.forum.models import Board
+from coop.governance.models import RuleVersion, TermsVersion
+
+
+def counts(session):
+    return tuple(session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (TermsVersion, RuleVersion, Board, AuditEntry))
+
+
+def test_init_is_idempotent(app, session):
+    runner = app.test_cli_runner()
+    before = counts(session)
+    result = runner.invoke(args=["coop", "init"])
+    assert result.exit_code == 0, result.output
+    assert "nothing to do" in result.output
+    assert counts(session) == before
+    assert before[:3] == (1, 3, 2)
+
+
+def test_init_creates_founding_terms_rules_and_boards(app, session):
+    session.execute(sa.delete(TermsVersion))
+    session.execute(sa.delete(RuleVersion))
+    session.execute(sa.delete(Board))
+    result = app.test_cli_runner().invoke(args=["coop", "init"])
+    assert result.exit_code == 0, result.output
+    terms = session.get(TermsVersion, 1)
+    assert terms.params["min_hourly_rate_cents"] == 1200 and terms.params["banned_purposes"] == ["fake_engagement"]
+    assert {r.slug for r in session.scalars(sa.select(RuleVersion))} == {"bylaws", "forum-rules", "marketplace-code"}
+    assert {(b.slug, b.visibility) for b in session.scalars(sa.select(Board))} == {("members", "members"), ("public", "public")}
+
+
+def test_create_coordinator_makes_a_member_with_one_share(app, make, session):
+    user = make.worker("Founder")
+    result = app.test_cli_runner().invoke(args=["coop", "create-coordinator", user.email])
+    assert result.exit_code == 0, result.output
+    session.refresh(user)
+    assert user.is_member and user.is_coordinator
+    from coop import ledger
+
+    assert ledger.balance(ledger.COOP_SHARE_CAPITAL) == 2500
+
+
+def test_create_coordinator_for_unknown_email_fails(app, session):
+    result = app.test_cli_runner().invoke(args=["coop", "create-coordinator", "ghost@example.org"])
+    assert result.exit_code == 1
+    assert "register it first" in result.output
+
+
+def test_verify_audit_exits_nonzero_naming_the_tampered_entry(app, session):
+    from coop import audit
+
+    entry = audit.append("test.cli", "x", None, {"v": 1})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["coop", "verify-audit"]).exit_code == 0
+    session.execute(sa.update(AuditEntry).where(AuditEntry.seq == entry.seq).values(subject="y"))
+    result = runner.invoke(args=["coop", "verify-audit"])
+    assert result.exit_code == 1
+    assert f"entry {entry.seq}" in result.output
+
+
+def test_tick_runs(app, session):
+    result = app.test_cli_runner().invoke(args=["coop", "tick"])
+    assert result.exit_code == 0 and "tick done" in result.output
