@@ -83,3 +83,8 @@ def found_coordinator(email: str) -> User:
         accounts.set_roles(user, coordinator=True)
         audit.append("role.granted", f"user:{user.id}", "founding", {"role": "coordinator", "by": "founding"})
     return user
+
+
+def tick(now) -> str:
+    """Time-driven governance work that is due."""
+    return "nothing due"
