@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     # After the API, so these handlers replace the ones flask-smorest installs.
     register_error_handlers(app)
     _configure_unit_of_work(app)
+    _configure_security_headers(app)
 
     from coop.cli import coop_cli
 
@@ -109,6 +110,26 @@ def _configure_auth(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         raise Forbidden("Missing or invalid CSRF token.")
+
+
+def _configure_security_headers(app: Flask) -> None:
+    # The docs page needs its own scripts and styles; everything else is JSON and needs nothing.
+    docs_csp = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
+    api_csp = "default-src 'none'; frame-ancestors 'none'"
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Content-Security-Policy", docs_csp if request.path.startswith("/api/docs") else api_csp)
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.path.startswith("/api/v1"):
+            headers.setdefault("Cache-Control", "no-store")
+        return response
 
 
 def _configure_unit_of_work(app: Flask) -> None:

@@ -63,3 +63,12 @@ def test_docs_page_assets_are_served_by_the_app_itself(client):
     assert "//cdn" not in page and "unpkg" not in page
     with client.get("/api/docs/assets/swagger-ui-bundle.js") as asset:
         assert asset.status_code == 200 and len(asset.data) > 100_000
+
+
+def test_security_headers_are_set_on_api_responses(client):
+    response = client.get("/api/v1/me")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in response.headers  # development serves plain HTTP
