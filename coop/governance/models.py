@@ -1,10 +1,11 @@
-"""Governance tables: versioned terms and rules."""
+"""Governance tables: versioned terms and rules, membership and shares, proposals and ballots."""
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop import clock
+from coop.accounts.models import User
 from coop.extensions import db
 from coop.types import JSONType, UTCDateTime
 
@@ -70,3 +71,100 @@ class ShareLine(db.Model):
     memo: Mapped[str] = mapped_column(sa.String(255), default="")
 
     __table_args__ = (sa.CheckConstraint(f"kind IN {SHARE_LINE_KINDS}", name="kind"),)
+
+
+PROPOSAL_KINDS = ("terms", "rule", "coordinator", "surplus", "general")
+VOTING_METHODS = ("yes_no", "approval", "ranked", "median")
+PROPOSAL_STATUSES = ("submitted", "returned", "open", "passed", "rejected", "no_quorum", "enacted")
+CLOSED_STATUSES = ("passed", "rejected", "no_quorum", "enacted")
+OPENED_BY = ("review", "petition")
+
+
+class Proposal(db.Model):
+    """A proposal put to the members: submitted, triaged or petitioned to ballot, tallied once."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    method: Mapped[str] = mapped_column(sa.String(16))
+    options: Mapped[list | None] = mapped_column(JSONType)
+    change: Mapped[dict | None] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(sa.String(16), default="submitted")
+    proposer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_reason: Mapped[str | None] = mapped_column(sa.Text)
+    opened_by: Mapped[str | None] = mapped_column(sa.String(16))
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The thresholds of a vote are those in force when it opened, not those a concurrent
+    # vote may enact while it runs.
+    terms_version: Mapped[int | None] = mapped_column(sa.ForeignKey("terms_versions.version"))
+    # Counters kept under the proposal's row lock, so lists need no per-row counting.
+    eligible_count: Mapped[int] = mapped_column(default=0)
+    ballot_count: Mapped[int] = mapped_column(default=0)
+    cosigner_count: Mapped[int] = mapped_column(default=0)
+    result: Mapped[dict | None] = mapped_column(JSONType)
+    enacted: Mapped[dict | None] = mapped_column(JSONType)
+
+    proposer: Mapped[User] = relationship(foreign_keys=[proposer_id])
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {PROPOSAL_KINDS}", name="kind"),
+        sa.CheckConstraint(f"method IN {VOTING_METHODS}", name="method"),
+        sa.CheckConstraint(f"status IN {PROPOSAL_STATUSES}", name="status"),
+        sa.CheckConstraint(f"opened_by IN {OPENED_BY}", name="opened_by"),
+        # Serves the status filter and the search for votes that are due to close.
+        sa.Index("ix_proposals_status_closes_at", "status", "closes_at"),
+    )
+
+    # Filled for display by the services (they depend on the membership now), never stored.
+    petition_threshold = None
+    receipts = None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+
+class ProposalEligibility(db.Model):
+    """The members entitled to vote on a proposal, fixed when voting opened."""
+
+    __tablename__ = "proposal_eligibility"
+
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True, index=True)
+
+
+class Cosignature(db.Model):
+    """A member's signature on a petition to bring a proposal to ballot."""
+
+    __tablename__ = "proposal_cosignatures"
+
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class Ballot(db.Model):
+    """A secret ballot: the member is kept only to allow one ballot each, never shown.
+
+    No timestamp is kept, so a ballot cannot be matched to when someone was seen voting.
+    """
+
+    __tablename__ = "ballots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"))
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    receipt: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    # In the ballot's own shape: {"choice": ...}, {"approvals": [...]}, {"ranking": [...]}, {"value": n}.
+    choice: Mapped[dict] = mapped_column(JSONType)
+
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "member_id"),)

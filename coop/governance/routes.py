@@ -1,4 +1,212 @@
-"""Governance routes."""
+"""Governance routes: membership and shares, terms and rules, proposals, co-signing and ballots."""
 from flask_smorest import Blueprint
 
+from coop.accounts.permissions import authenticated_user, ensure, has_role, require
+from coop.governance import services
+from coop.governance.schemas import (
+    BallotReceiptSchema,
+    BallotSchema,
+    MemberSchema,
+    MembersArgs,
+    MembershipSchema,
+    ProposalArgs,
+    ProposalCreateSchema,
+    ProposalDetailSchema,
+    ProposalReviewSchema,
+    ProposalSchema,
+    RuleSchema,
+    RuleVersionSchema,
+    ShareRegisterSchema,
+    TermsSchema,
+)
+from coop.pagination import PageArgs, page_schema
+
 blp = Blueprint("governance", __name__, url_prefix="/api/v1", description="Governance")
+
+
+# --- membership and shares ---------------------------------------------------------
+
+
+@blp.route("/membership", methods=["POST"])
+@blp.response(201, MembershipSchema)
+@require("worker")
+def apply_for_membership():
+    """Become a member: subscribe the one share (open admission) or apply for a coordinator's approval."""
+    return services.apply_for_membership(authenticated_user())
+
+
+@blp.route("/membership/<int:user_id>/admit", methods=["POST"])
+@blp.response(200, MembershipSchema)
+@require("coordinator")
+def admit_applicant(user_id):
+    """Admit an applicant (coordinators): their share is paid in and they may vote."""
+    return services.admit_applicant(authenticated_user(), user_id)
+
+
+@blp.route("/membership/withdraw", methods=["POST"])
+@blp.response(200, MembershipSchema)
+@require("member")
+def withdraw():
+    """End your membership: your share and patronage are paid to your earnings; your voting rights end."""
+    return services.withdraw(authenticated_user())
+
+
+@blp.route("/me/shares", methods=["GET"])
+@blp.response(200, ShareRegisterSchema)
+@require("worker")
+def my_shares():
+    """Your share register: the membership share, patronage allocations, redemptions, and the total."""
+    return services.share_register(authenticated_user())
+
+
+@blp.route("/members", methods=["GET"])
+@blp.arguments(MembersArgs, location="query")
+@blp.response(200, page_schema(MemberSchema, "MemberPage"))
+@require("member")
+def members(args):
+    """The member register: pseudonyms and join dates; coordinators also see emails and applicants."""
+    viewer = authenticated_user()
+    is_coordinator = has_role(viewer, "coordinator")
+    ensure(args["status"] == "member" or is_coordinator, "Only coordinators can list applicants and former members.")
+    page, next_cursor = services.member_register(args["status"], limit=args["limit"], cursor=args["cursor"])
+    items = []
+    for membership, user in page:
+        item = {"user_id": user.id, "display_name": user.display_name, "status": membership.status,
+                "applied_at": membership.applied_at, "joined_at": membership.joined_at,
+                "is_coordinator": user.is_coordinator}
+        if is_coordinator:
+            item["email"] = user.email
+        items.append(item)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+# --- terms and rules ------------------------------------------------------------------
+
+
+@blp.route("/terms/current", methods=["GET"])
+@blp.response(200, TermsSchema)
+@require()
+def current_terms():
+    """The terms in force: every parameter, its version and the proposal that adopted it."""
+    return services.current_terms()
+
+
+@blp.route("/terms", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(TermsSchema, "TermsPage"))
+@require()
+def terms_history(args):
+    """Every terms version, newest first."""
+    items, next_cursor = services.terms_history(limit=args["limit"], cursor=args["cursor"])
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/terms/<int:version>", methods=["GET"])
+@blp.response(200, TermsSchema)
+@require()
+def terms_version(version):
+    """One terms version."""
+    return services.terms_version(version)
+
+
+@blp.route("/rules", methods=["GET"])
+@blp.response(200, RuleVersionSchema(many=True))
+@require()
+def rules():
+    """Every rule document in its version in force."""
+    return services.current_rules()
+
+
+@blp.route("/rules/<slug>", methods=["GET"])
+@blp.response(200, RuleSchema)
+@require()
+def rule(slug):
+    """One rule document: the text in force and every earlier version."""
+    history = services.rule_history(slug)
+    current = history[0]
+    return {**{k: getattr(current, k) for k in ("slug", "version", "title", "text", "effective_at", "adopted_by")},
+            "history": history}
+
+
+# --- proposals ---------------------------------------------------------------------------
+
+
+@blp.route("/proposals", methods=["POST"])
+@blp.arguments(ProposalCreateSchema)
+@blp.response(201, ProposalDetailSchema)
+@require("member")
+def create_proposal(data):
+    """Submit a proposal (members); it waits for a coordinator's review or a petition."""
+    return services.create_proposal(authenticated_user(), data)
+
+
+@blp.route("/proposals", methods=["GET"])
+@blp.arguments(ProposalArgs, location="query")
+@blp.response(200, page_schema(ProposalSchema, "ProposalPage"))
+@require()
+def list_proposals(args):
+    """Proposals, newest first, filtered by status or kind; receipts are on each proposal's own page."""
+    items, next_cursor = services.list_proposals(
+        status=args.get("status"), kind=args.get("kind"), limit=args["limit"], cursor=args["cursor"]
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/proposals/<int:proposal_id>", methods=["GET"])
+@blp.response(200, ProposalDetailSchema)
+@require()
+def get_proposal(proposal_id):
+    """One proposal with its counts; after close also its result and every receipt with its choice."""
+    return services.get_proposal(proposal_id)
+
+
+@blp.route("/proposals/<int:proposal_id>/review", methods=["POST"])
+@blp.arguments(ProposalReviewSchema)
+@blp.response(200, ProposalDetailSchema)
+@require("coordinator")
+def review_proposal(data, proposal_id):
+    """Accept a proposal for voting or return it with a public reason (coordinators)."""
+    return services.review_proposal(
+        authenticated_user(), proposal_id, data["action"], data.get("reason"), data.get("voting_days")
+    )
+
+
+@blp.route("/proposals/<int:proposal_id>/cosign", methods=["POST"])
+@blp.response(200, ProposalDetailSchema)
+@require("member")
+def cosign(proposal_id):
+    """Co-sign a submitted or returned proposal; at the petition threshold it opens for voting."""
+    return services.cosign(authenticated_user(), proposal_id)
+
+
+@blp.route("/proposals/<int:proposal_id>/ballot", methods=["POST"])
+@blp.arguments(BallotSchema)
+@blp.response(201, BallotReceiptSchema, description="Your first ballot on this proposal.")
+@blp.alt_response(200, schema=BallotReceiptSchema, description="Your ballot replaced the one you cast before.")
+@require("member")
+def cast_ballot(data, proposal_id):
+    """Cast or replace your secret ballot; the answer is a receipt to find it after close.
+
+    Send the field that matches the proposal's method: `{"choice": "yes"|"no"|"abstain"}`
+    (yes_no), `{"approvals": [options]}` (approval), `{"ranking": [options]}` (ranked: a
+    prefix of your order of preference, no repeats) or `{"value": n}` (median: a valid
+    value of the parameter). Only members when voting opened, and still members, may vote.
+    Casting again replaces your ballot and gives a new receipt; only the latest is counted
+    and published. The vote closes at `closes_at`, or at once when every eligible member has
+    voted.
+
+    Tallies and ties:
+    - yes_no: quorum is met when ballots (abstentions included) reach `quorum_pct` of the
+      eligible; it passes when yes / (yes + no) is strictly above `majority_pct` (the
+      `supermajority_pct` for rule proposals and for terms touching governance
+      parameters), so an exact tie with the threshold fails.
+    - approval: the option with most approvals wins; a tie goes to the option listed first.
+    - ranked: instant-runoff; an option with more than half of the round's continuing
+      ballots wins. The option eliminated is the one with fewest votes, then fewest
+      first preferences, then the one listed last.
+    - median: the lower median of the values cast (the middle one, or the smaller of the
+      two middle ones) becomes the parameter's value.
+    Thresholds are those of the terms in force when voting opened.
+    """
+    receipt, first = services.cast_ballot(authenticated_user(), proposal_id, data)
+    return receipt, 201 if first else 200

@@ -1,0 +1,213 @@
+"""Request and response schemas for governance: membership, terms, rules, proposals, ballots."""
+import marshmallow as ma
+from marshmallow import validate as v
+
+from coop.governance.models import MEMBERSHIP_STATUSES, PROPOSAL_KINDS, PROPOSAL_STATUSES, VOTING_METHODS
+from coop.governance.terms import NUMERIC_PARAMS
+from coop.pagination import PageArgs
+
+MAX_OPTIONS = 20
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+
+# --- membership and shares ----------------------------------------------------
+
+
+class MembershipSchema(ma.Schema):
+    user_id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": "applicant, member or withdrawn."})
+    applied_at = ma.fields.DateTime()
+    joined_at = ma.fields.DateTime(allow_none=True)
+    ended_at = ma.fields.DateTime(allow_none=True)
+
+
+class ShareLineSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": "membership_share, patronage or redemption (negative)."})
+    amount_cents = ma.fields.Integer()
+    at = ma.fields.DateTime()
+    memo = ma.fields.String()
+
+
+class ShareRegisterSchema(ma.Schema):
+    lines = ma.fields.List(ma.fields.Nested(ShareLineSchema))
+    total_cents = ma.fields.Integer(metadata={"description": "What the coop holds for you: share plus patronage."})
+
+
+class MemberSchema(ma.Schema):
+    user_id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    status = ma.fields.String()
+    applied_at = ma.fields.DateTime()
+    joined_at = ma.fields.DateTime(allow_none=True)
+    is_coordinator = ma.fields.Boolean()
+    email = ma.fields.String(metadata={"description": "Shown to coordinators only."})
+
+
+class MembersArgs(PageArgs):
+    status = ma.fields.String(
+        load_default="member", validate=v.OneOf(MEMBERSHIP_STATUSES),
+        metadata={"description": "Coordinators may list applicants and withdrawn members too."},
+    )
+
+
+# --- terms and rules ------------------------------------------------------------
+
+
+class TermsSchema(ma.Schema):
+    version = ma.fields.Integer()
+    params = ma.fields.Dict(metadata={"description": "Every terms parameter in force."})
+    effective_at = ma.fields.DateTime()
+    adopted_by = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The proposal that adopted it; null at founding."}
+    )
+
+
+class RuleVersionSchema(ma.Schema):
+    slug = ma.fields.String()
+    version = ma.fields.Integer()
+    title = ma.fields.String()
+    text = ma.fields.String(metadata={"description": "Markdown."})
+    effective_at = ma.fields.DateTime()
+    adopted_by = ma.fields.Integer(allow_none=True)
+
+
+class RuleSchema(RuleVersionSchema):
+    history = ma.fields.List(
+        ma.fields.Nested(RuleVersionSchema), metadata={"description": "Every version, newest first."}
+    )
+
+
+# --- proposals ------------------------------------------------------------------
+
+
+class ProposalCreateSchema(ma.Schema):
+    title = ma.fields.String(required=True, validate=v.Length(min=1, max=200))
+    body = ma.fields.String(required=True, validate=v.Length(min=1, max=20_000), metadata={"description": "Markdown."})
+    kind = ma.fields.String(required=True, validate=v.OneOf(PROPOSAL_KINDS))
+    method = ma.fields.String(required=True, validate=v.OneOf(VOTING_METHODS))
+    options = ma.fields.List(
+        ma.fields.String(validate=v.Length(min=1, max=200)), allow_none=True,
+        metadata={"description": f"approval and ranked votes: 2 to {MAX_OPTIONS} distinct options."},
+    )
+    change = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": (
+            "terms: the parameters to change, e.g. {\"min_hourly_rate_cents\": 1500}; "
+            "median (kind terms): {\"param\": name}; rule: {\"rule\": slug, \"text\": markdown, \"title\"?}; "
+            "coordinator: {\"member_id\": user id, \"action\": \"grant\"|\"revoke\"}; "
+            "surplus: {\"amount_cents\", \"period_start\", \"period_end\"} (ISO dates, inclusive); general: none."
+        )},
+    )
+
+
+class MedianChangeSchema(ma.Schema):
+    param = ma.fields.String(required=True, validate=v.OneOf(sorted(NUMERIC_PARAMS)))
+
+
+class RuleChangeSchema(ma.Schema):
+    rule = ma.fields.String(
+        required=True,
+        validate=v.Regexp(SLUG_PATTERN, error="Use lower-case letters, digits and hyphens (at most 64)."),
+    )
+    text = ma.fields.String(required=True, validate=v.Length(min=1, max=100_000))
+    title = ma.fields.String(validate=v.Length(min=1, max=200))
+
+
+class CoordinatorChangeSchema(ma.Schema):
+    member_id = ma.fields.Integer(required=True, strict=True)
+    action = ma.fields.String(required=True, validate=v.OneOf(["grant", "revoke"]))
+
+
+class SurplusChangeSchema(ma.Schema):
+    amount_cents = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1))
+    period_start = ma.fields.Date(required=True)
+    period_end = ma.fields.Date(required=True)
+
+    @ma.validates_schema
+    def period_in_order(self, data, **kwargs):
+        if data["period_start"] > data["period_end"]:
+            raise ma.ValidationError("The period must not end before it starts.", "period_end")
+
+
+class ProposalReviewSchema(ma.Schema):
+    action = ma.fields.String(required=True, validate=v.OneOf(["accept", "return"]))
+    reason = ma.fields.String(validate=v.Length(max=2000), metadata={"description": "Required (and public) to return."})
+    voting_days = ma.fields.Integer(
+        strict=True, metadata={"description": "accept only; defaults to voting_days_min, within the terms bounds."}
+    )
+
+    @ma.validates_schema
+    def reason_to_return(self, data, **kwargs):
+        if data["action"] == "return" and not (data.get("reason") or "").strip():
+            raise ma.ValidationError("Give the public reason for returning the proposal.", "reason")
+        if data["action"] == "return" and "voting_days" in data:
+            raise ma.ValidationError("Only an accepted proposal has voting days.", "voting_days")
+
+
+class ProposalArgs(PageArgs):
+    status = ma.fields.String(validate=v.OneOf(PROPOSAL_STATUSES))
+    kind = ma.fields.String(validate=v.OneOf(PROPOSAL_KINDS))
+
+
+class ProposalSchema(ma.Schema):
+    """A proposal as anyone signed in sees it: counts only, never who voted or how."""
+
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+    body = ma.fields.String()
+    kind = ma.fields.String()
+    method = ma.fields.String()
+    options = ma.fields.List(ma.fields.String(), allow_none=True)
+    change = ma.fields.Dict(allow_none=True)
+    status = ma.fields.String(metadata={"description": ", ".join(PROPOSAL_STATUSES)})
+    proposer = ma.fields.Function(lambda p: p.proposer.display_name, metadata={"description": "Pseudonym."})
+    created_at = ma.fields.DateTime()
+    reviewed_by = ma.fields.Function(lambda p: p.reviewer.display_name if p.reviewer else None, allow_none=True)
+    review_reason = ma.fields.String(allow_none=True)
+    opened_by = ma.fields.String(allow_none=True, metadata={"description": "review (a coordinator) or petition."})
+    opens_at = ma.fields.DateTime(allow_none=True)
+    closes_at = ma.fields.DateTime(allow_none=True)
+    closed_at = ma.fields.DateTime(allow_none=True)
+    cosigners = ma.fields.Integer(attribute="cosigner_count")
+    petition_threshold = ma.fields.Integer(
+        metadata={"description": "Co-signers that bring a submitted or returned proposal to ballot now."}
+    )
+    eligible = ma.fields.Integer(attribute="eligible_count", metadata={"description": "Members when voting opened."})
+    ballots_cast = ma.fields.Integer(attribute="ballot_count")
+    result = ma.fields.Dict(allow_none=True, metadata={"description": "The tally, after close."})
+    enacted = ma.fields.Dict(
+        allow_none=True, metadata={"description": "What the vote put in force: terms or rule version, role, patronage."}
+    )
+
+
+class PublishedReceiptSchema(ma.Schema):
+    receipt = ma.fields.String()
+    choice = ma.fields.Dict(metadata={"description": "In the ballot's own shape, e.g. {\"choice\": \"yes\"}."})
+
+
+class ProposalDetailSchema(ProposalSchema):
+    receipts = ma.fields.List(
+        ma.fields.Nested(PublishedReceiptSchema), allow_none=True,
+        metadata={"description": "After close: every counted ballot by receipt, in receipt order, for a recount."},
+    )
+
+
+class BallotSchema(ma.Schema):
+    """One of the four shapes, matching the proposal's method."""
+
+    choice = ma.fields.String(metadata={"description": "yes_no: yes, no or abstain."})
+    approvals = ma.fields.List(ma.fields.String(), metadata={"description": "approval: the options you approve."})
+    ranking = ma.fields.List(ma.fields.String(), metadata={"description": "ranked: options, most preferred first."})
+    value = ma.fields.Integer(strict=True, metadata={"description": "median: your value for the parameter."})
+
+    @ma.validates_schema
+    def exactly_one(self, data, **kwargs):
+        if len(data) != 1:
+            raise ma.ValidationError("Send exactly one of choice, approvals, ranking or value.", "_schema")
+
+
+class BallotReceiptSchema(ma.Schema):
+    receipt = ma.fields.String(metadata={"description": "Keep it: after close it is published with your choice."})
+    proposal_id = ma.fields.Integer()
+    proposal_status = ma.fields.String(metadata={"description": "open, or the outcome if your ballot was the last."})

@@ -1,0 +1,88 @@
+"""Governance fixtures: a small coop of members as API clients, and helpers to propose and vote."""
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from coop import clock
+from coop.accounts import services as accounts_services
+from coop.audit import AuditEntry
+from coop.governance.models import TermsVersion
+from coop.governance.services import current_terms
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(monkeypatch):
+    # Votes need many members, and each is registered with a password; the production
+    # argon2 cost would make this suite crawl without testing anything about governance.
+    monkeypatch.setattr(accounts_services, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+class Governance:
+    """Proposes, reviews and votes over HTTP, the way members do."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def coop(self, members: int = 2):
+        """A coordinator and `members` further members, as clients."""
+        coordinator = self.make.client(self.make.coordinator())
+        return coordinator, [self.make.client(self.make.member()) for _ in range(members)]
+
+    def propose(self, client, **overrides) -> dict:
+        body = {"title": "Hold a members' assembly", "body": "Let us meet.", "kind": "general", "method": "yes_no",
+                **overrides}
+        response = client.post("/api/v1/proposals", json=body)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def accept(self, coordinator, proposal_id: int, **extra) -> dict:
+        response = coordinator.post(f"/api/v1/proposals/{proposal_id}/review", json={"action": "accept", **extra})
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def open_vote(self, proposer, coordinator, **overrides) -> dict:
+        """A proposal by `proposer`, accepted by `coordinator`: open for voting."""
+        return self.accept(coordinator, self.propose(proposer, **overrides)["id"])
+
+    def vote(self, client, proposal_id: int, **ballot):
+        return client.post(f"/api/v1/proposals/{proposal_id}/ballot", json=ballot)
+
+    def get(self, client, proposal_id: int) -> dict:
+        response = client.get(f"/api/v1/proposals/{proposal_id}")
+        assert response.status_code == 200, response.json
+        return response.json
+
+
+@pytest.fixture
+def gov(make):
+    return Governance(make)
+
+
+@pytest.fixture
+def adopt_terms(session):
+    """Put a new terms version in force directly (as if a vote had passed it)."""
+
+    def adopt(**changes) -> TermsVersion:
+        current = current_terms()
+        terms = TermsVersion(version=current.version + 1, params={**current.params, **changes},
+                             effective_at=clock.now())
+        session.add(terms)
+        session.flush()
+        return terms
+
+    return adopt
+
+
+@pytest.fixture
+def audit_entries(session):
+    """The audit entries, oldest first, optionally only those about one subject or of one event."""
+
+    def entries(subject=None, event=None) -> list[AuditEntry]:
+        stmt = sa.select(AuditEntry).order_by(AuditEntry.seq)
+        if subject:
+            stmt = stmt.where(AuditEntry.subject == subject)
+        if event:
+            stmt = stmt.where(AuditEntry.event == event)
+        return list(session.scalars(stmt))
+
+    return entries
