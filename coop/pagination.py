@@ -60,7 +60,9 @@ def keyset_page(
     if cursor:
         values = _decode(cursor, columns)
         row_key = sa.tuple_(*columns) if len(columns) > 1 else columns[0]
-        bound = sa.tuple_(*[sa.literal(v) for v in values]) if len(columns) > 1 else values[0]
+        # Typed literals, so a datetime binds as the column's own type on every database.
+        typed = [sa.literal(v, c.type) for v, c in zip(values, columns)]
+        bound = sa.tuple_(*typed) if len(columns) > 1 else typed[0]
         stmt = stmt.where(row_key < bound if descending else row_key > bound)
     order = [c.desc() if descending else c.asc() for c in columns]
     rows = list(db.session.scalars(stmt.order_by(*order).limit(limit + 1)))

@@ -1,4 +1,235 @@
-"""Forum routes."""
+"""Forum routes: boards, threads, posts, flags, moderation in the open, appeals."""
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-blp = Blueprint("forum", __name__, url_prefix="/api/v1", description="Forum")
+from coop.accounts.permissions import authenticated_user, require
+from coop.forum import schemas as s
+from coop.forum import services
+from coop.pagination import PageArgs, page_schema
+
+blp = Blueprint("forum", __name__, url_prefix="/api/v1", description="Forum: boards, threads, posts, moderation")
+
+
+@blp.route("/forum/boards")
+class Boards(MethodView):
+    @blp.response(200, s.BoardSchema(many=True))
+    @require()
+    def get(self):
+        """The boards you may read."""
+        return services.list_boards(authenticated_user())
+
+    @blp.arguments(s.BoardSchema)
+    @blp.response(201, s.BoardSchema)
+    @require("coordinator")
+    def post(self, data):
+        """Open a new board (coordinators)."""
+        return services.create_board(authenticated_user(), data["slug"], data["title"], data["visibility"])
+
+
+@blp.route("/forum/boards/<int:board_id>", methods=["GET"])
+@blp.response(200, s.BoardSchema)
+@require()
+def read_board(board_id):
+    """One board (members only for a members board)."""
+    return services.readable_board(authenticated_user(), board_id)
+
+
+@blp.route("/forum/boards/<int:board_id>/threads")
+class BoardThreads(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, s.ThreadPageSchema)
+    @require()
+    def get(self, args, board_id):
+        """A board's threads, newest activity first."""
+        user = authenticated_user()
+        board = services.readable_board(user, board_id)
+        threads, next_cursor = services.thread_page(board, limit=args["limit"], cursor=args["cursor"])
+        return {"items": [s.thread_view(t, user) for t in threads], "next_cursor": next_cursor}
+
+    @blp.arguments(s.NewThreadSchema)
+    @blp.response(201, s.ThreadViewSchema)
+    @require()
+    def post(self, data, board_id):
+        """Open a thread with its first post (members; requesters too on public boards)."""
+        user = authenticated_user()
+        board = services.get_board(board_id)
+        services.check_post(user, board)
+        thread, post = services.start_thread(user, board, data["title"], data["body"])
+        return {"thread": s.thread_view(thread, user), "posts": {"items": s.posts_view([post], user),
+                                                                 "next_cursor": None}}
+
+
+@blp.route("/forum/threads/<int:thread_id>", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, s.ThreadViewSchema)
+@require()
+def read_thread(args, thread_id):
+    """A thread with a page of its posts, oldest first."""
+    user = authenticated_user()
+    thread = services.readable_thread(user, thread_id)
+    posts, next_cursor = services.post_page(thread, limit=args["limit"], cursor=args["cursor"])
+    return {"thread": s.thread_view(thread, user),
+            "posts": {"items": s.posts_view(posts, user), "next_cursor": next_cursor}}
+
+
+@blp.route("/forum/threads/<int:thread_id>/posts", methods=["POST"])
+@blp.arguments(s.NewPostSchema)
+@blp.response(201, s.PostSchema)
+@require()
+def add_post(data, thread_id):
+    """Post in a thread, optionally replying to one of its posts."""
+    user = authenticated_user()
+    thread = services.get_thread(thread_id)
+    services.check_post(user, thread.board)
+    post = services.add_post(user, thread, data["body"], data["reply_to"])
+    return s.posts_view([post], user)[0]
+
+
+# No DELETE here or anywhere in the forum: nobody deletes a post; authors retract, coordinators hide.
+@blp.route("/forum/posts/<int:post_id>")
+class PostById(MethodView):
+    @blp.response(200, s.PostSchema)
+    @require()
+    def get(self, post_id):
+        """One post."""
+        user = authenticated_user()
+        return s.posts_view([services.readable_post(user, post_id)], user)[0]
+
+    @blp.arguments(s.EditPostSchema)
+    @blp.response(200, s.PostSchema)
+    @require()
+    def patch(self, data, post_id):
+        """Edit your post; the previous text is kept in its history."""
+        user = authenticated_user()
+        post = services.readable_post(user, post_id, lock=True)
+        return s.posts_view([services.edit_post(user, post, data["body"])], user)[0]
+
+
+@blp.route("/forum/posts/<int:post_id>/history", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(s.PostVersionSchema, "PostHistoryPage"))
+@require()
+def post_history(args, post_id):
+    """Every version of a post, oldest first, ending with the current one."""
+    user = authenticated_user()
+    post = services.readable_post(user, post_id)
+    items, next_cursor = services.history_page(post, limit=args["limit"], cursor=args["cursor"])
+    return {"items": s.history_view(items, post, user), "next_cursor": next_cursor}
+
+
+@blp.route("/forum/posts/<int:post_id>/retract", methods=["POST"])
+@blp.response(200, s.PostSchema)
+@require()
+def retract(post_id):
+    """Retract your post: its text and all earlier texts are erased; a placeholder stays."""
+    user = authenticated_user()
+    post = services.readable_post(user, post_id, lock=True)
+    return s.posts_view([services.retract_post(user, post)], user)[0]
+
+
+@blp.route("/forum/posts/<int:post_id>/flags", methods=["POST"])
+@blp.arguments(s.FlagArgsSchema)
+@blp.response(201, s.FlagSchema)
+@require()
+def flag(data, post_id):
+    """Flag a post as breaking a rule; coordinators see the flags."""
+    user = authenticated_user()
+    post = services.readable_post(user, post_id, lock=True)
+    return services.flag_post(user, post, data["rule"], data["note"])
+
+
+@blp.route("/forum/posts/<int:post_id>/flags/dismiss", methods=["POST"])
+@blp.arguments(s.ForumReasonSchema)
+@blp.response(200, s.FlagSummarySchema)
+@require("coordinator")
+def dismiss_flags(data, post_id):
+    """Close a post's open flags without hiding it (coordinators)."""
+    user = authenticated_user()
+    post = services.readable_post(user, post_id, lock=True)
+    return services.dismiss_flags(user, post, data["reason"])
+
+
+@blp.route("/forum/flags", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(s.FlagSummarySchema, "FlagQueuePage"))
+@require("coordinator")
+def flag_queue(args):
+    """Posts with open flags and their counts (coordinators)."""
+    items, next_cursor = services.flag_queue(limit=args["limit"], cursor=args["cursor"])
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/forum/posts/<int:post_id>/moderation", methods=["POST"])
+@blp.arguments(s.ModerationArgsSchema)
+@blp.response(200, s.PostSchema)
+@require("coordinator")
+def moderate(data, post_id):
+    """Hide or restore a post citing a rule and a reason (coordinators); the action is logged in public."""
+    user = authenticated_user()
+    post = services.readable_post(user, post_id, lock=True)
+    post = services.moderate(user, post, data["action"], data["rule"], data["reason"])
+    return s.posts_view([post], user)[0]
+
+
+@blp.route("/forum/moderation-log", methods=["GET"])
+@blp.arguments(s.ModerationLogArgs, location="query")
+@blp.response(200, page_schema(s.ModerationEntrySchema, "ModerationLogPage"))
+@require()
+def moderation_log(args):
+    """Every hide and restore, newest first: post, rule, reason, coordinator, time."""
+    items, next_cursor = services.moderation_log(limit=args["limit"], cursor=args["cursor"],
+                                                 post_id=args.get("post_id"))
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/forum/posts/<int:post_id>/appeal", methods=["POST"])
+@blp.arguments(s.ForumReasonSchema)
+@blp.response(201, s.ForumAppealSchema)
+@require()
+def appeal(data, post_id):
+    """Appeal the hiding of your post."""
+    user = authenticated_user()
+    post = services.get_post(post_id, lock=True)
+    return services.open_appeal(user, post, data["reason"])
+
+
+@blp.route("/forum/appeals", methods=["GET"])
+@blp.arguments(s.ForumAppealListArgs, location="query")
+@blp.response(200, page_schema(s.ForumAppealSchema, "ForumAppealPage"))
+@require("coordinator")
+def appeals(args):
+    """Forum appeals, oldest first (coordinators)."""
+    items, next_cursor = services.appeal_page(status=args.get("status"), limit=args["limit"], cursor=args["cursor"])
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/forum/appeals/<int:appeal_id>", methods=["GET"])
+@blp.response(200, s.ForumAppealSchema)
+@require()
+def appeal_by_id(appeal_id):
+    """One appeal (its author and the coordinators)."""
+    user = authenticated_user()
+    appeal = services.get_appeal(appeal_id)
+    services.check_may_read_appeal(user, appeal)
+    return appeal
+
+
+@blp.route("/forum/appeals/<int:appeal_id>/decide", methods=["POST"])
+@blp.arguments(s.ForumAppealDecisionSchema)
+@blp.response(200, s.ForumAppealSchema)
+@require("coordinator")
+def decide(data, appeal_id):
+    """Uphold or overturn an appeal (any coordinator but the one who hid the post)."""
+    user = authenticated_user()
+    appeal = services.get_appeal(appeal_id)
+    return services.decide_appeal(user, appeal, data["decision"], data["reason"])
+
+
+@blp.route("/forum/appeals/<int:appeal_id>/escalate", methods=["POST"])
+@blp.response(200, s.ForumAppealSchema)
+@require()
+def escalate(appeal_id):
+    """Put your appeal to the members as a general proposal linking back to the post."""
+    user = authenticated_user()
+    appeal = services.get_appeal(appeal_id, lock=True)
+    return services.escalate_appeal(user, appeal)

@@ -1,12 +1,23 @@
-"""Forum services: boards."""
+"""Forum services: boards, threads, posts, edits and retraction, flags, moderation in the open, appeals."""
 import sqlalchemy as sa
 
+from coop import audit, clock
+from coop.accounts.models import User
+from coop.errors import Conflict, Forbidden, Invalid, NotFound
 from coop.extensions import db
-from coop.forum.models import Board
+from coop.forum.markdown import render
+from coop.forum.models import Board, Flag, ForumAppeal, Moderation, Post, PostVersion, Thread
+from coop.pagination import keyset_page
 
 DEFAULT_BOARDS = (
     ("members", "Members' hall", "members"),
     ("public", "Public square", "public"),
+)
+
+MEMBERS_ONLY = "This board is for members only; its threads and posts are readable by members alone."
+JOIN_TO_POST = (
+    "Workers who are not yet members may read public boards but not post; "
+    "become a member with POST /api/v1/membership to join the conversation."
 )
 
 
@@ -19,3 +30,492 @@ def ensure_default_boards() -> list[str]:
             created.append(slug)
     db.session.flush()
     return created
+
+
+# --- who may read and write ------------------------------------------------------------
+
+
+def can_read(user: User, board: Board) -> bool:
+    """Public boards are read by everyone signed in; members boards by members only."""
+    return board.visibility == "public" or user.is_member
+
+
+def can_post(user: User, board: Board) -> bool:
+    """Members post everywhere; requesters may also speak to workers on public boards."""
+    if board.visibility == "members":
+        return user.is_member
+    return user.is_member or user.is_requester
+
+
+def sees_hidden_text(user: User, post: Post) -> bool:
+    """Members read a hidden post behind its notice; so does its author, whose words they are."""
+    return user.is_member or user.id == post.author_id
+
+
+def check_read(user: User, board: Board) -> None:
+    """Refuse (403) a user who may not read the board."""
+    # The message names no title: a members board tells outsiders nothing about its content.
+    if not can_read(user, board):
+        if user.kind == "worker":
+            raise Forbidden(f"{MEMBERS_ONLY} Become a member with POST /api/v1/membership.")
+        raise Forbidden(MEMBERS_ONLY)
+
+
+def check_post(user: User, board: Board) -> None:
+    """Refuse (403) a user who may not post on the board, telling a non-member worker how to join."""
+    check_read(user, board)
+    if not can_post(user, board):
+        raise Forbidden(JOIN_TO_POST)
+
+
+def get_board(board_id: int) -> Board:
+    """A board by id, or 404."""
+    board = db.session.get(Board, board_id)
+    if board is None:
+        raise NotFound(f"There is no board {board_id}.")
+    return board
+
+
+def get_thread(thread_id: int) -> Thread:
+    """A thread by id, or 404."""
+    thread = db.session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound(f"There is no thread {thread_id}.")
+    return thread
+
+
+def get_post(post_id: int, *, lock: bool = False) -> Post:
+    """A post by id, or 404; `lock` holds its row until the end of the request (PostgreSQL)."""
+    post = db.session.get(Post, post_id, with_for_update=lock or None, populate_existing=lock)
+    if post is None:
+        raise NotFound(f"There is no post {post_id}.")
+    return post
+
+
+def get_appeal(appeal_id: int, *, lock: bool = False) -> ForumAppeal:
+    """A forum appeal by id, or 404."""
+    appeal = db.session.get(ForumAppeal, appeal_id, with_for_update=lock or None, populate_existing=lock)
+    if appeal is None:
+        raise NotFound(f"There is no forum appeal {appeal_id}.")
+    return appeal
+
+
+def readable_board(user: User, board_id: int) -> Board:
+    """The board, once the user's right to read it is checked."""
+    board = get_board(board_id)
+    check_read(user, board)
+    return board
+
+
+def readable_thread(user: User, thread_id: int) -> Thread:
+    """The thread, once the user's right to read its board is checked."""
+    thread = get_thread(thread_id)
+    check_read(user, thread.board)
+    return thread
+
+
+def readable_post(user: User, post_id: int, *, lock: bool = False) -> Post:
+    """The post, once the user's right to read its board is checked."""
+    post = get_post(post_id, lock=lock)
+    check_read(user, post.thread.board)
+    return post
+
+
+def _require_rule(slug: str):
+    from coop.governance.services import current_rule
+
+    rule = current_rule(slug)
+    if rule is None:
+        raise Invalid(
+            f"There is no rule '{slug}'; cite one of the rule documents the members adopted (see /api/v1/rules).",
+            {"rule": [f"Unknown rule '{slug}'."]},
+        )
+    return rule
+
+
+def _text(value: str, field: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid(f"{what} cannot be empty.", {field: ["Write something."]})
+    return value
+
+
+# --- boards, threads, posts ------------------------------------------------------------
+
+
+def list_boards(user: User) -> list[Board]:
+    """The boards the user may read, oldest first."""
+    boards = db.session.scalars(sa.select(Board).order_by(Board.id))
+    return [b for b in boards if can_read(user, b)]
+
+
+def create_board(coordinator: User, slug: str, title: str, visibility: str) -> Board:
+    """Open a new board."""
+    slug, title = slug.strip().lower(), _text(title, "title", "A board's title")
+    if db.session.scalar(sa.select(Board.id).where(Board.slug == slug)) is not None:
+        raise Conflict(f"A board with the slug '{slug}' already exists; choose another.", {"slug": ["Already taken."]})
+    board = Board(slug=slug, title=title, visibility=visibility)
+    db.session.add(board)
+    db.session.flush()
+    audit.append("forum.board.created", f"board:{board.id}", coordinator, {"slug": slug, "visibility": visibility})
+    return board
+
+
+def thread_page(board: Board, *, limit: int, cursor: str | None) -> tuple[list[Thread], str | None]:
+    """A board's threads, newest activity first."""
+    stmt = sa.select(Thread).where(Thread.board_id == board.id)
+    return keyset_page(stmt, [Thread.last_activity_at, Thread.id], limit=limit, cursor=cursor, descending=True)
+
+
+def _new_post(author: User, thread: Thread, body: str, reply_to: Post | None, now) -> Post:
+    body = _text(body, "body", "A post")
+    post = Post(thread=thread, author=author, reply_to_id=reply_to.id if reply_to else None,
+                body=body, body_html=render(body), created_at=now)
+    db.session.add(post)
+    return post
+
+
+def start_thread(author: User, board: Board, title: str, body: str) -> tuple[Thread, Post]:
+    """Open a thread on a board with its first post."""
+    title = _text(title, "title", "A thread's title")
+    now = clock.now()
+    thread = Thread(board=board, author=author, title=title, created_at=now, last_activity_at=now, post_count=1)
+    db.session.add(thread)
+    post = _new_post(author, thread, body, None, now)
+    db.session.flush()
+    return thread, post
+
+
+def add_post(author: User, thread: Thread, body: str, reply_to_id: int | None = None) -> Post:
+    """Post in a thread, optionally replying to an earlier post of the same thread."""
+    reply_to = None
+    if reply_to_id is not None:
+        reply_to = db.session.get(Post, reply_to_id)
+        if reply_to is None or reply_to.thread_id != thread.id:
+            raise Invalid("A reply must answer a post of the same thread.",
+                          {"reply_to": [f"Post {reply_to_id} is not in thread {thread.id}."]})
+    now = clock.now()
+    post = _new_post(author, thread, body, reply_to, now)
+    # One UPDATE in SQL, so concurrent posts neither lose a count nor move activity backwards.
+    db.session.execute(
+        sa.update(Thread).where(Thread.id == thread.id)
+        .values(post_count=Thread.post_count + 1, last_activity_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    db.session.refresh(thread)
+    return post
+
+
+def post_page(thread: Thread, *, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
+    """A thread's posts, oldest first."""
+    return keyset_page(sa.select(Post).where(Post.thread_id == thread.id), [Post.id], limit=limit, cursor=cursor)
+
+
+def open_flag_counts(post_ids: list[int]) -> dict[int, int]:
+    """Open flags per post, for coordinators' eyes."""
+    if not post_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Flag.post_id, sa.func.count()).where(Flag.post_id.in_(post_ids), Flag.resolved_at.is_(None))
+        .group_by(Flag.post_id)
+    )
+    return {post_id: count for post_id, count in rows}
+
+
+# --- edits and retraction ---------------------------------------------------------------
+
+
+def _check_author(user: User, post: Post, doing: str) -> None:
+    if post.author_id != user.id:
+        raise Forbidden(f"Only the author of a post can {doing} it.")
+
+
+def edit_post(user: User, post: Post, body: str) -> Post:
+    """Change a post's text, keeping the previous text as an earlier version."""
+    _check_author(user, post, "edit")
+    if post.retracted:
+        raise Conflict("This post was retracted; a retracted post cannot be edited. Write a new post instead.")
+    body = _text(body, "body", "A post")
+    if body == post.body:
+        return post
+    now = clock.now()
+    db.session.add(PostVersion(
+        post_id=post.id, number=post.edit_count + 1, body=post.body, body_html=post.body_html,
+        written_at=post.edited_at or post.created_at, replaced_at=now,
+    ))
+    post.body, post.body_html = body, render(body)
+    post.edit_count += 1
+    post.edited_at = now
+    db.session.flush()
+    return post
+
+
+def history_page(post: Post, *, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """Every version of a post, oldest first; the last page ends with the current text."""
+    versions, next_cursor = keyset_page(
+        sa.select(PostVersion).where(PostVersion.post_id == post.id), [PostVersion.number], limit=limit, cursor=cursor
+    )
+    items = [
+        {"number": v.number, "body": v.body, "body_html": v.body_html, "written_at": v.written_at,
+         "replaced_at": v.replaced_at, "current": False, "erased": v.body is None}
+        for v in versions
+    ]
+    if next_cursor is None:
+        items.append({
+            "number": post.edit_count + 1, "body": post.body, "body_html": post.body_html,
+            "written_at": post.edited_at or post.created_at, "replaced_at": None, "current": True,
+            "erased": post.retracted,
+        })
+    return items, next_cursor
+
+
+def retract_post(user: User, post: Post) -> Post:
+    """Withdraw one's own post: its text and every earlier text are erased; the placeholder stays."""
+    _check_author(user, post, "retract")
+    if post.retracted:
+        raise Conflict("This post is already retracted.")
+    post.body = post.body_html = None
+    post.retracted_at = clock.now()
+    # The versions keep their times, so the fact of each edit remains, but none of the words.
+    db.session.execute(
+        sa.update(PostVersion).where(PostVersion.post_id == post.id).values(body=None, body_html=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return post
+
+
+# --- flags -----------------------------------------------------------------------------
+
+
+def flag_post(user: User, post: Post, rule: str, note: str | None) -> Flag:
+    """Report a post as breaking a rule; one open flag per reader and post."""
+    rule_version = _require_rule(rule)
+    # The post row is locked by the caller, so two flags by one reader cannot both pass this check.
+    open_flag = db.session.scalar(
+        sa.select(Flag.id).where(Flag.post_id == post.id, Flag.flagger_id == user.id, Flag.resolved_at.is_(None))
+    )
+    if open_flag is not None:
+        raise Conflict("You have already flagged this post; coordinators will see your flag until they act on it.")
+    flag = Flag(post_id=post.id, flagger_id=user.id, rule=rule_version.slug, note=(note or "").strip(),
+                created_at=clock.now())
+    db.session.add(flag)
+    db.session.flush()
+    return flag
+
+
+def flag_queue(*, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """Posts with open flags, newest post first, with counts per rule and the flaggers' notes."""
+    flagged = sa.select(Flag.post_id).where(Flag.resolved_at.is_(None))
+    posts, next_cursor = keyset_page(sa.select(Post).where(Post.id.in_(flagged)), [Post.id],
+                                     limit=limit, cursor=cursor, descending=True)
+    return flag_summaries(posts), next_cursor
+
+
+def flag_summaries(posts: list[Post]) -> list[dict]:
+    """The open flags on each post: count, count per rule, notes, first and last time."""
+    flags: dict[int, list[Flag]] = {p.id: [] for p in posts}
+    for f in db.session.scalars(
+        sa.select(Flag).where(Flag.post_id.in_(list(flags)), Flag.resolved_at.is_(None)).order_by(Flag.id)
+    ):
+        flags[f.post_id].append(f)
+    summaries = []
+    for post in posts:
+        open_flags = flags[post.id]
+        by_rule: dict[str, int] = {}
+        for f in open_flags:
+            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        summaries.append({
+            "post_id": post.id, "thread_id": post.thread_id, "board_id": post.thread.board_id,
+            "hidden": post.hidden, "open_flags": len(open_flags), "by_rule": by_rule,
+            "notes": [f.note for f in open_flags if f.note],
+            "first_flagged_at": open_flags[0].created_at if open_flags else None,
+            "last_flagged_at": open_flags[-1].created_at if open_flags else None,
+        })
+    return summaries
+
+
+def _resolve_flags(post: Post, resolution: str, now) -> int:
+    result = db.session.execute(
+        sa.update(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
+        .values(resolved_at=now, resolution=resolution).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def dismiss_flags(coordinator: User, post: Post, reason: str) -> dict:
+    """Close a post's open flags without hiding it."""
+    reason = _text(reason, "reason", "The reason for dismissing flags")
+    count = _resolve_flags(post, "dismissed", clock.now())
+    if count == 0:
+        raise Conflict("This post has no open flags to dismiss.")
+    db.session.flush()
+    audit.append("forum.flags.dismissed", f"post:{post.id}", coordinator, {"post_id": post.id, "count": count,
+                                                                         "reason": reason})
+    return flag_summaries([post])[0]
+
+
+# --- moderation -------------------------------------------------------------------------
+
+
+def _record(coordinator: User, post: Post, action: str, rule, reason: str, now, appeal_id=None) -> Moderation:
+    entry = Moderation(post_id=post.id, action=action, rule=rule.slug, rule_version=rule.version, reason=reason,
+                       coordinator=coordinator, at=now, appeal_id=appeal_id)
+    db.session.add(entry)
+    if action == "hide":
+        post.hidden_at, post.hidden_by, post.hidden_rule = now, coordinator, rule.slug
+        post.hidden_rule_version, post.hidden_reason = rule.version, reason
+    else:
+        post.hidden_at = post.hidden_by = post.hidden_rule = post.hidden_rule_version = post.hidden_reason = None
+    _resolve_flags(post, action, now)
+    db.session.flush()
+    audit.append(
+        "forum.post.hidden" if action == "hide" else "forum.post.restored", f"post:{post.id}", coordinator,
+        {"post_id": post.id, "moderation_id": entry.id, "rule": rule.slug, "rule_version": rule.version,
+         "reason": reason, "appeal_id": appeal_id},
+    )
+    return entry
+
+
+def moderate(coordinator: User, post: Post, action: str, rule_slug: str, reason: str) -> Post:
+    """Hide or restore a post, citing a rule in force and a reason, in the public log."""
+    rule = _require_rule(rule_slug)
+    reason = _text(reason, "reason", "The reason for a moderation action")
+    if post.author_id == coordinator.id:
+        raise Forbidden("A coordinator's own post can be hidden or restored only by another coordinator.")
+    if action == "hide" and post.hidden:
+        raise Conflict("This post is already hidden; restore it first to hide it for another reason.")
+    if action == "restore" and not post.hidden:
+        raise Conflict("This post is not hidden; there is nothing to restore.")
+    now = clock.now()
+    if action == "restore":
+        # A restore answers any open appeal: the author got what they asked for.
+        for appeal in _open_appeals(post):
+            appeal.status, appeal.decided_by, appeal.decided_at = "closed", coordinator, now
+            appeal.decision_reason = f"The post was restored: {reason}"
+    _record(coordinator, post, action, rule, reason, now)
+    return post
+
+
+def moderation_log(*, limit: int, cursor: str | None, post_id: int | None = None):
+    """Every hide and restore, newest first."""
+    stmt = sa.select(Moderation)
+    if post_id is not None:
+        stmt = stmt.where(Moderation.post_id == post_id)
+    return keyset_page(stmt, [Moderation.id], limit=limit, cursor=cursor, descending=True)
+
+
+# --- appeals ----------------------------------------------------------------------------
+
+
+def _open_appeals(post: Post) -> list[ForumAppeal]:
+    # Locked, so an appeal being escalated at this moment is seen as escalated, not reopened and closed.
+    return list(db.session.scalars(
+        sa.select(ForumAppeal).where(ForumAppeal.post_id == post.id, ForumAppeal.status == "open")
+        .with_for_update().execution_options(populate_existing=True)
+    ))
+
+
+def _hide_in_force(post: Post) -> Moderation:
+    return db.session.scalar(
+        sa.select(Moderation).where(Moderation.post_id == post.id, Moderation.action == "hide")
+        .order_by(Moderation.id.desc()).limit(1)
+    )
+
+
+def open_appeal(user: User, post: Post, reason: str) -> ForumAppeal:
+    """The author of a hidden post asks for it to be restored."""
+    _check_author(user, post, "appeal the hiding of")
+    if not post.hidden:
+        raise Conflict("This post is not hidden; only a hidden post can be appealed.")
+    reason = _text(reason, "reason", "The reason for an appeal")
+    hide = _hide_in_force(post)
+    existing = db.session.scalar(sa.select(ForumAppeal.id).where(
+        ForumAppeal.moderation_id == hide.id, ForumAppeal.status.in_(("open", "upheld", "escalated"))
+    ))
+    if existing is not None:
+        raise Conflict(f"This hiding is already appealed (appeal {existing}); follow that appeal, "
+                       "or escalate it to the members with POST /api/v1/forum/appeals/{id}/escalate.")
+    appeal = ForumAppeal(post=post, moderation=hide, author=user, reason=reason, status="open",
+                         created_at=clock.now())
+    db.session.add(appeal)
+    db.session.flush()
+    audit.append("forum.appeal.opened", f"post:{post.id}", user, {"appeal_id": appeal.id, "post_id": post.id,
+                                                                 "moderation_id": hide.id})
+    return appeal
+
+
+def check_may_read_appeal(user: User, appeal: ForumAppeal) -> None:
+    """Appeals are read by their author and by the coordinators."""
+    if not (user.id == appeal.author_id or (user.is_coordinator and user.is_member)):
+        raise Forbidden("Only the author of the appealed post and the coordinators can see this appeal.")
+
+
+def appeal_page(*, status: str | None, limit: int, cursor: str | None):
+    """Forum appeals, oldest first, optionally of one status."""
+    stmt = sa.select(ForumAppeal)
+    if status:
+        stmt = stmt.where(ForumAppeal.status == status)
+    return keyset_page(stmt, [ForumAppeal.id], limit=limit, cursor=cursor)
+
+
+def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason: str) -> ForumAppeal:
+    """Uphold or overturn an appeal; an overturn restores the post in the public log."""
+    # Post first, then appeal: the order every writer of both takes, so none waits on another in a circle.
+    post = get_post(appeal.post_id, lock=True)
+    appeal = get_appeal(appeal.id, lock=True)
+    if coordinator.id == appeal.moderation.coordinator_id:
+        raise Forbidden("The coordinator who hid this post cannot decide the appeal against it; "
+                        "another coordinator must.")
+    if coordinator.id == appeal.author_id:
+        raise Forbidden("You cannot decide an appeal about your own post; another coordinator must.")
+    if appeal.status != "open":
+        raise Conflict(f"This appeal is already {appeal.status}; only an open appeal can be decided.")
+    reason = _text(reason, "reason", "The reason for an appeal decision")
+    now = clock.now()
+    appeal.decided_by, appeal.decided_at, appeal.decision_reason = coordinator, now, reason
+    if decision == "overturn":
+        appeal.status = "overturned"
+        hide = appeal.moderation
+        rule = _require_rule(hide.rule)
+        _record(coordinator, post, "restore", rule, f"Appeal {appeal.id} overturned: {reason}", now,
+                appeal_id=appeal.id)
+    else:
+        appeal.status = "upheld"
+        db.session.flush()
+        audit.append("forum.appeal.upheld", f"post:{appeal.post_id}", coordinator,
+                     {"appeal_id": appeal.id, "post_id": appeal.post_id, "reason": reason})
+    return appeal
+
+
+def escalate_appeal(user: User, appeal: ForumAppeal) -> ForumAppeal:
+    """Put an appeal to the members as a `general` proposal linking back to the post."""
+    if appeal.author_id != user.id:
+        raise Forbidden("Only the author of the appeal can put it to the members.")
+    if not user.is_member:
+        raise Forbidden("Only members make proposals; a coordinator decides this appeal instead.")
+    if appeal.status not in ("open", "upheld"):
+        raise Conflict(f"This appeal is already {appeal.status}; only an open or upheld appeal can go to a vote.")
+    # Imported here: governance builds proposals, and the forum must not load it at import time.
+    from coop.governance.services import create_proposal
+
+    post_url = f"/api/v1/forum/posts/{appeal.post_id}"
+    hide = appeal.moderation
+    proposal = create_proposal(user, {
+        "title": f"Appeal of moderation on post {appeal.post_id}",
+        "body": (
+            f"Appeal of moderation on post {appeal.post_id} ({post_url}).\n\n"
+            f"The post was hidden by {hide.coordinator.display_name} citing rule '{hide.rule}' "
+            f"(version {hide.rule_version}): {hide.reason}\n\n"
+            f"The author appeals: {appeal.reason}\n\n"
+            "A yes vote asks the coordinators to restore the post."
+        ),
+        "kind": "general",
+        "method": "yes_no",
+    })
+    appeal.status, appeal.proposal_id, appeal.escalated_at = "escalated", proposal.id, clock.now()
+    db.session.flush()
+    audit.append("forum.appeal.escalated", f"post:{appeal.post_id}", user,
+                 {"appeal_id": appeal.id, "post_id": appeal.post_id, "proposal_id": proposal.id})
+    return appeal

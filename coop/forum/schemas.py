@@ -1,0 +1,227 @@
+"""Request and response schemas for the forum, and what each reader is shown of a post."""
+import marshmallow as ma
+from marshmallow import validate as v
+
+from coop.accounts.models import User
+from coop.forum import services
+from coop.forum.models import APPEAL_STATUSES, BOARD_VISIBILITIES, MODERATION_ACTIONS, Post, Thread
+from coop.pagination import PageArgs, page_schema
+
+BODY_MAX = 20_000
+
+
+class BoardSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    slug = ma.fields.String(required=True, validate=[
+        v.Length(min=2, max=64), v.Regexp(r"^[a-z0-9][a-z0-9\-]*$", error="Use lower-case letters, digits and -."),
+    ])
+    title = ma.fields.String(required=True, validate=v.Length(min=1, max=200))
+    visibility = ma.fields.String(required=True, validate=v.OneOf(BOARD_VISIBILITIES),
+                                  metadata={"description": "'public': every signed-in user reads; 'members': members only."})
+
+
+class NewThreadSchema(ma.Schema):
+    title = ma.fields.String(required=True, validate=v.Length(min=1, max=200))
+    body = ma.fields.String(required=True, validate=v.Length(min=1, max=BODY_MAX),
+                            metadata={"description": "Markdown; rendered and sanitised into body_html."})
+
+
+class NewPostSchema(ma.Schema):
+    body = ma.fields.String(required=True, validate=v.Length(min=1, max=BODY_MAX),
+                            metadata={"description": "Markdown; rendered and sanitised into body_html."})
+    reply_to = ma.fields.Integer(load_default=None, allow_none=True,
+                                 metadata={"description": "The id of a post of the same thread this one answers."})
+
+
+class EditPostSchema(ma.Schema):
+    body = ma.fields.String(required=True, validate=v.Length(min=1, max=BODY_MAX))
+
+
+class FlagArgsSchema(ma.Schema):
+    rule = ma.fields.String(required=True, validate=v.Length(min=1, max=64),
+                            metadata={"description": "The slug of the rule the post breaks, e.g. 'forum-rules'."})
+    note = ma.fields.String(load_default="", validate=v.Length(max=2000))
+
+
+class ForumReasonSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=5000))
+
+
+class ModerationArgsSchema(ma.Schema):
+    action = ma.fields.String(required=True, validate=v.OneOf(MODERATION_ACTIONS))
+    rule = ma.fields.String(required=True, validate=v.Length(min=1, max=64),
+                            metadata={"description": "The slug of a rule document in force, e.g. 'forum-rules'."})
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=5000))
+
+
+class ForumAppealDecisionSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=v.OneOf(("uphold", "overturn")))
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=5000))
+
+
+class ModerationLogArgs(PageArgs):
+    post_id = ma.fields.Integer(metadata={"description": "Only the actions on this post."})
+
+
+class ForumAppealListArgs(PageArgs):
+    status = ma.fields.String(validate=v.OneOf(APPEAL_STATUSES))
+
+
+# --- responses --------------------------------------------------------------------------
+
+
+class ModerationNoticeSchema(ma.Schema):
+    rule = ma.fields.String()
+    rule_version = ma.fields.Integer()
+    reason = ma.fields.String()
+    by = ma.fields.String(metadata={"description": "The pseudonym of the coordinator who hid the post."})
+    at = ma.fields.DateTime()
+
+
+class PostSchema(ma.Schema):
+    id = ma.fields.Integer()
+    thread_id = ma.fields.Integer()
+    reply_to = ma.fields.Integer(allow_none=True)
+    author = ma.fields.String(metadata={"description": "The author's pseudonym."})
+    mine = ma.fields.Boolean()
+    created_at = ma.fields.DateTime()
+    body = ma.fields.String(allow_none=True, metadata={
+        "description": "Markdown source; null once retracted; absent for non-members when the post is hidden."})
+    body_html = ma.fields.String(allow_none=True)
+    edited = ma.fields.Boolean()
+    edit_count = ma.fields.Integer()
+    edited_at = ma.fields.DateTime(allow_none=True)
+    retracted = ma.fields.Boolean()
+    retracted_at = ma.fields.DateTime(allow_none=True)
+    hidden = ma.fields.Boolean()
+    moderation = ma.fields.Nested(ModerationNoticeSchema, allow_none=True)
+    open_flags = ma.fields.Integer(metadata={"description": "Open flags on the post; shown to coordinators only."})
+
+
+class ThreadSchema(ma.Schema):
+    id = ma.fields.Integer()
+    board_id = ma.fields.Integer()
+    title = ma.fields.String()
+    author = ma.fields.String()
+    mine = ma.fields.Boolean()
+    created_at = ma.fields.DateTime()
+    last_activity_at = ma.fields.DateTime()
+    post_count = ma.fields.Integer()
+
+
+PostPageSchema = page_schema(PostSchema, "PostPage")
+ThreadPageSchema = page_schema(ThreadSchema, "ThreadPage")
+
+
+class ThreadViewSchema(ma.Schema):
+    thread = ma.fields.Nested(ThreadSchema)
+    posts = ma.fields.Nested(PostPageSchema)
+
+
+class PostVersionSchema(ma.Schema):
+    number = ma.fields.Integer()
+    body = ma.fields.String(allow_none=True)
+    body_html = ma.fields.String(allow_none=True)
+    written_at = ma.fields.DateTime()
+    replaced_at = ma.fields.DateTime(allow_none=True)
+    current = ma.fields.Boolean()
+    erased = ma.fields.Boolean(metadata={"description": "True when the author retracted the post."})
+
+
+class FlagSchema(ma.Schema):
+    id = ma.fields.Integer()
+    post_id = ma.fields.Integer()
+    rule = ma.fields.String()
+    note = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+class FlagSummarySchema(ma.Schema):
+    post_id = ma.fields.Integer()
+    thread_id = ma.fields.Integer()
+    board_id = ma.fields.Integer()
+    hidden = ma.fields.Boolean()
+    open_flags = ma.fields.Integer()
+    by_rule = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    notes = ma.fields.List(ma.fields.String())
+    first_flagged_at = ma.fields.DateTime(allow_none=True)
+    last_flagged_at = ma.fields.DateTime(allow_none=True)
+
+
+class ModerationEntrySchema(ma.Schema):
+    id = ma.fields.Integer()
+    post_id = ma.fields.Integer()
+    action = ma.fields.String()
+    rule = ma.fields.String()
+    rule_version = ma.fields.Integer()
+    reason = ma.fields.String()
+    by = ma.fields.Function(lambda m: m.coordinator.display_name,
+                            metadata={"description": "The coordinator's pseudonym."})
+    at = ma.fields.DateTime()
+    appeal_id = ma.fields.Integer(allow_none=True)
+
+
+class ForumAppealSchema(ma.Schema):
+    id = ma.fields.Integer()
+    post_id = ma.fields.Integer()
+    moderation_id = ma.fields.Integer()
+    author = ma.fields.Function(lambda a: a.author.display_name)
+    reason = ma.fields.String()
+    status = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    hidden_by = ma.fields.Function(lambda a: a.moderation.coordinator.display_name)
+    decided_by = ma.fields.Function(lambda a: a.decided_by.display_name if a.decided_by else None, allow_none=True)
+    decided_at = ma.fields.DateTime(allow_none=True)
+    decision_reason = ma.fields.String(allow_none=True)
+    proposal_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The general proposal the author turned this appeal into, if any."})
+    escalated_at = ma.fields.DateTime(allow_none=True)
+
+
+# --- what a reader sees -------------------------------------------------------------------
+
+
+def post_view(post: Post, viewer: User, open_flags: int | None = None) -> dict:
+    """A post as `viewer` may see it: a hidden post's text only for members and its author."""
+    view = {
+        "id": post.id, "thread_id": post.thread_id, "reply_to": post.reply_to_id,
+        "author": post.author.display_name, "mine": post.author_id == viewer.id, "created_at": post.created_at,
+        "body": post.body, "body_html": post.body_html,
+        "edited": post.edit_count > 0, "edit_count": post.edit_count, "edited_at": post.edited_at,
+        "retracted": post.retracted, "retracted_at": post.retracted_at,
+        "hidden": post.hidden, "moderation": None,
+    }
+    if post.hidden:
+        view["moderation"] = {"rule": post.hidden_rule, "rule_version": post.hidden_rule_version,
+                              "reason": post.hidden_reason, "by": post.hidden_by.display_name, "at": post.hidden_at}
+        if not services.sees_hidden_text(viewer, post):
+            del view["body"], view["body_html"]
+    if open_flags is not None:
+        view["open_flags"] = open_flags
+    return view
+
+
+def posts_view(posts: list[Post], viewer: User) -> list[dict]:
+    """A page of posts as `viewer` sees them, with open flag counts for coordinators."""
+    counts = services.open_flag_counts([p.id for p in posts]) if _is_coordinator(viewer) else None
+    return [post_view(p, viewer, counts.get(p.id, 0) if counts is not None else None) for p in posts]
+
+
+def thread_view(thread: Thread, viewer: User) -> dict:
+    """A thread as `viewer` sees it (with `mine`)."""
+    return {
+        "id": thread.id, "board_id": thread.board_id, "title": thread.title, "author": thread.author.display_name,
+        "mine": thread.author_id == viewer.id, "created_at": thread.created_at,
+        "last_activity_at": thread.last_activity_at, "post_count": thread.post_count,
+    }
+
+
+def history_view(items: list[dict], post: Post, viewer: User) -> list[dict]:
+    """A post's versions; hidden from non-members like the post's own text."""
+    if post.hidden and not services.sees_hidden_text(viewer, post):
+        return [{k: val for k, val in item.items() if k not in ("body", "body_html")} for item in items]
+    return items
+
+
+def _is_coordinator(user: User) -> bool:
+    return user.is_coordinator and user.is_member

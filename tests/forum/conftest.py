@@ -1,0 +1,62 @@
+"""Forum fixtures: the founding boards, and helpers that open threads and posts through the API."""
+import pytest
+import sqlalchemy as sa
+
+from coop.forum.models import Board
+
+API = "/api/v1/forum"
+
+
+@pytest.fixture
+def boards(session):
+    """The founding boards by slug: {'members': Board, 'public': Board}."""
+    return {b.slug: b for b in session.scalars(sa.select(Board))}
+
+
+@pytest.fixture
+def members_board(boards):
+    return boards["members"]
+
+
+@pytest.fixture
+def public_board(boards):
+    return boards["public"]
+
+
+class Forum:
+    """Opens threads and posts through the API, asserting each step worked."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def thread(self, client, board, title="A thread", body="First post"):
+        response = client.post(f"{API}/boards/{board.id}/threads", json={"title": title, "body": body})
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def post(self, client, thread_id, body="A reply", reply_to=None):
+        response = client.post(f"{API}/threads/{thread_id}/posts", json={"body": body, "reply_to": reply_to})
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def hide(self, coordinator, post_id, rule="forum-rules", reason="Rule 2: harassment"):
+        response = coordinator.post(f"{API}/posts/{post_id}/moderation",
+                                    json={"action": "hide", "rule": rule, "reason": reason})
+        assert response.status_code == 200, response.json
+        return response.json
+
+
+@pytest.fixture
+def forum(make):
+    return Forum(make)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    # Forum tests make many accounts and never test passwords; argon2's production cost
+    # would dominate the run. Hashes made this way still verify as usual.
+    from argon2 import PasswordHasher
+
+    from coop.accounts import services as accounts
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
