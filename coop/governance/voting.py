@@ -103,13 +103,21 @@ def quorum_met(ballots_cast: int, eligible: int, quorum_pct: int) -> bool:
 
 def tally_yes_no(choices: Iterable[str], eligible: int) -> dict:
     """Count yes/no/abstain ballots and report turnout as a percentage of ``eligible``."""
-    _require_non_negative(eligible=eligible)
     try:
         counts = Counter(choices)
     except TypeError as exc:
         raise TallyError("Each yes/no ballot must be 'yes', 'no' or 'abstain'.") from exc
-    for choice in counts:
+    return tally_yes_no_grouped(counts.items(), eligible)
+
+
+def tally_yes_no_grouped(groups: Iterable[tuple[str, int]], eligible: int) -> dict:
+    """``tally_yes_no`` over (choice, number of ballots) pairs, as a database GROUP BY yields them."""
+    _require_non_negative(eligible=eligible)
+    counts: Counter = Counter()
+    for choice, weight in groups:
         validate_choice(choice)
+        _require_non_negative(weight=weight)
+        counts[choice] += weight
     ballots = sum(counts.values())
     turnout = round(ballots * 100 / eligible, 2) if eligible else 0.0
     return {
@@ -140,11 +148,17 @@ def tally_approval(approvals: Iterable[Iterable[str]], options: Sequence[str]) -
     the highest count, the one that appears earliest in ``options`` wins. With no
     approvals at all the winner is None.
     """
+    return tally_approval_grouped(((ballot, 1) for ballot in approvals), options)
+
+
+def tally_approval_grouped(groups: Iterable[tuple[Iterable[str], int]], options: Sequence[str]) -> dict:
+    """``tally_approval`` over (approvals, number of identical ballots) pairs."""
     known = _option_index(options)
     counts = dict.fromkeys(known, 0)
-    for ballot in approvals:
+    for ballot, weight in groups:
+        _require_non_negative(weight=weight)
         for option in _normalized_approvals(ballot, known):
-            counts[option] += 1
+            counts[option] += weight
     return {"counts": counts, "winner": _approval_winner(counts)}
 
 
@@ -174,8 +188,13 @@ def tally_ranked(rankings: Iterable[Sequence[str]], options: Sequence[str]) -> d
     No ballots at all gives winner None and no rounds. If every ballot is
     empty, the single all-zero round is reported and the winner is None.
     """
+    return tally_ranked_grouped(((ranking, 1) for ranking in rankings), options)
+
+
+def tally_ranked_grouped(groups: Iterable[tuple[Sequence[str], int]], options: Sequence[str]) -> dict:
+    """``tally_ranked`` over (ranking, number of identical ballots) pairs."""
     known = _option_index(options)
-    grouped = _group_rankings(rankings, known)
+    grouped = _group_rankings(groups, known)
     if not grouped:
         return {"winner": None, "rounds": []}
     piles = {option: [] for option in options}
@@ -183,15 +202,16 @@ def tally_ranked(rankings: Iterable[Sequence[str]], options: Sequence[str]) -> d
     return _run_rounds(piles, known)
 
 
-def _group_rankings(rankings: Iterable[Sequence[str]], known: dict[str, int]) -> Counter:
+def _group_rankings(groups: Iterable[tuple[Sequence[str], int]], known: dict[str, int]) -> Counter:
     # Real elections repeat the same few orderings, so validating and counting
     # distinct rankings once keeps large ballot sets cheap.
     grouped: Counter = Counter()
-    for ranking in rankings:
+    for ranking, weight in groups:
         if not isinstance(ranking, _RANKING_TYPES):
             raise TallyError("A ranking must be an ordered list of options.")
+        _require_non_negative(weight=weight)
         try:
-            grouped[tuple(ranking)] += 1
+            grouped[tuple(ranking)] += weight
         except TypeError as exc:
             message = f"The ranking {ranking!r} contains something that is not an option."
             raise TallyError(message) from exc
@@ -242,6 +262,24 @@ def tally_median(values: Iterable[int | float]) -> dict:
     if not ordered:
         return {"value": None, "count": 0}
     return {"value": ordered[(len(ordered) - 1) // 2], "count": len(ordered)}
+
+
+def tally_median_grouped(groups: Iterable[tuple[int | float, int]]) -> dict:
+    """``tally_median`` over (value, number of ballots giving it) pairs: the same lower median."""
+    pairs = [(value, weight) for value, weight in groups]
+    _checked_numbers(value for value, _ in pairs)
+    for _, weight in pairs:
+        _require_non_negative(weight=weight)
+    count = sum(weight for _, weight in pairs)
+    if count == 0:
+        return {"value": None, "count": 0}
+    # Walk the distinct values in order until the (n-1)//2-th ballot (0-based) is passed.
+    target, seen = (count - 1) // 2, 0
+    for value, weight in sorted(pairs, key=lambda pair: pair[0]):
+        seen += weight
+        if seen > target:
+            return {"value": value, "count": count}
+    raise AssertionError("unreachable: the walk passes every ballot")
 
 
 def _checked_numbers(values: Iterable[int | float]) -> list[int | float]:

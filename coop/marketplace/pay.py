@@ -102,7 +102,11 @@ def audit_underpaid(
     # Too few submissions make the median noise rather than evidence of underpayment.
     if len(real_seconds) < min_submissions:
         return None
-    median = median_seconds(real_seconds)
+    return underpaid_at_median(reward_cents, median_seconds(real_seconds), min_hourly_rate_cents)
+
+
+def underpaid_at_median(reward_cents: int, median: float | None, min_hourly_rate_cents: int) -> dict | None:
+    """The audit's finding for a known median real time (the database computes it for big batches)."""
     # An instant (or nonsensical negative) median means unbounded pay per hour, never underpay.
     if median is None or median <= 0:
         return None
@@ -121,3 +125,14 @@ def fee_share_cents(reward_cents: int, rewards_total: int, fee_total: int) -> in
         return 0
     # Floor so shares refunded one by one can never add up to more than the fee collected.
     return (fee_total * reward_cents) // rewards_total
+
+
+def payout_fee_cents(amount_cents: int, fee_pct: int | float) -> int:
+    """The fee that goes to the coop when amount_cents of a batch's rewards is paid or refunded."""
+    exact_pct = _exact(fee_pct, "fee_pct")
+    if exact_pct < 0:
+        raise ValueError(f"fee_pct must not be negative, got {fee_pct!r}")
+    # Floored at the rate charged, not pro rata to a total: raises add rewards (and fee) to a
+    # batch in tranches, and a sum of floors over any split of a charged amount never exceeds
+    # the fee charged on it rounded up, so a batch's escrow can never run dry before its end.
+    return math.floor(Fraction(amount_cents) * exact_pct / 100)

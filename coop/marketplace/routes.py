@@ -1,4 +1,351 @@
-"""Marketplace routes."""
+"""Marketplace routes: funds, batches, claims, reviews, appeals, requester stats and reviews."""
+from flask import jsonify
 from flask_smorest import Blueprint
 
+from coop.accounts.permissions import authenticated_user, ensure, has_role, require
+from coop.errors import Forbidden
+from coop.marketplace import services
+from coop.marketplace.schemas import (
+    AppealDecisionSchema,
+    AssignmentListArgs,
+    BalanceSchema,
+    BatchCreateSchema,
+    BatchItemSchema,
+    BatchListArgs,
+    BatchSchema,
+    ClaimInSchema,
+    DepositListArgs,
+    DepositSchema,
+    EarningsLineSchema,
+    MarketPreferencesSchema,
+    MoneyAmountSchema,
+    PendingWithdrawalListArgs,
+    RaiseRewardSchema,
+    RequesterAssignmentSchema,
+    RequesterReviewInSchema,
+    RequesterReviewSchema,
+    RequesterStatsSchema,
+    SubmitAnswerSchema,
+    WithdrawalListArgs,
+    WithdrawalSchema,
+    WorkAppealInSchema,
+    WorkAppealListArgs,
+    WorkAppealSchema,
+    WorkReviewSchema,
+    WorkerAssignmentSchema,
+)
+from coop.pagination import PageArgs, page_schema
+
 blp = Blueprint("marketplace", __name__, url_prefix="/api/v1", description="Marketplace")
+
+NOT_YOUR_BATCH = "This batch belongs to another requester."
+NOT_YOUR_ASSIGNMENT = "This assignment is another worker's."
+
+
+def _own_batch(batch_id: int):
+    batch = services.get_batch(batch_id)
+    ensure(batch.requester_id == authenticated_user().id, NOT_YOUR_BATCH)
+    return batch
+
+
+def _claimant_of(assignment_id: int):
+    assignment = services.get_assignment(assignment_id)
+    ensure(assignment.worker_id == authenticated_user().id, NOT_YOUR_ASSIGNMENT)
+    return assignment
+
+
+# --- funds --------------------------------------------------------------------------------
+
+
+@blp.route("/deposits", methods=["POST"])
+@blp.arguments(MoneyAmountSchema)
+@blp.response(201, DepositSchema)
+@require("requester")
+def create_deposit(data):
+    """Announce a bank transfer into your funds (pending until a coordinator confirms it)."""
+    return services.request_deposit(authenticated_user(), data["amount_cents"])
+
+
+@blp.route("/deposits", methods=["GET"])
+@blp.arguments(DepositListArgs, location="query")
+@blp.response(200, page_schema(DepositSchema, "DepositPage"))
+@require("requester", "coordinator")
+def list_deposits(args):
+    """Your deposits (requesters), or every deposit (coordinators; filter with ?status=pending)."""
+    return services.list_deposits(authenticated_user(), args)
+
+
+@blp.route("/deposits/<int:deposit_id>/confirm", methods=["POST"])
+@blp.response(200, DepositSchema)
+@require("coordinator")
+def confirm_deposit(deposit_id):
+    """Record that a deposit's bank transfer arrived; the funds become available."""
+    return services.confirm_deposit(services.get_deposit(deposit_id), authenticated_user())
+
+
+@blp.route("/me/balance", methods=["GET"])
+@blp.response(200, BalanceSchema)
+@require()
+def balance():
+    """Your balances: available and escrow funds (requesters) or earnings (workers)."""
+    return services.balance_of(authenticated_user())
+
+
+@blp.route("/me/earnings", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(EarningsLineSchema, "EarningsPage"))
+@require("worker")
+def earnings(args):
+    """The ledger lines of your earnings, newest first."""
+    return services.earnings_lines(authenticated_user(), args)
+
+
+@blp.route("/me/withdrawals", methods=["POST"])
+@blp.arguments(MoneyAmountSchema)
+@blp.response(201, WithdrawalSchema)
+@require()
+def create_withdrawal(data):
+    """Ask for a payout of your earnings (workers) or unused available funds (requesters)."""
+    return services.request_withdrawal(authenticated_user(), data["amount_cents"])
+
+
+@blp.route("/me/withdrawals", methods=["GET"])
+@blp.arguments(WithdrawalListArgs, location="query")
+@blp.response(200, page_schema(WithdrawalSchema, "WithdrawalPage"))
+@require()
+def my_withdrawals(args):
+    """Your payouts, newest first."""
+    return services.list_withdrawals(authenticated_user(), args)
+
+
+@blp.route("/withdrawals", methods=["GET"])
+@blp.arguments(PendingWithdrawalListArgs, location="query")
+@blp.response(200, page_schema(WithdrawalSchema, "PendingWithdrawalPage"))
+@require("coordinator")
+def list_withdrawals(args):
+    """Payouts to make (pending by default), for coordinators."""
+    return services.list_withdrawals(authenticated_user(), args, everyone=True)
+
+
+@blp.route("/withdrawals/<int:withdrawal_id>/confirm", methods=["POST"])
+@blp.response(200, WithdrawalSchema)
+@require("coordinator")
+def confirm_withdrawal(withdrawal_id):
+    """Record that a payout was sent."""
+    return services.confirm_withdrawal(services.get_withdrawal(withdrawal_id), authenticated_user())
+
+
+# --- preferences --------------------------------------------------------------------------
+
+
+@blp.route("/me/preferences", methods=["GET"])
+@blp.response(200, MarketPreferencesSchema)
+@require("worker")
+def preferences():
+    """Your marketplace preferences: the content warnings you opted into."""
+    return services.get_preferences(authenticated_user())
+
+
+@blp.route("/me/preferences", methods=["PATCH"])
+@blp.arguments(MarketPreferencesSchema)
+@blp.response(200, MarketPreferencesSchema)
+@require("worker")
+def update_preferences(data):
+    """Opt into (or out of) work under content warnings."""
+    return services.set_preferences(authenticated_user(), data["content_opt_in"])
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+@blp.route("/batches", methods=["POST"])
+@blp.arguments(BatchCreateSchema)
+@blp.response(201, BatchSchema)
+@require("requester")
+def create_batch(data):
+    """Post a batch: checked against the terms in force; rewards and fee move into escrow."""
+    return services.create_batch(authenticated_user(), data)
+
+
+@blp.route("/batches", methods=["GET"])
+@blp.arguments(BatchListArgs, location="query")
+@blp.response(200, page_schema(BatchSchema, "BatchPage"))
+@require("requester", "member")
+def list_batches(args):
+    """Members: open batches with work left that they can take. Requesters: their own batches."""
+    return services.list_batches(authenticated_user(), args)
+
+
+@blp.route("/batches/<int:batch_id>", methods=["GET"])
+@blp.response(200, BatchSchema)
+@require("requester", "member")
+def get_batch(batch_id):
+    """One batch with its progress counts."""
+    user = authenticated_user()
+    batch = services.get_batch(batch_id)
+    ensure(user.is_member or batch.requester_id == user.id, NOT_YOUR_BATCH)
+    return services.batch_detail(batch)
+
+
+@blp.route("/batches/<int:batch_id>/items", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(BatchItemSchema, "BatchItemPage"))
+@require("requester")
+def batch_items(args, batch_id):
+    """The items of your batch with their data."""
+    return services.batch_items(_own_batch(batch_id), args)
+
+
+@blp.route("/batches/<int:batch_id>/cancel", methods=["POST"])
+@blp.response(200, BatchSchema)
+@require("requester")
+def cancel_batch(batch_id):
+    """Cancel your batch: unclaimed slots are refunded; claimed work is still paid when approved."""
+    return services.cancel_batch(_own_batch(batch_id), authenticated_user())
+
+
+@blp.route("/batches/<int:batch_id>/raise", methods=["POST"])
+@blp.arguments(RaiseRewardSchema)
+@blp.response(200, BatchSchema)
+@require("requester")
+def raise_reward(data, batch_id):
+    """Raise your batch's reward: approved work is paid the difference, a paused batch reopens."""
+    return services.raise_reward(_own_batch(batch_id), authenticated_user(), data["reward_cents"])
+
+
+@blp.route("/batches/<int:batch_id>/assignments", methods=["GET"])
+@blp.arguments(AssignmentListArgs, location="query")
+@blp.response(200, page_schema(RequesterAssignmentSchema, "RequesterAssignmentPage"))
+@require("requester")
+def batch_assignments(args, batch_id):
+    """The work done on your batch; workers appear by pseudonym only."""
+    return services.batch_assignments(_own_batch(batch_id), args)
+
+
+# --- work ---------------------------------------------------------------------------------
+
+
+@blp.route("/batches/<int:batch_id>/claim", methods=["POST"])
+@blp.arguments(ClaimInSchema, required=False)
+@blp.response(201, WorkerAssignmentSchema)
+@require("member")
+def claim(data, batch_id):
+    """Claim one item of the batch; the claim is a lease that lapses if not submitted in time."""
+    return services.claim(services.get_batch(batch_id), authenticated_user(), data["accept_confidentiality"])
+
+
+@blp.route("/me/assignments", methods=["GET"])
+@blp.arguments(AssignmentListArgs, location="query")
+@blp.response(200, page_schema(WorkerAssignmentSchema, "WorkerAssignmentPage"))
+@require("worker")
+def my_assignments(args):
+    """Your assignments, newest first."""
+    return services.my_assignments(authenticated_user(), args)
+
+
+@blp.route("/assignments/<int:assignment_id>", methods=["GET"])
+@blp.response(200, WorkerAssignmentSchema)
+@blp.alt_response(200, schema=RequesterAssignmentSchema, description="The batch's requester sees this shape.")
+@require()
+def get_assignment(assignment_id):
+    """One assignment: for the worker who claimed it, or the batch's requester (pseudonym only)."""
+    user = authenticated_user()
+    assignment = services.get_assignment(assignment_id)
+    if assignment.worker_id == user.id:
+        return services.refresh_assignment(assignment)
+    if assignment.batch.requester_id == user.id:
+        # Already serialised in the requester's shape, so the worker schema above is bypassed.
+        return jsonify(RequesterAssignmentSchema().dump(services.refresh_assignment(assignment)))
+    raise Forbidden(NOT_YOUR_ASSIGNMENT)
+
+
+@blp.route("/assignments/<int:assignment_id>/submit", methods=["POST"])
+@blp.arguments(SubmitAnswerSchema)
+@blp.response(200, WorkerAssignmentSchema)
+@require("worker")
+def submit(data, assignment_id):
+    """Hand in your answer; the time from claim to submit is recorded."""
+    return services.submit(_claimant_of(assignment_id), data["answer"])
+
+
+@blp.route("/assignments/<int:assignment_id>/review", methods=["POST"])
+@blp.arguments(WorkReviewSchema)
+@blp.response(200, RequesterAssignmentSchema)
+@require("requester")
+def review(data, assignment_id):
+    """Approve submitted work (paid from escrow) or reject it with a reason (the slot reopens)."""
+    assignment = services.get_assignment(assignment_id)
+    ensure(assignment.batch.requester_id == authenticated_user().id, NOT_YOUR_BATCH)
+    return services.review(assignment, data["decision"], data["reason"])
+
+
+@blp.route("/assignments/<int:assignment_id>/appeal", methods=["POST"])
+@blp.arguments(WorkAppealInSchema)
+@blp.response(201, WorkAppealSchema)
+@require("worker")
+def appeal(data, assignment_id):
+    """Appeal a rejection of your work, within the appeal window."""
+    return services.file_appeal(_claimant_of(assignment_id), authenticated_user(), data["reason"])
+
+
+@blp.route("/appeals", methods=["GET"])
+@blp.arguments(WorkAppealListArgs, location="query")
+@blp.response(200, page_schema(WorkAppealSchema, "WorkAppealPage"))
+@require("coordinator")
+def list_appeals(args):
+    """Appeals to decide (pending by default), oldest first."""
+    return services.list_appeals(args)
+
+
+@blp.route("/appeals/<int:appeal_id>", methods=["GET"])
+@blp.response(200, WorkAppealSchema)
+@require()
+def get_appeal(appeal_id):
+    """One appeal: for coordinators and the appealing worker."""
+    user = authenticated_user()
+    appeal_row = services.get_appeal(appeal_id)
+    ensure(has_role(user, "coordinator") or appeal_row.assignment.worker_id == user.id,
+           "Only coordinators and the appealing worker can read an appeal.")
+    return appeal_row
+
+
+@blp.route("/appeals/<int:appeal_id>/decide", methods=["POST"])
+@blp.arguments(AppealDecisionSchema)
+@blp.response(200, WorkAppealSchema)
+@require("coordinator")
+def decide_appeal(data, appeal_id):
+    """Uphold a rejection or overturn it (the worker is paid), with a reason."""
+    return services.decide_appeal(services.get_appeal(appeal_id), authenticated_user(), data["decision"],
+                                  data["reason"])
+
+
+# --- requesters in the open ---------------------------------------------------------------
+
+
+@blp.route("/requesters/<int:requester_id>/stats", methods=["GET"])
+@blp.response(200, RequesterStatsSchema)
+@require()
+def requester_stats(requester_id):
+    """A requester's record computed from data: approval and rejection rates, appeals, review time, real pay."""
+    return services.requester_stats(services.get_requester(requester_id))
+
+
+@blp.route("/requesters/<int:requester_id>/reviews", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(RequesterReviewSchema, "RequesterReviewPage"))
+@require()
+def requester_reviews(args, requester_id):
+    """Members' reviews of a requester, newest first."""
+    return services.requester_reviews(services.get_requester(requester_id), args)
+
+
+@blp.route("/requesters/<int:requester_id>/reviews", methods=["POST"])
+@blp.arguments(RequesterReviewInSchema)
+@blp.response(201, RequesterReviewSchema)
+@blp.alt_response(200, schema=RequesterReviewSchema, description="Your earlier review, updated.")
+@require("member")
+def review_requester(data, requester_id):
+    """Review a requester you submitted work for; posting again updates your review."""
+    review_row, created = services.review_requester(services.get_requester(requester_id), authenticated_user(),
+                                                    data["rating"], data["text"])
+    return review_row, 201 if created else 200

@@ -16,8 +16,10 @@ from coop.marketplace.pay import (
     hourly_rate_cents,
     median_seconds,
     meets_minimum,
+    payout_fee_cents,
     platform_fee_cents,
     required_reward_cents,
+    underpaid_at_median,
 )
 
 cents = st.integers(min_value=0, max_value=10**7)
@@ -344,3 +346,47 @@ def test_fee_shares_never_exceed_the_fee(rewards, pct):
     shares = [fee_share_cents(r, total, fee) for r in rewards]
     assert all(share >= 0 for share in shares)
     assert sum(shares) <= fee
+
+
+# --- underpaid_at_median -----------------------------------------------------------------
+
+
+def test_underpaid_at_median_matches_the_audit_over_the_times():
+    times = [60, 70, 80, 90, 90, 90, 100, 110, 120, 130]
+    assert underpaid_at_median(20, 90.0, 1200) == audit_underpaid(20, times, 1200)
+    assert underpaid_at_median(20, None, 1200) is None
+    assert underpaid_at_median(20, 60, 1200) is None
+
+
+# --- payout_fee_cents --------------------------------------------------------------------
+
+
+def test_payout_fee_is_floored_at_the_rate():
+    assert payout_fee_cents(33, 10) == 3
+    assert payout_fee_cents(40, 10) == 4
+    assert payout_fee_cents(0, 10) == 0
+
+
+def test_payout_fee_rejects_negative_pct():
+    with pytest.raises(ValueError):
+        payout_fee_cents(10, -1)
+
+
+@given(
+    tranches=st.lists(
+        st.lists(st.integers(min_value=1, max_value=10**5), min_size=1, max_size=20), min_size=1, max_size=4
+    ),
+    pct=int_pct,
+    data=st.data(),
+)
+def test_payout_fees_never_exceed_the_fees_charged_however_the_money_is_split(tranches, pct, data):
+    # Each tranche (the posting, then raises) is charged its fee rounded up; payouts take floored
+    # fees on any regrouping of the same money, and must never need more than was charged.
+    charged = sum(platform_fee_cents(sum(t), pct) for t in tranches)
+    amounts = [a for t in tranches for a in t]
+    shuffled = data.draw(st.permutations(amounts))
+    cut = data.draw(st.integers(min_value=0, max_value=len(shuffled)))
+    groups = [shuffled[:cut], shuffled[cut:]]
+    paid = sum(payout_fee_cents(sum(g), pct) for g in groups if g)
+    assert 0 <= paid <= charged
+    assert sum(payout_fee_cents(a, pct) for a in amounts) <= charged

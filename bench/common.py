@@ -1,0 +1,138 @@
+"""Shared pieces of the benchmarks: throwaway databases, a gunicorn server, a load runner, results."""
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def base_url() -> str:
+    return os.environ.get("COOP_BENCH_DATABASE_URL", DEFAULT_PG)
+
+
+@contextlib.contextmanager
+def throwaway_database(base: str | None = None):
+    """A fresh PostgreSQL database migrated to head; dropped afterwards."""
+    url = sa.make_url(base or base_url())
+    name = f"coop_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    target = url.set(database=name).render_as_string(hide_password=False)
+    try:
+        app = make_app(target)
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade(directory=app.extensions["migrate"].directory, revision="heads")
+            from coop.extensions import db
+            from coop.forum.services import ensure_default_boards
+            from coop.governance.services import found
+
+            found()
+            ensure_default_boards()
+            db.session.commit()
+            db.engine.dispose()
+        yield target
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+            ), {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def make_app(database_url: str, **overrides):
+    from coop import create_app
+
+    os.environ.setdefault("COOP_INSTANCE_PATH", str(RESULTS / "instance"))
+    return create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(app_spec: str, env: dict, workers: int = 4, threads: int = 1):
+    """Serve `app_spec` (module:app) on a free loopback port; yields the port."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048", app_spec,
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def run_clients(client_fn, args_list: list, processes: int = 4):
+    """Run one client function per argument set, spread over processes (each runs its share in threads)."""
+    chunks = [args_list[i::processes] for i in range(processes)]
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        results = list(pool.map(_run_threads, [(client_fn, c) for c in chunks if c]))
+    return [r for chunk in results for r in chunk]
+
+
+def _run_threads(packed):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client_fn, args_list = packed
+    with ThreadPoolExecutor(max_workers=len(args_list)) as pool:
+        return list(pool.map(lambda a: client_fn(*a), args_list))
+
+
+def percentile(values, pct: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(latencies_s: list[float]) -> dict:
+    return {
+        "p50_ms": round(percentile(latencies_s, 50) * 1000, 2) if latencies_s else None,
+        "p99_ms": round(percentile(latencies_s, 99) * 1000, 2) if latencies_s else None,
+        "mean_ms": round(statistics.fmean(latencies_s) * 1000, 2) if latencies_s else None,
+    }
+
+
+def write_results(name: str, data: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, default=str))
+    print(f"-> {path.relative_to(ROOT)}")
+    return path
+
+
+def table(rows: list[dict], columns: list[str]) -> str:
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    lines = [" | ".join(c.ljust(widths[c]) for c in columns), "-+-".join("-" * widths[c] for c in columns)]
+    lines += [" | ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns) for r in rows]
+    return "\n".join(lines)

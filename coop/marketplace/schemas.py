@@ -1,0 +1,317 @@
+"""Request and response schemas for the marketplace."""
+import marshmallow as ma
+from marshmallow import validate as v
+
+from coop.marketplace import pay
+from coop.marketplace.models import (
+    APPEAL_STATUSES,
+    ASSIGNMENT_STATUSES,
+    BATCH_STATUSES,
+    CONTENT_WARNINGS,
+    DEPOSIT_STATUSES,
+    WITHDRAWAL_STATUSES,
+)
+from coop.pagination import PageArgs
+
+MAX_ITEMS = 10_000
+MAX_CENTS = 10**11
+_cents = v.Range(min=1, max=MAX_CENTS)
+
+
+class MoneyAmountSchema(ma.Schema):
+    amount_cents = ma.fields.Integer(required=True, strict=True, validate=_cents)
+
+
+class DepositSchema(ma.Schema):
+    id = ma.fields.Integer()
+    requester_id = ma.fields.Integer()
+    amount_cents = ma.fields.Integer()
+    status = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    confirmed_at = ma.fields.DateTime(allow_none=True)
+
+
+class DepositListArgs(PageArgs):
+    status = ma.fields.String(validate=v.OneOf(DEPOSIT_STATUSES))
+
+
+class WithdrawalSchema(ma.Schema):
+    id = ma.fields.Integer()
+    user_id = ma.fields.Integer()
+    source = ma.fields.String(metadata={"description": "'requester' (available funds) or 'worker' (earnings)."})
+    amount_cents = ma.fields.Integer()
+    status = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    confirmed_at = ma.fields.DateTime(allow_none=True)
+
+
+class WithdrawalListArgs(PageArgs):
+    status = ma.fields.String(validate=v.OneOf(WITHDRAWAL_STATUSES))
+
+
+class PendingWithdrawalListArgs(PageArgs):
+    status = ma.fields.String(load_default="pending", validate=v.OneOf(WITHDRAWAL_STATUSES))
+
+
+class BalanceSchema(ma.Schema):
+    available_cents = ma.fields.Integer(metadata={"description": "Requesters: funds free to post batches."})
+    escrow_cents = ma.fields.Integer(metadata={"description": "Requesters: funds held for posted work."})
+    earnings_cents = ma.fields.Integer(metadata={"description": "Workers: approved rewards not yet paid out."})
+    payout_pending_cents = ma.fields.Integer(metadata={"description": "Set aside for a payout not yet confirmed."})
+
+
+class EarningsLineSchema(ma.Schema):
+    id = ma.fields.Integer()
+    at = ma.fields.DateTime()
+    amount_cents = ma.fields.Integer()
+    memo = ma.fields.String()
+
+
+class MarketPreferencesSchema(ma.Schema):
+    content_opt_in = ma.fields.List(
+        ma.fields.String(validate=v.OneOf(CONTENT_WARNINGS)), required=True,
+        metadata={"description": f"Content warnings you accept work under: any of {', '.join(CONTENT_WARNINGS)}."},
+    )
+
+
+class BatchItemInSchema(ma.Schema):
+    data = ma.fields.Dict(required=True, metadata={"description": "Any JSON object, up to COOP_MAX_ITEM_BYTES."})
+
+
+class BatchCreateSchema(ma.Schema):
+    title = ma.fields.String(required=True, validate=v.Length(min=1, max=200))
+    description = ma.fields.String(load_default="", validate=v.Length(max=20_000))
+    instructions = ma.fields.String(load_default="", validate=v.Length(max=50_000))
+    end_client = ma.fields.String(load_default="", validate=v.Length(max=200),
+                                  metadata={"description": "Who the data is for; required by the terms."})
+    purpose = ma.fields.String(required=True, validate=v.Length(min=1, max=64),
+                               metadata={"description": "preparation, verification or impersonation."})
+    impersonation_notice = ma.fields.String(load_default=None, allow_none=True, validate=v.Length(max=5_000))
+    content_warnings = ma.fields.List(ma.fields.String(validate=v.Length(max=64)), load_default=list)
+    personal_data = ma.fields.Boolean(load_default=False)
+    dpa_reference = ma.fields.String(load_default=None, allow_none=True, validate=v.Length(max=200))
+    reward_cents = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1, max=10_000_000))
+    est_seconds = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1, max=86_400))
+    assignments_per_item = ma.fields.Integer(load_default=1, strict=True, validate=v.Range(min=1, max=100))
+    expires_at = ma.fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
+    items = ma.fields.List(ma.fields.Nested(BatchItemInSchema), required=True,
+                           validate=v.Length(min=1, max=MAX_ITEMS, error="Give between 1 and 10,000 items."))
+
+
+class RequesterRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    organization = ma.fields.String(allow_none=True)
+
+
+class BatchProgressSchema(ma.Schema):
+    items = ma.fields.Integer()
+    slots = ma.fields.Integer()
+    open = ma.fields.Integer(metadata={"description": "Slots nobody holds."})
+    in_progress = ma.fields.Integer(metadata={"description": "Slots claimed or submitted, not yet decided."})
+    done = ma.fields.Integer(metadata={"description": "Slots whose work was approved."})
+    cancelled = ma.fields.Integer(metadata={"description": "Slots refunded."})
+    claimed = ma.fields.Integer()
+    submitted = ma.fields.Integer()
+    approved = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+    expired = ma.fields.Integer()
+
+
+class BatchSchema(ma.Schema):
+    id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": " | ".join(BATCH_STATUSES)})
+    requester = ma.fields.Nested(RequesterRefSchema)
+    title = ma.fields.String()
+    description = ma.fields.String()
+    instructions = ma.fields.String()
+    end_client = ma.fields.String()
+    purpose = ma.fields.String()
+    impersonation_notice = ma.fields.String(allow_none=True)
+    content_warnings = ma.fields.List(ma.fields.String())
+    personal_data = ma.fields.Boolean()
+    dpa_reference = ma.fields.String(allow_none=True)
+    reward_cents = ma.fields.Integer()
+    est_seconds = ma.fields.Integer()
+    hourly_rate_cents = ma.fields.Method("get_hourly_rate", metadata={"description": "Promised: reward × 3600 / est_seconds."})
+    assignments_per_item = ma.fields.Integer()
+    expires_at = ma.fields.DateTime(allow_none=True)
+    terms_version = ma.fields.Integer()
+    protections = ma.fields.Dict(metadata={"description": "Worker protections promised at posting."})
+    fee_pct = ma.fields.Integer()
+    item_count = ma.fields.Integer()
+    slot_count = ma.fields.Integer()
+    rewards_total_cents = ma.fields.Integer()
+    fee_cents = ma.fields.Integer()
+    escrow_cents = ma.fields.Integer(metadata={"description": "What the batch still holds in escrow."})
+    required_reward_cents = ma.fields.Integer(allow_none=True)
+    underpay_finding = ma.fields.Dict(allow_none=True)
+    message = ma.fields.Method("get_message", allow_none=True)
+    created_at = ma.fields.DateTime()
+    closed_at = ma.fields.DateTime(allow_none=True)
+    progress = ma.fields.Nested(BatchProgressSchema, metadata={"description": "Only on GET /batches/{id}."})
+
+    def get_hourly_rate(self, batch):
+        return pay.hourly_rate_cents(batch.reward_cents, batch.est_seconds)
+
+    def get_message(self, batch):
+        if batch.status != "paused_underpaid":
+            return None
+        finding = batch.underpay_finding or {}
+        return (f"Paused by the real-pay audit: at the median real time of {finding.get('median_seconds')} seconds "
+                f"this batch pays {finding.get('effective_hourly_cents')} cents an hour, below the minimum of "
+                f"{finding.get('min_hourly_rate_cents')}. Raise the reward to at least "
+                f"{batch.required_reward_cents} cents with POST /api/v1/batches/{batch.id}/raise to reopen it; "
+                "the raise is paid to approved work too.")
+
+
+class BatchListArgs(PageArgs):
+    status = ma.fields.String(validate=v.OneOf(BATCH_STATUSES),
+                              metadata={"description": "Requesters only: filter your batches by status."})
+
+
+class BatchItemSchema(ma.Schema):
+    id = ma.fields.Integer()
+    position = ma.fields.Integer()
+    data = ma.fields.Dict()
+
+
+class ClaimInSchema(ma.Schema):
+    accept_confidentiality = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Required (true) for batches whose items hold personal data."})
+
+
+class SubmitAnswerSchema(ma.Schema):
+    answer = ma.fields.Dict(required=True)
+
+
+class WorkReviewSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=v.OneOf(["approve", "reject"]))
+    reason = ma.fields.String(load_default=None, allow_none=True, validate=v.Length(max=5_000),
+                              metadata={"description": "Required when rejecting."})
+
+
+class WorkAppealInSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=5_000))
+
+
+class AppealDecisionSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=v.OneOf(["uphold", "overturn"]))
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=5_000))
+
+
+class RaiseRewardSchema(ma.Schema):
+    reward_cents = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1, max=10_000_000))
+
+
+class WorkAppealRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    status = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    decided_at = ma.fields.DateTime(allow_none=True)
+    decision_reason = ma.fields.String(allow_none=True)
+
+
+class AssignmentBaseSchema(ma.Schema):
+    id = ma.fields.Integer()
+    batch_id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": " | ".join(ASSIGNMENT_STATUSES)})
+    claimed_at = ma.fields.DateTime()
+    lease_expires_at = ma.fields.DateTime()
+    submitted_at = ma.fields.DateTime(allow_none=True)
+    real_seconds = ma.fields.Integer(allow_none=True)
+    answer = ma.fields.Dict(allow_none=True)
+    reviewed_at = ma.fields.DateTime(allow_none=True)
+    review_decision = ma.fields.String(allow_none=True)
+    review_reason = ma.fields.String(allow_none=True)
+    approved_at = ma.fields.DateTime(allow_none=True)
+    paid_cents = ma.fields.Integer()
+    appeal = ma.fields.Method("get_appeal", allow_none=True)
+
+    def get_appeal(self, assignment):
+        # Only rejected work can have been appealed; not asking saves a query per assignment.
+        if assignment.review_decision != "reject" or assignment.appeal is None:
+            return None
+        return WorkAppealRefSchema().dump(assignment.appeal)
+
+
+class WorkerAssignmentSchema(AssignmentBaseSchema):
+    """The claimant's view: the item's data only while they hold the claim."""
+
+    item = ma.fields.Method("get_item")
+    batch_title = ma.fields.Function(lambda a: a.batch.title)
+    appeal_deadline = ma.fields.Method("get_appeal_deadline", allow_none=True)
+
+    def get_item(self, assignment):
+        item = {"id": assignment.item_id}
+        if assignment.status == "claimed":
+            item["data"] = assignment.item.data
+        return item
+
+    def get_appeal_deadline(self, assignment):
+        from coop.marketplace.services import appeal_deadline
+
+        deadline = appeal_deadline(assignment)
+        return deadline.isoformat() if deadline else None
+
+
+class RequesterAssignmentSchema(AssignmentBaseSchema):
+    """The requester's view: the worker by pseudonym only."""
+
+    item_id = ma.fields.Integer()
+    worker = ma.fields.Function(lambda a: a.worker.display_name,
+                                metadata={"description": "The worker's pseudonym."})
+
+
+class AssignmentListArgs(PageArgs):
+    status = ma.fields.String(validate=v.OneOf(ASSIGNMENT_STATUSES))
+
+
+class WorkAppealSchema(ma.Schema):
+    id = ma.fields.Integer()
+    assignment_id = ma.fields.Integer()
+    batch_id = ma.fields.Function(lambda a: a.assignment.batch_id)
+    worker = ma.fields.Function(lambda a: a.assignment.worker.display_name)
+    rejection_reason = ma.fields.Function(lambda a: a.assignment.review_reason)
+    answer = ma.fields.Function(lambda a: a.assignment.answer)
+    reason = ma.fields.String()
+    status = ma.fields.String(metadata={"description": " | ".join(APPEAL_STATUSES)})
+    created_at = ma.fields.DateTime()
+    decided_at = ma.fields.DateTime(allow_none=True)
+    decided_by = ma.fields.Function(lambda a: a.decided_by.display_name if a.decided_by else None)
+    decision_reason = ma.fields.String(allow_none=True)
+    paid_cents = ma.fields.Integer()
+    paid_from = ma.fields.String(allow_none=True)
+
+
+class WorkAppealListArgs(PageArgs):
+    status = ma.fields.String(load_default="pending", validate=v.OneOf(APPEAL_STATUSES))
+
+
+class RequesterStatsSchema(ma.Schema):
+    requester_id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    organization = ma.fields.String(allow_none=True)
+    batches_posted = ma.fields.Integer()
+    approval_rate = ma.fields.Float(allow_none=True)
+    rejection_rate = ma.fields.Float(allow_none=True)
+    appeals_overturned = ma.fields.Integer()
+    median_review_hours = ma.fields.Float(allow_none=True)
+    median_real_hourly_cents = ma.fields.Integer(allow_none=True)
+    review_count = ma.fields.Integer()
+    average_rating = ma.fields.Float(allow_none=True)
+
+
+class RequesterReviewInSchema(ma.Schema):
+    rating = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1, max=5))
+    text = ma.fields.String(load_default="", validate=v.Length(max=5_000))
+
+
+class RequesterReviewSchema(ma.Schema):
+    id = ma.fields.Integer()
+    requester_id = ma.fields.Integer()
+    author = ma.fields.Function(lambda r: r.member.display_name, metadata={"description": "The member's pseudonym."})
+    rating = ma.fields.Integer()
+    text = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
