@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from flask_migrate import upgrade
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -13,6 +14,7 @@ from coop.accounts import services as accounts
 from coop.extensions import db
 from coop.forum.services import ensure_default_boards
 from coop.governance import services as governance
+from coop.ledger import LedgerAccount
 
 PASSWORD = "correct-horse-battery"
 
@@ -89,6 +91,13 @@ def postgres_only(on_postgres):
 
 
 @pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    # Tests make hundreds of accounts; argon2id at production cost would dominate the run.
+    # Hashes made this way are still argon2id and verify the same way.
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture(autouse=True)
 def _reset_clock():
     clock.reset()
     yield
@@ -129,6 +138,8 @@ def committed(app, app_context):
         return None, db.session.scalar(sa.select(sa.func.count()).select_from(table))
 
     before = {t.name: watermark(t) for t in tables}
+    # Balances are updated in place, so they are put back rather than deleted.
+    balances = dict(db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.balance_cents)).all())
     db.session.commit()
     yield db
     db.session.rollback()
@@ -140,6 +151,8 @@ def committed(app, app_context):
                 conn.execute(table.delete().where(column > (mark or 0)))
             elif not mark:
                 conn.execute(table.delete())
+        for name, cents in balances.items():
+            conn.execute(sa.update(LedgerAccount).where(LedgerAccount.name == name).values(balance_cents=cents))
 
 
 @pytest.fixture

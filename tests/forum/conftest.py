@@ -49,14 +49,3 @@ class Forum:
 @pytest.fixture
 def forum(make):
     return Forum(make)
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    # Forum tests make many accounts and never test passwords; argon2's production cost
-    # would dominate the run. Hashes made this way still verify as usual.
-    from argon2 import PasswordHasher
-
-    from coop.accounts import services as accounts
-
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

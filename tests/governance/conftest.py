@@ -1,20 +1,11 @@
 """Governance fixtures: a small coop of members as API clients, and helpers to propose and vote."""
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from coop import clock
-from coop.accounts import services as accounts_services
 from coop.audit import AuditEntry
 from coop.governance.models import TermsVersion
 from coop.governance.services import current_terms
-
-
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(monkeypatch):
-    # Votes need many members, and each is registered with a password; the production
-    # argon2 cost would make this suite crawl without testing anything about governance.
-    monkeypatch.setattr(accounts_services, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 class Governance:

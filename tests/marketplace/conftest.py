@@ -3,21 +3,13 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from coop import clock, ledger
-from coop.accounts import services as account_services
 from coop.extensions import db
 from coop.governance.models import TermsVersion
 from coop.governance.services import current_terms
 from coop.marketplace import services
 from coop.marketplace.models import Batch
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    """These tests sign in with API tokens; full-strength argon2 for every factory user only costs time."""
-    monkeypatch.setattr(account_services, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(autouse=True)
