@@ -1,0 +1,245 @@
+"""Benchmark: claim+submit throughput through the HTTP API against the physical limit and the framework ceiling.
+
+Run from the repository root: `python -m bench.claims` (PostgreSQL at COOP_BENCH_DATABASE_URL, default the
+local test server; a throwaway database is created and dropped). Three runs with the same concurrency:
+  api  - members claim and submit through the real API served by gunicorn;
+  raw  - the same claim+submit done as raw SQL (`FOR UPDATE SKIP LOCKED`) over psycopg: the database's limit;
+  bare - a bare Flask JSON endpoint pair under the same gunicorn: the framework's ceiling.
+Prints claims/s, the ratios API/raw and API/bare, p50/p99 latency and the double claims found (must be 0);
+writes bench/results/claims.json. COOP_BENCH_SLOTS (default 20000), COOP_BENCH_CLIENTS (default 64),
+COOP_BENCH_GUNICORN_WORKERS (default 4) tune it.
+"""
+import http.client
+import json
+import os
+import time
+
+import sqlalchemy as sa
+
+from bench.common import gunicorn, make_app, run_clients, summary_ms, table, throwaway_database, write_results
+
+SLOTS = int(os.environ.get("COOP_BENCH_SLOTS", "20000"))
+CLIENTS = int(os.environ.get("COOP_BENCH_CLIENTS", "64"))
+GUNICORN_WORKERS = int(os.environ.get("COOP_BENCH_GUNICORN_WORKERS", "4"))
+ASSIGNMENTS_PER_ITEM = 2
+PROCESSES = 4
+GOAL_RATIO = 0.5
+
+
+def _setup(url: str, clients: int, slots: int, batches: int = 2) -> dict:
+    """A requester with funds, `batches` identical open batches and `clients` members with API tokens."""
+    from coop.accounts import services as accounts
+    from coop.extensions import db
+    from coop.governance import services as governance
+    from coop.marketplace import services as market
+
+    app = make_app(url)
+    with app.app_context():
+        requester = accounts.register("lab@bench.coop", "bench-password-1", "Bench Lab", "requester", "Bench Lab")
+        deposit = market.request_deposit(requester, 10_000_000_00)
+        coordinator = accounts.register("coord@bench.coop", "bench-password-1", "Bench Coordinator", "worker")
+        governance.found_coordinator(coordinator.email)
+        market.confirm_deposit(deposit, coordinator)
+        items = [{"data": {"text": f"Is this sentence {i} grammatical?"}} for i in range(slots // ASSIGNMENTS_PER_ITEM)]
+        batch_ids = []
+        for n in range(batches):
+            batch = market.create_batch(requester, {
+                "title": f"Grammar check {n}", "description": "Benchmark batch", "instructions": "Answer yes or no.",
+                "end_client": "Bench University", "purpose": "verification", "content_warnings": [],
+                "personal_data": False, "reward_cents": 10, "est_seconds": 30,
+                "assignments_per_item": ASSIGNMENTS_PER_ITEM, "items": items,
+            })
+            batch_ids.append(batch.id)
+        tokens, worker_ids = [], []
+        for i in range(clients):
+            member = accounts.register(f"w{i}@bench.coop", "bench-password-1", f"Bench Worker {i}", "worker")
+            governance.admit(member)
+            tokens.append(accounts.issue_token(member, "bench")[1])
+            worker_ids.append(member.id)
+        db.session.commit()
+        db.engine.dispose()
+    return {"batch_ids": batch_ids, "tokens": tokens, "worker_ids": worker_ids}
+
+
+# --- clients (module-level so worker processes can import them) ------------------------------
+
+
+def api_client(port: int, token: str, batch_id: int, deadline: float) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    claims, latencies, errors = 0, [], 0
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        status, body = _post(conn, f"/api/v1/batches/{batch_id}/claim", "{}", headers)
+        if status == 409:
+            break
+        if status != 201:
+            errors += 1
+            continue
+        assignment = json.loads(body)["id"]
+        status, _ = _post(conn, f"/api/v1/assignments/{assignment}/submit", '{"answer": {"grammatical": true}}', headers)
+        latencies.append(time.perf_counter() - start)
+        claims += 1
+        errors += status != 200
+    conn.close()
+    return {"claims": claims, "latencies": latencies, "errors": errors}
+
+
+def bare_client(port: int, iterations: int, deadline: float) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Content-Type": "application/json"}
+    claims, latencies, errors = 0, [], 0
+    for _ in range(iterations):
+        if time.monotonic() >= deadline:
+            break
+        start = time.perf_counter()
+        status, _ = _post(conn, "/claim", "{}", headers)
+        status2, _ = _post(conn, "/submit", '{"answer": {"grammatical": true}}', headers)
+        latencies.append(time.perf_counter() - start)
+        claims += 1
+        errors += (status != 201) + (status2 != 200)
+    conn.close()
+    return {"claims": claims, "latencies": latencies, "errors": errors}
+
+
+RAW_CLAIM = """
+WITH slot AS (
+    SELECT s.id, s.item_id FROM slots s
+    WHERE s.batch_id = %(batch)s AND s.state = 'open'
+      AND NOT EXISTS (SELECT 1 FROM assignments a
+                      WHERE a.item_id = s.item_id AND a.worker_id = %(worker)s AND a.status <> 'expired')
+    ORDER BY s.batch_id, s.id LIMIT 1
+    FOR NO KEY UPDATE SKIP LOCKED
+), held AS (
+    UPDATE slots SET state = 'held' FROM slot WHERE slots.id = slot.id RETURNING slots.id, slots.item_id
+)
+INSERT INTO assignments (batch_id, item_id, slot_id, worker_id, status, holds_slot, claimed_at, lease_expires_at,
+                         paid_cents)
+SELECT %(batch)s, held.item_id, held.id, %(worker)s, 'claimed', true, now() at time zone 'utc',
+       (now() + interval '30 minutes') at time zone 'utc', 0 FROM held
+RETURNING id, item_id
+"""
+RAW_ITEM = "SELECT data FROM items WHERE id = %(item)s"
+RAW_SUBMIT = """
+UPDATE assignments SET status = 'submitted', answer = %(answer)s, submitted_at = now() at time zone 'utc',
+       real_seconds = 1, auto_approve_at = (now() + interval '72 hours') at time zone 'utc'
+WHERE id = %(id)s AND worker_id = %(worker)s AND status = 'claimed'
+"""
+
+
+def raw_client(dsn: str, worker: int, batch_id: int, deadline: float) -> dict:
+    import psycopg
+
+    claims, latencies, errors = 0, [], 0
+    with psycopg.connect(dsn) as conn:
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            with conn.transaction():
+                row = conn.execute(RAW_CLAIM, {"batch": batch_id, "worker": worker}).fetchone()
+                if row is not None:
+                    conn.execute(RAW_ITEM, {"item": row[1]}).fetchone()
+            if row is None:
+                break
+            with conn.transaction():
+                updated = conn.execute(RAW_SUBMIT, {"id": row[0], "worker": worker,
+                                                    "answer": '{"grammatical": true}'}).rowcount
+            latencies.append(time.perf_counter() - start)
+            claims += 1
+            errors += updated != 1
+    return {"claims": claims, "latencies": latencies, "errors": errors}
+
+
+def _post(conn, path, body, headers):
+    conn.request("POST", path, body=body, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+def _summarise(name: str, results: list[dict], seconds: float) -> dict:
+    latencies = [x for r in results for x in r["latencies"]]
+    claims = sum(r["claims"] for r in results)
+    return {"run": name, "clients": len(results), "claims": claims, "seconds": round(seconds, 2),
+            "claims_per_s": round(claims / seconds, 1) if seconds else None,
+            "errors": sum(r["errors"] for r in results), **summary_ms(latencies)}
+
+
+def _timed(fn, args_list):
+    start = time.perf_counter()
+    results = run_clients(fn, args_list, processes=min(PROCESSES, len(args_list)))
+    return results, time.perf_counter() - start
+
+
+def _server_env(url: str) -> dict:
+    return {"COOP_DATABASE_URL": url, "COOP_ENV": "development", "COOP_SECRET_KEY": "bench-secret-key",
+            "COOP_INSTANCE_PATH": os.path.join(os.path.dirname(__file__), "results", "instance")}
+
+
+def run_api(url: str, setup: dict, batch_id: int, clients: int, budget_s: float = 600) -> dict:
+    with gunicorn("wsgi:app", _server_env(url), workers=GUNICORN_WORKERS) as port:
+        deadline = time.monotonic() + budget_s
+        args = [(port, setup["tokens"][i], batch_id, deadline) for i in range(clients)]
+        results, seconds = _timed(api_client, args)
+    return _summarise("api", results, seconds)
+
+
+def run_raw(url: str, setup: dict, batch_id: int, clients: int, budget_s: float = 600) -> dict:
+    dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    deadline = time.monotonic() + budget_s
+    args = [(dsn, setup["worker_ids"][i], batch_id, deadline) for i in range(clients)]
+    results, seconds = _timed(raw_client, args)
+    return _summarise("raw", results, seconds)
+
+
+def run_bare(clients: int, total: int, budget_s: float = 600) -> dict:
+    with gunicorn("bench.bare_app:app", {}, workers=GUNICORN_WORKERS) as port:
+        deadline = time.monotonic() + budget_s
+        args = [(port, total // clients, deadline) for _ in range(clients)]
+        results, seconds = _timed(bare_client, args)
+    return _summarise("bare", results, seconds)
+
+
+def integrity(url: str, batch_id: int) -> dict:
+    """Double claims and lost slots, counted straight from the tables."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        q = lambda sql: conn.execute(sa.text(sql), {"b": batch_id}).scalar()  # noqa: E731
+        found = {
+            "double_claims": q("SELECT count(*) FROM (SELECT slot_id FROM assignments WHERE batch_id = :b AND holds_slot "
+                               "GROUP BY slot_id HAVING count(*) > 1) d"),
+            "item_twice_per_worker": q("SELECT count(*) FROM (SELECT item_id, worker_id FROM assignments "
+                                       "WHERE batch_id = :b GROUP BY item_id, worker_id HAVING count(*) > 1) d"),
+            "slots_left_open": q("SELECT count(*) FROM slots WHERE batch_id = :b AND state = 'open'"),
+            "assignments": q("SELECT count(*) FROM assignments WHERE batch_id = :b"),
+        }
+    engine.dispose()
+    return found
+
+
+def main() -> dict:
+    with throwaway_database() as url:
+        setup = _setup(url, CLIENTS, SLOTS)
+        api_batch, raw_batch = setup["batch_ids"]
+        api = run_api(url, setup, api_batch, CLIENTS)
+        api_integrity = integrity(url, api_batch)
+        raw = run_raw(url, setup, raw_batch, CLIENTS)
+        raw_integrity = integrity(url, raw_batch)
+    bare = run_bare(CLIENTS, SLOTS)
+    rows = [api, raw, bare]
+    ratios = {
+        "api_over_raw": round(api["claims_per_s"] / raw["claims_per_s"], 3),
+        "api_over_bare": round(api["claims_per_s"] / bare["claims_per_s"], 3),
+        "goal_api_over_raw": GOAL_RATIO,
+    }
+    print(table(rows, ["run", "clients", "claims", "seconds", "claims_per_s", "p50_ms", "p99_ms", "errors"]))
+    print(f"API/raw = {ratios['api_over_raw']}  (goal >= {GOAL_RATIO});  API/bare = {ratios['api_over_bare']}")
+    print(f"API integrity: {api_integrity}")
+    print(f"raw integrity: {raw_integrity}")
+    return {"slots": SLOTS, "clients": CLIENTS, "gunicorn_workers": GUNICORN_WORKERS, "cpus": os.cpu_count(),
+            "runs": rows, "ratios": ratios, "api_integrity": api_integrity, "raw_integrity": raw_integrity}
+
+
+if __name__ == "__main__":
+    write_results("claims", main())
