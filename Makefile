@@ -36,6 +36,7 @@ test-postgres: $(STAMP)
 	fi
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 clean:

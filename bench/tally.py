@@ -110,12 +110,13 @@ def measure(url: str, method: str, n: int) -> dict:
             "meets_goal": result["seconds"] < GOAL_SECONDS}
 
 
-def main(sizes=None) -> list[dict]:
-    cases = [("yes_no", 1_000_000), ("median", 1_000_000), ("ranked", 100_000)]
-    if sizes:
-        cases = [(m, n) for n in sizes for m in ("yes_no", "median", "ranked")]
+GOAL_CASES = [("yes_no", 1_000_000), ("median", 1_000_000), ("ranked", 100_000)]
+SCALING_CASES = [(m, n) for n in (10_000, 100_000) for m in ("yes_no", "median", "ranked")]
+
+
+def main(cases=None) -> list[dict]:
     rows = []
-    for method, n in cases:
+    for method, n in cases or GOAL_CASES:
         # A fresh database per case, so each close sees only its own ballots and members.
         with throwaway_database() as url:
             engine = sa.create_engine(url)
@@ -131,5 +132,5 @@ def main(sizes=None) -> list[dict]:
 
 if __name__ == "__main__":
     sizes = os.environ.get("COOP_BENCH_TALLY_SIZES")
-    rows = main([int(s) for s in sizes.split(",")] if sizes else None)
-    write_results("tally", {"cases": rows})
+    chosen = [(m, int(n)) for n in sizes.split(",") for m in ("yes_no", "median", "ranked")] if sizes else None
+    write_results("tally", {"cases": main(chosen)})
