@@ -64,3 +64,20 @@ def test_verify_audit_exits_nonzero_naming_the_tampered_entry(app, session):
 def test_tick_runs(app, session):
     result = app.test_cli_runner().invoke(args=["coop", "tick"])
     assert result.exit_code == 0 and "tick done" in result.output
+
+
+def test_seed_demo_builds_a_working_coop_once(app, session):
+    from coop import ledger
+    from coop.governance.models import Proposal
+    from coop.marketplace.models import Batch
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["coop", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(Proposal.status == "open")) == 1
+    batch = session.scalar(sa.select(Batch))
+    assert batch.status == "open" and batch.escrow_cents > 0
+    assert ledger.total_of_all_entries() == 0
+    again = runner.invoke(args=["coop", "seed-demo"])
+    assert again.exit_code == 0 and "nothing to do" in again.output
+    assert session.scalar(sa.select(sa.func.count()).select_from(Batch)) == 1
