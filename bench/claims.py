@@ -16,7 +16,15 @@ import time
 
 import sqlalchemy as sa
 
-from bench.common import gunicorn, make_app, run_clients, summary_ms, table, throwaway_database, write_results
+from bench.common import (
+    gunicorn,
+    make_app,
+    run_clients,
+    summary_ms,
+    table,
+    throwaway_database,
+    write_results,
+)
 
 SLOTS = int(os.environ.get("COOP_BENCH_SLOTS", "20000"))
 CLIENTS = int(os.environ.get("COOP_BENCH_CLIENTS", "64"))

@@ -7,11 +7,10 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import sqlalchemy as sa
+from coop.dbtools import throwaway_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -24,35 +23,22 @@ def base_url() -> str:
 
 @contextlib.contextmanager
 def throwaway_database(base: str | None = None):
-    """A fresh PostgreSQL database migrated to head; dropped afterwards."""
-    url = sa.make_url(base or base_url())
-    name = f"coop_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    target = url.set(database=name).render_as_string(hide_password=False)
-    try:
+    """A fresh PostgreSQL database migrated to head, founded; dropped afterwards."""
+    with throwaway_postgres_database(base or base_url(), "coop_bench") as target:
         app = make_app(target)
         with app.app_context():
             from flask_migrate import upgrade
 
-            upgrade(directory=app.extensions["migrate"].directory, revision="heads")
             from coop.extensions import db
             from coop.forum.services import ensure_default_boards
             from coop.governance.services import found
 
+            upgrade(directory=app.extensions["migrate"].directory, revision="heads")
             found()
             ensure_default_boards()
             db.session.commit()
             db.engine.dispose()
         yield target
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def make_app(database_url: str, **overrides):

@@ -12,11 +12,12 @@ import shutil
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from coop.dbtools import throwaway_postgres_database
 
 POSTS = int(os.environ.get("COOP_BENCH_FORUM_POSTS", "200000"))
 CHUNK = 10_000
@@ -36,19 +37,8 @@ def throwaway_database():
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
-    url = sa.make_url(base)
-    name = f"coop_bench_forum_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False), "postgresql"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with throwaway_postgres_database(base, "coop_bench_forum") as url:
+        yield url, "postgresql"
 
 
 def p50_ms(work, repeats=REPEATS, between=None) -> float:
