@@ -169,3 +169,17 @@ def test_production_refuses_the_in_memory_rate_limit_store(monkeypatch):
     monkeypatch.delenv("COOP_RATELIMIT_STORAGE_URL", raising=False)
     with pytest.raises(RuntimeError, match="COOP_RATELIMIT_STORAGE_URL"):
         create_app({"ENV_NAME": "production"})
+
+
+def test_production_session_cookie_is_secure_httponly_samesite(database_url, make):
+    from coop.config import ProductionConfig
+
+    assert ProductionConfig.SESSION_COOKIE_SECURE is True
+    # The production cookie and header settings, on a testing app that shares this test's transaction.
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "SESSION_COOKIE_SECURE": True})
+    user = make.worker()
+    response = app.test_client().post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
