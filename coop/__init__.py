@@ -12,6 +12,8 @@ from coop.extensions import db, limiter, login_manager, migrate
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints a caller reaches before holding a session; they carry credentials themselves.
 CSRF_EXEMPT_ENDPOINTS = frozenset({"accounts.login", "accounts.register", "accounts.create_token"})
+# The only API endpoints open without signing in; every other one refuses before reading the body.
+PUBLIC_ENDPOINTS = CSRF_EXEMPT_ENDPOINTS | {"accounts.csrf"}
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -93,10 +95,13 @@ def _configure_auth(app: Flask) -> None:
             g.auth_via = "token"
             return
         g.auth_via = "session"
-        if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
-            return
         from flask_login import current_user
 
+        if (request.endpoint and request.path.startswith("/api/v1/") and request.endpoint not in PUBLIC_ENDPOINTS
+                and not current_user.is_authenticated):
+            raise Unauthorized()
+        if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
+            return
         if current_user.is_authenticated:
             token = next((request.headers[h] for h in app.config["WTF_CSRF_HEADERS"] if h in request.headers), None)
             try:

@@ -38,11 +38,11 @@ def test_invalid_cursor_is_422_naming_the_cursor(as_worker):
 def test_unexpected_error_is_json_500_without_a_stack_trace(database_url, caplog):
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
 
-    @app.get("/api/v1/boom")
+    @app.get("/api/boom")
     def boom():
         raise RuntimeError("secret internals")
 
-    response = app.test_client().get("/api/v1/boom")
+    response = app.test_client().get("/api/boom")
     assert_error_shape(response, 500)
     assert "secret internals" not in response.get_data(as_text=True)
     assert "Traceback" not in response.get_data(as_text=True)

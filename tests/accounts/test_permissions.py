@@ -40,3 +40,13 @@ def test_ensure_refuses_with_the_message():
     with pytest.raises(Forbidden, match="not yours"):
         ensure(False, "not yours")
     ensure(True, "fine")
+
+
+def test_anonymous_request_is_refused_before_its_body_is_read(client):
+    # An invalid body would be a 422 for a signed-in caller; anonymous callers learn nothing from it.
+    response = client.post("/api/v1/batches", json={"title": 7})
+    assert response.status_code == 401
+
+
+def test_unknown_api_url_is_still_404_for_anonymous_callers(client):
+    assert client.get("/api/v1/nowhere").status_code == 404
