@@ -1,8 +1,14 @@
 """The OpenAPI spec, the offline docs page and the blueprints that make up the API."""
 import flask_swagger_ui
+from apispec import BasePlugin
 from flask import Blueprint, Flask, send_from_directory
+from flask_limiter.util import get_qualified_name
+from flask_smorest.spec.plugins import integerconverter2paramschema
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
-from coop.extensions import api
+from coop.extensions import api, limiter
+from coop.pagination import MAX_ID
 
 _SWAGGER_DIST = f"{flask_swagger_ui.__path__[0]}/dist"
 
@@ -15,8 +21,101 @@ def asset(filename):
     return send_from_directory(_SWAGGER_DIST, filename, max_age=86400)
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in our routes: a non-negative id within the column's range; a larger one is a 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        # Refusing here rather than letting werkzeug skip the rule: a skipped rule would make the
+        # same path's other methods answer 405 for what is only an id that names nothing.
+        number = int(value)
+        if number > self.max:
+            raise NotFound()
+        return number
+
+
+UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+# Every error answer has the one shape of coop/errors.py; flask-smorest's Error schema describes it.
+ERROR_RESPONSES = {
+    "400": ("BadRequest", "The body is not valid JSON."),
+    "401": ("Unauthorized", "No session or token, or the token is malformed, unknown or revoked."),
+    "403": ("Forbidden", "Your role or your relation to this object forbids it, or the CSRF token is missing."),
+    "404": ("NotFound", "Nothing exists with this id (or you may not know that it does)."),
+    "409": ("Conflict", "The object's state does not allow it now: closed, already done, insufficient funds..."),
+    "422": ("Invalid", "Some fields are not valid, or the request breaks the terms in force; see `errors`."),
+    "429": ("TooManyAttempts", "Past the rate limit; wait the seconds in Retry-After."),
+}
+
+
+class ErrorResponsesPlugin(BasePlugin):
+    """Documents on each operation the errors it can answer, so the spec is a contract a client can check.
+
+    Which errors apply follows from how the route is built: every route refuses a bad token
+    (401); a role check, a per-object check or a cookie request without its CSRF token
+    refuses with 403; an id in the path may name nothing (404); a change may meet a state
+    that forbids it (409) or fields or terms that refuse it (422); the password doors are
+    rate-limited (429). Public routes (no `@require`) need no credentials.
+    """
+
+    def __init__(self, app: Flask):
+        super().__init__()
+        self.app = app
+
+    def init_spec(self, spec) -> None:
+        super().init_spec(spec)
+        for name, description in ERROR_RESPONSES.values():
+            response = {"description": description, "content": {"application/json": {"schema": "Error"}}}
+            if name == "TooManyAttempts":
+                response["headers"] = {"Retry-After": {
+                    "description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}}
+            spec.components.response(name, response)
+
+    def operation_helper(self, path=None, operations=None, rule=None, **kwargs) -> None:
+        view = self.app.view_functions[rule.endpoint]
+        with self.app.app_context():  # limits are read from the config
+            rate_limited = bool(limiter.limit_manager.decorated_limits(get_qualified_name(view)))
+        for method, operation in operations.items():
+            func = getattr(view.view_class, method) if hasattr(view, "view_class") else view
+            roles = _required_roles(func)
+            public = roles is None
+            codes = {"401"}
+            if "{" in path:
+                codes |= {"403", "404"}
+            if roles or (method in UNSAFE_METHODS and not public):
+                codes.add("403")
+            if method in UNSAFE_METHODS:
+                codes |= {"400", "409", "422"}
+            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                codes.add("422")
+            if rate_limited:
+                codes.add("429")
+            responses = operation.setdefault("responses", {})
+            # Named errors replace flask-smorest's catch-all `default`, which would make any status conform.
+            responses.pop("default", None)
+            for code in sorted(codes):
+                responses[code] = ERROR_RESPONSES[code][0]
+            if public:
+                operation["security"] = []
+
+
+def _required_roles(func) -> tuple | None:
+    """The roles `@require` asks of this view (empty: any signed-in user), or None for a public view."""
+    while func is not None:
+        if hasattr(func, "required_roles"):
+            return func.required_roles
+        func = getattr(func, "__wrapped__", None)
+    return None
+
+
 def register_api(app: Flask) -> None:
-    api.init_app(app)
+    # Before any blueprint, so every `<int:...>` rule is built with it.
+    app.url_map.converters["int"] = IdConverter
+    api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(app)]})
+    api.flask_plugin.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.components.security_scheme("cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"})
     api.spec.options["security"] = [{"bearerAuth": []}, {"cookieAuth": []}]

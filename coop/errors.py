@@ -74,6 +74,7 @@ def _flatten_webargs(messages: dict) -> dict:
 
 def _http_message(exc: HTTPException) -> str:
     messages = {
+        400: "The request could not be read: send the body as valid JSON.",
         404: "Nothing exists at this address. Check the URL and the id in it.",
         405: "This method is not allowed here; see /api/docs for what the endpoint accepts.",
         415: "Send the body as JSON with 'Content-Type: application/json'.",

@@ -12,6 +12,10 @@ from coop.extensions import db
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Ids are 32-bit integer columns on PostgreSQL: a larger id in a query or a body names nothing,
+# and must be refused before it reaches the database, where it would overflow the column type.
+MAX_ID = 2**31 - 1
+id_range = ma.validate.Range(min=0, max=MAX_ID)
 
 
 class PageArgs(ma.Schema):

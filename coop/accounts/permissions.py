@@ -45,6 +45,8 @@ def require(*roles: str):
                 raise Forbidden(ROLE_MESSAGES.get(roles[0], "You are not allowed to do this."))
             return view(*args, **kwargs)
 
+        # Read by the OpenAPI plugin to document who may call the route (and that it is not public).
+        wrapper.required_roles = roles
         return wrapper
 
     return decorator

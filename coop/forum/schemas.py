@@ -5,7 +5,7 @@ from marshmallow import validate as v
 from coop.accounts.models import User
 from coop.forum import services
 from coop.forum.models import APPEAL_STATUSES, BOARD_VISIBILITIES, MODERATION_ACTIONS, Post, Thread
-from coop.pagination import PageArgs, page_schema
+from coop.pagination import PageArgs, id_range, page_schema
 
 BODY_MAX = 20_000
 
@@ -29,7 +29,7 @@ class NewThreadSchema(ma.Schema):
 class NewPostSchema(ma.Schema):
     body = ma.fields.String(required=True, validate=v.Length(min=1, max=BODY_MAX),
                             metadata={"description": "Markdown; rendered and sanitised into body_html."})
-    reply_to = ma.fields.Integer(load_default=None, allow_none=True,
+    reply_to = ma.fields.Integer(load_default=None, allow_none=True, validate=id_range,
                                  metadata={"description": "The id of a post of the same thread this one answers."})
 
 
@@ -60,7 +60,7 @@ class ForumAppealDecisionSchema(ma.Schema):
 
 
 class ModerationLogArgs(PageArgs):
-    post_id = ma.fields.Integer(metadata={"description": "Only the actions on this post."})
+    post_id = ma.fields.Integer(validate=id_range, metadata={"description": "Only the actions on this post."})
 
 
 class ForumAppealListArgs(PageArgs):

@@ -4,7 +4,7 @@ from marshmallow import validate as v
 
 from coop.governance.models import MEMBERSHIP_STATUSES, PROPOSAL_KINDS, PROPOSAL_STATUSES, VOTING_METHODS
 from coop.governance.terms import NUMERIC_PARAMS
-from coop.pagination import PageArgs
+from coop.pagination import PageArgs, id_range
 
 MAX_OPTIONS = 20
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -115,7 +115,7 @@ class RuleChangeSchema(ma.Schema):
 
 
 class CoordinatorChangeSchema(ma.Schema):
-    member_id = ma.fields.Integer(required=True, strict=True)
+    member_id = ma.fields.Integer(required=True, strict=True, validate=id_range)
     action = ma.fields.String(required=True, validate=v.OneOf(["grant", "revoke"]))
 
 

@@ -278,7 +278,7 @@ def create_proposal(author: User, data: dict) -> Proposal:
     db.session.flush()
     audit.append("proposal.submitted", f"proposal:{proposal.id}", author,
                  {"title": proposal.title, "kind": proposal.kind, "method": proposal.method})
-    return proposal
+    return _displayed(proposal)
 
 
 def _checked_motion(kind: str, method: str, options, change) -> tuple[list | None, dict | None]:

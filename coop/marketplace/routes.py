@@ -245,7 +245,11 @@ def my_assignments(args):
 
 @blp.route("/assignments/<int:assignment_id>", methods=["GET"])
 @blp.response(200, WorkerAssignmentSchema)
-@blp.alt_response(200, schema=RequesterAssignmentSchema, description="The batch's requester sees this shape.")
+# One status, two shapes: OpenAPI holds one response per status, so both go in a oneOf.
+@blp.doc(responses={"200": {
+    "description": "The worker's shape for the worker; the batch's requester sees the other.",
+    "content": {"application/json": {"schema": {"oneOf": [WorkerAssignmentSchema, RequesterAssignmentSchema]}}},
+}})
 @require()
 def get_assignment(assignment_id):
     """One assignment: for the worker who claimed it, or the batch's requester (pseudonym only)."""

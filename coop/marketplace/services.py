@@ -717,6 +717,9 @@ def review(assignment: Assignment, decision: str, reason: str | None) -> Assignm
                       {"reason": ["Required when rejecting."]})
     now = clock.now()
     _lock(assignment)
+    if assignment.status == "submitted":
+        # Past the wait the work is approved whether or not the tick has run: a late review cannot reject it.
+        _auto_approve_due(now, assignment_id=assignment.id)
     if assignment.status != "submitted":
         raise Conflict(f"Only submitted work can be reviewed; this assignment is {assignment.status}.")
     if decision == "approve":
