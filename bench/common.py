@@ -60,7 +60,7 @@ def gunicorn(app_spec: str, env: dict, workers: int = 4, threads: int = 1):
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-        "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048", app_spec,
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048", "--preload", app_spec,
     ]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     try:
@@ -71,10 +71,30 @@ def gunicorn(app_spec: str, env: dict, workers: int = 4, threads: int = 1):
             time.sleep(0.1)
         else:
             raise RuntimeError("gunicorn did not start")
+        _warm_up(port, requests=8 * workers)
         yield port
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _warm_up(port: int, requests: int) -> None:
+    # The port opens before the workers have booted; time no run until every worker answers.
+    import http.client
+
+    for _ in range(requests):
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", "/api/v1/me")
+                conn.getresponse().read()
+                conn.close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
 
 def run_clients(client_fn, args_list: list, processes: int = 4):

@@ -153,6 +153,7 @@ def committed(app, app_context):
                 conn.execute(table.delete())
         for name, cents in balances.items():
             conn.execute(sa.update(LedgerAccount).where(LedgerAccount.name == name).values(balance_cents=cents))
+        conn.execute(sa.delete(LedgerAccount).where(LedgerAccount.name.not_in(list(balances))))
 
 
 @pytest.fixture
