@@ -11,6 +11,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from coop import clock, create_app
 from coop.accounts import services as accounts
+from coop.dbtools import throwaway_postgres_database
 from coop.extensions import db
 from coop.forum.services import ensure_default_boards
 from coop.governance import services as governance
@@ -19,32 +20,12 @@ from coop.ledger import LedgerAccount
 PASSWORD = "correct-horse-battery"
 
 
-def _fresh_postgres_database(base_url: str) -> tuple[str, callable]:
-    """Create a throwaway database beside the one named in `base_url`; returns its URL and a dropper."""
-    url = sa.make_url(base_url)
-    name = f"coop_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
-
-
 @pytest.fixture(scope="session")
 def database_url():
     base = os.environ.get("COOP_TEST_DATABASE_URL")
     if base:
-        url, drop = _fresh_postgres_database(base)
-        yield url
-        drop()
+        with throwaway_postgres_database(base, "coop_test") as url:
+            yield url
     else:
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{tmp}/coop-test.sqlite3"

@@ -49,3 +49,14 @@ class Forum:
 @pytest.fixture
 def forum(make):
     return Forum(make)
+
+
+@pytest.fixture
+def author(make):
+    """A member who writes the post a test is about."""
+    return make.member()
+
+
+@pytest.fixture
+def as_author(make, author):
+    return make.client(author)

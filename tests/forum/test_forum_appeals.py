@@ -8,16 +8,6 @@ API = "/api/v1/forum"
 
 
 @pytest.fixture
-def author(make):
-    return make.member()
-
-
-@pytest.fixture
-def as_author(make, author):
-    return make.client(author)
-
-
-@pytest.fixture
 def hider(make):
     return make.coordinator()
 

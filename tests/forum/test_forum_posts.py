@@ -10,16 +10,6 @@ from coop.forum.models import PostVersion
 API = "/api/v1/forum"
 
 
-@pytest.fixture
-def author(make):
-    return make.member()
-
-
-@pytest.fixture
-def as_author(make, author):
-    return make.client(author)
-
-
 def test_new_thread_returns_the_thread_with_its_first_post(as_author, author, forum, public_board):
     view = forum.thread(as_author, public_board, title="Pay on batch 12", body="It pays **badly**.")
     thread, posts = view["thread"], view["posts"]

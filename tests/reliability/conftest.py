@@ -10,6 +10,7 @@ from coop.ledger import MAY_GO_NEGATIVE, LedgerAccount, LedgerEntry
 from coop.marketplace import pay
 from coop.marketplace import services as marketplace
 from coop.marketplace.models import Assignment, Batch, Slot, Withdrawal
+from tests.marketplace.conftest import batch_body  # noqa: F401  (shared: one valid batch for every suite)
 
 
 @pytest.fixture
@@ -17,25 +18,6 @@ def frozen_clock(monkeypatch):
     """Time stands still unless a test moves it with clock.advance, so runs are reproducible."""
     start = clock.now()
     monkeypatch.setattr(clock, "now", lambda: start + clock._offset)
-
-
-def batch_body(items=2, **overrides) -> dict:
-    """A batch that meets the founding terms: 20 cents for 60 seconds is exactly 1200 an hour."""
-    body = {
-        "title": "Transcribe receipts",
-        "description": "Type the total of each receipt.",
-        "instructions": "Digits only.",
-        "end_client": "Contoso Books",
-        "purpose": "preparation",
-        "content_warnings": [],
-        "personal_data": False,
-        "reward_cents": 20,
-        "est_seconds": 60,
-        "assignments_per_item": 1,
-        "items": [{"data": {"n": i}} for i in range(items)],
-    }
-    body.update(overrides)
-    return body
 
 
 def ledger_drift() -> dict[str, int]:

@@ -13,6 +13,7 @@ from coop.governance import services as governance
 from coop.governance.models import Membership
 from coop.marketplace import services as market
 from coop.marketplace.schemas import BatchCreateSchema
+from tests.marketplace.conftest import batch_body
 
 ANON = "anonymous"
 WORKER = "worker"
@@ -25,18 +26,6 @@ OTHER = "other_requester"
 ROLES = (ANON, WORKER, MEMBER, COORD, REQ, OTHER)
 
 FUNDS = 100_000
-
-
-def batch_body(items: int = 3, **overrides) -> dict:
-    """A batch that meets the founding terms (20 cents for 60 seconds is exactly 1200 an hour)."""
-    body = {
-        "title": "Label street photos", "description": "Mark every sign.", "instructions": "One box per sign.",
-        "end_client": "Northwind Mobility", "purpose": "preparation", "content_warnings": [],
-        "personal_data": False, "reward_cents": 20, "est_seconds": 60, "assignments_per_item": 1,
-        "items": [{"data": {"n": i}} for i in range(items)],
-    }
-    body.update(overrides)
-    return body
 
 
 def unique(prefix: str) -> str:

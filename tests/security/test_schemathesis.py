@@ -5,8 +5,8 @@ generated path ids sometimes name something real; requests go through the app's 
 commit-at-the-edge, so fuzzing data never reaches the rest of the suite. The example
 budget is fixed and generation derandomized, so a CI run is reproducible.
 """
+import contextlib
 import os
-import uuid
 from collections import Counter
 
 import hypothesis
@@ -27,6 +27,7 @@ from schemathesis.generation import GenerationMode
 
 from coop import create_app
 from coop.accounts import services as accounts
+from coop.dbtools import throwaway_postgres_database
 from coop.extensions import db, limiter
 from coop.forum.services import ensure_default_boards
 from coop.governance import services as governance
@@ -53,26 +54,15 @@ EXCLUDED = [
 ]
 
 
-def _database_url(tmp_dir: str):
+@contextlib.contextmanager
+def _own_database(tmp_dir: str):
     """Our own database: a temp SQLite file, or a throwaway PostgreSQL database beside the suite's."""
     base = os.environ.get("COOP_TEST_DATABASE_URL")
     if not base:
-        return f"sqlite:///{tmp_dir}/coop-fuzz.sqlite3", lambda: None
-    url = sa.make_url(base)
-    name = f"coop_fuzz_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
+        yield f"sqlite:///{tmp_dir}/coop-fuzz.sqlite3"
+        return
+    with throwaway_postgres_database(base, "coop_fuzz") as url:
+        yield url
 
 
 class Seeder:
@@ -147,9 +137,8 @@ class Seeder:
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
     """A dedicated app on a dedicated, seeded database; rate limits off."""
-    url, drop = _database_url(str(tmp_path_factory.mktemp("fuzz")))
     limiter_was_enabled = limiter.enabled
-    with pytest.MonkeyPatch.context() as mp:
+    with _own_database(str(tmp_path_factory.mktemp("fuzz"))) as url, pytest.MonkeyPatch.context() as mp:
         # argon2id at production cost would make seeding slow; hashes stay argon2id.
         mp.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
         app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
@@ -167,11 +156,10 @@ def fuzz_app(tmp_path_factory):
         seeder.objects()
         app.config["FUZZ_TOKENS"] = seeder.tokens
         yield app
-    with app.app_context():
-        db.engine.dispose()
+        with app.app_context():
+            db.engine.dispose()
     # The limiter is one object shared by every app in the process; give the others theirs back.
     limiter.enabled = limiter_was_enabled
-    drop()
 
 
 def _fuzz_schema(app):
