@@ -7,6 +7,7 @@ are printed and written to bench/results/*.json, the scaling table also as bench
 """
 import os
 import time
+from pathlib import Path
 
 from bench import claims, proposal_paging, tally
 from bench.common import DEFAULT_PG, table, throwaway_database, write_results
@@ -76,6 +77,10 @@ def main() -> None:
     results["proposal_paging"] = proposal_paging.main()
     write_results("proposal_paging", results["proposal_paging"])
     plot(results["scaling"], results["tally"])
+    scaling_table = table(results["scaling"], list(results["scaling"][0]))
+    tally_table = table(results["tally"], ["method", "ballots", "seconds", "peak_rss_mb", "status"])
+    (Path(__file__).parent / "results" / "scaling.md").write_text(
+        f"# Claim scaling\n\n```\n{scaling_table}\n```\n\n# Tally time\n\n```\n{tally_table}\n```\n")
     results["seconds"] = round(time.perf_counter() - started, 1)
     write_results("summary", results)
 
