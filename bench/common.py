@@ -121,6 +121,19 @@ def percentile(values, pct: float) -> float | None:
     return ordered[index]
 
 
+def p50_ms(work, repeats: int = 20, between=None) -> float:
+    """Median wall time of `work` in milliseconds, after one untimed warm-up run."""
+    work()
+    samples = []
+    for _ in range(repeats):
+        if between:
+            between()
+        start = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(samples), 3)
+
+
 def summary_ms(latencies_s: list[float]) -> dict:
     return {
         "p50_ms": round(percentile(latencies_s, 50) * 1000, 2) if latencies_s else None,

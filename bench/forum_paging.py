@@ -9,7 +9,6 @@ import contextlib
 import json
 import os
 import shutil
-import statistics
 import tempfile
 import time
 from datetime import timedelta
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.common import p50_ms
 from coop.dbtools import throwaway_postgres_database
 
 POSTS = int(os.environ.get("COOP_BENCH_FORUM_POSTS", "200000"))
@@ -39,19 +39,6 @@ def throwaway_database():
         return
     with throwaway_postgres_database(base, "coop_bench_forum") as url:
         yield url, "postgresql"
-
-
-def p50_ms(work, repeats=REPEATS, between=None) -> float:
-    """Median wall time of `work` in milliseconds, after one untimed warm-up run."""
-    work()
-    samples = []
-    for _ in range(repeats):
-        if between:
-            between()
-        start = time.perf_counter()
-        work()
-        samples.append((time.perf_counter() - start) * 1000)
-    return round(statistics.median(samples), 3)
 
 
 def build_thread(db, clock):

@@ -5,27 +5,15 @@ default the local test server; a throwaway database is created and dropped). Pri
 through the HTTP API and writes bench/results/proposal_paging.json.
 """
 import os
-import statistics
-import time
 
 import sqlalchemy as sa
 
-from bench.common import make_app, throwaway_database, write_results
+from bench.common import make_app, p50_ms, throwaway_database, write_results
 
 PROPOSALS = int(os.environ.get("COOP_BENCH_PROPOSALS", "100000"))
 LIMIT = 50
 REPEATS = 20
 GOAL_RATIO = 1.5
-
-
-def _p50_ms(work) -> float:
-    work()
-    samples = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        work()
-        samples.append((time.perf_counter() - start) * 1000)
-    return round(statistics.median(samples), 2)
 
 
 def main() -> dict:
@@ -60,7 +48,7 @@ def main() -> dict:
             return response.json
 
         assert page(last_cursor)["items"][-1]["id"] == low and page(None)["items"][0]["id"] == high
-        first, last = _p50_ms(lambda: page(None)), _p50_ms(lambda: page(last_cursor))
+        first, last = p50_ms(lambda: page(None), REPEATS), p50_ms(lambda: page(last_cursor), REPEATS)
         with app.app_context():
             db.engine.dispose()
     result = {"proposals": PROPOSALS, "page_size": LIMIT, "repeats": REPEATS, "http_first_page_p50_ms": first,

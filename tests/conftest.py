@@ -78,6 +78,13 @@ def _cheap_password_hashing(monkeypatch):
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Time stands still unless a test moves it with clock.advance, so times and runs are exact."""
+    start = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: start + clock._offset)
+
+
 @pytest.fixture(autouse=True)
 def _reset_clock():
     clock.reset()

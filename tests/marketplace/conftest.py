@@ -13,10 +13,8 @@ from coop.marketplace.models import Batch
 
 
 @pytest.fixture(autouse=True)
-def _frozen_clock(monkeypatch):
-    """Time stands still unless a test moves it with clock.advance, so real working times are exact."""
-    start = clock.now()
-    monkeypatch.setattr(clock, "now", lambda: start + clock._offset)
+def _frozen_clock(frozen_clock):
+    """Real working times in these tests are exact: time moves only by clock.advance."""
 
 
 @pytest.fixture(autouse=True)

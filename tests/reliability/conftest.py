@@ -1,23 +1,15 @@
-"""Reliability fixtures: a frozen clock, valid batch bodies, the books as one set of checks."""
+"""Reliability fixtures: valid batch bodies and the books as one set of checks (the frozen clock is suite-wide)."""
 from collections import defaultdict
 
-import pytest
 import sqlalchemy as sa
 
-from coop import clock, ledger
+from coop import ledger
 from coop.extensions import db
 from coop.ledger import MAY_GO_NEGATIVE, LedgerAccount, LedgerEntry
 from coop.marketplace import pay
 from coop.marketplace import services as marketplace
 from coop.marketplace.models import Assignment, Batch, Slot, Withdrawal
 from tests.marketplace.conftest import batch_body  # noqa: F401  (shared: one valid batch for every suite)
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch):
-    """Time stands still unless a test moves it with clock.advance, so runs are reproducible."""
-    start = clock.now()
-    monkeypatch.setattr(clock, "now", lambda: start + clock._offset)
 
 
 def ledger_drift() -> dict[str, int]:
