@@ -10,8 +10,8 @@ from coop.extensions import db
 from coop.types import UTCDateTime
 
 BOARD_VISIBILITIES = ("public", "members")
-MODERATION_ACTIONS = ("hide", "restore")
-FLAG_RESOLUTIONS = ("hide", "restore", "dismissed")
+MODERATION_ACTIONS = ("hide", "redact", "restore")
+FLAG_RESOLUTIONS = ("hide", "redact", "restore", "dismissed")
 APPEAL_STATUSES = ("open", "upheld", "overturned", "escalated", "closed")
 
 
@@ -61,13 +61,16 @@ class Post(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edit_count: Mapped[int] = mapped_column(default=0)
     retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The hide in force, copied from its moderation entry so a page of posts needs no join;
-    # the moderation log keeps the full history.
+    # The hide or redaction in force, copied from its moderation entry so a page of posts needs
+    # no join; the moderation log keeps the full history.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     hidden_rule: Mapped[str | None] = mapped_column(sa.String(64))
     hidden_rule_version: Mapped[int | None] = mapped_column()
     hidden_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # A redacted post is hidden more strictly: it exposed someone's personal data, so its text
+    # (every version of it) is read only by its author and the coordinators.
+    redacted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     thread: Mapped[Thread] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="selectin")
@@ -121,7 +124,7 @@ class Flag(db.Model):
 
 
 class Moderation(db.Model):
-    """One entry of the public moderation log: a post hidden or restored, citing a rule."""
+    """One entry of the public moderation log: a post hidden, redacted or restored, citing a rule."""
 
     __tablename__ = "post_moderations"
 
@@ -143,13 +146,13 @@ class Moderation(db.Model):
 
 
 class ForumAppeal(db.Model):
-    """An author's appeal against the hiding of their post."""
+    """An author's appeal against the hiding or redaction of their post."""
 
     __tablename__ = "forum_appeals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(sa.ForeignKey("posts.id"), index=True)
-    # The hide being appealed; the coordinator who did it may not decide.
+    # The hide or redaction being appealed; the coordinator who did it may not decide.
     moderation_id: Mapped[int] = mapped_column(sa.ForeignKey("post_moderations.id"))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(sa.Text)

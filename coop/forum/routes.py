@@ -164,7 +164,12 @@ def flag_queue(args):
 @blp.response(200, s.PostSchema)
 @require("coordinator")
 def moderate(data, post_id):
-    """Hide or restore a post citing a rule and a reason (coordinators); the action is logged in public."""
+    """Hide, redact or restore a post citing a rule and a reason (coordinators); the action is logged in public.
+
+    A hidden post's text stays readable by members behind the notice. A redacted post exposed
+    someone's personal data: its text and every earlier version are readable only by its author
+    and the coordinators; everyone else sees the notice alone.
+    """
     user = authenticated_user()
     post = services.readable_post(user, post_id, lock=True)
     post = services.moderate(user, post, data["action"], data["rule"], data["reason"])
@@ -176,7 +181,7 @@ def moderate(data, post_id):
 @blp.response(200, page_schema(s.ModerationEntrySchema, "ModerationLogPage"))
 @require()
 def moderation_log(args):
-    """Every hide and restore, newest first: post, rule, reason, coordinator, time."""
+    """Every hide, redaction and restore, newest first: post, rule, reason, coordinator, time; never the text."""
     items, next_cursor = services.moderation_log(limit=args["limit"], cursor=args["cursor"],
                                                  post_id=args.get("post_id"))
     return {"items": items, "next_cursor": next_cursor}
@@ -187,7 +192,7 @@ def moderation_log(args):
 @blp.response(201, s.ForumAppealSchema)
 @require()
 def appeal(data, post_id):
-    """Appeal the hiding of your post."""
+    """Appeal the hiding or redaction of your post."""
     user = authenticated_user()
     post = services.get_post(post_id, lock=True)
     return services.open_appeal(user, post, data["reason"])
@@ -219,7 +224,7 @@ def appeal_by_id(appeal_id):
 @blp.response(200, s.ForumAppealSchema)
 @require("coordinator")
 def decide(data, appeal_id):
-    """Uphold or overturn an appeal (any coordinator but the one who hid the post)."""
+    """Uphold or overturn an appeal (any coordinator but the one who hid or redacted the post)."""
     user = authenticated_user()
     appeal = services.get_appeal(appeal_id)
     return services.decide_appeal(user, appeal, data["decision"], data["reason"])

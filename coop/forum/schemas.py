@@ -48,10 +48,14 @@ class ForumReasonSchema(ma.Schema):
 
 
 class ModerationArgsSchema(ma.Schema):
-    action = ma.fields.String(required=True, validate=v.OneOf(MODERATION_ACTIONS))
+    action = ma.fields.String(required=True, validate=v.OneOf(MODERATION_ACTIONS), metadata={"description": (
+        "'hide': members still read the text behind the notice; 'redact': the post exposes someone's "
+        "personal data, so only its author and the coordinators read its text and its earlier versions; "
+        "'restore': the text is readable again by everyone who reads the board.")})
     rule = ma.fields.String(required=True, validate=v.Length(min=1, max=64),
                             metadata={"description": "The slug of a rule document in force, e.g. 'forum-rules'."})
-    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=5000))
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=5000), metadata={
+        "description": "Published in the moderation log; a redaction's reason may not repeat the personal data."})
 
 
 class ForumAppealDecisionSchema(ma.Schema):
@@ -71,10 +75,11 @@ class ForumAppealListArgs(PageArgs):
 
 
 class ModerationNoticeSchema(ma.Schema):
+    action = ma.fields.String(metadata={"description": "'hide' or 'redact'."})
     rule = ma.fields.String()
     rule_version = ma.fields.Integer()
     reason = ma.fields.String()
-    by = ma.fields.String(metadata={"description": "The pseudonym of the coordinator who hid the post."})
+    by = ma.fields.String(metadata={"description": "The pseudonym of the coordinator who hid or redacted the post."})
     at = ma.fields.DateTime()
 
 
@@ -86,14 +91,16 @@ class PostSchema(ma.Schema):
     mine = ma.fields.Boolean()
     created_at = ma.fields.DateTime()
     body = ma.fields.String(allow_none=True, metadata={
-        "description": "Markdown source; null once retracted; absent for non-members when the post is hidden."})
+        "description": ("Markdown source; null once retracted; absent when the post is hidden and the reader is "
+                        "not a member, or redacted and the reader is neither its author nor a coordinator.")})
     body_html = ma.fields.String(allow_none=True)
     edited = ma.fields.Boolean()
     edit_count = ma.fields.Integer()
     edited_at = ma.fields.DateTime(allow_none=True)
     retracted = ma.fields.Boolean()
     retracted_at = ma.fields.DateTime(allow_none=True)
-    hidden = ma.fields.Boolean()
+    hidden = ma.fields.Boolean(metadata={"description": "True when the post is hidden or redacted."})
+    redacted = ma.fields.Boolean()
     moderation = ma.fields.Nested(ModerationNoticeSchema, allow_none=True)
     open_flags = ma.fields.Integer(metadata={"description": "Open flags on the post; shown to coordinators only."})
 
@@ -126,6 +133,8 @@ class PostVersionSchema(ma.Schema):
     replaced_at = ma.fields.DateTime(allow_none=True)
     current = ma.fields.Boolean()
     erased = ma.fields.Boolean(metadata={"description": "True when the author retracted the post."})
+    withheld = ma.fields.Boolean(metadata={
+        "description": "True when this reader may not read the text under the moderation in force."})
 
 
 class FlagSchema(ma.Schema):
@@ -141,6 +150,7 @@ class FlagSummarySchema(ma.Schema):
     thread_id = ma.fields.Integer()
     board_id = ma.fields.Integer()
     hidden = ma.fields.Boolean()
+    redacted = ma.fields.Boolean()
     open_flags = ma.fields.Integer()
     by_rule = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     notes = ma.fields.List(ma.fields.String())
@@ -169,6 +179,8 @@ class ForumAppealSchema(ma.Schema):
     reason = ma.fields.String()
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
+    action = ma.fields.Function(lambda a: a.moderation.action,
+                                metadata={"description": "The appealed moderation: 'hide' or 'redact'."})
     hidden_by = ma.fields.Function(lambda a: a.moderation.coordinator.display_name)
     decided_by = ma.fields.Function(lambda a: a.decided_by.display_name if a.decided_by else None, allow_none=True)
     decided_at = ma.fields.DateTime(allow_none=True)
@@ -182,19 +194,19 @@ class ForumAppealSchema(ma.Schema):
 
 
 def post_view(post: Post, viewer: User, open_flags: int | None = None) -> dict:
-    """A post as `viewer` may see it: a hidden post's text only for members and its author."""
+    """A post as `viewer` may see it: the moderation notice always, the text only if `services.sees_text`."""
     view = {
         "id": post.id, "thread_id": post.thread_id, "reply_to": post.reply_to_id,
         "author": post.author.display_name, "mine": post.author_id == viewer.id, "created_at": post.created_at,
         "body": post.body, "body_html": post.body_html,
         "edited": post.edit_count > 0, "edit_count": post.edit_count, "edited_at": post.edited_at,
         "retracted": post.retracted, "retracted_at": post.retracted_at,
-        "hidden": post.hidden, "moderation": None,
+        "hidden": post.hidden, "redacted": post.redacted, "moderation": None,
     }
     if post.hidden:
-        view["moderation"] = {"rule": post.hidden_rule, "rule_version": post.hidden_rule_version,
+        view["moderation"] = {"action": "redact" if post.redacted else "hide", "rule": post.hidden_rule, "rule_version": post.hidden_rule_version,
                               "reason": post.hidden_reason, "by": post.hidden_by.display_name, "at": post.hidden_at}
-        if not services.sees_hidden_text(viewer, post):
+        if not services.sees_text(viewer, post):
             del view["body"], view["body_html"]
     if open_flags is not None:
         view["open_flags"] = open_flags
@@ -203,7 +215,7 @@ def post_view(post: Post, viewer: User, open_flags: int | None = None) -> dict:
 
 def posts_view(posts: list[Post], viewer: User) -> list[dict]:
     """A page of posts as `viewer` sees them, with open flag counts for coordinators."""
-    counts = services.open_flag_counts([p.id for p in posts]) if _is_coordinator(viewer) else None
+    counts = services.open_flag_counts([p.id for p in posts]) if services.is_coordinator(viewer) else None
     return [post_view(p, viewer, counts.get(p.id, 0) if counts is not None else None) for p in posts]
 
 
@@ -217,11 +229,8 @@ def thread_view(thread: Thread, viewer: User) -> dict:
 
 
 def history_view(items: list[dict], post: Post, viewer: User) -> list[dict]:
-    """A post's versions; hidden from non-members like the post's own text."""
-    if post.hidden and not services.sees_hidden_text(viewer, post):
-        return [{k: val for k, val in item.items() if k not in ("body", "body_html")} for item in items]
-    return items
-
-
-def _is_coordinator(user: User) -> bool:
-    return user.is_coordinator and user.is_member
+    """A post's versions, every one withheld from whoever may not read the post's current text."""
+    if not services.sees_text(viewer, post):
+        return [{k: val for k, val in item.items() if k not in ("body", "body_html")} | {"withheld": True}
+                for item in items]
+    return [item | {"withheld": False} for item in items]

@@ -1,4 +1,6 @@
 """Forum services: boards, threads, posts, edits and retraction, flags, moderation in the open, appeals."""
+import re
+
 import sqlalchemy as sa
 
 from coop import audit, clock
@@ -47,9 +49,27 @@ def can_post(user: User, board: Board) -> bool:
     return user.is_member or user.is_requester
 
 
-def sees_hidden_text(user: User, post: Post) -> bool:
-    """Members read a hidden post behind its notice; so does its author, whose words they are."""
-    return user.is_member or user.id == post.author_id
+def is_coordinator(user: User | None) -> bool:
+    """Coordinators act for the members, so they must be members too."""
+    return user is not None and user.is_coordinator and user.is_member
+
+
+def sees_text(user: User | None, post: Post) -> bool:
+    """Whether `user` may read the post's text, current and earlier, under the moderation in force.
+
+    A hidden post is read by members behind its notice; a redacted one exposed someone's
+    personal data, so only the coordinators who judge it read it. Its author always reads
+    their own words.
+    """
+    if not post.hidden:
+        return True
+    if user is None:
+        return False
+    if user.id == post.author_id:
+        return True
+    if post.redacted:
+        return is_coordinator(user)
+    return user.is_member
 
 
 def check_read(user: User, board: Board) -> None:
@@ -328,7 +348,7 @@ def flag_summaries(posts: list[Post]) -> list[dict]:
             by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
         summaries.append({
             "post_id": post.id, "thread_id": post.thread_id, "board_id": post.thread.board_id,
-            "hidden": post.hidden, "open_flags": len(open_flags), "by_rule": by_rule,
+            "hidden": post.hidden, "redacted": post.redacted, "open_flags": len(open_flags), "by_rule": by_rule,
             "notes": [f.note for f in open_flags if f.note],
             "first_flagged_at": open_flags[0].created_at if open_flags else None,
             "last_flagged_at": open_flags[-1].created_at if open_flags else None,
@@ -359,47 +379,110 @@ def dismiss_flags(coordinator: User, post: Post, reason: str) -> dict:
 # --- moderation -------------------------------------------------------------------------
 
 
+MODERATION_EVENTS = {"hide": "forum.post.hidden", "redact": "forum.post.redacted", "restore": "forum.post.restored"}
+MODERATED = {"hide": "hidden", "redact": "redacted"}
+
+# What personal data most often looks like in a post: an email address, or a long number
+# (telephone, bank account, street or identity number, birth date) however it is spaced.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NUMBER = re.compile(r"\d(?:[\s./-]?\d){5,}")
+
+
+def _numbers(text: str) -> list[str]:
+    return [re.sub(r"\D", "", m) for m in _NUMBER.findall(text)]
+
+
+def quotes_personal_data(reason: str, texts: list[str]) -> bool:
+    """Whether `reason` repeats an email address or a long number found in any of `texts`."""
+    reason_lower, reason_numbers = reason.lower(), _numbers(reason)
+    for text in texts:
+        if any(email.lower() in reason_lower for email in _EMAIL.findall(text)):
+            return True
+        if any(number in quoted for number in _numbers(text) for quoted in reason_numbers):
+            return True
+    return False
+
+
+def _check_reason_keeps_the_secret(post: Post, reason: str) -> None:
+    # The reason is published in the moderation and audit logs, which nothing can take back:
+    # a reason repeating the data would undo the redaction for good.
+    texts = [post.body or ""] + [body for body in db.session.scalars(
+        sa.select(PostVersion.body).where(PostVersion.post_id == post.id, PostVersion.body.is_not(None)))]
+    if quotes_personal_data(reason, texts):
+        raise Invalid(
+            "The reason is published in the moderation log; name the kind of personal data "
+            "(an address, a telephone number) without repeating it.",
+            {"reason": ["Repeats an email address or number from the post."]},
+        )
+
+
 def _record(coordinator: User, post: Post, action: str, rule, reason: str, now, appeal_id=None) -> Moderation:
+    # The log entry and the audit entry name the post, the rule and the reason, never the post's text.
     entry = Moderation(post_id=post.id, action=action, rule=rule.slug, rule_version=rule.version, reason=reason,
                        coordinator=coordinator, at=now, appeal_id=appeal_id)
     db.session.add(entry)
-    if action == "hide":
+    if action == "restore":
+        post.hidden_at = post.hidden_by = post.hidden_rule = post.hidden_rule_version = post.hidden_reason = None
+        post.redacted = False
+    else:
         post.hidden_at, post.hidden_by, post.hidden_rule = now, coordinator, rule.slug
         post.hidden_rule_version, post.hidden_reason = rule.version, reason
-    else:
-        post.hidden_at = post.hidden_by = post.hidden_rule = post.hidden_rule_version = post.hidden_reason = None
+        post.redacted = action == "redact"
     _resolve_flags(post, action, now)
     db.session.flush()
     audit.append(
-        "forum.post.hidden" if action == "hide" else "forum.post.restored", f"post:{post.id}", coordinator,
+        MODERATION_EVENTS[action], f"post:{post.id}", coordinator,
         {"post_id": post.id, "moderation_id": entry.id, "rule": rule.slug, "rule_version": rule.version,
          "reason": reason, "appeal_id": appeal_id},
     )
     return entry
 
 
+def _close_open_appeals(coordinator: User, post: Post, why: str, now) -> None:
+    for appeal in _open_appeals(post):
+        appeal.status, appeal.decided_by, appeal.decided_at = "closed", coordinator, now
+        appeal.decision_reason = why
+
+
 def moderate(coordinator: User, post: Post, action: str, rule_slug: str, reason: str) -> Post:
-    """Hide or restore a post, citing a rule in force and a reason, in the public log."""
+    """Hide, redact or restore a post, citing a rule in force and a reason, in the public log.
+
+    A hidden post is read by members behind its notice; a redacted one, which exposed
+    someone's personal data, only by its author and the coordinators. A hidden post may be
+    redacted (the stricter notice replaces the hide); a redacted post is not hidden, since
+    that would let every member read it again: restore it first.
+    """
     rule = _require_rule(rule_slug)
     reason = _text(reason, "reason", "The reason for a moderation action")
     if post.author_id == coordinator.id:
-        raise Forbidden("A coordinator's own post can be hidden or restored only by another coordinator.")
+        raise Forbidden("A coordinator's own post can be hidden, redacted or restored only by another coordinator.")
+    if action == "hide" and post.redacted:
+        raise Conflict("This post is redacted: its text is already kept from everyone but its author and the "
+                       "coordinators, and hiding it would let every member read it again. Restore it first if "
+                       "hiding is enough.")
     if action == "hide" and post.hidden:
         raise Conflict("This post is already hidden; restore it first to hide it for another reason.")
+    if action == "redact" and post.redacted:
+        raise Conflict("This post is already redacted; its text is kept from everyone but its author and the "
+                       "coordinators.")
     if action == "restore" and not post.hidden:
-        raise Conflict("This post is not hidden; there is nothing to restore.")
+        raise Conflict("This post is neither hidden nor redacted; there is nothing to restore.")
+    if action == "redact":
+        _check_reason_keeps_the_secret(post, reason)
     now = clock.now()
     if action == "restore":
         # A restore answers any open appeal: the author got what they asked for.
-        for appeal in _open_appeals(post):
-            appeal.status, appeal.decided_by, appeal.decided_at = "closed", coordinator, now
-            appeal.decision_reason = f"The post was restored: {reason}"
+        _close_open_appeals(coordinator, post, f"The post was restored: {reason}", now)
+    elif action == "redact" and post.hidden:
+        # The appeal was against the hide, which the redaction replaces; the author may appeal the redaction.
+        _close_open_appeals(coordinator, post, f"The post was redacted instead, which may be appealed: {reason}",
+                            now)
     _record(coordinator, post, action, rule, reason, now)
     return post
 
 
 def moderation_log(*, limit: int, cursor: str | None, post_id: int | None = None):
-    """Every hide and restore, newest first."""
+    """Every hide, redaction and restore, newest first; entries never carry the post's text."""
     stmt = sa.select(Moderation)
     if post_id is not None:
         stmt = stmt.where(Moderation.post_id == post_id)
@@ -417,25 +500,26 @@ def _open_appeals(post: Post) -> list[ForumAppeal]:
     ))
 
 
-def _hide_in_force(post: Post) -> Moderation:
+def _moderation_in_force(post: Post) -> Moderation:
     return db.session.scalar(
-        sa.select(Moderation).where(Moderation.post_id == post.id, Moderation.action == "hide")
+        sa.select(Moderation).where(Moderation.post_id == post.id, Moderation.action.in_(tuple(MODERATED)))
         .order_by(Moderation.id.desc()).limit(1)
     )
 
 
 def open_appeal(user: User, post: Post, reason: str) -> ForumAppeal:
-    """The author of a hidden post asks for it to be restored."""
-    _check_author(user, post, "appeal the hiding of")
+    """The author of a hidden or redacted post asks for it to be restored."""
+    _check_author(user, post, "appeal the moderation of")
     if not post.hidden:
-        raise Conflict("This post is not hidden; only a hidden post can be appealed.")
+        raise Conflict("This post is neither hidden nor redacted; only a moderated post can be appealed.")
     reason = _text(reason, "reason", "The reason for an appeal")
-    hide = _hide_in_force(post)
+    hide = _moderation_in_force(post)
     existing = db.session.scalar(sa.select(ForumAppeal.id).where(
         ForumAppeal.moderation_id == hide.id, ForumAppeal.status.in_(("open", "upheld", "escalated"))
     ))
     if existing is not None:
-        raise Conflict(f"This hiding is already appealed (appeal {existing}); follow that appeal, "
+        raise Conflict(f"This {'redaction' if hide.action == 'redact' else 'hiding'} is already appealed "
+                       f"(appeal {existing}); follow that appeal, "
                        "or escalate it to the members with POST /api/v1/forum/appeals/{id}/escalate.")
     appeal = ForumAppeal(post=post, moderation=hide, author=user, reason=reason, status="open",
                          created_at=clock.now())
@@ -461,13 +545,13 @@ def appeal_page(*, status: str | None, limit: int, cursor: str | None):
 
 
 def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason: str) -> ForumAppeal:
-    """Uphold or overturn an appeal; an overturn restores the post in the public log."""
+    """Uphold or overturn an appeal; an overturn restores the post, for everyone, in the public log."""
     # Post first, then appeal: the order every writer of both takes, so none waits on another in a circle.
     post = get_post(appeal.post_id, lock=True)
     appeal = get_appeal(appeal.id, lock=True)
     if coordinator.id == appeal.moderation.coordinator_id:
-        raise Forbidden("The coordinator who hid this post cannot decide the appeal against it; "
-                        "another coordinator must.")
+        raise Forbidden(f"The coordinator who {'redacted' if appeal.moderation.action == 'redact' else 'hid'} "
+                        "this post cannot decide the appeal against it; another coordinator must.")
     if coordinator.id == appeal.author_id:
         raise Forbidden("You cannot decide an appeal about your own post; another coordinator must.")
     if appeal.status != "open":
@@ -502,12 +586,16 @@ def escalate_appeal(user: User, appeal: ForumAppeal) -> ForumAppeal:
 
     post_url = f"/api/v1/forum/posts/{appeal.post_id}"
     hide = appeal.moderation
+    # Members vote on a redacted post without reading it: they are told why, never the text.
+    redacted = ("Its text exposed someone's personal data, so only its author and the coordinators can read it.\n\n"
+                if hide.action == "redact" else "")
     proposal = create_proposal(user, {
         "title": f"Appeal of moderation on post {appeal.post_id}",
         "body": (
             f"Appeal of moderation on post {appeal.post_id} ({post_url}).\n\n"
-            f"The post was hidden by {hide.coordinator.display_name} citing rule '{hide.rule}' "
+            f"The post was {MODERATED[hide.action]} by {hide.coordinator.display_name} citing rule '{hide.rule}' "
             f"(version {hide.rule_version}): {hide.reason}\n\n"
+            f"{redacted}"
             f"The author appeals: {appeal.reason}\n\n"
             "A yes vote asks the coordinators to restore the post."
         ),
