@@ -193,12 +193,12 @@ class ForumAppealSchema(ma.Schema):
 # --- what a reader sees -------------------------------------------------------------------
 
 
-def post_view(post: Post, viewer: User, open_flags: int | None = None) -> dict:
+def post_view(post: Post, viewer: User | None, open_flags: int | None = None) -> dict:
     """A post as `viewer` may see it: the moderation notice always, the text only if `services.sees_text`."""
     view = {
         "id": post.id, "thread_id": post.thread_id, "reply_to": post.reply_to_id,
-        "author": post.author.display_name, "mine": post.author_id == viewer.id, "created_at": post.created_at,
-        "body": post.body, "body_html": post.body_html,
+        "author": post.author.display_name, "mine": services.is_author(viewer, post),
+        "created_at": post.created_at, "body": post.body, "body_html": post.body_html,
         "edited": post.edit_count > 0, "edit_count": post.edit_count, "edited_at": post.edited_at,
         "retracted": post.retracted, "retracted_at": post.retracted_at,
         "hidden": post.hidden, "redacted": post.redacted, "moderation": None,
@@ -213,7 +213,7 @@ def post_view(post: Post, viewer: User, open_flags: int | None = None) -> dict:
     return view
 
 
-def posts_view(posts: list[Post], viewer: User) -> list[dict]:
+def posts_view(posts: list[Post], viewer: User | None) -> list[dict]:
     """A page of posts as `viewer` sees them, with open flag counts for coordinators."""
     counts = services.open_flag_counts([p.id for p in posts]) if services.is_coordinator(viewer) else None
     return [post_view(p, viewer, counts.get(p.id, 0) if counts is not None else None) for p in posts]
@@ -228,7 +228,7 @@ def thread_view(thread: Thread, viewer: User) -> dict:
     }
 
 
-def history_view(items: list[dict], post: Post, viewer: User) -> list[dict]:
+def history_view(items: list[dict], post: Post, viewer: User | None) -> list[dict]:
     """A post's versions, every one withheld from whoever may not read the post's current text."""
     if not services.sees_text(viewer, post):
         return [{k: val for k, val in item.items() if k not in ("body", "body_html")} | {"withheld": True}

@@ -49,9 +49,19 @@ def can_post(user: User, board: Board) -> bool:
     return user.is_member or user.is_requester
 
 
+def _signed_in(user) -> bool:
+    # Readers of a public board may one day be anonymous: None, or Flask-Login's anonymous user.
+    return user is not None and user.is_authenticated
+
+
 def is_coordinator(user: User | None) -> bool:
     """Coordinators act for the members, so they must be members too."""
-    return user is not None and user.is_coordinator and user.is_member
+    return _signed_in(user) and user.is_coordinator and user.is_member
+
+
+def is_author(user: User | None, post: Post) -> bool:
+    """Whether `user` wrote the post."""
+    return _signed_in(user) and user.id == post.author_id
 
 
 def sees_text(user: User | None, post: Post) -> bool:
@@ -63,9 +73,9 @@ def sees_text(user: User | None, post: Post) -> bool:
     """
     if not post.hidden:
         return True
-    if user is None:
+    if not _signed_in(user):
         return False
-    if user.id == post.author_id:
+    if is_author(user, post):
         return True
     if post.redacted:
         return is_coordinator(user)
@@ -398,7 +408,8 @@ def quotes_personal_data(reason: str, texts: list[str]) -> bool:
     for text in texts:
         if any(email.lower() in reason_lower for email in _EMAIL.findall(text)):
             return True
-        if any(number in quoted for number in _numbers(text) for quoted in reason_numbers):
+        # Either way round: a reason may quote part of a long number, or a number with more around it.
+        if any(number in quoted or quoted in number for number in _numbers(text) for quoted in reason_numbers):
             return True
     return False
 

@@ -39,11 +39,17 @@ class Forum:
         assert response.status_code == 201, response.json
         return response.json
 
-    def hide(self, coordinator, post_id, rule="forum-rules", reason="Rule 2: harassment"):
+    def moderate(self, coordinator, post_id, action, rule, reason):
         response = coordinator.post(f"{API}/posts/{post_id}/moderation",
-                                    json={"action": "hide", "rule": rule, "reason": reason})
+                                    json={"action": action, "rule": rule, "reason": reason})
         assert response.status_code == 200, response.json
         return response.json
+
+    def hide(self, coordinator, post_id, rule="forum-rules", reason="Rule 2: harassment"):
+        return self.moderate(coordinator, post_id, "hide", rule, reason)
+
+    def redact(self, coordinator, post_id, rule="forum-rules", reason="Rule 1: a person's home address"):
+        return self.moderate(coordinator, post_id, "redact", rule, reason)
 
 
 @pytest.fixture
@@ -60,3 +66,14 @@ def author(make):
 @pytest.fixture
 def as_author(make, author):
     return make.client(author)
+
+
+@pytest.fixture
+def coordinator(make):
+    """The coordinator who moderates in a test."""
+    return make.coordinator()
+
+
+@pytest.fixture
+def as_coord(make, coordinator):
+    return make.client(coordinator)

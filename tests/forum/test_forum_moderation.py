@@ -8,16 +8,6 @@ API = "/api/v1/forum"
 
 
 @pytest.fixture
-def coordinator(make):
-    return make.coordinator()
-
-
-@pytest.fixture
-def as_coord(make, coordinator):
-    return make.client(coordinator)
-
-
-@pytest.fixture
 def public_post(as_author, forum, public_board):
     view = forum.thread(as_author, public_board, body="Requester X is **awful**")
     return view["thread"]["id"], view["posts"]["items"][0]["id"]
