@@ -522,9 +522,11 @@ def _run_stv_rounds(
             return
         if excluded is not None:
             _deal(piles, piles.pop(excluded))
-        for option in chosen:
+        # Every option elected this round leaves the count before any surplus moves, so no
+        # surplus lands on another option elected alongside it.
+        elected_piles = {option: piles.pop(option) for option in chosen}
+        for option, pile in elected_piles.items():
             total = votes[option]
             factor = (total - quota) / total
             # A surplus of zero moves nothing; dropping those ballots keeps later rounds small.
-            _deal(piles, ((ranking, position, weight * factor) for ranking, position, weight in piles.pop(option)
-                          if factor))
+            _deal(piles, ((ranking, position, weight * factor) for ranking, position, weight in pile if factor))
