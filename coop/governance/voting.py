@@ -1,9 +1,11 @@
-"""Pure tally functions for member votes: quorum, yes/no, approval, ranked (IRV) and median."""
+"""Pure tally functions for member votes: quorum, yes/no, approval, ranked (IRV), median, consent, score and STV."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from fractions import Fraction
+from typing import TypeVar
 
 YES_NO_CHOICES: tuple[str, ...] = ("yes", "no", "abstain")
 
@@ -172,7 +174,9 @@ def _approval_winner(counts: dict[str, int]) -> str | None:
 # --- ranked (instant-runoff) ------------------------------------------------
 
 # A pile entry: (ranking, position of the option it currently counts for, ballot weight).
-_PileEntry = tuple[tuple[str, ...], int, int]
+# IRV weights are whole ballots; STV weights are exact fractions after surplus transfers.
+_Weight = TypeVar("_Weight", int, Fraction)
+_PileEntry = tuple[tuple[str, ...], int, _Weight]
 
 
 def tally_ranked(rankings: Iterable[Sequence[str]], options: Sequence[str]) -> dict:
@@ -220,7 +224,7 @@ def _group_rankings(groups: Iterable[tuple[Sequence[str], int]], known: dict[str
     return grouped
 
 
-def _deal(piles: dict[str, list[_PileEntry]], entries: Iterable[_PileEntry]) -> None:
+def _deal(piles: dict[str, list[_PileEntry[_Weight]]], entries: Iterable[_PileEntry[_Weight]]) -> None:
     # Only ballots whose current option was eliminated move, so total work is
     # bounded by the summed ranking lengths rather than ballots × rounds.
     for ranking, position, weight in entries:
@@ -231,7 +235,7 @@ def _deal(piles: dict[str, list[_PileEntry]], entries: Iterable[_PileEntry]) -> 
                 break
 
 
-def _run_rounds(piles: dict[str, list[_PileEntry]], known: dict[str, int]) -> dict:
+def _run_rounds(piles: dict[str, list[_PileEntry[int]]], known: dict[str, int]) -> dict:
     rounds: list[dict[str, int]] = []
     while True:
         votes = {option: sum(entry[2] for entry in pile) for option, pile in piles.items()}
@@ -247,7 +251,7 @@ def _run_rounds(piles: dict[str, list[_PileEntry]], known: dict[str, int]) -> di
 
 
 def _elimination_choice(
-    votes: dict[str, int], first_round: dict[str, int], known: dict[str, int]
+    votes: Mapping[str, int | Fraction], first_round: Mapping[str, int | Fraction], known: dict[str, int]
 ) -> str:
     # Fewest votes now, then fewest first preferences, then listed last in options.
     return min(votes, key=lambda option: (votes[option], first_round[option], -known[option]))
@@ -289,3 +293,240 @@ def _checked_numbers(values: Iterable[int | float]) -> list[int | float]:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise TallyError(f"Median values must be numbers, got {value!r}.")
     return numbers
+
+
+# --- consent ----------------------------------------------------------------
+
+# An objection blocks a proposal, so it must say why; a bare "no" belongs in a yes/no vote.
+OBJECTION_REASON_MIN_CHARS = 20
+# Reasons are published with every receipt after close; a page of text is room enough.
+OBJECTION_REASON_MAX_CHARS = 2000
+
+
+def validate_consent(ballot: object) -> dict:
+    """Return ``{"consent": True}`` or ``{"objection": reason}`` (reason stripped), or raise TallyError.
+
+    A consent ballot holds exactly one of the two fields. ``consent`` must be
+    ``true``; to withhold consent a member objects, and an objection needs a
+    reason of at least OBJECTION_REASON_MIN_CHARS characters once surrounding
+    whitespace is stripped (and at most OBJECTION_REASON_MAX_CHARS).
+    """
+    if not isinstance(ballot, Mapping) or len(ballot) != 1 or not set(ballot) <= {"consent", "objection"}:
+        raise TallyError('A consent ballot is either {"consent": true} or {"objection": "<reason>"}.')
+    if "consent" in ballot:
+        if ballot["consent"] is not True:
+            raise TallyError('To withhold consent, object with a reason: {"objection": "<reason>"}.')
+        return {"consent": True}
+    reason = ballot["objection"]
+    if not isinstance(reason, str):
+        raise TallyError("An objection's reason must be text.")
+    reason = reason.strip()
+    if len(reason) < OBJECTION_REASON_MIN_CHARS:
+        raise TallyError(
+            f"An objection must give a reason of at least {OBJECTION_REASON_MIN_CHARS} characters "
+            f"(this one has {len(reason)}), so the author can address it."
+        )
+    if len(reason) > OBJECTION_REASON_MAX_CHARS:
+        raise TallyError(
+            f"An objection's reason may be at most {OBJECTION_REASON_MAX_CHARS} characters "
+            f"(this one has {len(reason)})."
+        )
+    return {"objection": reason}
+
+
+def tally_consent(ballots: Iterable[Mapping[str, object]], eligible: int, quorum_pct: int, objection_pct: int) -> dict:
+    """Count consents and objections; the proposal passes with quorum unless objections block it.
+
+    Objections block when they reach ``objection_pct`` % of the ballots cast
+    (``objections * 100 >= objection_pct * ballots``, in integers): reaching the
+    share is enough, so at 10 % one objection in ten ballots blocks. Because of
+    that, no ballots at all never passes. ``objection_pct`` runs from 1 to 100;
+    0 would block every proposal. Quorum is ``quorum_met`` over every ballot.
+    """
+    return tally_consent_grouped(((ballot, 1) for ballot in ballots), eligible, quorum_pct, objection_pct)
+
+
+def tally_consent_grouped(
+    groups: Iterable[tuple[Mapping[str, object], int]], eligible: int, quorum_pct: int, objection_pct: int
+) -> dict:
+    """``tally_consent`` over (ballot, number of identical ballots) pairs."""
+    _require_percentage("objection_pct", objection_pct)
+    if objection_pct == 0:
+        raise TallyError("objection_pct must be between 1 and 100; at 0 every proposal would be blocked.")
+    consents = objections = 0
+    for ballot, weight in groups:
+        _require_non_negative(weight=weight)
+        if "consent" in validate_consent(ballot):
+            consents += weight
+        else:
+            objections += weight
+    ballots = consents + objections
+    quorum = quorum_met(ballots, eligible, quorum_pct)
+    blocked = objections * 100 >= objection_pct * ballots
+    return {
+        "consents": consents,
+        "objections": objections,
+        "quorum_met": quorum,
+        "blocked": blocked,
+        "passes": quorum and not blocked,
+    }
+
+
+# --- score ------------------------------------------------------------------
+
+SCORE_MIN = 0
+SCORE_MAX = 5
+
+
+def validate_scores(scores: object, options: Sequence[str]) -> dict[str, int]:
+    """Return the scores as a dict in ``options`` order, or raise TallyError.
+
+    Every option must be scored, with a whole number from SCORE_MIN to
+    SCORE_MAX; true/false are not scores.
+    """
+    return _normalized_scores(scores, _option_index(options))
+
+
+def _normalized_scores(scores: object, known: dict[str, int]) -> dict[str, int]:
+    if not isinstance(scores, Mapping):
+        raise TallyError("Scores must map each option to a score, e.g. {\"A\": 5, \"B\": 0}.")
+    unknown = [option for option in scores if not _is_known(option, known)]
+    if unknown:
+        raise TallyError(f"The scores name unknown option(s): {_listing(unknown)}.")
+    missing = [option for option in known if option not in scores]
+    if missing:
+        raise TallyError(f"Every option needs a score; missing: {_listing(missing)}.")
+    for option, score in scores.items():
+        # bool is an int subclass, but true/false on a score ballot is a client bug, not 1 or 0.
+        if isinstance(score, bool) or not isinstance(score, int) or not SCORE_MIN <= score <= SCORE_MAX:
+            raise TallyError(
+                f"The score for {option!r} must be a whole number from {SCORE_MIN} to {SCORE_MAX}, got {score!r}."
+            )
+    return {option: scores[option] for option in known}
+
+
+def tally_score(ballots: Iterable[Mapping[str, int]], options: Sequence[str]) -> dict:
+    """Add up the scores per option; the highest mean wins, ties to the option listed first.
+
+    Every ballot scores every option, so the means share one denominator and
+    the winner is decided on the exact sums; ``means`` (rounded to two places)
+    are for people to read. Without ballots the means are None. When no option
+    received a single point, nobody supported anything and the winner is None,
+    as with approval.
+    """
+    return tally_score_grouped(((ballot, 1) for ballot in ballots), options)
+
+
+def tally_score_grouped(groups: Iterable[tuple[Mapping[str, int], int]], options: Sequence[str]) -> dict:
+    """``tally_score`` over (scores, number of identical ballots) pairs."""
+    known = _option_index(options)
+    sums = dict.fromkeys(known, 0)
+    count = 0
+    for ballot, weight in groups:
+        _require_non_negative(weight=weight)
+        for option, score in _normalized_scores(ballot, known).items():
+            sums[option] += score * weight
+        count += weight
+    means = {option: round(total / count, 2) if count else None for option, total in sums.items()}
+    # Same as approval: max() keeps the first maximal option, and sums keep the order of options.
+    return {"sums": sums, "means": means, "count": count, "winner": _approval_winner(sums)}
+
+
+# --- single transferable vote -----------------------------------------------
+
+
+def droop_quota(valid_ballots: int, seats: int) -> int:
+    """Return floor(valid_ballots / (seats + 1)) + 1: no more than ``seats`` options can reach it."""
+    _require_non_negative(valid_ballots=valid_ballots, seats=seats)
+    return valid_ballots // (seats + 1) + 1
+
+
+def tally_stv(rankings: Iterable[Sequence[str]], options: Sequence[str], seats: int) -> dict:
+    """Elect ``seats`` options by single transferable vote (Droop quota, Gregory fractional transfers).
+
+    The quota is ``droop_quota`` of the valid (non-empty) rankings. Each round
+    counts every ballot, at its current weight, for its highest-ranked
+    continuing option, then does one of:
+
+    * when no more options continue than seats are left, elects every
+      continuing option that has votes (a seat nobody voted for stays empty);
+    * otherwise elects every option at or above the quota; each elected
+      option's ballots ALL move on to their next continuing choice, their
+      weight multiplied by surplus / total (surplus = total - quota);
+    * otherwise excludes the option with the fewest votes, its ballots moving
+      on at their current weight; ties as in ``tally_ranked``: fewer round-1
+      votes, then the option listed last in ``options``.
+
+    Options elected in one round are listed by votes, ties to the option
+    listed first. The count stops when every seat is filled or no ballot
+    counts for a continuing option. Weights are exact fractions; each round
+    reports ``counts`` (continuing options only) and ``exhausted`` as
+    fraction strings ("7/2"), plus ``elected`` and ``excluded``.
+
+    With one seat this elects exactly the ``tally_ranked`` winner (None
+    becomes an empty list): an option above half of the live ballots stays
+    above half, so it can never be excluded and ends up elected.
+    """
+    return tally_stv_grouped(((ranking, 1) for ranking in rankings), options, seats)
+
+
+def tally_stv_grouped(groups: Iterable[tuple[Sequence[str], int]], options: Sequence[str], seats: int) -> dict:
+    """``tally_stv`` over (ranking, number of identical ballots) pairs."""
+    known = _option_index(options)
+    if isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats < len(options):
+        raise TallyError(
+            f"seats must be a whole number, at least 1 and fewer than the {len(options)} options, got {seats!r}."
+        )
+    grouped = _group_rankings(groups, known)
+    valid = sum(weight for ranking, weight in grouped.items() if ranking)
+    quota = droop_quota(valid, seats)
+    result: dict = {"seats": seats, "quota": quota, "elected": [], "rounds": []}
+    if not grouped:
+        return result
+    piles: dict[str, list[_PileEntry[Fraction]]] = {option: [] for option in options}
+    _deal(piles, ((ranking, -1, Fraction(weight)) for ranking, weight in grouped.items() if weight))
+    _run_stv_rounds(piles, known, seats, quota, valid, result)
+    return result
+
+
+def _run_stv_rounds(
+    piles: dict[str, list[_PileEntry[Fraction]]], known: dict[str, int], seats: int, quota: int, valid: int,
+    result: dict,
+) -> None:
+    elected: list[str] = result["elected"]
+    first_round: dict[str, Fraction] = {}
+    while True:
+        votes = {option: sum((entry[2] for entry in pile), Fraction(0)) for option, pile in piles.items()}
+        if not result["rounds"]:
+            first_round = votes
+        seats_left = seats - len(elected)
+        # Each option elected so far keeps exactly one quota; everything else not counted is exhausted.
+        exhausted = valid - sum(votes.values()) - quota * len(elected)
+        by_votes = sorted(votes, key=lambda option: (-votes[option], known[option]))
+        filling = len(votes) <= seats_left
+        if filling:
+            chosen = [option for option in by_votes if votes[option] > 0]
+        else:
+            chosen = [option for option in by_votes if votes[option] >= quota]
+        excluded = None
+        if not chosen and not filling and any(votes.values()):
+            excluded = _elimination_choice(votes, first_round, known)
+        elected.extend(chosen)
+        result["rounds"].append({
+            "counts": {option: str(count) for option, count in votes.items()},
+            "exhausted": str(exhausted),
+            "elected": chosen,
+            "excluded": excluded,
+        })
+        if excluded is None and (filling or not chosen or len(elected) == seats):
+            return
+        if excluded is not None:
+            _deal(piles, piles.pop(excluded))
+        # Every option elected this round leaves the count before any surplus moves, so no
+        # surplus lands on another option elected alongside it.
+        elected_piles = {option: piles.pop(option) for option in chosen}
+        for option, pile in elected_piles.items():
+            total = votes[option]
+            factor = (total - quota) / total
+            # A surplus of zero moves nothing; dropping those ballots keeps later rounds small.
+            _deal(piles, ((ranking, position, weight * factor) for ranking, position, weight in pile if factor))
