@@ -1,7 +1,7 @@
 """Coop: the platform cooperative owned by micro-task workers."""
 import os
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import event
 
@@ -70,11 +70,19 @@ def _configure_sqlite(app: Flask) -> None:
 
 def _configure_auth(app: Flask) -> None:
     from coop.accounts import services
-    from coop.accounts.models import User
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # The cookie names the server-side session; one that was signed out loads no one.
+        live = services.live_session(user_id, session.get(services.SESSION_ID_KEY))
+        g.user_session = live
+        return live.user if live else None
+
+    def record_use(credential):
+        # Its own short transaction, before the request's work: a refused request still counts
+        # as a use, and the credential's row is locked for an instant, not the whole request.
+        if services.record_use(credential):
+            db.session.commit()
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -87,15 +95,17 @@ def _configure_auth(app: Flask) -> None:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorized("Send API tokens as 'Authorization: Bearer <token>'.")
-            user = services.user_for_token(token.strip())
-            if user is None:
-                raise Unauthorized("This API token is unknown or revoked; create a new one with POST /api/v1/auth/token.")
+            api_token = services.token_in_use(token.strip())
             # Setting Flask-Login's per-request user makes a Bearer request ignore any cookie.
-            g._login_user = user
-            g.auth_via = "token"
+            g._login_user = api_token.user
+            g.auth_via, g.api_token_id = "token", api_token.id
+            record_use(api_token)
             return
         g.auth_via = "session"
         from flask_login import current_user
+
+        if session.get(services.SESSION_ID_KEY) and current_user.is_authenticated:
+            record_use(g.user_session)
 
         if (request.endpoint and request.path.startswith("/api/v1/") and request.endpoint not in PUBLIC_ENDPOINTS
                 and not current_user.is_authenticated):

@@ -5,14 +5,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coop import clock
 from coop.extensions import db
 from coop.types import JSONType, UTCDateTime
 
 GENESIS_HASH = "0" * 64
-# Serialises appends on PostgreSQL so two transactions never chain onto the same entry.
+# Serialises writers on PostgreSQL so two transactions never chain onto the same entry.
 _APPEND_LOCK_KEY = 7_267_001
 
 
@@ -59,26 +59,88 @@ def actor_label(actor) -> str:
     return f"{actor.display_name} ({actor.role})"
 
 
-def append(event: str, subject: str, actor=None, payload: dict | None = None) -> AuditEntry:
-    """Append an entry chained to the last one; flushed, committed by the caller's unit of work."""
-    session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK_KEY})
-    last = session.execute(
+def append(event: str, subject: str, actor=None, payload: dict | None = None) -> None:
+    """Record an event of this unit of work; it enters the log when the transaction commits.
+
+    Entries are queued on the session and written by one hook at commit, after every other
+    change, so the audit lock is always the last lock a transaction takes (it cannot close a
+    cycle with row locks taken in another order), and a rolled-back change leaves no entry.
+    """
+    session = db.session()
+    # Labelled and serialised now: the actor's role and the payload as they are at the event.
+    # Round-trip the payload through JSON so what is hashed is what is stored.
+    pending = _Pending(clock.now(), event, subject, actor_label(actor), json.loads(json.dumps(payload or {}, default=str)))
+    session.info.setdefault(_QUEUE, []).append(pending)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    at: datetime
+    event: str
+    subject: str
+    actor: str
+    payload: dict
+
+
+_QUEUE = "coop.audit.queue"
+# Queue length when each open savepoint began, so rolling one back drops only its own entries.
+_SAVEPOINT_MARKS = "coop.audit.savepoint_marks"
+
+
+def _write_queue(session: Session) -> None:
+    queue = session.info.pop(_QUEUE, None)
+    if not queue:
+        return
+    # Every other change reaches the database first; only then the audit lock, held to commit.
+    session.flush()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK_KEY})
+    last = connection.execute(
         sa.select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
-    at = clock.now()
-    label = actor_label(actor)
-    # Round-trip the payload through JSON so what is hashed is what is stored.
-    payload = json.loads(json.dumps(payload or {}, default=str))
-    entry = AuditEntry(
-        seq=seq, at=at, event=event, subject=subject, actor=label, payload=payload, prev_hash=prev_hash,
-        hash=chain_hash(prev_hash, canonical(seq, at, event, subject, label, payload)),
-    )
-    session.add(entry)
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+    for p in queue:
+        seq += 1
+        entry_hash = chain_hash(prev_hash, canonical(seq, p.at, p.event, p.subject, p.actor, p.payload))
+        session.add(AuditEntry(seq=seq, at=p.at, event=p.event, subject=p.subject, actor=p.actor, payload=p.payload,
+                               prev_hash=prev_hash, hash=entry_hash))
+        prev_hash = entry_hash
     session.flush()
-    return entry
+
+
+# Registered once, on the Session class, so every session writes its queue: the app's, the
+# tests' sessions bound to a connection, the CLI's. Living beside append() means the hook
+# exists wherever an entry can be queued.
+@sa.event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    # Releasing a savepoint is not the end of the unit of work; the outermost commit writes.
+    if not session.in_nested_transaction():
+        _write_queue(session)
+
+
+@sa.event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINT_MARKS, {})[transaction] = len(session.info.get(_QUEUE, ()))
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested:
+        mark = session.info.get(_SAVEPOINT_MARKS, {}).pop(previous_transaction, None)
+        if mark is not None:
+            del session.info.get(_QUEUE, [])[mark:]
+    else:
+        session.info.pop(_QUEUE, None)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    if not transaction.nested and transaction.parent is None:
+        # A unit of work that ended without committing (closed, rolled back) announces nothing.
+        session.info.pop(_QUEUE, None)
+        session.info.pop(_SAVEPOINT_MARKS, None)
 
 
 @dataclass

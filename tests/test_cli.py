@@ -52,7 +52,9 @@ def test_create_coordinator_for_unknown_email_fails(app, session):
 def test_verify_audit_exits_nonzero_naming_the_tampered_entry(app, session):
     from coop import audit
 
-    entry = audit.append("test.cli", "x", None, {"v": 1})
+    audit.append("test.cli", "x", None, {"v": 1})
+    session.commit()
+    entry = session.scalar(sa.select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
     runner = app.test_cli_runner()
     assert runner.invoke(args=["coop", "verify-audit"]).exit_code == 0
     session.execute(sa.update(AuditEntry).where(AuditEntry.seq == entry.seq).values(subject="y"))

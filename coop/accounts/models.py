@@ -1,4 +1,4 @@
-"""Users, their roles and their personal API tokens."""
+"""Users, their roles, their signed-in browser sessions and their personal API tokens."""
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -58,7 +58,28 @@ class ApiToken(db.Model):
     # SHA-256 of the token: the token itself is shown once and never stored.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Written at most once a minute, so a busy program does not write on every request.
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    user: Mapped[User] = relationship()
+    # None: the token lives until revoked.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(db.Model):
+    """A signed-in browser: its id travels in the signed session cookie, so signing out here ends it."""
+
+    __tablename__ = "user_sessions"
+
+    # Random and unguessable; looked up by primary key on every cookie request.
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Written at most once a minute, like a token's last use.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

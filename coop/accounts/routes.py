@@ -1,7 +1,7 @@
-"""Account routes: registration, session login, API tokens, the caller's own profile."""
-from flask import current_app, request
+"""Account routes: registration, session login and logout, password change, API tokens, the caller's own profile."""
+from flask import current_app, g, request, session
 from flask.views import MethodView
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
@@ -12,6 +12,8 @@ from coop.accounts.schemas import (
     CsrfSchema,
     LoginResultSchema,
     NewTokenSchema,
+    PasswordChangedSchema,
+    PasswordChangeSchema,
     RegisterSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -28,11 +30,21 @@ def _account_key() -> str:
     return f"account:{services.normalize_email(email) if isinstance(email, str) else '-'}"
 
 
-def auth_limits(view):
+def _signed_in_account_key() -> str:
+    # Checked when the view is called, after the caller was authenticated.
+    return f"account:user:{current_user.id if current_user.is_authenticated else '-'}"
+
+
+def auth_limits(view, account_key=_account_key):
     """Per-address and per-account limits on the doors a password guesser knocks on."""
     view = limiter.limit(lambda: current_app.config["COOP_AUTH_RATE_PER_ADDRESS"], scope="auth-address")(view)
-    return limiter.limit(lambda: current_app.config["COOP_AUTH_RATE_PER_ACCOUNT"], key_func=_account_key,
+    return limiter.limit(lambda: current_app.config["COOP_AUTH_RATE_PER_ACCOUNT"], key_func=account_key,
                          scope="auth-account")(view)
+
+
+def password_limits(view):
+    """The same limits on changing a password, counted per signed-in account."""
+    return auth_limits(view, account_key=_signed_in_account_key)
 
 
 @blp.route("/auth/register", methods=["POST"])
@@ -51,6 +63,9 @@ def register(data):
 def login(data):
     """Sign in with a session cookie (browsers); returns the CSRF token for later unsafe requests."""
     user = services.authenticate(data["email"], data["password"])
+    # A browser signing in again (perhaps as someone else) leaves no earlier session alive behind it.
+    services.end_session(session.get(services.SESSION_ID_KEY))
+    session[services.SESSION_ID_KEY] = services.start_session(user).id
     login_user(user)
     return {"user": user, "csrf_token": generate_csrf()}
 
@@ -59,8 +74,30 @@ def login(data):
 @blp.response(204)
 @require()
 def logout():
-    """End the session."""
+    """End this session on the server: the cookie, even replayed, no longer signs anyone in.
+
+    Other devices stay signed in; changing the password ends them.
+    """
+    services.end_session(session.pop(services.SESSION_ID_KEY, None))
     logout_user()
+
+
+@blp.route("/auth/password", methods=["POST"])
+@password_limits
+@blp.arguments(PasswordChangeSchema)
+@blp.response(200, PasswordChangedSchema)
+@require()
+def change_password(data):
+    """Change your password (422 if the current one is wrong); every other session of the account ends.
+
+    The session or token making the change stays signed in. API tokens keep working unless
+    `revoke_tokens` is true.
+    """
+    return services.change_password(
+        authenticated_user(), data["current_password"], data["new_password"],
+        keep_session_id=session.get(services.SESSION_ID_KEY) if g.auth_via == "session" else None,
+        keep_token_id=g.get("api_token_id"), revoke_tokens=data["revoke_tokens"],
+    )
 
 
 @blp.route("/auth/csrf", methods=["GET"])
@@ -75,10 +112,11 @@ def csrf():
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, NewTokenSchema)
 def create_token(data):
-    """Issue a personal API token for programs (sent as 'Authorization: Bearer <token>')."""
+    """Issue a personal API token for programs (sent as 'Authorization: Bearer <token>'), optionally expiring."""
     user = services.authenticate(data["email"], data["password"])
-    token, plain = services.issue_token(user, data["name"])
-    return {"id": token.id, "name": token.name, "created_at": token.created_at, "revoked_at": None, "token": plain}
+    token, plain = services.issue_token(user, data["name"], data["expires_in_days"])
+    return {"id": token.id, "name": token.name, "created_at": token.created_at, "expires_at": token.expires_at,
+            "last_used_at": None, "revoked_at": None, "token": plain}
 
 
 @blp.route("/auth/tokens")

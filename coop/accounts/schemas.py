@@ -5,12 +5,17 @@ from marshmallow import validate as v
 from coop.accounts.models import USER_KINDS
 
 
+def new_password_field(**kwargs) -> ma.fields.String:
+    """The password rules, the same wherever a password is chosen."""
+    return ma.fields.String(
+        required=True, load_only=True,
+        validate=v.Length(min=10, max=1024, error="Use at least 10 characters (at most 1024)."), **kwargs,
+    )
+
+
 class RegisterSchema(ma.Schema):
     email = ma.fields.Email(required=True, validate=v.Length(max=254))
-    password = ma.fields.String(
-        required=True, load_only=True,
-        validate=v.Length(min=10, max=1024, error="Use at least 10 characters (at most 1024)."),
-    )
+    password = new_password_field()
     display_name = ma.fields.String(
         required=True,
         validate=[
@@ -32,6 +37,26 @@ class CredentialsSchema(ma.Schema):
 class TokenRequestSchema(CredentialsSchema):
     name = ma.fields.String(load_default="", validate=v.Length(max=100),
                             metadata={"description": "A label to recognise the token by."})
+    expires_in_days = ma.fields.Integer(
+        load_default=None, allow_none=True, strict=True,
+        validate=v.Range(min=1, max=3650, error="Give a whole number of days from 1 to 3650, or leave it out."),
+        metadata={"description": "The token stops working this many days from now; without it, when revoked."},
+    )
+
+
+class PasswordChangeSchema(ma.Schema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=v.Length(min=1, max=1024))
+    new_password = new_password_field()
+    revoke_tokens = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Also revoke every API token but the one making this request. "
+                                 "By default tokens keep working: review them at GET /api/v1/auth/tokens."},
+    )
+
+
+class PasswordChangedSchema(ma.Schema):
+    sessions_ended = ma.fields.Integer(metadata={"description": "Other signed-in sessions that were ended."})
+    tokens_revoked = ma.fields.Integer(metadata={"description": "API tokens revoked (only with revoke_tokens)."})
 
 
 class UserSchema(ma.Schema):
@@ -60,6 +85,10 @@ class TokenSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
+    expires_at = ma.fields.DateTime(dump_only=True, allow_none=True,
+                                    metadata={"description": "When the token stops working; null: never."})
+    last_used_at = ma.fields.DateTime(dump_only=True, allow_none=True,
+                                      metadata={"description": "Last request with this token, to the minute."})
     revoked_at = ma.fields.DateTime(dump_only=True, allow_none=True)
 
 

@@ -1,13 +1,16 @@
-"""Account services: registration, passwords, API tokens, role changes."""
+"""Account services: registration, passwords, sessions, API tokens, role changes."""
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from coop import clock
-from coop.accounts.models import ApiToken, User
+from sqlalchemy.orm import contains_eager
+
+from coop.accounts.models import ApiToken, User, UserSession
 from coop.errors import Conflict, Invalid, NotFound, Unauthorized
 from coop.extensions import db
 
@@ -15,6 +18,11 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 # Verified against when the email is unknown, so response time does not reveal accounts.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 TOKEN_PREFIX = "coop_"
+# Last use is recorded to the minute: a busy token or session writes once a minute, not per request.
+LAST_USE_PRECISION = timedelta(minutes=1)
+# Where the session cookie (signed by Flask) carries the id of the server-side session.
+SESSION_ID_KEY = "session_id"
+UNKNOWN_TOKEN = "This API token is unknown or revoked; create a new one with POST /api/v1/auth/token."
 
 
 def normalize_email(email: str) -> str:
@@ -48,36 +56,130 @@ def register(email: str, password: str, display_name: str, kind: str, organizati
     return user
 
 
+def _password_matches(user: User | None, password: str) -> bool:
+    try:
+        # Verified even for an unknown account, so response time does not reveal which emails exist.
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user is not None
+
+
 def authenticate(email: str, password: str) -> User:
     """The user with these credentials, or Unauthorized."""
     user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        user = None
-    if user is None:
+    if not _password_matches(user, password):
         raise Unauthorized("Email or password is wrong.")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
 
 
-def issue_token(user: User, name: str = "") -> tuple[ApiToken, str]:
-    """A new personal API token; the plain token is returned once and only its hash kept."""
+def change_password(user: User, current_password: str, new_password: str, *, keep_session_id: str | None = None,
+                    keep_token_id: int | None = None, revoke_tokens: bool = False) -> dict:
+    """Change the password and end every other session of the account.
+
+    The session or token making the change stays signed in. API tokens are credentials of
+    their own (listed with their last use, revoked one by one), so they survive unless
+    `revoke_tokens` asks to revoke every other one as well.
+    """
+    if not _password_matches(user, current_password):
+        raise Invalid("Your current password is wrong; nothing was changed.",
+                      {"current_password": ["This is not your current password."]})
+    if new_password == current_password:
+        raise Invalid("The new password is the same as the current one; choose another.",
+                      {"new_password": ["Must differ from your current password."]})
+    user.password_hash = _hasher.hash(new_password)
+    now = clock.now()
+    sessions = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    if keep_session_id:
+        sessions = sessions.where(UserSession.id != keep_session_id)
+    ended = db.session.execute(sessions.values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+    revoked = 0
+    if revoke_tokens:
+        tokens = sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        if keep_token_id:
+            tokens = tokens.where(ApiToken.id != keep_token_id)
+        revoked = db.session.execute(tokens.values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+    db.session.flush()
+    return {"sessions_ended": ended, "tokens_revoked": revoked}
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+def start_session(user: User) -> UserSession:
+    """A new server-side session for a browser that just signed in; its id goes in the cookie."""
+    now = clock.now()
+    user_session = UserSession(id=secrets.token_urlsafe(32), user_id=user.id, created_at=now, last_seen_at=now)
+    db.session.add(user_session)
+    db.session.flush()
+    return user_session
+
+
+def live_session(user_id: str, session_id: str | None) -> UserSession | None:
+    """The live session with this id for this user, its user loaded by the same query; None if ended."""
+    if not session_id or not isinstance(session_id, str) or not user_id.isdigit():
+        return None
+    return db.session.scalar(
+        sa.select(UserSession).join(UserSession.user).options(contains_eager(UserSession.user))
+        .where(UserSession.id == session_id, UserSession.user_id == int(user_id), UserSession.revoked_at.is_(None))
+    )
+
+
+def end_session(session_id: str | None) -> None:
+    """Sign one browser out: its cookie, even replayed, no longer works."""
+    if not session_id:
+        return
+    db.session.execute(sa.update(UserSession).where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+                       .values(revoked_at=clock.now()).execution_options(synchronize_session=False))
+
+
+def record_use(credential: ApiToken | UserSession) -> bool:
+    """Note that a token or session was just used, at most once a minute; True when it wrote."""
+    now = clock.now()
+    attribute = "last_used_at" if isinstance(credential, ApiToken) else "last_seen_at"
+    last = getattr(credential, attribute)
+    if last is not None and now - last < LAST_USE_PRECISION:
+        return False
+    setattr(credential, attribute, now)
+    db.session.flush()
+    return True
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+def issue_token(user: User, name: str = "", expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """A new personal API token; the plain token is returned once and only its hash kept.
+
+    With `expires_in_days` it stops working that many days from now; without, when revoked.
+    """
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name or "", token_hash=hash_token(plain), created_at=clock.now())
+    now = clock.now()
+    token = ApiToken(user=user, name=name or "", token_hash=hash_token(plain), created_at=now,
+                     expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None)
     db.session.add(token)
     db.session.flush()
     return token, plain
 
 
-def user_for_token(plain: str) -> User | None:
-    """The owner of a live token, or None."""
-    # One query on every Bearer request: the user joined through the live token.
-    return db.session.scalar(
-        sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+def token_in_use(plain: str) -> ApiToken:
+    """The live token with this value, its owner loaded by the same query; Unauthorized otherwise."""
+    token = db.session.scalar(
+        sa.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
         .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None))
     )
+    if token is None:
+        raise Unauthorized(UNKNOWN_TOKEN)
+    if token.expires_at is not None and token.expires_at <= clock.now():
+        raise Unauthorized(f"This API token expired on {_when(token.expires_at)}; "
+                           "create a new one with POST /api/v1/auth/token.")
+    return token
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def list_tokens(user: User) -> list[ApiToken]:

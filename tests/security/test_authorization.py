@@ -58,6 +58,7 @@ MATRIX = {
     "POST /api/v1/auth/register": public(201),
     "POST /api/v1/auth/login": public(200),
     "POST /api/v1/auth/logout": signed_in(204),
+    "POST /api/v1/auth/password": signed_in(200),
     "GET /api/v1/auth/csrf": public(200),
     "POST /api/v1/auth/token": public(201),
     "GET /api/v1/auth/tokens": signed_in(200),
@@ -168,6 +169,8 @@ def _credentials(w):
 
 
 setup("POST /api/v1/auth/login")(_credentials)
+setup("POST /api/v1/auth/password")(
+    lambda w: ({}, {"current_password": "correct-horse-battery", "new_password": "another-long-passphrase"}))
 setup("POST /api/v1/auth/token")(_credentials)
 
 
