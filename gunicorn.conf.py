@@ -12,18 +12,18 @@ import sys
 bind = os.environ.get("COOP_BIND", "127.0.0.1:8000")
 # Sync workers: each request is one database transaction, and the database (not the CPU) is
 # what they wait on; two per core plus one is gunicorn's own rule of thumb.
-workers = int(os.environ.get("COOP_WORKERS", (os.cpu_count() or 1) * 2 + 1))
+workers = int(os.environ.get("COOP_WORKERS") or (os.cpu_count() or 1) * 2 + 1)
 worker_class = "sync"
 # Above the database statement limit (COOP_DB_STATEMENT_TIMEOUT_MS, 10 s), so a slow request
 # is ended by the database, cleanly, with a 503, before the master kills its worker.
-timeout = int(os.environ.get("COOP_WORKER_TIMEOUT", 30))
+timeout = int(os.environ.get("COOP_WORKER_TIMEOUT", "30"))
 # What a stop or reload gives a request in flight to finish and commit.
-graceful_timeout = int(os.environ.get("COOP_GRACEFUL_TIMEOUT", 30))
+graceful_timeout = int(os.environ.get("COOP_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 # Workers are replaced now and then, at different moments, so a slow leak never builds up
 # and the workers never all restart together.
-max_requests = int(os.environ.get("COOP_MAX_REQUESTS", 10000))
-max_requests_jitter = int(os.environ.get("COOP_MAX_REQUESTS_JITTER", 1000))
+max_requests = int(os.environ.get("COOP_MAX_REQUESTS", "10000"))
+max_requests_jitter = int(os.environ.get("COOP_MAX_REQUESTS_JITTER", "1000"))
 # The heartbeat file lives in memory: on a disk-backed /tmp a slow disk stalls every worker's
 # heartbeat and the master kills healthy workers.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
