@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coop import clock
-from coop.errors import CoopError, Conflict, Invalid
+from coop.errors import Conflict, CoopError, Invalid
 from coop.extensions import db
 from coop.types import UTCDateTime
 
@@ -53,9 +53,11 @@ class IdempotencyKey(db.Model):
 
 
 def applies() -> bool:
-    """Whether this request takes part: a signed-in user's POST to the API."""
+    """Whether this request takes part: a signed-in user's POST to the API, other than signing in."""
+    from coop import PUBLIC_ENDPOINTS
+
     return (request.method == "POST" and request.path.startswith("/api/v1/") and HEADER in request.headers
-            and current_user.is_authenticated)
+            and request.endpoint not in PUBLIC_ENDPOINTS and current_user.is_authenticated)
 
 
 def parse_key(raw: str) -> str:
@@ -80,7 +82,7 @@ def fingerprint() -> str:
     raw = request.get_data(cache=True)
     try:
         body = json.dumps(json.loads(raw or b"{}"), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON (or absurdly nested): compared byte for byte
         body = raw
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), request.query_string, body):

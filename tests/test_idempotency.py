@@ -12,6 +12,7 @@ from coop.extensions import db
 from coop.idempotency import IdempotencyKey
 from coop.marketplace import services as marketplace
 from coop.marketplace.models import Batch
+from tests.conftest import PASSWORD
 from tests.marketplace.conftest import batch_body, fund, snapshot
 from tests.test_unit_of_work import FailingFirst, db_error
 
@@ -208,3 +209,13 @@ def test_the_spec_documents_the_header_on_signed_in_posts_only(client):
             documented = ref in operation.get("parameters", [])
             expected = method == "post" and operation.get("security") != []
             assert documented == expected, f"{method.upper()} {path}"
+
+
+def test_signing_in_is_never_replayed(client, make, session):
+    user = make.worker()
+    for _ in range(2):  # the second time with the session cookie the first one set
+        response = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD},
+                               headers={"Idempotency-Key": KEY})
+        assert response.status_code == 200, response.get_json()
+        assert "Idempotent-Replayed" not in response.headers
+    assert keys(session) == 0
