@@ -8,6 +8,7 @@ from sqlalchemy import event
 from coop.config import config_for
 from coop.errors import Forbidden, Unauthorized, register_error_handlers
 from coop.extensions import db, limiter, login_manager, migrate
+from coop.unit_of_work import CoopFlask
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints a caller reaches before holding a session; they carry credentials themselves.
@@ -18,7 +19,7 @@ PUBLIC_ENDPOINTS = CSRF_EXEMPT_ENDPOINTS | {"accounts.csrf"}
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application; `config` overrides settings (tests pass their database here)."""
-    app = Flask(__name__, instance_path=os.environ.get("COOP_INSTANCE_PATH") or None)
+    app = CoopFlask(__name__, instance_path=os.environ.get("COOP_INSTANCE_PATH") or None)
     env = (config or {}).get("ENV_NAME") or os.environ.get("COOP_ENV")
     app.config.from_mapping(config_for(env).load(app.instance_path))
     if config:
@@ -149,10 +150,8 @@ def _configure_security_headers(app: Flask) -> None:
 
 def _configure_unit_of_work(app: Flask) -> None:
     # Services only flush; the request is the unit of work and commits once, or not at all.
-    @app.after_request
-    def commit(response):
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return response
+    # The view and its commit run in CoopFlask.dispatch_request, which runs them again once if
+    # the database says the transaction lost a race (coop/unit_of_work.py).
+    from coop import unit_of_work
+
+    unit_of_work.configure(app)

@@ -114,7 +114,9 @@ def _required_roles(func) -> tuple | None:
 def register_api(app: Flask) -> None:
     # Before any blueprint, so every `<int:...>` rule is built with it.
     app.url_map.converters["int"] = IdConverter
-    api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(app)]})
+    from coop.unit_of_work import UnitOfWorkDocs
+
+    api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(app), UnitOfWorkDocs()]})
     api.flask_plugin.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.components.security_scheme("cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"})

@@ -12,11 +12,12 @@ coop_cli = AppGroup("coop", help="Run the coop: init, create-coordinator, seed-d
 
 def _tick_functions():
     """Every domain's time-driven work, in the order it must run."""
+    from coop import idempotency
     from coop.governance import services as governance
     from coop.marketplace import services as marketplace
 
     # Votes close before marketplace work, so terms a vote enacts apply to this tick.
-    return [("governance", governance.tick), ("marketplace", marketplace.tick)]
+    return [("governance", governance.tick), ("marketplace", marketplace.tick), ("idempotency", idempotency.purge_expired)]
 
 
 @coop_cli.command("init")

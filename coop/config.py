@@ -15,7 +15,9 @@ class Config:
     ENV_NAME = "development"
     TESTING = False
     SQLALCHEMY_DATABASE_URI = None  # filled from COOP_DATABASE_URL or the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection is checked before each use, so one the database dropped (a restart,
+    # a failover) is replaced instead of failing the request that drew it.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SECRET_KEY = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -45,10 +47,22 @@ class Config:
 
     COOP_MAX_ITEM_BYTES = 16_384
 
+    # PostgreSQL limits per transaction. A request that waits on a row another transaction
+    # holds gives up and answers 503 rather than tie up a worker while the rest queue behind it.
+    COOP_DB_LOCK_TIMEOUT_MS = 2000
+    COOP_DB_STATEMENT_TIMEOUT_MS = 10000
+    # The CLI and the tick work through whole backlogs (a large vote's tally, a migration) and
+    # nobody waits on them, so they may wait longer; 0 means no limit.
+    COOP_DB_CLI_LOCK_TIMEOUT_MS = 30000
+    COOP_DB_CLI_STATEMENT_TIMEOUT_MS = 0
+    # What a 503 tells the caller to wait, in seconds, when the database is busy or unreachable.
+    COOP_RETRY_AFTER_SECONDS = 2
+
     @classmethod
     def load(cls, instance_path: str) -> dict:
         """Resolve the settings that depend on the environment and the instance folder."""
         values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        values["SQLALCHEMY_ENGINE_OPTIONS"] = dict(values["SQLALCHEMY_ENGINE_OPTIONS"])
         Path(instance_path).mkdir(parents=True, exist_ok=True)
         values["SQLALCHEMY_DATABASE_URI"] = _env(
             "COOP_DATABASE_URL", f"sqlite:///{Path(instance_path) / 'coop.sqlite3'}"
@@ -57,6 +71,9 @@ class Config:
         values["RATELIMIT_STORAGE_URI"] = _env("COOP_RATELIMIT_STORAGE_URL", cls.RATELIMIT_STORAGE_URI)
         for name in ("COOP_AUTH_RATE_PER_ADDRESS", "COOP_AUTH_RATE_PER_ACCOUNT"):
             values[name] = _env(name, values[name])
+        for name in ("COOP_DB_LOCK_TIMEOUT_MS", "COOP_DB_STATEMENT_TIMEOUT_MS", "COOP_DB_CLI_LOCK_TIMEOUT_MS",
+                     "COOP_DB_CLI_STATEMENT_TIMEOUT_MS", "COOP_RETRY_AFTER_SECONDS"):
+            values[name] = int(_env(name, values[name]))
         return values
 
     @staticmethod

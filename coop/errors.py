@@ -3,6 +3,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,16 @@ class Conflict(CoopError):
 class Invalid(CoopError):
     status = 422
     default_message = "Some fields are not valid; see 'errors'."
+
+
+class ServiceUnavailable(CoopError):
+    """The database is busy, locked or out of reach for a moment; the caller tries again after Retry-After."""
+
+    status = 503
+    default_message = "The coop cannot serve this just now; nothing was changed. Try again after Retry-After seconds."
+
+    def __init__(self, message: str | None = None, retry_after: int = 2):
+        super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after)))})
 
 
 class TermsViolation(Invalid):
@@ -91,6 +102,19 @@ def register_error_handlers(app: Flask) -> None:
         response.status_code = exc.status
         response.headers.update(exc.headers)
         return response
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def handle_database_unavailable(exc: Exception):
+        # Raised outside the view's unit of work (e.g. signing in by token while the database
+        # restarts); the unit of work knows which database errors are passing.
+        from coop.unit_of_work import unavailable
+
+        error = unavailable(exc)
+        if error is None:
+            return handle_unexpected(exc)
+        return handle_coop_error(error)
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):

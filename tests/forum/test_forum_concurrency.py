@@ -59,13 +59,14 @@ def test_concurrent_posts_keep_the_thread_count_exact(app, committed):
     thread, _ = forum.start_thread(writers[0], board, "Busy thread", "first")
     clients = [_Caller(app, w) for w in writers]
     db.session.commit()
+    thread_id = thread.id  # read here: the threads must not load it through this test's session
     statuses = _run_together(app, [
-        (lambda c=c: c.post(f"{API}/threads/{thread.id}/posts", json={"body": "at once"}).status_code)
+        (lambda c=c: c.post(f"{API}/threads/{thread_id}/posts", json={"body": "at once"}).status_code)
         for c in clients
     ])
     assert statuses == [201] * len(clients)
     db.session.expire_all()
-    assert db.session.get(Thread, thread.id).post_count == 1 + len(clients)
+    assert db.session.get(Thread, thread_id).post_count == 1 + len(clients)
 
 
 def test_two_coordinators_hiding_at_once_hide_the_post_once(app, committed):
@@ -75,10 +76,11 @@ def test_two_coordinators_hiding_at_once_hide_the_post_once(app, committed):
     _, post = forum.start_thread(author, board, "Contested", "words")
     clients = [_Caller(app, c) for c in coordinators]
     db.session.commit()
+    post_id = post.id  # read here: the threads must not load it through this test's session
     body = {"action": "hide", "rule": "forum-rules", "reason": "Rule 2"}
     statuses = _run_together(app, [
-        (lambda c=c: c.post(f"{API}/posts/{post.id}/moderation", json=body).status_code) for c in clients
+        (lambda c=c: c.post(f"{API}/posts/{post_id}/moderation", json=body).status_code) for c in clients
     ])
     assert sorted(statuses) == [200, 409]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Moderation)
-                             .where(Moderation.post_id == post.id)) == 1
+                             .where(Moderation.post_id == post_id)) == 1

@@ -1,15 +1,40 @@
-"""Reliability fixtures: valid batch bodies and the books as one set of checks (the frozen clock is suite-wide)."""
+"""Reliability fixtures: people, valid batch bodies and the books as one set of checks (the frozen clock is suite-wide)."""
+import uuid
 from collections import defaultdict
 
+import pytest
 import sqlalchemy as sa
 
-from coop import ledger
+from coop import clock, ledger
+from coop.accounts import services as accounts
 from coop.extensions import db
+from coop.governance.models import Membership
 from coop.ledger import MAY_GO_NEGATIVE, LedgerAccount, LedgerEntry
 from coop.marketplace import pay
 from coop.marketplace import services as marketplace
 from coop.marketplace.models import Assignment, Batch, Slot, Withdrawal
+from tests.conftest import PASSWORD
 from tests.marketplace.conftest import batch_body  # noqa: F401  (shared: one valid batch for every suite)
+
+
+def person(kind, label, member=False):
+    """A committed-data user: unique name, a member without paying the share when `member`."""
+    name = f"{label}-{uuid.uuid4().hex[:8]}"
+    user = accounts.register(f"{name}@example.org", PASSWORD, name, kind, "Race Ltd" if kind == "requester" else None)
+    if member:
+        # Made a member without paying the share, so no balance outlives the test's clean-up.
+        db.session.add(Membership(user_id=user.id, status="member", applied_at=clock.now(), joined_at=clock.now()))
+        accounts.set_roles(user, member=True)
+    return user
+
+
+@pytest.fixture
+def books(committed):
+    """The books checked after the test, against what was out of step before it."""
+    drift = ledger_drift()
+    yield
+    db.session.remove()
+    check_books(drift)
 
 
 def ledger_drift() -> dict[str, int]:

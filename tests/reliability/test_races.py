@@ -1,7 +1,6 @@
 """Races on PostgreSQL with real commits: approve vs auto-approve, cancel vs claims, ballots vs the close."""
 import threading
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,11 +12,10 @@ from coop.accounts.models import User
 from coop.errors import CoopError
 from coop.extensions import db
 from coop.governance import services as governance
-from coop.governance.models import Ballot, Membership, Proposal
+from coop.governance.models import Ballot, Proposal
 from coop.marketplace import services as marketplace
 from coop.marketplace.models import Assignment, Batch, Slot
-from tests.conftest import PASSWORD
-from tests.reliability.conftest import batch_body, check_books, ledger_drift
+from tests.reliability.conftest import batch_body, person
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
 
@@ -58,25 +56,6 @@ def unit_of_work(app, work):
             finally:
                 db.session.remove()
     return call
-
-
-def person(kind, label, member=False):
-    name = f"{label}-{uuid.uuid4().hex[:8]}"
-    user = accounts.register(f"{name}@example.org", PASSWORD, name, kind, "Race Ltd" if kind == "requester" else None)
-    if member:
-        # Made a member without paying the share, so no balance outlives the test's clean-up.
-        db.session.add(Membership(user_id=user.id, status="member", applied_at=clock.now(), joined_at=clock.now()))
-        accounts.set_roles(user, member=True)
-    return user
-
-
-@pytest.fixture
-def books(committed):
-    """The books checked after the races, against what was out of step before them."""
-    drift = ledger_drift()
-    yield
-    db.session.remove()
-    check_books(drift)
 
 
 def test_review_racing_auto_approval_pays_the_worker_once(app, committed, books):

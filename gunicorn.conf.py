@@ -1,0 +1,57 @@
+"""Gunicorn settings for Coop in production: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Each setting may be overridden from the environment (COOP_BIND, COOP_WORKERS, ...) or on the
+command line. Signals (see the README): HUP reloads gracefully (new workers, then the old
+ones finish their requests), TERM stops gracefully, QUIT/INT stop at once.
+"""
+import ctypes
+import os
+import signal
+import sys
+
+bind = os.environ.get("COOP_BIND", "127.0.0.1:8000")
+# Sync workers: each request is one database transaction, and the database (not the CPU) is
+# what they wait on; two per core plus one is gunicorn's own rule of thumb.
+workers = int(os.environ.get("COOP_WORKERS") or (os.cpu_count() or 1) * 2 + 1)
+worker_class = "sync"
+# Above the database statement limit (COOP_DB_STATEMENT_TIMEOUT_MS, 10 s), so a slow request
+# is ended by the database, cleanly, with a 503, before the master kills its worker.
+timeout = int(os.environ.get("COOP_WORKER_TIMEOUT", "30"))
+# What a stop or reload gives a request in flight to finish and commit.
+graceful_timeout = int(os.environ.get("COOP_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+# Workers are replaced now and then, at different moments, so a slow leak never builds up
+# and the workers never all restart together.
+max_requests = int(os.environ.get("COOP_MAX_REQUESTS", "10000"))
+max_requests_jitter = int(os.environ.get("COOP_MAX_REQUESTS_JITTER", "1000"))
+# The heartbeat file lives in memory: on a disk-backed /tmp a slow disk stalls every worker's
+# heartbeat and the master kills healthy workers.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Not preloaded: each worker opens its own database pool after the fork, never sharing a socket.
+preload_app = False
+# Signals and systemd manage the server; the control socket would be one more door to guard.
+control_socket_disable = True
+# The reverse proxy logs each request; COOP_ACCESS_LOG=- logs them here too.
+accesslog = os.environ.get("COOP_ACCESS_LOG") or None
+errorlog = "-"
+# Only the local reverse proxy may say which client and scheme a request came from.
+forwarded_allow_ips = os.environ.get("COOP_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+_PR_SET_PDEATHSIG = 1
+
+
+def post_fork(server, worker):
+    """A worker dies with its master: if the master is killed outright, no orphan keeps the port.
+
+    Gunicorn's workers notice a changed parent only between requests; Linux can instead
+    signal the worker the moment its parent dies. TERM lets a request in flight finish.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        server.log.warning("Could not ask to die with the master (errno %s)", ctypes.get_errno())
+        return
+    # The master may have died between the fork and the prctl call.
+    if os.getppid() != server.pid:
+        os.kill(os.getpid(), signal.SIGTERM)
