@@ -152,7 +152,7 @@ def test_database_unreachable_while_signing_in_by_token_answers_503(make, reques
     def unreachable(token):
         raise db_error(REFUSED, statement="SELECT api_tokens...")
 
-    monkeypatch.setattr(accounts, "user_for_token", unreachable)
+    monkeypatch.setattr(accounts, "token_in_use", unreachable)
     assert_unavailable(client.get("/api/v1/me"))
 
 
