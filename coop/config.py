@@ -44,6 +44,8 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/api/docs/assets/"
 
     COOP_MAX_ITEM_BYTES = 16_384
+    # Larger request bodies are refused (413) before they are read.
+    COOP_MAX_BODY_BYTES = 1_048_576
 
     @classmethod
     def load(cls, instance_path: str) -> dict:
@@ -57,6 +59,7 @@ class Config:
         values["RATELIMIT_STORAGE_URI"] = _env("COOP_RATELIMIT_STORAGE_URL", cls.RATELIMIT_STORAGE_URI)
         for name in ("COOP_AUTH_RATE_PER_ADDRESS", "COOP_AUTH_RATE_PER_ACCOUNT"):
             values[name] = _env(name, values[name])
+        values["COOP_MAX_BODY_BYTES"] = int(_env("COOP_MAX_BODY_BYTES", cls.COOP_MAX_BODY_BYTES))
         return values
 
     @staticmethod

@@ -2,7 +2,6 @@
 from flask import current_app, request
 from flask.views import MethodView
 from flask_login import login_user, logout_user
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from coop.accounts import services
@@ -18,6 +17,7 @@ from coop.accounts.schemas import (
     UserSchema,
 )
 from coop.extensions import limiter
+from coop.parsing import Blueprint
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts, sign-in and API tokens")
 

@@ -1,7 +1,8 @@
 """The authorization matrix: every route of the OpenAPI spec × every role, against one table; then per-object denials.
 
 Conventions the table holds the domain to:
-- anonymous gets 401 everywhere but the doors in (register, login, token, csrf);
+- anonymous gets 401 everywhere but the doors in (register, login, token, csrf) and what
+  anyone may read: the terms, the rules and the public boards (a members board stays 401);
 - a role that may not call a route gets 403, whatever object the id names;
 - an object the caller is related to differently (another requester's batch, another
   member's assignment, a members-board thread for a non-member) is refused with 403: the
@@ -71,11 +72,11 @@ MATRIX = {
     "POST /api/v1/membership/withdraw": only({MEMBER: 200, COORD: 200}),
     "GET /api/v1/me/shares": only(dict.fromkeys(WORKERS, 200)),
     "GET /api/v1/members": only(dict.fromkeys(MEMBERS, 200)),
-    "GET /api/v1/terms/current": signed_in(200),
-    "GET /api/v1/terms": signed_in(200),
-    "GET /api/v1/terms/{version}": signed_in(200),
-    "GET /api/v1/rules": signed_in(200),
-    "GET /api/v1/rules/{slug}": signed_in(200),
+    "GET /api/v1/terms/current": public(200),
+    "GET /api/v1/terms": public(200),
+    "GET /api/v1/terms/{version}": public(200),
+    "GET /api/v1/rules": public(200),
+    "GET /api/v1/rules/{slug}": public(200),
     "POST /api/v1/proposals": only(dict.fromkeys(MEMBERS, 201)),
     "GET /api/v1/proposals": signed_in(200),
     "GET /api/v1/proposals/{proposal_id}": signed_in(200),
@@ -117,8 +118,8 @@ MATRIX = {
     "GET /api/v1/requesters/{requester_id}/reviews": signed_in(200),
     # Only members who submitted work for the requester review them: MEMBER has, COORD has not.
     "POST /api/v1/requesters/{requester_id}/reviews": only({MEMBER: 201}),
-    # forum (the members board)
-    "GET /api/v1/forum/boards": signed_in(200),
+    # forum (the members board; the public one is read by everyone, see below)
+    "GET /api/v1/forum/boards": public(200),
     "POST /api/v1/forum/boards": only({COORD: 201}),
     "GET /api/v1/forum/boards/{board_id}": only(dict.fromkeys(MEMBERS, 200)),
     "GET /api/v1/forum/boards/{board_id}/threads": only(dict.fromkeys(MEMBERS, 200)),
