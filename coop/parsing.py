@@ -103,12 +103,23 @@ class CoopRequest(Request):
         # Also bounds a chunked body, which has no Content-Length to check up front.
         return current_app.config["COOP_MAX_BODY_BYTES"] if current_app else None
 
+    def body(self) -> bytes:
+        """The raw body, read once; PayloadTooLarge (413) past COOP_MAX_BODY_BYTES."""
+        raw = self.get_data(cache=True)
+        limit = self.max_content_length
+        # A body without a Content-Length (chunked) is cut off at the limit without an error,
+        # so one that fills it is refused rather than read truncated.
+        if self.content_length is None and limit is not None and len(raw) >= limit:
+            raise PayloadTooLarge(f"The body is larger than the {limit} bytes this server accepts "
+                                  "(COOP_MAX_BODY_BYTES). Send less, e.g. a batch in several parts.")
+        return raw
+
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
         # Clients often omit the header or send text/plain; reading the body as JSON anyway
         # beats reporting every field of a perfectly good body as missing.
         if self._coop_json is None:
             try:
-                self._coop_json = (read_json(self.get_data(cache=True)), None)
+                self._coop_json = (read_json(self.body()), None)
             except Unreadable as exc:
                 self._coop_json = (None, exc)
         value, error = self._coop_json
@@ -123,7 +134,7 @@ class CoopParser(FlaskParser):
     def _raw_load_json(self, req):
         value = req.get_json()
         # An empty body is no fields at all, as for actions like join, cosign or retract.
-        return core.missing if value is None and not req.get_data(cache=True).strip() else value
+        return core.missing if value is None and not req.body().strip() else value
 
     def pre_load(self, location_data, *, schema, req, location):
         values = location_data
