@@ -15,6 +15,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_EXEMPT_ENDPOINTS = frozenset({"accounts.login", "accounts.register", "accounts.create_token"})
 # The only API endpoints open without signing in; every other one refuses before reading the body.
 PUBLIC_ENDPOINTS = CSRF_EXEMPT_ENDPOINTS | {"accounts.csrf"}
+# Read (GET) without signing in: the terms in force, the rules and the public boards; a signed-in
+# caller is still recognised, and members boards still refuse outsiders.
+PUBLIC_READ_ENDPOINTS = frozenset({
+    "governance.current_terms", "governance.terms_history", "governance.terms_version",
+    "governance.rules", "governance.rule",
+    "forum.Boards", "forum.read_board", "forum.BoardThreads", "forum.read_thread", "forum.PostById",
+    "forum.post_history",
+})
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -71,6 +79,9 @@ def _configure_sqlite(app: Flask) -> None:
 
 def _configure_auth(app: Flask) -> None:
     from coop.accounts import services
+    from coop.accounts.permissions import Visitor
+
+    login_manager.anonymous_user = Visitor
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -108,8 +119,9 @@ def _configure_auth(app: Flask) -> None:
         if session.get(services.SESSION_ID_KEY) and current_user.is_authenticated:
             record_use(g.user_session)
 
-        if (request.endpoint and request.path.startswith("/api/v1/") and request.endpoint not in PUBLIC_ENDPOINTS
-                and not current_user.is_authenticated):
+        public = request.endpoint in PUBLIC_ENDPOINTS or (
+            request.method in SAFE_METHODS and request.endpoint in PUBLIC_READ_ENDPOINTS)
+        if request.endpoint and request.path.startswith("/api/v1/") and not public and not current_user.is_authenticated:
             raise Unauthorized()
         if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
             return

@@ -5,8 +5,9 @@ from flask import Blueprint, Flask, send_from_directory
 from flask_limiter.util import get_qualified_name
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
+from coop import parsing
 from coop.extensions import api, limiter
 from coop.pagination import MAX_ID
 
@@ -37,6 +38,16 @@ class IdConverter(IntegerConverter):
         return number
 
 
+class TextConverter(UnicodeConverter):
+    """A text segment of a path (a rule's slug): one holding a NUL character names nothing (404)."""
+
+    def to_python(self, value: str) -> str:
+        # The database could not even be asked about it: PostgreSQL refuses NUL in text.
+        if "\x00" in value:
+            raise NotFound()
+        return value
+
+
 UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 # Every error answer has the one shape of coop/errors.py; flask-smorest's Error schema describes it.
@@ -46,9 +57,16 @@ ERROR_RESPONSES = {
     "403": ("Forbidden", "Your role or your relation to this object forbids it, or the CSRF token is missing."),
     "404": ("NotFound", "Nothing exists with this id (or you may not know that it does)."),
     "409": ("Conflict", "The object's state does not allow it now: closed, already done, insufficient funds..."),
+    "413": ("PayloadTooLarge", "The body is larger than the server accepts (COOP_MAX_BODY_BYTES, 1 MiB by default)."),
     "422": ("Invalid", "Some fields are not valid, or the request breaks the terms in force; see `errors`."),
     "429": ("TooManyAttempts", "Past the rate limit; wait the seconds in Retry-After."),
 }
+
+
+# Who may call: a token, or the session cookie (with its CSRF header on any change).
+READ_AUTH = [{"bearerAuth": []}, {"cookieAuth": []}]
+CHANGE_AUTH = [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}]
+OPTIONAL_AUTH = [{}, *READ_AUTH]
 
 
 class ErrorResponsesPlugin(BasePlugin):
@@ -58,7 +76,8 @@ class ErrorResponsesPlugin(BasePlugin):
     (401); a role check, a per-object check or a cookie request without its CSRF token
     refuses with 403; an id in the path may name nothing (404); a change may meet a state
     that forbids it (409) or fields or terms that refuse it (422); the password doors are
-    rate-limited (429). Public routes (no `@require`) need no credentials.
+    rate-limited (429); a change may send too large a body (413). Public routes (no
+    `@require`) need no credentials; changes by session cookie need the CSRF header too.
     """
 
     def __init__(self, app: Flask):
@@ -88,7 +107,7 @@ class ErrorResponsesPlugin(BasePlugin):
             if roles or (method in UNSAFE_METHODS and not public):
                 codes.add("403")
             if method in UNSAFE_METHODS:
-                codes |= {"400", "409", "422"}
+                codes |= {"400", "409", "413", "422"}
             if any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 codes.add("422")
             if rate_limited:
@@ -98,8 +117,12 @@ class ErrorResponsesPlugin(BasePlugin):
             responses.pop("default", None)
             for code in sorted(codes):
                 responses[code] = ERROR_RESPONSES[code][0]
-            if public:
-                operation["security"] = []
+            if public and method in UNSAFE_METHODS:
+                operation["security"] = []  # the doors in: they carry their own credentials
+            elif public:
+                operation["security"] = OPTIONAL_AUTH  # open to all; a signed-in caller may see more
+            elif method in UNSAFE_METHODS:
+                operation["security"] = CHANGE_AUTH
 
 
 def _required_roles(func) -> tuple | None:
@@ -112,15 +135,21 @@ def _required_roles(func) -> tuple | None:
 
 
 def register_api(app: Flask) -> None:
-    # Before any blueprint, so every `<int:...>` rule is built with it.
+    parsing.init_app(app)
+    # Before any blueprint, so every `<int:...>` and `<slug>` rule is built with them.
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     from coop.unit_of_work import UnitOfWorkDocs
 
     api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(app), UnitOfWorkDocs()]})
     api.flask_plugin.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    api.spec.components.security_scheme("cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"})
-    api.spec.options["security"] = [{"bearerAuth": []}, {"cookieAuth": []}]
+    api.spec.components.security_scheme("cookieAuth", {
+        "type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME") or "session"})
+    api.spec.components.security_scheme("csrfToken", {
+        "type": "apiKey", "in": "header", "name": "X-CSRF-Token",
+        "description": "With the session cookie, on every change: the csrf_token from login or GET /api/v1/auth/csrf."})
+    api.spec.options["security"] = READ_AUTH
 
     from coop.accounts.routes import blp as accounts
     from coop.forum.routes import blp as forum

@@ -46,6 +46,8 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/api/docs/assets/"
 
     COOP_MAX_ITEM_BYTES = 16_384
+    # Larger request bodies are refused (413) before they are read.
+    COOP_MAX_BODY_BYTES = 1_048_576
 
     # PostgreSQL limits per transaction. A request that waits on a row another transaction
     # holds gives up and answers 503 rather than tie up a worker while the rest queue behind it.
@@ -74,6 +76,7 @@ class Config:
         for name in ("COOP_DB_LOCK_TIMEOUT_MS", "COOP_DB_STATEMENT_TIMEOUT_MS", "COOP_DB_CLI_LOCK_TIMEOUT_MS",
                      "COOP_DB_CLI_STATEMENT_TIMEOUT_MS", "COOP_RETRY_AFTER_SECONDS"):
             values[name] = int(_env(name, values[name]))
+        values["COOP_MAX_BODY_BYTES"] = int(_env("COOP_MAX_BODY_BYTES", cls.COOP_MAX_BODY_BYTES))
         return values
 
     @staticmethod

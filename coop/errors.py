@@ -22,6 +22,13 @@ class CoopError(Exception):
         self.headers = headers or {}
 
 
+class Unreadable(CoopError):
+    """A body that is not JSON the API can read (malformed, or nested beyond reason)."""
+
+    status = 400
+    default_message = "The request could not be read: send the body as valid JSON."
+
+
 class Unauthorized(CoopError):
     status = 401
     default_message = "Sign in first: send a session cookie or an 'Authorization: Bearer <token>' header."
@@ -57,6 +64,11 @@ class ServiceUnavailable(CoopError):
         super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after)))})
 
 
+class PayloadTooLarge(CoopError):
+    status = 413
+    default_message = "The body is larger than this server accepts."
+
+
 class TermsViolation(Invalid):
     """A request that breaks the terms the members adopted."""
 
@@ -88,6 +100,7 @@ def _http_message(exc: HTTPException) -> str:
         400: "The request could not be read: send the body as valid JSON.",
         404: "Nothing exists at this address. Check the URL and the id in it.",
         405: "This method is not allowed here; see /api/docs for what the endpoint accepts.",
+        413: "The body is larger than this server accepts; send a smaller one.",
         415: "Send the body as JSON with 'Content-Type: application/json'.",
     }
     return messages.get(exc.code, exc.description or HTTPStatus(exc.code).phrase)

@@ -2,25 +2,28 @@
 import base64
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import marshmallow as ma
 import sqlalchemy as sa
 
 from coop.errors import Invalid
 from coop.extensions import db
+from coop.fields import MAX_INT
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_CURSOR_LENGTH = 512
 # Ids are 32-bit integer columns on PostgreSQL: a larger id in a query or a body names nothing,
 # and must be refused before it reaches the database, where it would overflow the column type.
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_INT
 id_range = ma.validate.Range(min=0, max=MAX_ID)
 
 
 class PageArgs(ma.Schema):
     limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT))
-    cursor = ma.fields.String(load_default=None)
+    # Cursors we give out are short; a longer one is refused before it is decoded.
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=MAX_CURSOR_LENGTH))
 
 
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
@@ -39,16 +42,43 @@ def _encode(values: Sequence) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_BAD_CURSOR = "Not a cursor this list gave out."
+# What each integer column type holds; a larger value in a cursor could only have been forged.
+_INT_LIMITS = ((sa.SmallInteger, 2**15 - 1), (sa.BigInteger, 2**63 - 1), (sa.Integer, MAX_INT))
+
+
+def _cursor_value(value, column: sa.ColumnElement):
+    """A cursor value checked against its column's type, so a forged cursor never reaches the database."""
+    kind = column.type
+    kind = getattr(kind, "impl_instance", kind)  # a TypeDecorator is checked as what it stores
+    if isinstance(kind, sa.Integer):
+        limit = next(top for type_, top in _INT_LIMITS if isinstance(kind, type_))
+        if type(value) is not int or not -limit - 1 <= value <= limit:
+            raise ValueError
+        return value
+    if isinstance(kind, sa.DateTime):
+        if not isinstance(value, dict) or not isinstance(value.get("dt"), str):
+            raise ValueError
+        moment = datetime.fromisoformat(value["dt"])
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment.astimezone(UTC)  # OverflowError at the edges of the calendar
+    if isinstance(kind, sa.String) and isinstance(value, str) and "\x00" not in value:
+        value.encode()  # UnicodeEncodeError for a lone surrogate
+        return value
+    raise ValueError
+
+
 def _decode(cursor: str, columns: Sequence) -> list:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != len(columns):
             raise ValueError
-        return [datetime.fromisoformat(v["dt"]) if isinstance(v, dict) else v for v in values]
-    except (ValueError, TypeError, KeyError, json.JSONDecodeError, UnicodeDecodeError):
+        return [_cursor_value(v, c) for v, c in zip(values, columns)]
+    except (ValueError, TypeError, KeyError, OverflowError):  # JSON and Unicode errors are ValueErrors too
         raise Invalid("This cursor is not valid; use the next_cursor of a previous page.",
-                      {"cursor": ["Not a cursor this list gave out."]}) from None
+                      {"cursor": [_BAD_CURSOR]}) from None
 
 
 def keyset_page(

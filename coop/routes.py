@@ -1,11 +1,11 @@
 """Routes of the shared kernel: the public audit log."""
 import marshmallow as ma
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 
 from coop.accounts.permissions import require
 from coop.audit import AuditEntry
 from coop.pagination import PageArgs, keyset_page, page_schema
+from coop.parsing import Blueprint
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The hash-chained audit log")
 

@@ -1,7 +1,7 @@
 """Who may call what: role checks for routes and per-object checks for services."""
 from functools import wraps
 
-from flask_login import current_user
+from flask_login import AnonymousUserMixin, current_user
 
 from coop.errors import Forbidden, Unauthorized
 
@@ -11,6 +11,16 @@ ROLE_MESSAGES = {
     "requester": "Only requester accounts can do this.",
     "worker": "Only worker accounts can do this.",
 }
+
+
+class Visitor(AnonymousUserMixin):
+    """Someone not signed in, reading what is public: holds no role and owns nothing."""
+
+    id = None
+    kind = None
+    is_member = False
+    is_coordinator = False
+    is_requester = False
 
 
 def has_role(user, role: str) -> bool:
@@ -34,6 +44,18 @@ def authenticated_user():
     return current_user._get_current_object()
 
 
+def current_viewer():
+    """Whoever is calling a public route: the signed-in user, or a `Visitor`."""
+    return current_user._get_current_object()
+
+
+def refusal(user, roles: tuple[str, ...]) -> str:
+    """Why `user` may not do what needs one of `roles`, naming the way in open to their kind of account."""
+    # A worker refused something members and requesters may do is told to join, not that it is for requesters.
+    reachable = [r for r in roles if r not in ("requester", "worker") or r == user.kind]
+    return ROLE_MESSAGES.get((reachable or roles)[0], "You are not allowed to do this.")
+
+
 def require(*roles: str):
     """Route decorator: signed in, and holding at least one of `roles` (any role when none given)."""
 
@@ -42,7 +64,7 @@ def require(*roles: str):
         def wrapper(*args, **kwargs):
             user = authenticated_user()
             if roles and not any(has_role(user, r) for r in roles):
-                raise Forbidden(ROLE_MESSAGES.get(roles[0], "You are not allowed to do this."))
+                raise Forbidden(refusal(user, roles))
             return view(*args, **kwargs)
 
         # Read by the OpenAPI plugin to document who may call the route (and that it is not public).

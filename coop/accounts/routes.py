@@ -2,7 +2,6 @@
 from flask import current_app, g, request, session
 from flask.views import MethodView
 from flask_login import current_user, login_user, logout_user
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from coop.accounts import services
@@ -20,6 +19,7 @@ from coop.accounts.schemas import (
     UserSchema,
 )
 from coop.extensions import limiter
+from coop.parsing import Blueprint
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts, sign-in and API tokens")
 

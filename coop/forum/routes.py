@@ -1,11 +1,11 @@
 """Forum routes: boards, threads, posts, flags, moderation in the open, appeals."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from coop.accounts.permissions import authenticated_user, require
+from coop.accounts.permissions import authenticated_user, current_viewer, require
 from coop.forum import schemas as s
 from coop.forum import services
 from coop.pagination import PageArgs, page_schema
+from coop.parsing import Blueprint
 
 blp = Blueprint("forum", __name__, url_prefix="/api/v1", description="Forum: boards, threads, posts, moderation")
 
@@ -13,10 +13,9 @@ blp = Blueprint("forum", __name__, url_prefix="/api/v1", description="Forum: boa
 @blp.route("/forum/boards")
 class Boards(MethodView):
     @blp.response(200, s.BoardSchema(many=True))
-    @require()
     def get(self):
-        """The boards you may read."""
-        return services.list_boards(authenticated_user())
+        """The boards you may read (the public ones without signing in)."""
+        return services.list_boards(current_viewer())
 
     @blp.arguments(s.BoardSchema)
     @blp.response(201, s.BoardSchema)
@@ -28,20 +27,18 @@ class Boards(MethodView):
 
 @blp.route("/forum/boards/<int:board_id>", methods=["GET"])
 @blp.response(200, s.BoardSchema)
-@require()
 def read_board(board_id):
     """One board (members only for a members board)."""
-    return services.readable_board(authenticated_user(), board_id)
+    return services.readable_board(current_viewer(), board_id)
 
 
 @blp.route("/forum/boards/<int:board_id>/threads")
 class BoardThreads(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, s.ThreadPageSchema)
-    @require()
     def get(self, args, board_id):
         """A board's threads, newest activity first."""
-        user = authenticated_user()
+        user = current_viewer()
         board = services.readable_board(user, board_id)
         threads, next_cursor = services.thread_page(board, limit=args["limit"], cursor=args["cursor"])
         return {"items": [s.thread_view(t, user) for t in threads], "next_cursor": next_cursor}
@@ -62,10 +59,9 @@ class BoardThreads(MethodView):
 @blp.route("/forum/threads/<int:thread_id>", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, s.ThreadViewSchema)
-@require()
 def read_thread(args, thread_id):
     """A thread with a page of its posts, oldest first."""
-    user = authenticated_user()
+    user = current_viewer()
     thread = services.readable_thread(user, thread_id)
     posts, next_cursor = services.post_page(thread, limit=args["limit"], cursor=args["cursor"])
     return {"thread": s.thread_view(thread, user),
@@ -89,10 +85,9 @@ def add_post(data, thread_id):
 @blp.route("/forum/posts/<int:post_id>")
 class PostById(MethodView):
     @blp.response(200, s.PostSchema)
-    @require()
     def get(self, post_id):
         """One post."""
-        user = authenticated_user()
+        user = current_viewer()
         return s.posts_view([services.readable_post(user, post_id)], user)[0]
 
     @blp.arguments(s.EditPostSchema)
@@ -108,10 +103,9 @@ class PostById(MethodView):
 @blp.route("/forum/posts/<int:post_id>/history", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(s.PostVersionSchema, "PostHistoryPage"))
-@require()
 def post_history(args, post_id):
     """Every version of a post, oldest first, ending with the current one."""
-    user = authenticated_user()
+    user = current_viewer()
     post = services.readable_post(user, post_id)
     items, next_cursor = services.history_page(post, limit=args["limit"], cursor=args["cursor"])
     return {"items": s.history_view(items, post, user), "next_cursor": next_cursor}

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from coop import audit, clock
 from coop.accounts.models import User
-from coop.errors import Conflict, Forbidden, Invalid, NotFound
+from coop.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from coop.extensions import db
 from coop.forum.markdown import render
 from coop.forum.models import Board, Flag, ForumAppeal, Moderation, Post, PostVersion, Thread
@@ -38,7 +38,7 @@ def ensure_default_boards() -> list[str]:
 
 
 def can_read(user: User, board: Board) -> bool:
-    """Public boards are read by everyone signed in; members boards by members only."""
+    """Public boards are read by everyone, signed in or not; members boards by members only."""
     return board.visibility == "public" or user.is_member
 
 
@@ -86,6 +86,8 @@ def check_read(user: User, board: Board) -> None:
     """Refuse (403) a user who may not read the board."""
     # The message names no title: a members board tells outsiders nothing about its content.
     if not can_read(user, board):
+        if not user.is_authenticated:
+            raise Unauthorized()
         if user.kind == "worker":
             raise Forbidden(f"{MEMBERS_ONLY} Become a member with POST /api/v1/membership.")
         raise Forbidden(MEMBERS_ONLY)

@@ -1,6 +1,4 @@
 """Governance routes: membership and shares, terms and rules, proposals, co-signing and ballots."""
-from flask_smorest import Blueprint
-
 from coop.accounts.permissions import authenticated_user, ensure, has_role, require
 from coop.governance import services
 from coop.governance.schemas import (
@@ -20,6 +18,7 @@ from coop.governance.schemas import (
     TermsSchema,
 )
 from coop.pagination import PageArgs, page_schema
+from coop.parsing import Blueprint
 
 blp = Blueprint("governance", __name__, url_prefix="/api/v1", description="Governance")
 
@@ -85,7 +84,6 @@ def members(args):
 
 @blp.route("/terms/current", methods=["GET"])
 @blp.response(200, TermsSchema)
-@require()
 def current_terms():
     """The terms in force: every parameter, its version and the proposal that adopted it."""
     return services.current_terms()
@@ -94,7 +92,6 @@ def current_terms():
 @blp.route("/terms", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(TermsSchema, "TermsPage"))
-@require()
 def terms_history(args):
     """Every terms version, newest first."""
     items, next_cursor = services.terms_history(limit=args["limit"], cursor=args["cursor"])
@@ -103,7 +100,6 @@ def terms_history(args):
 
 @blp.route("/terms/<int:version>", methods=["GET"])
 @blp.response(200, TermsSchema)
-@require()
 def terms_version(version):
     """One terms version."""
     return services.terms_version(version)
@@ -111,7 +107,6 @@ def terms_version(version):
 
 @blp.route("/rules", methods=["GET"])
 @blp.response(200, RuleVersionSchema(many=True))
-@require()
 def rules():
     """Every rule document in its version in force."""
     return services.current_rules()
@@ -119,7 +114,6 @@ def rules():
 
 @blp.route("/rules/<slug>", methods=["GET"])
 @blp.response(200, RuleSchema)
-@require()
 def rule(slug):
     """One rule document: the text in force and every earlier version."""
     history = services.rule_history(slug)

@@ -2,6 +2,7 @@
 import marshmallow as ma
 from marshmallow import validate as v
 
+from coop.fields import Cents, Count
 from coop.governance.models import MEMBERSHIP_STATUSES, PROPOSAL_KINDS, PROPOSAL_STATUSES, VOTING_METHODS
 from coop.governance.terms import NUMERIC_PARAMS
 from coop.pagination import PageArgs, id_range
@@ -120,7 +121,7 @@ class CoordinatorChangeSchema(ma.Schema):
 
 
 class SurplusChangeSchema(ma.Schema):
-    amount_cents = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1))
+    amount_cents = Cents(required=True)
     period_start = ma.fields.Date(required=True)
     period_end = ma.fields.Date(required=True)
 
@@ -133,8 +134,8 @@ class SurplusChangeSchema(ma.Schema):
 class ProposalReviewSchema(ma.Schema):
     action = ma.fields.String(required=True, validate=v.OneOf(["accept", "return"]))
     reason = ma.fields.String(validate=v.Length(max=2000), metadata={"description": "Required (and public) to return."})
-    voting_days = ma.fields.Integer(
-        strict=True, metadata={"description": "accept only; defaults to voting_days_min, within the terms bounds."}
+    voting_days = Count(
+        min=1, metadata={"description": "accept only; defaults to voting_days_min, within the terms bounds."}
     )
 
     @ma.validates_schema
@@ -199,7 +200,7 @@ class BallotSchema(ma.Schema):
     choice = ma.fields.String(metadata={"description": "yes_no: yes, no or abstain."})
     approvals = ma.fields.List(ma.fields.String(), metadata={"description": "approval: the options you approve."})
     ranking = ma.fields.List(ma.fields.String(), metadata={"description": "ranked: options, most preferred first."})
-    value = ma.fields.Integer(strict=True, metadata={"description": "median: your value for the parameter."})
+    value = Count(metadata={"description": "median: your value for the parameter."})
 
     @ma.validates_schema
     def exactly_one(self, data, **kwargs):

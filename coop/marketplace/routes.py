@@ -1,6 +1,5 @@
 """Marketplace routes: funds, batches, claims, reviews, appeals, requester stats and reviews."""
 from flask import jsonify
-from flask_smorest import Blueprint
 
 from coop.accounts.permissions import authenticated_user, ensure, has_role, require
 from coop.errors import Forbidden
@@ -35,6 +34,7 @@ from coop.marketplace.schemas import (
     WorkerAssignmentSchema,
 )
 from coop.pagination import PageArgs, page_schema
+from coop.parsing import Blueprint
 
 blp = Blueprint("marketplace", __name__, url_prefix="/api/v1", description="Marketplace")
 

@@ -2,6 +2,7 @@
 import marshmallow as ma
 from marshmallow import validate as v
 
+from coop.fields import Cents
 from coop.marketplace import pay
 from coop.marketplace.models import (
     APPEAL_STATUSES,
@@ -14,12 +15,12 @@ from coop.marketplace.models import (
 from coop.pagination import PageArgs
 
 MAX_ITEMS = 10_000
-MAX_CENTS = 10**11
-_cents = v.Range(min=1, max=MAX_CENTS)
+# A reward per item: with up to 10,000 items × 100 assignments a batch stays within MAX_CENTS.
+MAX_REWARD_CENTS = 10_000_000
 
 
 class MoneyAmountSchema(ma.Schema):
-    amount_cents = ma.fields.Integer(required=True, strict=True, validate=_cents)
+    amount_cents = Cents(required=True)
 
 
 class DepositSchema(ma.Schema):
@@ -90,7 +91,7 @@ class BatchCreateSchema(ma.Schema):
     content_warnings = ma.fields.List(ma.fields.String(validate=v.Length(max=64)), load_default=list)
     personal_data = ma.fields.Boolean(load_default=False)
     dpa_reference = ma.fields.String(load_default=None, allow_none=True, validate=v.Length(max=200))
-    reward_cents = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1, max=10_000_000))
+    reward_cents = Cents(required=True, max=MAX_REWARD_CENTS)
     est_seconds = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1, max=86_400))
     assignments_per_item = ma.fields.Integer(load_default=1, strict=True, validate=v.Range(min=1, max=100))
     expires_at = ma.fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
@@ -201,7 +202,7 @@ class AppealDecisionSchema(ma.Schema):
 
 
 class RaiseRewardSchema(ma.Schema):
-    reward_cents = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1, max=10_000_000))
+    reward_cents = Cents(required=True, max=MAX_REWARD_CENTS)
 
 
 class WorkAppealRefSchema(ma.Schema):

@@ -15,8 +15,8 @@ from coop.audit import AuditEntry
 from coop.extensions import db
 from coop.marketplace import services as marketplace
 from coop.marketplace.models import Assignment, Batch, Deposit, Withdrawal
-from tests.reliability.conftest import batch_body
-from tests.reliability.test_races import books, person, together, unit_of_work  # noqa: F401  (books: a fixture)
+from tests.reliability.conftest import batch_body, person
+from tests.reliability.test_races import together, unit_of_work
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
 

@@ -1,7 +1,8 @@
 """The authorization matrix: every route of the OpenAPI spec × every role, against one table; then per-object denials.
 
 Conventions the table holds the domain to:
-- anonymous gets 401 everywhere but the doors in (register, login, token, csrf);
+- anonymous gets 401 everywhere but the doors in (register, login, token, csrf) and what
+  anyone may read: the terms, the rules and the public boards (a members board stays 401);
 - a role that may not call a route gets 403, whatever object the id names;
 - an object the caller is related to differently (another requester's batch, another
   member's assignment, a members-board thread for a non-member) is refused with 403: the
@@ -72,11 +73,11 @@ MATRIX = {
     "POST /api/v1/membership/withdraw": only({MEMBER: 200, COORD: 200}),
     "GET /api/v1/me/shares": only(dict.fromkeys(WORKERS, 200)),
     "GET /api/v1/members": only(dict.fromkeys(MEMBERS, 200)),
-    "GET /api/v1/terms/current": signed_in(200),
-    "GET /api/v1/terms": signed_in(200),
-    "GET /api/v1/terms/{version}": signed_in(200),
-    "GET /api/v1/rules": signed_in(200),
-    "GET /api/v1/rules/{slug}": signed_in(200),
+    "GET /api/v1/terms/current": public(200),
+    "GET /api/v1/terms": public(200),
+    "GET /api/v1/terms/{version}": public(200),
+    "GET /api/v1/rules": public(200),
+    "GET /api/v1/rules/{slug}": public(200),
     "POST /api/v1/proposals": only(dict.fromkeys(MEMBERS, 201)),
     "GET /api/v1/proposals": signed_in(200),
     "GET /api/v1/proposals/{proposal_id}": signed_in(200),
@@ -118,8 +119,8 @@ MATRIX = {
     "GET /api/v1/requesters/{requester_id}/reviews": signed_in(200),
     # Only members who submitted work for the requester review them: MEMBER has, COORD has not.
     "POST /api/v1/requesters/{requester_id}/reviews": only({MEMBER: 201}),
-    # forum (the members board)
-    "GET /api/v1/forum/boards": signed_in(200),
+    # forum (the members board; the public one is read by everyone, see below)
+    "GET /api/v1/forum/boards": public(200),
     "POST /api/v1/forum/boards": only({COORD: 201}),
     "GET /api/v1/forum/boards/{board_id}": only(dict.fromkeys(MEMBERS, 200)),
     "GET /api/v1/forum/boards/{board_id}/threads": only(dict.fromkeys(MEMBERS, 200)),
@@ -634,3 +635,74 @@ def test_nothing_is_deleted_through_the_api(world, session, role):
                 f"/proposals/{world.proposal().id}", f"/assignments/{assignment.id}"):
         response = world.client(role).delete(V1 + url)
         assert response.status_code == 405, (url, response.get_json())
+
+
+# --- what anyone may read, and the way in ------------------------------------------------
+
+
+def test_the_terms_rules_and_public_board_are_read_without_signing_in(world, session):
+    thread = world.thread(board="public")
+    post = forum_services.add_post(world.user("second_member"), thread, "Welcome, everyone.")
+    anonymous = world.client(ANON)
+    assert anonymous.get(f"{V1}/terms/current").get_json()["version"] >= 1
+    assert anonymous.get(f"{V1}/rules/forum-rules").status_code == 200
+    assert [b["slug"] for b in anonymous.get(f"{V1}/forum/boards").get_json()] == ["public"]
+    page = anonymous.get(f"{V1}/forum/boards/{thread.board_id}/threads").get_json()
+    assert thread.id in [t["id"] for t in page["items"]]
+    shown = anonymous.get(f"{V1}/forum/threads/{thread.id}").get_json()
+    assert [p["body"] for p in shown["posts"]["items"]] == ["Who is in?", "Welcome, everyone."]
+    assert not any(p["mine"] for p in shown["posts"]["items"])
+    assert anonymous.get(f"{V1}/forum/posts/{post.id}").status_code == 200
+    assert anonymous.get(f"{V1}/forum/posts/{post.id}/history").status_code == 200
+    # Reading is all: writing still needs an account.
+    assert anonymous.post(f"{V1}/forum/threads/{thread.id}/posts", json={"body": "Hi"}).status_code == 401
+    assert anonymous.post(f"{V1}/forum/boards/{thread.board_id}/threads",
+                          json={"title": "Hi", "body": "Hi"}).status_code == 401
+
+
+def test_a_hidden_public_post_keeps_its_text_from_visitors(world, session):
+    post = forum_services.start_thread(world.member, world.board("public"), "Public", "Rude words")[1]
+    forum_services.moderate(world.user("moderator"), post, "hide", "forum-rules", "Rule 2: harassment")
+    response = world.client(ANON).get(f"{V1}/forum/threads/{post.thread_id}")
+    assert response.status_code == 200
+    assert "Rude words" not in response.get_data(as_text=True)
+
+
+def test_a_members_board_asks_visitors_to_sign_in_and_tells_them_nothing(world, session):
+    thread, post = forum_services.start_thread(world.member, world.board("members"), "Secret strike plan", "Monday.")
+    for url in (f"/forum/boards/{thread.board_id}", f"/forum/boards/{thread.board_id}/threads",
+                f"/forum/threads/{thread.id}", f"/forum/posts/{post.id}", f"/forum/posts/{post.id}/history"):
+        response = world.client(ANON).get(V1 + url)
+        assert response.status_code == 401, (url, response.get_json())
+        assert "Secret strike plan" not in response.get_data(as_text=True)
+
+
+def test_a_worker_who_is_not_a_member_is_told_to_join_to_see_batches(world, session):
+    response = world.client(WORKER).get(f"{V1}/batches")
+    assert response.status_code == 403
+    assert "/api/v1/membership" in response.get_json()["message"]
+    assert "requester" not in response.get_json()["message"]
+
+
+def test_the_spec_declares_how_to_authenticate_each_operation(client):
+    spec = client.get("/api/openapi.json").get_json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+    assert schemes["cookieAuth"]["in"] == "cookie"
+    assert {k: schemes["csrfToken"][k] for k in ("type", "in", "name")} == {
+        "type": "apiKey", "in": "header", "name": "X-CSRF-Token"}
+    operations = {f"{m.upper()} {p}": op for p, ops in spec["paths"].items() for m, op in ops.items()
+                  if m in ("get", "post", "put", "patch", "delete")}
+    by_cookie_with_csrf = [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}]
+    optional = [{}, {"bearerAuth": []}, {"cookieAuth": []}]
+    for route, operation in operations.items():
+        anonymous = MATRIX[route][ANON]
+        if route.startswith("GET "):
+            # The default (a token or the session cookie), or open with a signed-in caller seeing more.
+            assert operation.get("security") in (None, optional), route
+            if anonymous != 401:
+                assert operation["security"] == optional, route
+        elif anonymous != 401:
+            assert operation["security"] == [], route  # the doors in carry their own credentials
+        else:
+            assert operation["security"] == by_cookie_with_csrf, route
