@@ -2,6 +2,7 @@
 import marshmallow as ma
 from marshmallow import validate as v
 
+from coop.governance.schemas import PaymentReference
 from coop.marketplace import pay
 from coop.marketplace.models import (
     APPEAL_STATUSES,
@@ -22,10 +23,18 @@ class MoneyAmountSchema(ma.Schema):
     amount_cents = ma.fields.Integer(required=True, strict=True, validate=_cents)
 
 
+class DepositCreateSchema(MoneyAmountSchema):
+    payment_reference = PaymentReference(
+        load_default=None,
+        metadata={"description": "The reference of your bank transfer, so a coordinator can match it."},
+    )
+
+
 class DepositSchema(ma.Schema):
     id = ma.fields.Integer()
     requester_id = ma.fields.Integer()
     amount_cents = ma.fields.Integer()
+    payment_reference = ma.fields.String(allow_none=True, metadata={"description": "The transfer's reference."})
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
     confirmed_at = ma.fields.DateTime(allow_none=True)
