@@ -32,8 +32,17 @@ def init():
 
 # Founders' shares arrive before there is a coordinator to confirm them in the API, so the
 # founding commands name the transfer that paid them.
+def _checked_reference(ctx, param, reference: str) -> str:
+    from coop.ledger import PAYMENT_REFERENCE_MAX
+
+    reference = reference.strip()
+    if not reference or len(reference) > PAYMENT_REFERENCE_MAX:
+        raise click.BadParameter(f"give between 1 and {PAYMENT_REFERENCE_MAX} characters")
+    return reference
+
+
 payment_reference_option = click.option(
-    "--payment-reference", default="founding", show_default=True,
+    "--payment-reference", default="founding", show_default=True, callback=_checked_reference,
     help="Reference of the transfer that paid the founders' shares, recorded in the share register.",
 )
 
@@ -46,7 +55,7 @@ def create_coordinator(email, payment_reference):
     from coop.governance.services import found_coordinator
 
     try:
-        user = found_coordinator(email, _checked_reference(payment_reference))
+        user = found_coordinator(email, payment_reference)
     except Exception as exc:  # CoopError and friends carry a message meant for people
         db.session.rollback()
         click.echo(f"Error: {getattr(exc, 'message', exc)}", err=True)
@@ -61,19 +70,9 @@ def seed_demo(payment_reference):
     """Fill the database with a believable demo coop (once)."""
     from coop.demo import seed
 
-    message = seed(_checked_reference(payment_reference))
+    message = seed(payment_reference)
     db.session.commit()
     click.echo(message)
-
-
-def _checked_reference(reference: str) -> str:
-    from coop.ledger import PAYMENT_REFERENCE_MAX
-
-    reference = reference.strip()
-    if not reference or len(reference) > PAYMENT_REFERENCE_MAX:
-        raise click.BadParameter(f"give between 1 and {PAYMENT_REFERENCE_MAX} characters",
-                                 param_hint="--payment-reference")
-    return reference
 
 
 @coop_cli.command("tick")
