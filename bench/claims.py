@@ -61,7 +61,7 @@ def _setup(url: str, clients: int, slots: int, batches: int = 2) -> dict:
         tokens, worker_ids = [], []
         for i in range(clients):
             member = accounts.register(f"w{i}@bench.coop", "bench-password-1", f"Bench Worker {i}", "worker")
-            governance.admit(member)
+            governance.admit_founder(member, "bench")
             tokens.append(accounts.issue_token(member, "bench")[1])
             worker_ids.append(member.id)
         db.session.commit()

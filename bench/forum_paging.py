@@ -51,7 +51,7 @@ def build_thread(db, clock):
     governance.found()
     forum.ensure_default_boards()
     member = accounts.register("bench@example.org", "bench-password-123", "Bench", "worker")
-    governance.admit(member)
+    governance.admit_founder(member, "bench")
     board = db.session.scalar(sa.select(Board).where(Board.slug == "members"))
     thread, _ = forum.start_thread(member, board, "A very long thread", "The first post.")
     db.session.commit()

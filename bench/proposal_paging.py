@@ -26,7 +26,7 @@ def main() -> dict:
         app = make_app(url)
         with app.app_context():
             member = accounts.register("reader@bench.coop", "bench-password-1", "Bench Reader", "worker")
-            governance.admit(member)
+            governance.admit_founder(member, "bench")
             _, token = accounts.issue_token(member, "bench")
             db.session.execute(sa.text(
                 "INSERT INTO proposals (title, body, kind, method, status, proposer_id, created_at, "

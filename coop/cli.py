@@ -31,14 +31,32 @@ def init():
     click.echo("Created: " + ", ".join(created) if created else "Already initialised; nothing to do.")
 
 
+# Founders' shares arrive before there is a coordinator to confirm them in the API, so the
+# founding commands name the transfer that paid them.
+def _checked_reference(ctx, param, reference: str) -> str:
+    from coop.ledger import PAYMENT_REFERENCE_MAX
+
+    reference = reference.strip()
+    if not reference or len(reference) > PAYMENT_REFERENCE_MAX:
+        raise click.BadParameter(f"give between 1 and {PAYMENT_REFERENCE_MAX} characters")
+    return reference
+
+
+payment_reference_option = click.option(
+    "--payment-reference", default="founding", show_default=True, callback=_checked_reference,
+    help="Reference of the transfer that paid the founders' shares, recorded in the share register.",
+)
+
+
 @coop_cli.command("create-coordinator")
 @click.argument("email")
-def create_coordinator(email):
+@payment_reference_option
+def create_coordinator(email, payment_reference):
     """Founding step: make an existing worker a member holding one share, and a coordinator."""
     from coop.governance.services import found_coordinator
 
     try:
-        user = found_coordinator(email)
+        user = found_coordinator(email, payment_reference)
     except Exception as exc:  # CoopError and friends carry a message meant for people
         db.session.rollback()
         click.echo(f"Error: {getattr(exc, 'message', exc)}", err=True)
@@ -48,11 +66,12 @@ def create_coordinator(email):
 
 
 @coop_cli.command("seed-demo")
-def seed_demo():
+@payment_reference_option
+def seed_demo(payment_reference):
     """Fill the database with a believable demo coop (once)."""
     from coop.demo import seed
 
-    message = seed()
+    message = seed(payment_reference)
     db.session.commit()
     click.echo(message)
 

@@ -29,14 +29,17 @@ SENTENCES = [
 ]
 
 
-def seed() -> str:
-    """Create the demo coop unless it exists; returns what happened."""
+def seed(payment_reference: str = "founding") -> str:
+    """Create the demo coop unless it exists; returns what happened.
+
+    The founding members' shares are recorded as paid by the transfer `payment_reference`.
+    """
     if db.session.scalar(sa.select(User.id).where(User.email == DEMO_WORKERS[0][0])) is not None:
         return "Demo data already present; nothing to do."
     workers = [accounts.register(email, DEMO_PASSWORD, name, "worker") for email, name in DEMO_WORKERS]
-    coordinator = governance.found_coordinator(workers[0].email)
+    coordinator = governance.found_coordinator(workers[0].email, payment_reference)
     for worker in workers[1:4]:
-        governance.admit(worker)
+        governance.admit_founder(worker, payment_reference)
     members = workers[:4]
     lab = accounts.register("lab@demo.coop", DEMO_PASSWORD, "Northwind Data Lab", "requester", "Northwind Data Lab")
 

@@ -2,6 +2,8 @@
 import marshmallow as ma
 from marshmallow import validate as v
 
+from coop.ledger import PAYMENT_REFERENCE_MAX
+
 # An Integer column on PostgreSQL holds at most this; ids and counts stay within it.
 MAX_INT = 2**31 - 1
 # One billion euros: above any amount the coop will see, and far enough below a BigInteger
@@ -25,3 +27,16 @@ class Count(ma.fields.Integer):
         if not -MAX_INT <= min <= max <= MAX_INT:
             raise ValueError("count bounds must lie within an Integer column's range")
         super().__init__(strict=True, validate=v.Range(min=min, max=max), **kwargs)
+
+
+class PaymentReference(ma.fields.String):
+    """A bank or mobile-money reference: printable, trimmed, bounded."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=[
+            v.Length(min=1, max=PAYMENT_REFERENCE_MAX),
+            v.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Use printable characters only."),
+        ], **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()

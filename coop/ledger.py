@@ -16,6 +16,9 @@ from coop.types import UTCDateTime
 # Money enters and leaves the coop through `external`; it is the only account that may
 # go below zero (its balance is minus what the coop holds for others).
 MAY_GO_NEGATIVE = frozenset({"external"})
+# Money that enters from `external` names the transfer that brought it: a bank (SEPA
+# remittance line) or mobile-money reference, at most this long.
+PAYMENT_REFERENCE_MAX = 140
 
 
 class LedgerError(ValueError):

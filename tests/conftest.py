@@ -196,8 +196,9 @@ class Factory:
         return accounts.register(f"{name}@example.org", PASSWORD, name, "worker")
 
     def member(self, name=None):
+        """A member whose share arrived by a transfer, recorded the way founders' shares are."""
         user = self.worker(name or self._next("member"))
-        governance.admit(user)
+        governance.admit_founder(user, f"test transfer {user.id}")
         return user
 
     def coordinator(self, name=None):

@@ -43,6 +43,35 @@ def test_create_coordinator_makes_a_member_with_one_share(app, make, session):
     assert ledger.balance(ledger.COOP_SHARE_CAPITAL) == 2500
 
 
+def test_create_coordinator_records_the_founders_share_under_the_reference_given(app, make, session):
+    from coop import ledger
+    from coop.governance.models import Membership, ShareLine
+
+    named, default = make.worker("Named Founder"), make.worker("Default Founder")
+    external = ledger.balance(ledger.EXTERNAL)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["coop", "create-coordinator", named.email, "--payment-reference", "SEPA 0001"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["coop", "create-coordinator", default.email]).exit_code == 0
+
+    lines = session.execute(sa.select(ShareLine.user_id, ShareLine.amount_cents, ShareLine.payment_reference)
+                            .where(ShareLine.user_id.in_([named.id, default.id])).order_by(ShareLine.id)).all()
+    assert lines == [(named.id, 2500, "SEPA 0001"), (default.id, 2500, "founding")]
+    assert session.get(Membership, named.id).share_paid_cents == 2500
+    assert ledger.balance(ledger.EXTERNAL) == external - 5000
+    admitted = session.scalar(sa.select(AuditEntry).where(AuditEntry.event == "membership.admitted",
+                                                          AuditEntry.subject == f"user:{named.id}"))
+    assert admitted.actor == "founding" and admitted.payload["payment_reference"] == "SEPA 0001"
+
+
+def test_create_coordinator_refuses_a_blank_payment_reference(app, make, session):
+    user = make.worker()
+    result = app.test_cli_runner().invoke(args=["coop", "create-coordinator", user.email, "--payment-reference", " "])
+    assert result.exit_code == 2 and "--payment-reference" in result.output
+    session.refresh(user)
+    assert not user.is_member
+
+
 def test_create_coordinator_for_unknown_email_fails(app, session):
     result = app.test_cli_runner().invoke(args=["coop", "create-coordinator", "ghost@example.org"])
     assert result.exit_code == 1
@@ -83,3 +112,14 @@ def test_seed_demo_builds_a_working_coop_once(app, session):
     again = runner.invoke(args=["coop", "seed-demo"])
     assert again.exit_code == 0 and "nothing to do" in again.output
     assert session.scalar(sa.select(sa.func.count()).select_from(Batch)) == 1
+
+
+def test_seed_demo_records_the_founders_shares_under_the_reference_given(app, session):
+    from coop import ledger
+    from coop.governance.models import ShareLine
+
+    result = app.test_cli_runner().invoke(args=["coop", "seed-demo", "--payment-reference", "DEMO-SEPA-7"])
+    assert result.exit_code == 0, result.output
+    lines = session.execute(sa.select(ShareLine.amount_cents, ShareLine.payment_reference)).all()
+    assert lines == [(2500, "DEMO-SEPA-7")] * 4
+    assert ledger.balance(ledger.COOP_SHARE_CAPITAL) == 4 * 2500

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coop import clock
 from coop.accounts.models import User
 from coop.extensions import db
+from coop.ledger import PAYMENT_REFERENCE_MAX
 from coop.types import JSONType, UTCDateTime
 
 
@@ -37,11 +38,14 @@ class RuleVersion(db.Model):
     __table_args__ = (sa.UniqueConstraint("slug", "version"),)
 
 
-MEMBERSHIP_STATUSES = ("applicant", "member", "withdrawn")
+# pending_payment: announced a transfer of the share, not yet seen by a coordinator;
+# applicant: paid the share from their earnings (held) and waits for admission under "approval";
+# refused: an application a coordinator turned down (any held share refunded).
+MEMBERSHIP_STATUSES = ("pending_payment", "applicant", "member", "withdrawn", "refused")
 
 
 class Membership(db.Model):
-    """A worker's membership: applicant, member holding the one share, or withdrawn."""
+    """A worker's membership: applying, member holding the one share, withdrawn or refused."""
 
     __tablename__ = "memberships"
 
@@ -50,6 +54,10 @@ class Membership(db.Model):
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What this membership paid in (or, for an applicant, holds): exactly what leaving redeems.
+    share_paid_cents: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    # The bank or mobile-money reference the applicant announced, then the one a coordinator confirmed.
+    payment_reference: Mapped[str | None] = mapped_column(sa.String(PAYMENT_REFERENCE_MAX))
 
     __table_args__ = (sa.CheckConstraint(f"status IN {MEMBERSHIP_STATUSES}", name="status"),)
 
@@ -69,6 +77,8 @@ class ShareLine(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     ledger_transaction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ledger_transactions.id"))
     memo: Mapped[str] = mapped_column(sa.String(255), default="")
+    # The transfer a coordinator confirmed as this share's payment; none when paid from earnings.
+    payment_reference: Mapped[str | None] = mapped_column(sa.String(PAYMENT_REFERENCE_MAX))
 
     __table_args__ = (sa.CheckConstraint(f"kind IN {SHARE_LINE_KINDS}", name="kind"),)
 

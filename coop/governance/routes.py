@@ -2,16 +2,19 @@
 from coop.accounts.permissions import authenticated_user, ensure, has_role, require
 from coop.governance import services
 from coop.governance.schemas import (
+    AdmissionSchema,
     BallotReceiptSchema,
     BallotSchema,
-    MemberSchema,
     MembersArgs,
+    MemberSchema,
+    MembershipApplicationSchema,
     MembershipSchema,
     ProposalArgs,
     ProposalCreateSchema,
     ProposalDetailSchema,
     ProposalReviewSchema,
     ProposalSchema,
+    RefusalSchema,
     RuleSchema,
     RuleVersionSchema,
     ShareRegisterSchema,
@@ -27,26 +30,50 @@ blp = Blueprint("governance", __name__, url_prefix="/api/v1", description="Gover
 
 
 @blp.route("/membership", methods=["POST"])
+@blp.arguments(MembershipApplicationSchema)
 @blp.response(201, MembershipSchema)
 @require("worker")
-def apply_for_membership():
-    """Become a member: subscribe the one share (open admission) or apply for a coordinator's approval."""
-    return services.apply_for_membership(authenticated_user())
+def apply_for_membership(data):
+    """Join: pay the one share from your earnings, or announce your transfer and wait for a coordinator.
+
+    `{"pay_from": "earnings"}` pays the share price from your earnings (409 naming what is
+    missing when they do not suffice): under open admission you are a member at once, under
+    "approval" the share is held until a coordinator decides. `{"payment_reference": "..."}`
+    (or an empty body) makes you an applicant with status `pending_payment` until a
+    coordinator confirms your transfer arrived. A former member may join again only after
+    the terms' `rejoin_cooling_days` (409 with the date).
+    """
+    return services.apply_for_membership(authenticated_user(), data)
 
 
 @blp.route("/membership/<int:user_id>/admit", methods=["POST"])
+@blp.arguments(AdmissionSchema)
 @blp.response(200, MembershipSchema)
 @require("coordinator")
-def admit_applicant(user_id):
-    """Admit an applicant (coordinators): their share is paid in and they may vote."""
-    return services.admit_applicant(authenticated_user(), user_id)
+def admit_applicant(data, user_id):
+    """Confirm an applicant's share payment arrived and admit them (coordinators; never yourself).
+
+    For a transfer the share enters the coop here, under the `payment_reference` you confirm
+    (the applicant's announced one by default); under "approval" this is also the decision
+    to admit.
+    """
+    return services.admit_applicant(authenticated_user(), user_id, data.get("payment_reference"))
+
+
+@blp.route("/membership/<int:user_id>/refuse", methods=["POST"])
+@blp.arguments(RefusalSchema)
+@blp.response(200, MembershipSchema)
+@require("coordinator")
+def refuse_applicant(data, user_id):
+    """Refuse an application with a reason (coordinators); a share paid from earnings goes back to them."""
+    return services.refuse_applicant(authenticated_user(), user_id, data["reason"].strip())
 
 
 @blp.route("/membership/withdraw", methods=["POST"])
 @blp.response(200, MembershipSchema)
 @require("member")
 def withdraw():
-    """End your membership: your share and patronage are paid to your earnings; your voting rights end."""
+    """End your membership: the share you paid in and your patronage go to your earnings; your voting rights end."""
     return services.withdraw(authenticated_user())
 
 
@@ -63,7 +90,11 @@ def my_shares():
 @blp.response(200, page_schema(MemberSchema, "MemberPage"))
 @require("member")
 def members(args):
-    """The member register: pseudonyms and join dates; coordinators also see emails and applicants."""
+    """The member register: pseudonyms and join dates.
+
+    Coordinators also see emails and payment references, and list applicants with
+    `?status=pending_payment` (transfers to confirm) or `?status=applicant`.
+    """
     viewer = authenticated_user()
     is_coordinator = has_role(viewer, "coordinator")
     ensure(args["status"] == "member" or is_coordinator, "Only coordinators can list applicants and former members.")
@@ -74,7 +105,8 @@ def members(args):
                 "applied_at": membership.applied_at, "joined_at": membership.joined_at,
                 "is_coordinator": user.is_coordinator}
         if is_coordinator:
-            item["email"] = user.email
+            item.update(email=user.email, payment_reference=membership.payment_reference,
+                        share_paid_cents=membership.share_paid_cents)
         items.append(item)
     return {"items": items, "next_cursor": next_cursor}
 

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import validate as v
 
-from coop.fields import Cents, Count
+from coop.fields import Cents, Count, PaymentReference
 from coop.governance.models import MEMBERSHIP_STATUSES, PROPOSAL_KINDS, PROPOSAL_STATUSES, VOTING_METHODS
 from coop.governance.terms import NUMERIC_PARAMS
 from coop.pagination import PageArgs, id_range
@@ -14,12 +14,48 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 # --- membership and shares ----------------------------------------------------
 
 
+class MembershipApplicationSchema(ma.Schema):
+    pay_from = ma.fields.String(
+        validate=v.OneOf(["earnings"]),
+        metadata={"description": "\"earnings\": pay the share now from your own earnings, when they suffice."},
+    )
+    payment_reference = PaymentReference(metadata={
+        "description": "The reference of the bank or mobile-money transfer you made for the share; a coordinator "
+                       "confirms it arrived. Without pay_from you wait as pending_payment until then.",
+    })
+
+    @ma.validates_schema
+    def one_way_to_pay(self, data, **kwargs):
+        if "pay_from" in data and "payment_reference" in data:
+            raise ma.ValidationError("Pay either from your earnings or by transfer, not both.", "payment_reference")
+
+
+class AdmissionSchema(ma.Schema):
+    payment_reference = PaymentReference(metadata={
+        "description": "The reference of the share transfer you received; defaults to the one the applicant "
+                       "announced. Not needed for a share paid from earnings.",
+    })
+
+
+class RefusalSchema(ma.Schema):
+    reason = ma.fields.String(
+        required=True,
+        validate=[v.Length(min=1, max=2000), v.Regexp(r"\s*\S", error="Give the reason for refusing the application.")],
+        metadata={"description": "Kept in the audit log."},
+    )
+
+
 class MembershipSchema(ma.Schema):
     user_id = ma.fields.Integer()
-    status = ma.fields.String(metadata={"description": "applicant, member or withdrawn."})
+    status = ma.fields.String(metadata={"description": ", ".join(MEMBERSHIP_STATUSES) + "."})
     applied_at = ma.fields.DateTime()
     joined_at = ma.fields.DateTime(allow_none=True)
     ended_at = ma.fields.DateTime(allow_none=True)
+    share_paid_cents = ma.fields.Integer(
+        metadata={"description": "What this membership paid in (held, for an applicant who paid from earnings); "
+                                 "exactly what leaving redeems."})
+    payment_reference = ma.fields.String(
+        allow_none=True, metadata={"description": "The share transfer's reference, announced or confirmed."})
 
 
 class ShareLineSchema(ma.Schema):
@@ -28,6 +64,7 @@ class ShareLineSchema(ma.Schema):
     amount_cents = ma.fields.Integer()
     at = ma.fields.DateTime()
     memo = ma.fields.String()
+    payment_reference = ma.fields.String(allow_none=True, metadata={"description": "The confirmed transfer, if any."})
 
 
 class ShareRegisterSchema(ma.Schema):
@@ -43,12 +80,17 @@ class MemberSchema(ma.Schema):
     joined_at = ma.fields.DateTime(allow_none=True)
     is_coordinator = ma.fields.Boolean()
     email = ma.fields.String(metadata={"description": "Shown to coordinators only."})
+    payment_reference = ma.fields.String(
+        allow_none=True, metadata={"description": "Coordinators only: the share transfer's reference to match."})
+    share_paid_cents = ma.fields.Integer(
+        metadata={"description": "Coordinators only: the share paid in (or held for an applicant)."})
 
 
 class MembersArgs(PageArgs):
     status = ma.fields.String(
         load_default="member", validate=v.OneOf(MEMBERSHIP_STATUSES),
-        metadata={"description": "Coordinators may list applicants and withdrawn members too."},
+        metadata={"description": "Coordinators may list applicants (pending_payment: the transfers to confirm; "
+                                 "applicant: paid from earnings, awaiting a decision) and former members too."},
     )
 
 

@@ -14,6 +14,7 @@ FOUNDING_TERMS = {
     "require_end_client": True,
     "share_price_cents": 2500,
     "admission": "open",
+    "rejoin_cooling_days": 30,
     "quorum_pct": 20,
     "majority_pct": 50,
     "supermajority_pct": 66,
@@ -52,6 +53,7 @@ class TermsParamsSchema(ma.Schema):
     require_end_client = ma.fields.Boolean(truthy={True}, falsy={False})
     share_price_cents = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=10_000_000))
     admission = ma.fields.String(validate=v.OneOf(["open", "approval"]))
+    rejoin_cooling_days = ma.fields.Integer(strict=True, validate=v.Range(min=0, max=3650))
     quorum_pct = ma.fields.Integer(strict=True, validate=_pct)
     majority_pct = ma.fields.Integer(strict=True, validate=v.Range(min=0, max=99))
     supermajority_pct = ma.fields.Integer(strict=True, validate=v.Range(min=0, max=99))

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coop import clock
 from coop.accounts.models import User
 from coop.extensions import db
+from coop.ledger import PAYMENT_REFERENCE_MAX
 from coop.types import JSONType, UTCDateTime
 
 PURPOSES = ("preparation", "verification", "impersonation")
@@ -44,6 +45,8 @@ class Deposit(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The requester's bank reference, so the coordinator can match the transfer before confirming.
+    payment_reference: Mapped[str | None] = mapped_column(sa.String(PAYMENT_REFERENCE_MAX))
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
 

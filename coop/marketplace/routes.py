@@ -13,6 +13,7 @@ from coop.marketplace.schemas import (
     BatchListArgs,
     BatchSchema,
     ClaimInSchema,
+    DepositCreateSchema,
     DepositListArgs,
     DepositSchema,
     EarningsLineSchema,
@@ -30,8 +31,8 @@ from coop.marketplace.schemas import (
     WorkAppealInSchema,
     WorkAppealListArgs,
     WorkAppealSchema,
-    WorkReviewSchema,
     WorkerAssignmentSchema,
+    WorkReviewSchema,
 )
 from coop.pagination import PageArgs, page_schema
 from coop.parsing import Blueprint
@@ -58,12 +59,12 @@ def _claimant_of(assignment_id: int):
 
 
 @blp.route("/deposits", methods=["POST"])
-@blp.arguments(MoneyAmountSchema)
+@blp.arguments(DepositCreateSchema)
 @blp.response(201, DepositSchema)
 @require("requester")
 def create_deposit(data):
-    """Announce a bank transfer into your funds (pending until a coordinator confirms it)."""
-    return services.request_deposit(authenticated_user(), data["amount_cents"])
+    """Announce a bank transfer into your funds, with its reference (pending until a coordinator confirms it)."""
+    return services.request_deposit(authenticated_user(), data["amount_cents"], data["payment_reference"])
 
 
 @blp.route("/deposits", methods=["GET"])

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import validate as v
 
-from coop.fields import Cents
+from coop.fields import Cents, PaymentReference
 from coop.marketplace import pay
 from coop.marketplace.models import (
     APPEAL_STATUSES,
@@ -23,10 +23,18 @@ class MoneyAmountSchema(ma.Schema):
     amount_cents = Cents(required=True)
 
 
+class DepositCreateSchema(MoneyAmountSchema):
+    payment_reference = PaymentReference(
+        load_default=None,
+        metadata={"description": "The reference of your bank transfer, so a coordinator can match it."},
+    )
+
+
 class DepositSchema(ma.Schema):
     id = ma.fields.Integer()
     requester_id = ma.fields.Integer()
     amount_cents = ma.fields.Integer()
+    payment_reference = ma.fields.String(allow_none=True, metadata={"description": "The transfer's reference."})
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
     confirmed_at = ma.fields.DateTime(allow_none=True)

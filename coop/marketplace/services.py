@@ -172,9 +172,10 @@ def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, s
 # --- funds --------------------------------------------------------------------------------
 
 
-def request_deposit(requester: User, amount_cents: int) -> Deposit:
-    """Announce a bank transfer; it counts once a coordinator confirms it arrived."""
-    deposit = Deposit(requester_id=requester.id, amount_cents=amount_cents, status="pending", created_at=clock.now())
+def request_deposit(requester: User, amount_cents: int, payment_reference: str | None = None) -> Deposit:
+    """Announce a bank transfer (with its reference); it counts once a coordinator confirms it arrived."""
+    deposit = Deposit(requester_id=requester.id, amount_cents=amount_cents, payment_reference=payment_reference,
+                      status="pending", created_at=clock.now())
     db.session.add(deposit)
     db.session.flush()
     return deposit
@@ -189,7 +190,8 @@ def confirm_deposit(deposit: Deposit, coordinator: User) -> Deposit:
                 f"deposit {deposit.id} confirmed")
     deposit.status, deposit.confirmed_at, deposit.confirmed_by_id = "confirmed", clock.now(), coordinator.id
     audit.append("deposit.confirmed", f"deposit:{deposit.id}", coordinator,
-                 {"requester_id": deposit.requester_id, "amount_cents": deposit.amount_cents})
+                 {"requester_id": deposit.requester_id, "amount_cents": deposit.amount_cents,
+                  "payment_reference": deposit.payment_reference})
     return deposit
 
 

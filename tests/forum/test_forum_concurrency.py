@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("postgres_only")
 
 def _member(name, coordinator=False):
     user = accounts.register(f"{name}@example.org", "correct-horse-battery", name, "worker")
-    governance.admit(user)
+    governance.admit_founder(user, "test transfer")
     if coordinator:
         accounts.set_roles(user, coordinator=True)
     return user

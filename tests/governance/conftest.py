@@ -2,7 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
-from coop import clock
+from coop import clock, ledger
 from coop.audit import AuditEntry
 from coop.governance.models import TermsVersion
 from coop.governance.services import current_terms
@@ -77,3 +77,27 @@ def audit_entries(session):
         return list(session.scalars(stmt))
 
     return entries
+
+
+@pytest.fixture
+def earn(session):
+    """Credit a worker's earnings as approved work does: a requester's money that arrived from outside."""
+
+    def credit(user, cents: int) -> None:
+        ledger.move(ledger.EXTERNAL, ledger.worker_earnings(user.id), cents, "approved work (test)")
+
+    return credit
+
+
+@pytest.fixture
+def money(session):
+    """The balances a membership touches for one worker, and the coop's share capital and outside world."""
+
+    def balances(user) -> dict:
+        from coop.governance.services import patronage_account, share_held_account
+
+        names = [ledger.EXTERNAL, ledger.COOP_SHARE_CAPITAL, ledger.worker_earnings(user.id),
+                 share_held_account(user.id), patronage_account(user.id), f"worker:{user.id}:payout_pending"]
+        return {name: ledger.balance(name) for name in names}
+
+    return balances

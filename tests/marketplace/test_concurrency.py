@@ -43,7 +43,7 @@ def test_concurrent_claims_take_every_slot_once_and_no_item_twice(postgres_only,
                       password_hash="!")
         db.session.add(member)
         db.session.flush()
-        governance.admit(member)
+        governance.admit_founder(member, "test transfer")
         member_ids.append(member.id)
     db.session.commit()
     batch_id = batch.id

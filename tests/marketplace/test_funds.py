@@ -21,7 +21,30 @@ def test_deposit_is_pending_until_a_coordinator_confirms_it(make, session):
     assert rc.get("/api/v1/me/balance").get_json()["available_cents"] == 5000
     assert ledger.balance(ledger.EXTERNAL) <= -5000
     entry = session.scalar(sa.select(AuditEntry).where(AuditEntry.event == "deposit.confirmed"))
-    assert entry.payload == {"requester_id": requester.id, "amount_cents": 5000}
+    assert entry.payload == {"requester_id": requester.id, "amount_cents": 5000, "payment_reference": None}
+
+
+def test_a_deposit_carries_the_transfer_reference_to_the_coordinator_who_confirms_it(make, session):
+    requester = make.requester()
+    rc, cc = make.client(requester), make.client(make.coordinator())
+    response = rc.post("/api/v1/deposits", json={"amount_cents": 900, "payment_reference": " NWL-2026-0042 "})
+    assert response.status_code == 201 and response.get_json()["payment_reference"] == "NWL-2026-0042"
+    pending = cc.get("/api/v1/deposits?status=pending&limit=200").get_json()["items"]
+    assert {d["id"]: d["payment_reference"] for d in pending}[response.get_json()["id"]] == "NWL-2026-0042"
+
+    confirmed = cc.post(f"/api/v1/deposits/{response.get_json()['id']}/confirm")
+
+    assert confirmed.get_json()["payment_reference"] == "NWL-2026-0042"
+    entry = session.scalar(sa.select(AuditEntry).where(AuditEntry.event == "deposit.confirmed"))
+    assert entry.payload["payment_reference"] == "NWL-2026-0042"
+
+
+def test_a_deposit_reference_too_long_or_blank_is_refused_and_nothing_is_recorded(make, session):
+    rc = make.client(make.requester())
+    for reference in ("x" * 141, "  ", "tab\there"):
+        response = rc.post("/api/v1/deposits", json={"amount_cents": 900, "payment_reference": reference})
+        assert response.status_code == 422 and "payment_reference" in response.get_json()["errors"]
+    assert rc.get("/api/v1/deposits").get_json()["items"] == []
 
 
 def test_confirming_a_deposit_twice_is_refused_and_credits_once(make, session):

@@ -84,13 +84,13 @@ class Coop:
         self.coordinators = []
         for n in range(COORDINATORS):
             user = person(f"machine-coordinator-{n}", "worker")
-            governance.admit(user)
+            governance.admit_founder(user, "test transfer")
             accounts.set_roles(user, coordinator=True)
             self.coordinators.append(user.id)
         self.workers = []
         for n in range(WORKERS):
             user = person(f"machine-worker-{n}", "worker")
-            governance.admit(user)
+            governance.admit_founder(user, "test transfer")
             self.workers.append(user.id)
         # Coordinators are members too and take work like anyone else.
         self.members = self.workers + self.coordinators

@@ -4,13 +4,12 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from coop import clock, ledger
+from coop import ledger
 from coop.accounts import services as accounts
 from coop.extensions import db
 from coop.forum import services as forum
 from coop.forum.models import Board
 from coop.governance import services as governance
-from coop.governance.models import Membership
 from coop.marketplace import services as market
 from coop.marketplace.schemas import BatchCreateSchema
 from tests.marketplace.conftest import batch_body
@@ -88,10 +87,9 @@ class World:
         ledger.move(ledger.EXTERNAL, account, cents, "test funds")
 
     def applicant(self):
-        """A worker waiting for a coordinator's admission (as under 'approval' admission)."""
+        """A worker who announced their share transfer and waits for a coordinator to confirm it."""
         user = self.make.worker()
-        db.session.add(Membership(user_id=user.id, status="applicant", applied_at=clock.now()))
-        db.session.flush()
+        governance.apply_for_membership(user, {"payment_reference": f"transfer {user.id}"})
         return user
 
     def token(self, role: str = MEMBER):

@@ -70,6 +70,7 @@ MATRIX = {
     # Members and coordinators already hold their one share.
     "POST /api/v1/membership": only({WORKER: 201, MEMBER: 409, COORD: 409}),
     "POST /api/v1/membership/{user_id}/admit": only({COORD: 200}),
+    "POST /api/v1/membership/{user_id}/refuse": only({COORD: 200}),
     "POST /api/v1/membership/withdraw": only({MEMBER: 200, COORD: 200}),
     "GET /api/v1/me/shares": only(dict.fromkeys(WORKERS, 200)),
     "GET /api/v1/members": only(dict.fromkeys(MEMBERS, 200)),
@@ -183,6 +184,11 @@ def _token(w):
 @setup("POST /api/v1/membership/{user_id}/admit")
 def _applicant(w):
     return {"user_id": w.applicant().id}, None
+
+
+@setup("POST /api/v1/membership/{user_id}/refuse")
+def _refused_applicant(w):
+    return {"user_id": w.applicant().id}, {"reason": "No transfer arrived."}
 
 
 setup("GET /api/v1/terms/{version}")(lambda w: ({"version": 1}, None))

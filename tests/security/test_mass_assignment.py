@@ -18,7 +18,7 @@ from coop import ledger
 from coop.accounts.models import ApiToken, User
 from coop.extensions import db
 from coop.forum.models import Board, Flag, ForumAppeal, Moderation, Post, Thread
-from coop.governance.models import Ballot, Proposal, ShareLine
+from coop.governance.models import Ballot, Membership, Proposal, ShareLine
 from coop.marketplace.models import (
     Appeal,
     Assignment,
@@ -87,8 +87,11 @@ def _preferences(w, ids, data):
 
 def _membership(w, ids, data):
     user = w.user(WORKER)
-    share = db.session.scalar(sa.select(ShareLine).where(ShareLine.user_id == user.id))
-    return {"share_price_cents": share.amount_cents, "is_coordinator": user.is_coordinator}
+    membership = db.session.get(Membership, user.id)
+    paid = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(ShareLine.amount_cents), 0))
+                             .where(ShareLine.user_id == user.id))
+    return {"share_price_cents": paid, "share_paid_cents": membership.share_paid_cents, "status": membership.status,
+            "is_coordinator": user.is_coordinator}
 
 
 def _batch(w, ids, data):
@@ -295,8 +298,10 @@ FORBIDDEN = [
     ("token", "token_hash", "0" * 64, REFUSED),
     ("preferences", "opt_in_mask", 0xFFFF, REFUSED),
     ("preferences", "user_id", _someone(COORD), REFUSED),
-    ("membership", "share_price_cents", 1, IGNORED),
-    ("membership", "is_coordinator", True, IGNORED),
+    ("membership", "share_price_cents", 1, REFUSED),
+    ("membership", "share_paid_cents", 1, REFUSED),
+    ("membership", "status", "member", REFUSED),
+    ("membership", "is_coordinator", True, REFUSED),
     ("batch", "id", 999_999, REFUSED),
     ("batch", "status", "completed", REFUSED),
     ("batch", "requester_id", _someone("other_requester"), REFUSED),

@@ -82,11 +82,11 @@ class Seeder:
     def users(self):
         with self.app.app_context():
             member = accounts.register("fuzz-member@example.org", PASSWORD, "fuzz-member", "worker")
-            governance.admit(member)
+            governance.admit_founder(member, "test transfer")
             other = accounts.register("fuzz-other@example.org", PASSWORD, "fuzz-other", "worker")
-            governance.admit(other)
+            governance.admit_founder(other, "test transfer")
             coordinator = accounts.register("fuzz-coord@example.org", PASSWORD, "fuzz-coord", "worker")
-            governance.admit(coordinator)
+            governance.admit_founder(coordinator, "test transfer")
             accounts.set_roles(coordinator, coordinator=True)
             requester = accounts.register("fuzz-req@example.org", PASSWORD, "fuzz-req", "requester", "Fuzz Ltd")
             accounts.register("fuzz-worker@example.org", PASSWORD, "fuzz-worker", "worker")
