@@ -106,3 +106,11 @@ def keyset_page(
         last = rows[-1]
         next_cursor = _encode(key(last) if key else [getattr(last, c.key) for c in columns])
     return rows, next_cursor
+
+
+def page_body(items: Sequence, next_cursor: str | None, view: Callable | None = None) -> dict:
+    """The one body every list route answers: `{"items": [...], "next_cursor": ...}`.
+
+    `view` shapes each item (a serialize.py builder); without it the route's response schema does.
+    """
+    return {"items": [view(item) for item in items] if view else list(items), "next_cursor": next_cursor}

@@ -1,0 +1,18 @@
+"""Loading the objects a URL names, at the edge, with one answer for an id that names nothing."""
+from typing import Any, TypeVar
+
+from coop.errors import NotFound
+from coop.extensions import db
+
+M = TypeVar("M")
+
+
+def get_or_404(model: type[M], object_id: Any, label: str | None = None, *, lock: bool = False) -> M:
+    """The `model` row with this primary key, or NotFound naming what was looked for.
+
+    `lock` takes the row lock (FOR UPDATE on PostgreSQL) for a change that must not race.
+    """
+    found = db.session.get(model, object_id, with_for_update=lock or None)
+    if found is None:
+        raise NotFound(f"There is no {label or model.__name__.lower()} {object_id}.")
+    return found
