@@ -1,28 +1,13 @@
 """Coop: the platform cooperative owned by micro-task workers."""
 import os
 
-from flask import Flask, g, request, session
-from flask_wtf.csrf import CSRFError, validate_csrf
+from flask import Flask, request
 from sqlalchemy import event
 
 from coop.config import config_for
-from coop.errors import Forbidden, Unauthorized, register_error_handlers
+from coop.errors import register_error_handlers
 from coop.extensions import db, limiter, login_manager, migrate
 from coop.unit_of_work import CoopFlask
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Endpoints a caller reaches before holding a session; they carry credentials themselves.
-CSRF_EXEMPT_ENDPOINTS = frozenset({"accounts.login", "accounts.register", "accounts.create_token"})
-# The only API endpoints open without signing in; every other one refuses before reading the body.
-PUBLIC_ENDPOINTS = CSRF_EXEMPT_ENDPOINTS | {"accounts.csrf"}
-# Read (GET) without signing in: the terms in force, the rules and the public boards; a signed-in
-# caller is still recognised, and members boards still refuse outsiders.
-PUBLIC_READ_ENDPOINTS = frozenset({
-    "governance.current_terms", "governance.terms_history", "governance.terms_version",
-    "governance.rules", "governance.rule",
-    "forum.Boards", "forum.read_board", "forum.BoardThreads", "forum.read_thread", "forum.PostById",
-    "forum.post_history",
-})
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -34,13 +19,14 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
 
     from coop import models  # noqa: F401  (the whole schema, before anything touches the database)
+    from coop.accounts import auth
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     login_manager.init_app(app)
     limiter.init_app(app)
     _configure_sqlite(app)
-    _configure_auth(app)
+    auth.init_app(app)
 
     from coop.api import register_api
 
@@ -75,69 +61,6 @@ def _configure_sqlite(app: Flask) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN")
-
-
-def _configure_auth(app: Flask) -> None:
-    from coop.accounts import services
-    from coop.accounts.permissions import Visitor
-
-    login_manager.anonymous_user = Visitor
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        # The cookie names the server-side session; one that was signed out loads no one.
-        live = services.live_session(user_id, session.get(services.SESSION_ID_KEY))
-        g.user_session = live
-        return live.user if live else None
-
-    def record_use(credential):
-        # Its own short transaction, before the request's work: a refused request still counts
-        # as a use, and the credential's row is locked for an instant, not the whole request.
-        if services.record_use(credential):
-            db.session.commit()
-
-    @login_manager.unauthorized_handler
-    def unauthorized():
-        raise Unauthorized()
-
-    @app.before_request
-    def authenticate_and_check_csrf():
-        header = request.headers.get("Authorization", "")
-        if header:
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthorized("Send API tokens as 'Authorization: Bearer <token>'.")
-            api_token = services.token_in_use(token.strip())
-            # Setting Flask-Login's per-request user makes a Bearer request ignore any cookie.
-            g._login_user = api_token.user
-            g.auth_via, g.api_token_id = "token", api_token.id
-            record_use(api_token)
-            return
-        g.auth_via = "session"
-        from flask_login import current_user
-
-        if session.get(services.SESSION_ID_KEY) and current_user.is_authenticated:
-            record_use(g.user_session)
-
-        public = request.endpoint in PUBLIC_ENDPOINTS or (
-            request.method in SAFE_METHODS and request.endpoint in PUBLIC_READ_ENDPOINTS)
-        if request.endpoint and request.path.startswith("/api/v1/") and not public and not current_user.is_authenticated:
-            raise Unauthorized()
-        if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
-            return
-        if current_user.is_authenticated:
-            token = next((request.headers[h] for h in app.config["WTF_CSRF_HEADERS"] if h in request.headers), None)
-            try:
-                validate_csrf(token)
-            except Exception:  # flask-wtf raises ValidationError or CSRFError depending on the failure
-                raise Forbidden(
-                    "Missing or invalid CSRF token: send the csrf_token from login or GET /api/v1/auth/csrf "
-                    "as the X-CSRF-Token header, or use an API token."
-                ) from None
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(exc):
-        raise Forbidden("Missing or invalid CSRF token.")
 
 
 def _configure_security_headers(app: Flask) -> None:

@@ -54,7 +54,7 @@ class IdempotencyKey(db.Model):
 
 def applies() -> bool:
     """Whether this request takes part: a signed-in user's POST to the API, other than signing in."""
-    from coop import PUBLIC_ENDPOINTS
+    from coop.accounts.auth import PUBLIC_ENDPOINTS
 
     return (request.method == "POST" and request.path.startswith("/api/v1/") and HEADER in request.headers
             and request.endpoint not in PUBLIC_ENDPOINTS and current_user.is_authenticated)

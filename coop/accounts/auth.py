@@ -1,0 +1,89 @@
+"""Who is calling: the session and Bearer sign-in hooks, CSRF on cookie changes, and the doors open to all."""
+from flask import Flask, current_app, g, request, session
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+
+from coop.accounts import services
+from coop.accounts.permissions import Visitor
+from coop.errors import Forbidden, Unauthorized
+from coop.extensions import db, login_manager
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Endpoints a caller reaches before holding a session; they carry credentials themselves.
+CSRF_EXEMPT_ENDPOINTS = frozenset({"accounts.login", "accounts.register", "accounts.create_token"})
+# The only API endpoints open without signing in; every other one refuses before reading the body.
+PUBLIC_ENDPOINTS = CSRF_EXEMPT_ENDPOINTS | {"accounts.csrf"}
+# Read (GET) without signing in: the terms in force, the rules and the public boards; a signed-in
+# caller is still recognised, and members boards still refuse outsiders.
+PUBLIC_READ_ENDPOINTS = frozenset({
+    "governance.current_terms", "governance.terms_history", "governance.terms_version",
+    "governance.rules", "governance.rule",
+    "forum.Boards", "forum.read_board", "forum.BoardThreads", "forum.read_thread", "forum.PostById",
+    "forum.post_history",
+})
+
+
+def init_app(app: Flask) -> None:
+    """Install the sign-in hooks: every request is recognised (or refused) before its view runs."""
+    login_manager.anonymous_user = Visitor
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(authenticate_and_check_csrf)
+    app.register_error_handler(CSRFError, _csrf_error)
+
+
+def _load_user(user_id: str):
+    # The cookie names the server-side session; one that was signed out loads no one.
+    live = services.live_session(user_id, session.get(services.SESSION_ID_KEY))
+    g.user_session = live
+    return live.user if live else None
+
+
+def _unauthorized():
+    raise Unauthorized()
+
+
+def _csrf_error(exc):
+    raise Forbidden("Missing or invalid CSRF token.")
+
+
+def _record_use(credential) -> None:
+    # Its own short transaction, before the request's work: a refused request still counts
+    # as a use, and the credential's row is locked for an instant, not the whole request.
+    if services.record_use(credential):
+        db.session.commit()
+
+
+def authenticate_and_check_csrf():
+    """Recognise the caller (Bearer token or session cookie), refuse the unsigned-in, check CSRF on cookie changes."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Send API tokens as 'Authorization: Bearer <token>'.")
+        api_token = services.token_in_use(token.strip())
+        # Setting Flask-Login's per-request user makes a Bearer request ignore any cookie.
+        g._login_user = api_token.user
+        g.auth_via, g.api_token_id = "token", api_token.id
+        _record_use(api_token)
+        return
+    g.auth_via = "session"
+
+    if session.get(services.SESSION_ID_KEY) and current_user.is_authenticated:
+        _record_use(g.user_session)
+
+    public = request.endpoint in PUBLIC_ENDPOINTS or (
+        request.method in SAFE_METHODS and request.endpoint in PUBLIC_READ_ENDPOINTS)
+    if request.endpoint and request.path.startswith("/api/v1/") and not public and not current_user.is_authenticated:
+        raise Unauthorized()
+    if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
+        return
+    if current_user.is_authenticated:
+        token = next((request.headers[h] for h in current_app.config["WTF_CSRF_HEADERS"] if h in request.headers), None)
+        try:
+            validate_csrf(token)
+        except Exception:  # flask-wtf raises ValidationError or CSRFError depending on the failure
+            raise Forbidden(
+                "Missing or invalid CSRF token: send the csrf_token from login or GET /api/v1/auth/csrf "
+                "as the X-CSRF-Token header, or use an API token."
+            ) from None
