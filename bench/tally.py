@@ -52,7 +52,7 @@ def _open_proposal(app, method: str) -> int:
         if method == "ranked":
             data["options"] = RANKED_OPTIONS
         proposal = services.create_proposal(author, data)
-        services.review_proposal(author, proposal.id, "accept", None)
+        services.review_proposal(author, proposal, "accept", None)
         db.session.commit()
         return proposal.id
 

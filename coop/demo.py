@@ -49,8 +49,8 @@ def seed(payment_reference: str = "founding") -> str:
         "body": "Transcription batches keep running long. A floor of 14 EUR/h matches what we earn elsewhere.",
         "kind": "terms", "method": "yes_no", "change": {"min_hourly_rate_cents": 1400},
     })
-    governance.review_proposal(coordinator, raise_floor.id, "accept", "Clear and within the terms bounds.")
-    governance.cast_ballot(members[2], raise_floor.id, {"choice": "yes"})
+    governance.review_proposal(coordinator, raise_floor, "accept", "Clear and within the terms bounds.")
+    governance.cast_ballot(members[2], raise_floor, {"choice": "yes"})
 
     # A requester with confirmed funds and an open batch that meets the terms.
     deposit = market.request_deposit(lab, 50_000)

@@ -1,6 +1,11 @@
 """Governance routes: membership and shares, terms and rules, proposals, co-signing and ballots."""
-from coop.accounts.permissions import authenticated_user, ensure, has_role, require
-from coop.governance import services
+from functools import partial
+
+from coop.accounts.models import User
+from coop.accounts.permissions import authenticated_user, require
+from coop.governance import serialize, services
+from coop.governance.models import Proposal, TermsVersion
+from coop.governance.motions import ProposalCreateSchema
 from coop.governance.schemas import (
     AdmissionSchema,
     BallotReceiptSchema,
@@ -10,7 +15,6 @@ from coop.governance.schemas import (
     MembershipApplicationSchema,
     MembershipSchema,
     ProposalArgs,
-    ProposalCreateSchema,
     ProposalDetailSchema,
     ProposalReviewSchema,
     ProposalSchema,
@@ -20,7 +24,8 @@ from coop.governance.schemas import (
     ShareRegisterSchema,
     TermsSchema,
 )
-from coop.pagination import PageArgs, page_schema
+from coop.loading import get_or_404
+from coop.pagination import PageArgs, page_body, page_schema
 from coop.parsing import Blueprint
 
 blp = Blueprint("governance", __name__, url_prefix="/api/v1", description="Governance")
@@ -57,7 +62,8 @@ def admit_applicant(data, user_id):
     (the applicant's announced one by default); under "approval" this is also the decision
     to admit.
     """
-    return services.admit_applicant(authenticated_user(), user_id, data.get("payment_reference"))
+    applicant = get_or_404(User, user_id, "user")
+    return services.admit_applicant(authenticated_user(), applicant, data.get("payment_reference"))
 
 
 @blp.route("/membership/<int:user_id>/refuse", methods=["POST"])
@@ -66,7 +72,8 @@ def admit_applicant(data, user_id):
 @require("coordinator")
 def refuse_applicant(data, user_id):
     """Refuse an application with a reason (coordinators); a share paid from earnings goes back to them."""
-    return services.refuse_applicant(authenticated_user(), user_id, data["reason"].strip())
+    applicant = get_or_404(User, user_id, "user")
+    return services.refuse_applicant(authenticated_user(), applicant, data["reason"].strip())
 
 
 @blp.route("/membership/withdraw", methods=["POST"])
@@ -96,19 +103,8 @@ def members(args):
     `?status=pending_payment` (transfers to confirm) or `?status=applicant`.
     """
     viewer = authenticated_user()
-    is_coordinator = has_role(viewer, "coordinator")
-    ensure(args["status"] == "member" or is_coordinator, "Only coordinators can list applicants and former members.")
-    page, next_cursor = services.member_register(args["status"], limit=args["limit"], cursor=args["cursor"])
-    items = []
-    for membership, user in page:
-        item = {"user_id": user.id, "display_name": user.display_name, "status": membership.status,
-                "applied_at": membership.applied_at, "joined_at": membership.joined_at,
-                "is_coordinator": user.is_coordinator}
-        if is_coordinator:
-            item.update(email=user.email, payment_reference=membership.payment_reference,
-                        share_paid_cents=membership.share_paid_cents)
-        items.append(item)
-    return {"items": items, "next_cursor": next_cursor}
+    rows, next_cursor = services.member_register(viewer, args["status"], limit=args["limit"], cursor=args["cursor"])
+    return page_body(rows, next_cursor, view=lambda row: serialize.member_view(*row, viewer))
 
 
 # --- terms and rules ------------------------------------------------------------------
@@ -126,15 +122,14 @@ def current_terms():
 @blp.response(200, page_schema(TermsSchema, "TermsPage"))
 def terms_history(args):
     """Every terms version, newest first."""
-    items, next_cursor = services.terms_history(limit=args["limit"], cursor=args["cursor"])
-    return {"items": items, "next_cursor": next_cursor}
+    return page_body(*services.terms_history(limit=args["limit"], cursor=args["cursor"]))
 
 
 @blp.route("/terms/<int:version>", methods=["GET"])
 @blp.response(200, TermsSchema)
 def terms_version(version):
     """One terms version."""
-    return services.terms_version(version)
+    return get_or_404(TermsVersion, version, "terms version")
 
 
 @blp.route("/rules", methods=["GET"])
@@ -148,10 +143,7 @@ def rules():
 @blp.response(200, RuleSchema)
 def rule(slug):
     """One rule document: the text in force and every earlier version."""
-    history = services.rule_history(slug)
-    current = history[0]
-    return {**{k: getattr(current, k) for k in ("slug", "version", "title", "text", "effective_at", "adopted_by")},
-            "history": history}
+    return serialize.rule_view(services.rule_history(slug))
 
 
 # --- proposals ---------------------------------------------------------------------------
@@ -163,7 +155,7 @@ def rule(slug):
 @require("member")
 def create_proposal(data):
     """Submit a proposal (members); it waits for a coordinator's review or a petition."""
-    return services.create_proposal(authenticated_user(), data)
+    return serialize.proposal_view(services.create_proposal(authenticated_user(), data))
 
 
 @blp.route("/proposals", methods=["GET"])
@@ -175,7 +167,7 @@ def list_proposals(args):
     items, next_cursor = services.list_proposals(
         status=args.get("status"), kind=args.get("kind"), limit=args["limit"], cursor=args["cursor"]
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return page_body(items, next_cursor, view=partial(serialize.proposal_view, threshold=services.petition_threshold()))
 
 
 @blp.route("/proposals/<int:proposal_id>", methods=["GET"])
@@ -183,7 +175,8 @@ def list_proposals(args):
 @require()
 def get_proposal(proposal_id):
     """One proposal with its counts; after close also its result and every receipt with its choice."""
-    return services.get_proposal(proposal_id)
+    proposal = services.close_if_due(get_or_404(Proposal, proposal_id, "proposal"))
+    return serialize.proposal_view(proposal, receipts=True)
 
 
 @blp.route("/proposals/<int:proposal_id>/review", methods=["POST"])
@@ -192,9 +185,9 @@ def get_proposal(proposal_id):
 @require("coordinator")
 def review_proposal(data, proposal_id):
     """Accept a proposal for voting or return it with a public reason (coordinators)."""
-    return services.review_proposal(
-        authenticated_user(), proposal_id, data["action"], data.get("reason"), data.get("voting_days")
-    )
+    proposal = services.review_proposal(authenticated_user(), get_or_404(Proposal, proposal_id, "proposal"),
+                                        data["action"], data.get("reason"), data.get("voting_days"))
+    return serialize.proposal_view(proposal, receipts=True)
 
 
 @blp.route("/proposals/<int:proposal_id>/cosign", methods=["POST"])
@@ -202,7 +195,8 @@ def review_proposal(data, proposal_id):
 @require("member")
 def cosign(proposal_id):
     """Co-sign a submitted or returned proposal; at the petition threshold it opens for voting."""
-    return services.cosign(authenticated_user(), proposal_id)
+    proposal = services.cosign(authenticated_user(), get_or_404(Proposal, proposal_id, "proposal"))
+    return serialize.proposal_view(proposal, receipts=True)
 
 
 @blp.route("/proposals/<int:proposal_id>/ballot", methods=["POST"])
@@ -234,5 +228,5 @@ def cast_ballot(data, proposal_id):
       two middle ones) becomes the parameter's value.
     Thresholds are those of the terms in force when voting opened.
     """
-    receipt, first = services.cast_ballot(authenticated_user(), proposal_id, data)
+    receipt, first = services.cast_ballot(authenticated_user(), get_or_404(Proposal, proposal_id, "proposal"), data)
     return receipt, 201 if first else 200

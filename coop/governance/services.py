@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from coop import audit, clock, ledger
 from coop.accounts import services as accounts
 from coop.accounts.models import User
-from coop.accounts.permissions import ROLE_MESSAGES
+from coop.accounts.permissions import ROLE_MESSAGES, has_role
 from coop.errors import Conflict, CoopError, Forbidden, Invalid, NotFound
 from coop.extensions import db
 from coop.governance import patronage, voting
@@ -24,7 +24,7 @@ from coop.governance.models import (
     ShareLine,
     TermsVersion,
 )
-from coop.governance.schemas import (
+from coop.governance.motions import (
     MAX_OPTIONS,
     CoordinatorChangeSchema,
     MedianChangeSchema,
@@ -47,14 +47,6 @@ def current_terms() -> TermsVersion:
     terms = db.session.scalar(sa.select(TermsVersion).order_by(TermsVersion.version.desc()).limit(1))
     if terms is None:
         raise NotFound("The coop has no terms yet; run 'flask coop init'.")
-    return terms
-
-
-def terms_version(version: int) -> TermsVersion:
-    """One terms version by number."""
-    terms = db.session.get(TermsVersion, version)
-    if terms is None:
-        raise NotFound(f"There is no terms version {version}.")
     return terms
 
 
@@ -184,16 +176,15 @@ def apply_for_membership(user: User, data: dict) -> Membership:
     return membership
 
 
-def admit_applicant(coordinator: User, user_id: int, payment_reference: str | None = None) -> Membership:
+def admit_applicant(coordinator: User, applicant: User, payment_reference: str | None = None) -> Membership:
     """A coordinator confirms an applicant's share payment arrived (and, under "approval", admits them).
 
     A transfer enters the coop from `external` only here, under the reference the
     coordinator confirms (the applicant's announced one when none is given).
     """
-    user = accounts.get_user(user_id)
-    if user.id == coordinator.id:
+    if applicant.id == coordinator.id:
         raise Forbidden("Another coordinator must confirm your own share payment.")
-    user = _locked_user(user)
+    user = _locked_user(applicant)
     membership = db.session.get(Membership, user.id)
     if membership is None or membership.status not in ("pending_payment", "applicant"):
         if user.is_member:
@@ -214,12 +205,11 @@ def admit_applicant(coordinator: User, user_id: int, payment_reference: str | No
     return _admitted(user, membership, coordinator, share)
 
 
-def refuse_applicant(coordinator: User, user_id: int, reason: str) -> Membership:
+def refuse_applicant(coordinator: User, applicant: User, reason: str) -> Membership:
     """A coordinator turns down an application; a share held from the applicant's earnings goes back to them."""
-    user = accounts.get_user(user_id)
-    if user.id == coordinator.id:
+    if applicant.id == coordinator.id:
         raise Forbidden("Another coordinator must decide on your own application.")
-    user = _locked_user(user)
+    user = _locked_user(applicant)
     membership = db.session.get(Membership, user.id)
     if membership is None or membership.status not in ("pending_payment", "applicant"):
         raise Conflict(f"{user.display_name} has no application waiting for a decision.")
@@ -326,8 +316,14 @@ def share_register(user: User) -> dict:
     return {"lines": lines, "total_cents": sum(line.amount_cents for line in lines)}
 
 
-def member_register(status: str, *, limit: int, cursor: str | None) -> tuple[list[tuple[Membership, User]], str | None]:
-    """One page of memberships in a status, oldest account first, with their users."""
+def member_register(viewer: User, status: str, *, limit: int,
+                    cursor: str | None) -> tuple[list[tuple[Membership, User]], str | None]:
+    """One page of memberships in a status, oldest account first, with their users.
+
+    Members see the register of members; coordinators also list applicants and former members.
+    """
+    if status != "member" and not has_role(viewer, "coordinator"):
+        raise Forbidden("Only coordinators can list applicants and former members.")
     stmt = sa.select(Membership).where(Membership.status == status)
     memberships, next_cursor = keyset_page(stmt, [Membership.user_id], limit=limit, cursor=cursor)
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([m.user_id for m in memberships])))}
@@ -393,7 +389,7 @@ def create_proposal(author: User, data: dict) -> Proposal:
     db.session.flush()
     audit.append("proposal.submitted", f"proposal:{proposal.id}", author,
                  {"title": proposal.title, "kind": proposal.kind, "method": proposal.method})
-    return _displayed(proposal)
+    return proposal
 
 
 def _checked_motion(kind: str, method: str, options, change) -> tuple[list | None, dict | None]:
@@ -497,26 +493,21 @@ def petition_threshold() -> int:
     return max(1, -(-pct * members_count() // 100))
 
 
-def _displayed(proposal: Proposal, *, receipts: bool = False, threshold: int | None = None) -> Proposal:
-    proposal.petition_threshold = petition_threshold() if threshold is None else threshold
-    if receipts and proposal.is_closed:
-        rows = db.session.execute(sa.select(Ballot.receipt, Ballot.choice).where(Ballot.proposal_id == proposal.id))
-        # Sorted by receipt (in Python, the same on every database's collation), never by casting
-        # order, which could tell who voted when.
-        proposal.receipts = [
-            {"receipt": row.receipt, "choice": row.choice} for row in sorted(rows, key=lambda row: row.receipt)
-        ]
-    return proposal
+def published_receipts(proposal: Proposal) -> list[dict] | None:
+    """After close, every counted ballot as {receipt, choice}, in receipt order; None before."""
+    if not proposal.is_closed:
+        return None
+    rows = db.session.execute(sa.select(Ballot.receipt, Ballot.choice).where(Ballot.proposal_id == proposal.id))
+    # Sorted by receipt (in Python, the same on every database's collation), never by casting
+    # order, which could tell who voted when.
+    return [{"receipt": row.receipt, "choice": row.choice} for row in sorted(rows, key=lambda row: row.receipt)]
 
 
-def get_proposal(proposal_id: int) -> Proposal:
-    """One proposal, closed first if its vote is due; after close it carries every receipt."""
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise NotFound(f"There is no proposal {proposal_id}.")
+def close_if_due(proposal: Proposal) -> Proposal:
+    """The proposal as of now: closed first, in this transaction, if its vote is due."""
     if _is_due(proposal, clock.now()):
-        proposal = _locked(proposal_id)
-    return _displayed(proposal, receipts=True)
+        proposal = _locked(proposal)
+    return proposal
 
 
 def list_proposals(*, status: str | None, kind: str | None, limit: int, cursor: str | None):
@@ -527,27 +518,23 @@ def list_proposals(*, status: str | None, kind: str | None, limit: int, cursor: 
         stmt = stmt.where(Proposal.status == status)
     if kind:
         stmt = stmt.where(Proposal.kind == kind)
-    items, next_cursor = keyset_page(stmt, [Proposal.id], limit=limit, cursor=cursor, descending=True)
-    threshold = petition_threshold()
-    return [_displayed(p, threshold=threshold) for p in items], next_cursor
+    return keyset_page(stmt, [Proposal.id], limit=limit, cursor=cursor, descending=True)
 
 
 def _is_due(proposal: Proposal, now: datetime) -> bool:
     return proposal.status == "open" and proposal.closes_at <= now
 
 
-def _locked(proposal_id: int) -> Proposal:
-    """The proposal with its row locked for the rest of the transaction, closed first if due.
+def _locked(proposal: Proposal) -> Proposal:
+    """The proposal read again with its row locked for the rest of the transaction, closed first if due.
 
     Every change to a proposal (review, co-sign, ballot, close) takes this lock, so they
     happen one after the other and a vote is tallied exactly once.
     """
     proposal = db.session.scalar(
-        sa.select(Proposal).where(Proposal.id == proposal_id).with_for_update()
+        sa.select(Proposal).where(Proposal.id == proposal.id).with_for_update()
         .execution_options(populate_existing=True)
     )
-    if proposal is None:
-        raise NotFound(f"There is no proposal {proposal_id}.")
     now = clock.now()
     if _is_due(proposal, now):
         _record(_close(proposal, now))
@@ -561,10 +548,10 @@ def _record(events: list[tuple]) -> None:
         audit.append(event, subject, actor, payload)
 
 
-def review_proposal(coordinator: User, proposal_id: int, action: str, reason: str | None = None,
+def review_proposal(coordinator: User, proposal: Proposal, action: str, reason: str | None = None,
                     voting_days: int | None = None) -> Proposal:
     """A coordinator opens a proposal for voting or returns it with a public reason."""
-    proposal = _locked(proposal_id)
+    proposal = _locked(proposal)
     reason = (reason or "").strip() or None
     subject = f"proposal:{proposal.id}"
     if action == "accept":
@@ -588,12 +575,12 @@ def review_proposal(coordinator: User, proposal_id: int, action: str, reason: st
     proposal.reviewer_id, proposal.reviewed_at, proposal.review_reason = coordinator.id, clock.now(), reason
     db.session.flush()
     _record(events)
-    return _displayed(proposal, receipts=True)
+    return proposal
 
 
-def cosign(member: User, proposal_id: int) -> Proposal:
+def cosign(member: User, proposal: Proposal) -> Proposal:
     """A member co-signs the petition to bring a proposal to ballot; enough signatures open the vote."""
-    proposal = _locked(proposal_id)
+    proposal = _locked(proposal)
     if proposal.proposer_id == member.id:
         raise Forbidden("You proposed this; a petition needs the signatures of other members.")
     if proposal.status not in ("submitted", "returned"):
@@ -610,7 +597,7 @@ def cosign(member: User, proposal_id: int) -> Proposal:
                        {"cosigners": proposal.cosigner_count, "threshold": threshold}))
         events += _open(proposal, current_terms().params["voting_days_min"], via="petition", actor="petition")
     _record(events)
-    return _displayed(proposal, receipts=True, threshold=threshold)
+    return proposal
 
 
 def _open(proposal: Proposal, days: int, *, via: str, actor) -> list[tuple]:
@@ -639,9 +626,9 @@ def _open(proposal: Proposal, days: int, *, via: str, actor) -> list[tuple]:
 # --- ballots, closing, enactment ---------------------------------------------------------
 
 
-def cast_ballot(member: User, proposal_id: int, ballot: dict) -> tuple[dict, bool]:
+def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, bool]:
     """Record a member's secret ballot and return a fresh receipt; True when it is their first."""
-    proposal = _locked(proposal_id)
+    proposal = _locked(proposal)
     if proposal.status != "open":
         if proposal.is_closed:
             raise Conflict(f"Voting on this proposal has closed ({proposal.status}); ballots are no longer taken.")
@@ -734,7 +721,7 @@ def _close(proposal: Proposal, now: datetime) -> list[tuple]:
     groups = db.session.execute(
         sa.select(Ballot.choice, sa.func.count()).where(Ballot.proposal_id == proposal.id).group_by(Ballot.choice)
     ).all()
-    params = terms_version(proposal.terms_version).params
+    params = db.session.get(TermsVersion, proposal.terms_version).params
     cast, eligible = sum(count for _, count in groups), proposal.eligible_count
     quorum = voting.quorum_met(cast, eligible, params["quorum_pct"])
     result = {**_tally(proposal, groups, eligible), "ballots": cast, "eligible": eligible,

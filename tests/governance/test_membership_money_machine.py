@@ -147,12 +147,12 @@ class MembershipMachine(RuleBasedStateMachine):
         worker = self.pick(w, "pending_payment", "applicant")
         coordinator = self.coordinator(c)
         if decision == "refuse":
-            self.attempt("refuse", lambda: governance.refuse_applicant(coordinator, worker.id, "Not now."))
+            self.attempt("refuse", lambda: governance.refuse_applicant(coordinator, worker, "Not now."))
             return
         was_pending = self.status(worker) == "pending_payment"
         price = governance.current_terms().params["share_price_cents"]
         done = self.attempt("admit", lambda: governance.admit_applicant(
-            coordinator, worker.id, "BANK REF" if reference else None))
+            coordinator, worker, "BANK REF" if reference else None))
         if done is not None and was_pending:
             # The coordinator confirmed the transfer arrived: this money really came in.
             self.paid_in[worker.id] += price

@@ -31,7 +31,7 @@ def make_member(label: str):
 def open_vote(coordinator) -> int:
     proposal = governance.create_proposal(coordinator, {"title": "Concurrent vote", "body": "Vote now.",
                                                         "kind": "general", "method": "yes_no"})
-    governance.review_proposal(coordinator, proposal.id, "accept")
+    governance.review_proposal(coordinator, proposal, "accept")
     db.session.commit()
     return proposal.id
 

@@ -301,7 +301,7 @@ class MoneyMachine(RuleBasedStateMachine):
             proposal = governance.create_proposal(proposer, {
                 "title": "Share the surplus", "body": "Patronage for the work done.", "kind": "surplus",
                 "method": "yes_no", "change": change})
-            governance.review_proposal(coordinator, proposal.id, "accept")
+            governance.review_proposal(coordinator, proposal, "accept")
 
         self.attempt("propose_surplus", propose)
 
@@ -310,12 +310,12 @@ class MoneyMachine(RuleBasedStateMachine):
           abstain=st.booleans())
     def members_vote(self, first, voters, noes, abstain):
         """Some members vote, one ballot each (a step each); when all have, the vote closes and is enacted."""
-        proposal_id = db.session.scalar(sa.select(Proposal.id).where(Proposal.status == "open").order_by(Proposal.id))
+        proposal = db.session.scalar(sa.select(Proposal).where(Proposal.status == "open").order_by(Proposal.id))
         members = self.coop.members[first % len(self.coop.members):] + self.coop.members[:first % len(self.coop.members)]
         for n, member_id in enumerate(members[:voters]):
             choice = "no" if n < noes else "abstain" if abstain and n == noes else "yes"
             self.attempt("vote", lambda member_id=member_id, choice=choice: governance.cast_ballot(
-                self.user(member_id), proposal_id, {"choice": choice}))
+                self.user(member_id), proposal, {"choice": choice}))
             self.books_hold()
 
     # --- invariants -----------------------------------------------------------------------

@@ -143,7 +143,7 @@ def test_ballots_racing_the_close_are_counted_once_or_refused(app, committed):
     for n in range(3):
         proposal = governance.create_proposal(coordinator, {"title": f"Race {n}", "body": "Vote now.",
                                                             "kind": "general", "method": "yes_no"})
-        governance.review_proposal(coordinator, proposal.id, "accept")
+        governance.review_proposal(coordinator, proposal, "accept")
         proposals.append(proposal.id)
     db.session.commit()
 

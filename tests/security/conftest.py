@@ -130,7 +130,7 @@ class World:
         proposal = governance.create_proposal(proposer or self.user("proposer"), {
             "title": "Hold a members' assembly", "body": "Let us meet.", "kind": "general", "method": "yes_no"})
         if status == "open":
-            governance.review_proposal(self.user("moderator"), proposal.id, "accept")
+            governance.review_proposal(self.user("moderator"), proposal, "accept")
         return proposal
 
     # --- forum -------------------------------------------------------------------------
