@@ -3,11 +3,21 @@ from flask.views import MethodView
 
 from coop.accounts.permissions import authenticated_user, current_viewer, require
 from coop.forum import schemas as s
-from coop.forum import services
-from coop.pagination import PageArgs, page_schema
+from coop.forum import serialize, services
+from coop.forum.models import Board, ForumAppeal, Post, Thread
+from coop.loading import get_or_404
+from coop.pagination import PageArgs, page_body, page_schema
 from coop.parsing import Blueprint
 
 blp = Blueprint("forum", __name__, url_prefix="/api/v1", description="Forum: boards, threads, posts, moderation")
+
+
+def _post(post_id: int) -> Post:
+    return get_or_404(Post, post_id, "post")
+
+
+def _appeal(appeal_id: int) -> ForumAppeal:
+    return get_or_404(ForumAppeal, appeal_id, "forum appeal")
 
 
 @blp.route("/forum/boards")
@@ -29,7 +39,7 @@ class Boards(MethodView):
 @blp.response(200, s.BoardSchema)
 def read_board(board_id):
     """One board (members only for a members board)."""
-    return services.readable_board(current_viewer(), board_id)
+    return services.readable_board(current_viewer(), get_or_404(Board, board_id, "board"))
 
 
 @blp.route("/forum/boards/<int:board_id>/threads")
@@ -39,9 +49,9 @@ class BoardThreads(MethodView):
     def get(self, args, board_id):
         """A board's threads, newest activity first."""
         user = current_viewer()
-        board = services.readable_board(user, board_id)
+        board = services.readable_board(user, get_or_404(Board, board_id, "board"))
         threads, next_cursor = services.thread_page(board, limit=args["limit"], cursor=args["cursor"])
-        return {"items": [s.thread_view(t, user) for t in threads], "next_cursor": next_cursor}
+        return page_body(threads, next_cursor, view=lambda thread: serialize.thread_view(thread, user))
 
     @blp.arguments(s.NewThreadSchema)
     @blp.response(201, s.ThreadViewSchema)
@@ -49,11 +59,10 @@ class BoardThreads(MethodView):
     def post(self, data, board_id):
         """Open a thread with its first post (members; requesters too on public boards)."""
         user = authenticated_user()
-        board = services.get_board(board_id)
-        services.check_post(user, board)
+        board = get_or_404(Board, board_id, "board")
         thread, post = services.start_thread(user, board, data["title"], data["body"])
-        return {"thread": s.thread_view(thread, user), "posts": {"items": s.posts_view([post], user),
-                                                                 "next_cursor": None}}
+        return {"thread": serialize.thread_view(thread, user), "posts": page_body(serialize.posts_view([post], user),
+                                                                                  None)}
 
 
 @blp.route("/forum/threads/<int:thread_id>", methods=["GET"])
@@ -62,10 +71,10 @@ class BoardThreads(MethodView):
 def read_thread(args, thread_id):
     """A thread with a page of its posts, oldest first."""
     user = current_viewer()
-    thread = services.readable_thread(user, thread_id)
+    thread = services.readable_thread(user, get_or_404(Thread, thread_id, "thread"))
     posts, next_cursor = services.post_page(thread, limit=args["limit"], cursor=args["cursor"])
-    return {"thread": s.thread_view(thread, user),
-            "posts": {"items": s.posts_view(posts, user), "next_cursor": next_cursor}}
+    return {"thread": serialize.thread_view(thread, user),
+            "posts": page_body(serialize.posts_view(posts, user), next_cursor)}
 
 
 @blp.route("/forum/threads/<int:thread_id>/posts", methods=["POST"])
@@ -75,10 +84,9 @@ def read_thread(args, thread_id):
 def add_post(data, thread_id):
     """Post in a thread, optionally replying to one of its posts."""
     user = authenticated_user()
-    thread = services.get_thread(thread_id)
-    services.check_post(user, thread.board)
+    thread = get_or_404(Thread, thread_id, "thread")
     post = services.add_post(user, thread, data["body"], data["reply_to"])
-    return s.posts_view([post], user)[0]
+    return serialize.posts_view([post], user)[0]
 
 
 # No DELETE here or anywhere in the forum: nobody deletes a post; authors retract, coordinators hide.
@@ -88,7 +96,7 @@ class PostById(MethodView):
     def get(self, post_id):
         """One post."""
         user = current_viewer()
-        return s.posts_view([services.readable_post(user, post_id)], user)[0]
+        return serialize.posts_view([services.readable_post(user, _post(post_id))], user)[0]
 
     @blp.arguments(s.EditPostSchema)
     @blp.response(200, s.PostSchema)
@@ -96,8 +104,7 @@ class PostById(MethodView):
     def patch(self, data, post_id):
         """Edit your post; the previous text is kept in its history."""
         user = authenticated_user()
-        post = services.readable_post(user, post_id, lock=True)
-        return s.posts_view([services.edit_post(user, post, data["body"])], user)[0]
+        return serialize.posts_view([services.edit_post(user, _post(post_id), data["body"])], user)[0]
 
 
 @blp.route("/forum/posts/<int:post_id>/history", methods=["GET"])
@@ -106,9 +113,9 @@ class PostById(MethodView):
 def post_history(args, post_id):
     """Every version of a post, oldest first, ending with the current one."""
     user = current_viewer()
-    post = services.readable_post(user, post_id)
-    items, next_cursor = services.history_page(post, limit=args["limit"], cursor=args["cursor"])
-    return {"items": s.history_view(items, post, user), "next_cursor": next_cursor}
+    post = services.readable_post(user, _post(post_id))
+    versions, next_cursor = services.history_page(post, limit=args["limit"], cursor=args["cursor"])
+    return page_body(serialize.history_view(versions, next_cursor is None, post, user), next_cursor)
 
 
 @blp.route("/forum/posts/<int:post_id>/retract", methods=["POST"])
@@ -117,8 +124,7 @@ def post_history(args, post_id):
 def retract(post_id):
     """Retract your post: its text and all earlier texts are erased; a placeholder stays."""
     user = authenticated_user()
-    post = services.readable_post(user, post_id, lock=True)
-    return s.posts_view([services.retract_post(user, post)], user)[0]
+    return serialize.posts_view([services.retract_post(user, _post(post_id))], user)[0]
 
 
 @blp.route("/forum/posts/<int:post_id>/flags", methods=["POST"])
@@ -127,9 +133,7 @@ def retract(post_id):
 @require()
 def flag(data, post_id):
     """Flag a post as breaking a rule; coordinators see the flags."""
-    user = authenticated_user()
-    post = services.readable_post(user, post_id, lock=True)
-    return services.flag_post(user, post, data["rule"], data["note"])
+    return services.flag_post(authenticated_user(), _post(post_id), data["rule"], data["note"])
 
 
 @blp.route("/forum/posts/<int:post_id>/flags/dismiss", methods=["POST"])
@@ -138,9 +142,8 @@ def flag(data, post_id):
 @require("coordinator")
 def dismiss_flags(data, post_id):
     """Close a post's open flags without hiding it (coordinators)."""
-    user = authenticated_user()
-    post = services.readable_post(user, post_id, lock=True)
-    return services.dismiss_flags(user, post, data["reason"])
+    post = services.dismiss_flags(authenticated_user(), _post(post_id), data["reason"])
+    return serialize.flag_summaries([post])[0]
 
 
 @blp.route("/forum/flags", methods=["GET"])
@@ -149,8 +152,8 @@ def dismiss_flags(data, post_id):
 @require("coordinator")
 def flag_queue(args):
     """Posts with open flags and their counts (coordinators)."""
-    items, next_cursor = services.flag_queue(limit=args["limit"], cursor=args["cursor"])
-    return {"items": items, "next_cursor": next_cursor}
+    posts, next_cursor = services.flag_queue(limit=args["limit"], cursor=args["cursor"])
+    return page_body(serialize.flag_summaries(posts), next_cursor)
 
 
 @blp.route("/forum/posts/<int:post_id>/moderation", methods=["POST"])
@@ -165,9 +168,8 @@ def moderate(data, post_id):
     and the coordinators; everyone else sees the notice alone.
     """
     user = authenticated_user()
-    post = services.readable_post(user, post_id, lock=True)
-    post = services.moderate(user, post, data["action"], data["rule"], data["reason"])
-    return s.posts_view([post], user)[0]
+    post = services.moderate(user, _post(post_id), data["action"], data["rule"], data["reason"])
+    return serialize.posts_view([post], user)[0]
 
 
 @blp.route("/forum/moderation-log", methods=["GET"])
@@ -176,9 +178,8 @@ def moderate(data, post_id):
 @require()
 def moderation_log(args):
     """Every hide, redaction and restore, newest first: post, rule, reason, coordinator, time; never the text."""
-    items, next_cursor = services.moderation_log(limit=args["limit"], cursor=args["cursor"],
-                                                 post_id=args.get("post_id"))
-    return {"items": items, "next_cursor": next_cursor}
+    return page_body(*services.moderation_log(limit=args["limit"], cursor=args["cursor"],
+                                              post_id=args.get("post_id")))
 
 
 @blp.route("/forum/posts/<int:post_id>/appeal", methods=["POST"])
@@ -187,9 +188,7 @@ def moderation_log(args):
 @require()
 def appeal(data, post_id):
     """Appeal the hiding or redaction of your post."""
-    user = authenticated_user()
-    post = services.get_post(post_id, lock=True)
-    return services.open_appeal(user, post, data["reason"])
+    return services.open_appeal(authenticated_user(), _post(post_id), data["reason"])
 
 
 @blp.route("/forum/appeals", methods=["GET"])
@@ -198,8 +197,7 @@ def appeal(data, post_id):
 @require("coordinator")
 def appeals(args):
     """Forum appeals, oldest first (coordinators)."""
-    items, next_cursor = services.appeal_page(status=args.get("status"), limit=args["limit"], cursor=args["cursor"])
-    return {"items": items, "next_cursor": next_cursor}
+    return page_body(*services.appeal_page(status=args.get("status"), limit=args["limit"], cursor=args["cursor"]))
 
 
 @blp.route("/forum/appeals/<int:appeal_id>", methods=["GET"])
@@ -207,10 +205,7 @@ def appeals(args):
 @require()
 def appeal_by_id(appeal_id):
     """One appeal (its author and the coordinators)."""
-    user = authenticated_user()
-    appeal = services.get_appeal(appeal_id)
-    services.check_may_read_appeal(user, appeal)
-    return appeal
+    return services.readable_appeal(authenticated_user(), _appeal(appeal_id))
 
 
 @blp.route("/forum/appeals/<int:appeal_id>/decide", methods=["POST"])
@@ -219,9 +214,7 @@ def appeal_by_id(appeal_id):
 @require("coordinator")
 def decide(data, appeal_id):
     """Uphold or overturn an appeal (any coordinator but the one who hid or redacted the post)."""
-    user = authenticated_user()
-    appeal = services.get_appeal(appeal_id)
-    return services.decide_appeal(user, appeal, data["decision"], data["reason"])
+    return services.decide_appeal(authenticated_user(), _appeal(appeal_id), data["decision"], data["reason"])
 
 
 @blp.route("/forum/appeals/<int:appeal_id>/escalate", methods=["POST"])
@@ -229,6 +222,4 @@ def decide(data, appeal_id):
 @require()
 def escalate(appeal_id):
     """Put your appeal to the members as a general proposal linking back to the post."""
-    user = authenticated_user()
-    appeal = services.get_appeal(appeal_id, lock=True)
-    return services.escalate_appeal(user, appeal)
+    return services.escalate_appeal(authenticated_user(), _appeal(appeal_id))

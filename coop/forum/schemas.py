@@ -1,10 +1,8 @@
-"""Request and response schemas for the forum, and what each reader is shown of a post."""
+"""Request and response schemas for the forum."""
 import marshmallow as ma
 from marshmallow import validate as v
 
-from coop.accounts.models import User
-from coop.forum import services
-from coop.forum.models import APPEAL_STATUSES, BOARD_VISIBILITIES, MODERATION_ACTIONS, Post, Thread
+from coop.forum.models import APPEAL_STATUSES, BOARD_VISIBILITIES, MODERATION_ACTIONS
 from coop.pagination import PageArgs, id_range, page_schema
 
 BODY_MAX = 20_000
@@ -188,49 +186,3 @@ class ForumAppealSchema(ma.Schema):
     proposal_id = ma.fields.Integer(allow_none=True, metadata={
         "description": "The general proposal the author turned this appeal into, if any."})
     escalated_at = ma.fields.DateTime(allow_none=True)
-
-
-# --- what a reader sees -------------------------------------------------------------------
-
-
-def post_view(post: Post, viewer: User | None, open_flags: int | None = None) -> dict:
-    """A post as `viewer` may see it: the moderation notice always, the text only if `services.sees_text`."""
-    view = {
-        "id": post.id, "thread_id": post.thread_id, "reply_to": post.reply_to_id,
-        "author": post.author.display_name, "mine": services.is_author(viewer, post),
-        "created_at": post.created_at, "body": post.body, "body_html": post.body_html,
-        "edited": post.edit_count > 0, "edit_count": post.edit_count, "edited_at": post.edited_at,
-        "retracted": post.retracted, "retracted_at": post.retracted_at,
-        "hidden": post.hidden, "redacted": post.redacted, "moderation": None,
-    }
-    if post.hidden:
-        view["moderation"] = {"action": "redact" if post.redacted else "hide", "rule": post.hidden_rule, "rule_version": post.hidden_rule_version,
-                              "reason": post.hidden_reason, "by": post.hidden_by.display_name, "at": post.hidden_at}
-        if not services.sees_text(viewer, post):
-            del view["body"], view["body_html"]
-    if open_flags is not None:
-        view["open_flags"] = open_flags
-    return view
-
-
-def posts_view(posts: list[Post], viewer: User | None) -> list[dict]:
-    """A page of posts as `viewer` sees them, with open flag counts for coordinators."""
-    counts = services.open_flag_counts([p.id for p in posts]) if services.is_coordinator(viewer) else None
-    return [post_view(p, viewer, counts.get(p.id, 0) if counts is not None else None) for p in posts]
-
-
-def thread_view(thread: Thread, viewer: User) -> dict:
-    """A thread as `viewer` sees it (with `mine`)."""
-    return {
-        "id": thread.id, "board_id": thread.board_id, "title": thread.title, "author": thread.author.display_name,
-        "mine": thread.author_id == viewer.id, "created_at": thread.created_at,
-        "last_activity_at": thread.last_activity_at, "post_count": thread.post_count,
-    }
-
-
-def history_view(items: list[dict], post: Post, viewer: User | None) -> list[dict]:
-    """A post's versions, every one withheld from whoever may not read the post's current text."""
-    if not services.sees_text(viewer, post):
-        return [{k: val for k, val in item.items() if k not in ("body", "body_html")} | {"withheld": True}
-                for item in items]
-    return [item | {"withheld": False} for item in items]

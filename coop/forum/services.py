@@ -5,10 +5,11 @@ import sqlalchemy as sa
 
 from coop import audit, clock
 from coop.accounts.models import User
-from coop.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from coop.errors import Conflict, Forbidden, Invalid, Unauthorized
 from coop.extensions import db
 from coop.forum.markdown import render
 from coop.forum.models import Board, Flag, ForumAppeal, Moderation, Post, PostVersion, Thread
+from coop.governance.services import create_proposal, current_rule
 from coop.pagination import keyset_page
 
 DEFAULT_BOARDS = (
@@ -100,62 +101,41 @@ def check_post(user: User, board: Board) -> None:
         raise Forbidden(JOIN_TO_POST)
 
 
-def get_board(board_id: int) -> Board:
-    """A board by id, or 404."""
-    board = db.session.get(Board, board_id)
-    if board is None:
-        raise NotFound(f"There is no board {board_id}.")
-    return board
-
-
-def get_thread(thread_id: int) -> Thread:
-    """A thread by id, or 404."""
-    thread = db.session.get(Thread, thread_id)
-    if thread is None:
-        raise NotFound(f"There is no thread {thread_id}.")
-    return thread
-
-
-def get_post(post_id: int, *, lock: bool = False) -> Post:
-    """A post by id, or 404; `lock` holds its row until the end of the request (PostgreSQL)."""
-    post = db.session.get(Post, post_id, with_for_update=lock or None, populate_existing=lock)
-    if post is None:
-        raise NotFound(f"There is no post {post_id}.")
-    return post
-
-
-def get_appeal(appeal_id: int, *, lock: bool = False) -> ForumAppeal:
-    """A forum appeal by id, or 404."""
-    appeal = db.session.get(ForumAppeal, appeal_id, with_for_update=lock or None, populate_existing=lock)
-    if appeal is None:
-        raise NotFound(f"There is no forum appeal {appeal_id}.")
-    return appeal
-
-
-def readable_board(user: User, board_id: int) -> Board:
+def readable_board(user: User, board: Board) -> Board:
     """The board, once the user's right to read it is checked."""
-    board = get_board(board_id)
     check_read(user, board)
     return board
 
 
-def readable_thread(user: User, thread_id: int) -> Thread:
+def readable_thread(user: User, thread: Thread) -> Thread:
     """The thread, once the user's right to read its board is checked."""
-    thread = get_thread(thread_id)
     check_read(user, thread.board)
     return thread
 
 
-def readable_post(user: User, post_id: int, *, lock: bool = False) -> Post:
+def readable_post(user: User, post: Post) -> Post:
     """The post, once the user's right to read its board is checked."""
-    post = get_post(post_id, lock=lock)
     check_read(user, post.thread.board)
     return post
 
 
-def _require_rule(slug: str):
-    from coop.governance.services import current_rule
+def readable_appeal(user: User, appeal: ForumAppeal) -> ForumAppeal:
+    """The appeal, read only by its author and by the coordinators."""
+    if not (user.id == appeal.author_id or (user.is_coordinator and user.is_member)):
+        raise Forbidden("Only the author of the appealed post and the coordinators can see this appeal.")
+    return appeal
 
+
+def _locked(row: Post | ForumAppeal):
+    """`row` read again with its row lock held to the end of the transaction (PostgreSQL).
+
+    Every change to a post or an appeal takes its lock first, so two changes to one post
+    (two flags by one reader, a hide and an appeal) happen one after the other.
+    """
+    return db.session.get(type(row), row.id, with_for_update=True, populate_existing=True)
+
+
+def _require_rule(slug: str):
     rule = current_rule(slug)
     if rule is None:
         raise Invalid(
@@ -208,7 +188,8 @@ def _new_post(author: User, thread: Thread, body: str, reply_to: Post | None, no
 
 
 def start_thread(author: User, board: Board, title: str, body: str) -> tuple[Thread, Post]:
-    """Open a thread on a board with its first post."""
+    """Open a thread on a board with its first post (members; requesters too on public boards)."""
+    check_post(author, board)
     title = _text(title, "title", "A thread's title")
     now = clock.now()
     thread = Thread(board=board, author=author, title=title, created_at=now, last_activity_at=now, post_count=1)
@@ -220,6 +201,7 @@ def start_thread(author: User, board: Board, title: str, body: str) -> tuple[Thr
 
 def add_post(author: User, thread: Thread, body: str, reply_to_id: int | None = None) -> Post:
     """Post in a thread, optionally replying to an earlier post of the same thread."""
+    check_post(author, thread.board)
     reply_to = None
     if reply_to_id is not None:
         reply_to = db.session.get(Post, reply_to_id)
@@ -265,6 +247,7 @@ def _check_author(user: User, post: Post, doing: str) -> None:
 
 def edit_post(user: User, post: Post, body: str) -> Post:
     """Change a post's text, keeping the previous text as an earlier version."""
+    post = readable_post(user, _locked(post))
     _check_author(user, post, "edit")
     if post.retracted:
         raise Conflict("This post was retracted; a retracted post cannot be edited. Write a new post instead.")
@@ -283,27 +266,16 @@ def edit_post(user: User, post: Post, body: str) -> Post:
     return post
 
 
-def history_page(post: Post, *, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """Every version of a post, oldest first; the last page ends with the current text."""
-    versions, next_cursor = keyset_page(
+def history_page(post: Post, *, limit: int, cursor: str | None) -> tuple[list[PostVersion], str | None]:
+    """A post's earlier versions, oldest first; the current text follows the last page."""
+    return keyset_page(
         sa.select(PostVersion).where(PostVersion.post_id == post.id), [PostVersion.number], limit=limit, cursor=cursor
     )
-    items = [
-        {"number": v.number, "body": v.body, "body_html": v.body_html, "written_at": v.written_at,
-         "replaced_at": v.replaced_at, "current": False, "erased": v.body is None}
-        for v in versions
-    ]
-    if next_cursor is None:
-        items.append({
-            "number": post.edit_count + 1, "body": post.body, "body_html": post.body_html,
-            "written_at": post.edited_at or post.created_at, "replaced_at": None, "current": True,
-            "erased": post.retracted,
-        })
-    return items, next_cursor
 
 
 def retract_post(user: User, post: Post) -> Post:
     """Withdraw one's own post: its text and every earlier text are erased; the placeholder stays."""
+    post = readable_post(user, _locked(post))
     _check_author(user, post, "retract")
     if post.retracted:
         raise Conflict("This post is already retracted.")
@@ -323,8 +295,9 @@ def retract_post(user: User, post: Post) -> Post:
 
 def flag_post(user: User, post: Post, rule: str, note: str | None) -> Flag:
     """Report a post as breaking a rule; one open flag per reader and post."""
+    # The post row is locked, so two flags by one reader cannot both pass the check below.
+    post = readable_post(user, _locked(post))
     rule_version = _require_rule(rule)
-    # The post row is locked by the caller, so two flags by one reader cannot both pass this check.
     open_flag = db.session.scalar(
         sa.select(Flag.id).where(Flag.post_id == post.id, Flag.flagger_id == user.id, Flag.resolved_at.is_(None))
     )
@@ -337,35 +310,21 @@ def flag_post(user: User, post: Post, rule: str, note: str | None) -> Flag:
     return flag
 
 
-def flag_queue(*, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """Posts with open flags, newest post first, with counts per rule and the flaggers' notes."""
+def flag_queue(*, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
+    """Posts with open flags, newest post first."""
     flagged = sa.select(Flag.post_id).where(Flag.resolved_at.is_(None))
-    posts, next_cursor = keyset_page(sa.select(Post).where(Post.id.in_(flagged)), [Post.id],
-                                     limit=limit, cursor=cursor, descending=True)
-    return flag_summaries(posts), next_cursor
+    return keyset_page(sa.select(Post).where(Post.id.in_(flagged)), [Post.id],
+                       limit=limit, cursor=cursor, descending=True)
 
 
-def flag_summaries(posts: list[Post]) -> list[dict]:
-    """The open flags on each post: count, count per rule, notes, first and last time."""
+def open_flags(posts: list[Post]) -> dict[int, list[Flag]]:
+    """The open flags on each post, oldest first."""
     flags: dict[int, list[Flag]] = {p.id: [] for p in posts}
     for f in db.session.scalars(
         sa.select(Flag).where(Flag.post_id.in_(list(flags)), Flag.resolved_at.is_(None)).order_by(Flag.id)
     ):
         flags[f.post_id].append(f)
-    summaries = []
-    for post in posts:
-        open_flags = flags[post.id]
-        by_rule: dict[str, int] = {}
-        for f in open_flags:
-            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
-        summaries.append({
-            "post_id": post.id, "thread_id": post.thread_id, "board_id": post.thread.board_id,
-            "hidden": post.hidden, "redacted": post.redacted, "open_flags": len(open_flags), "by_rule": by_rule,
-            "notes": [f.note for f in open_flags if f.note],
-            "first_flagged_at": open_flags[0].created_at if open_flags else None,
-            "last_flagged_at": open_flags[-1].created_at if open_flags else None,
-        })
-    return summaries
+    return flags
 
 
 def _resolve_flags(post: Post, resolution: str, now) -> int:
@@ -376,8 +335,9 @@ def _resolve_flags(post: Post, resolution: str, now) -> int:
     return result.rowcount
 
 
-def dismiss_flags(coordinator: User, post: Post, reason: str) -> dict:
+def dismiss_flags(coordinator: User, post: Post, reason: str) -> Post:
     """Close a post's open flags without hiding it."""
+    post = readable_post(coordinator, _locked(post))
     reason = _text(reason, "reason", "The reason for dismissing flags")
     count = _resolve_flags(post, "dismissed", clock.now())
     if count == 0:
@@ -385,7 +345,7 @@ def dismiss_flags(coordinator: User, post: Post, reason: str) -> dict:
     db.session.flush()
     audit.append("forum.flags.dismissed", f"post:{post.id}", coordinator, {"post_id": post.id, "count": count,
                                                                          "reason": reason})
-    return flag_summaries([post])[0]
+    return post
 
 
 # --- moderation -------------------------------------------------------------------------
@@ -465,6 +425,7 @@ def moderate(coordinator: User, post: Post, action: str, rule_slug: str, reason:
     redacted (the stricter notice replaces the hide); a redacted post is not hidden, since
     that would let every member read it again: restore it first.
     """
+    post = readable_post(coordinator, _locked(post))
     rule = _require_rule(rule_slug)
     reason = _text(reason, "reason", "The reason for a moderation action")
     if post.author_id == coordinator.id:
@@ -522,6 +483,7 @@ def _moderation_in_force(post: Post) -> Moderation:
 
 def open_appeal(user: User, post: Post, reason: str) -> ForumAppeal:
     """The author of a hidden or redacted post asks for it to be restored."""
+    post = _locked(post)
     _check_author(user, post, "appeal the moderation of")
     if not post.hidden:
         raise Conflict("This post is neither hidden nor redacted; only a moderated post can be appealed.")
@@ -543,12 +505,6 @@ def open_appeal(user: User, post: Post, reason: str) -> ForumAppeal:
     return appeal
 
 
-def check_may_read_appeal(user: User, appeal: ForumAppeal) -> None:
-    """Appeals are read by their author and by the coordinators."""
-    if not (user.id == appeal.author_id or (user.is_coordinator and user.is_member)):
-        raise Forbidden("Only the author of the appealed post and the coordinators can see this appeal.")
-
-
 def appeal_page(*, status: str | None, limit: int, cursor: str | None):
     """Forum appeals, oldest first, optionally of one status."""
     stmt = sa.select(ForumAppeal)
@@ -560,8 +516,8 @@ def appeal_page(*, status: str | None, limit: int, cursor: str | None):
 def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason: str) -> ForumAppeal:
     """Uphold or overturn an appeal; an overturn restores the post, for everyone, in the public log."""
     # Post first, then appeal: the order every writer of both takes, so none waits on another in a circle.
-    post = get_post(appeal.post_id, lock=True)
-    appeal = get_appeal(appeal.id, lock=True)
+    post = _locked(appeal.post)
+    appeal = _locked(appeal)
     if coordinator.id == appeal.moderation.coordinator_id:
         raise Forbidden(f"The coordinator who {'redacted' if appeal.moderation.action == 'redact' else 'hid'} "
                         "this post cannot decide the appeal against it; another coordinator must.")
@@ -588,15 +544,13 @@ def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason:
 
 def escalate_appeal(user: User, appeal: ForumAppeal) -> ForumAppeal:
     """Put an appeal to the members as a `general` proposal linking back to the post."""
+    appeal = _locked(appeal)
     if appeal.author_id != user.id:
         raise Forbidden("Only the author of the appeal can put it to the members.")
     if not user.is_member:
         raise Forbidden("Only members make proposals; a coordinator decides this appeal instead.")
     if appeal.status not in ("open", "upheld"):
         raise Conflict(f"This appeal is already {appeal.status}; only an open or upheld appeal can go to a vote.")
-    # Imported here: governance builds proposals, and the forum must not load it at import time.
-    from coop.governance.services import create_proposal
-
     post_url = f"/api/v1/forum/posts/{appeal.post_id}"
     hide = appeal.moderation
     # Members vote on a redacted post without reading it: they are told why, never the text.
