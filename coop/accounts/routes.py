@@ -134,7 +134,8 @@ class TokenById(MethodView):
     @require()
     def delete(self, token_id):
         """Revoke one of your tokens."""
-        return services.revoke_token(authenticated_user(), token_id)
+        user = authenticated_user()
+        return services.revoke_token(user, services.own_token(user, token_id))
 
 
 @blp.route("/me", methods=["GET"])

@@ -21,6 +21,7 @@ TOKEN_PREFIX = "coop_"
 LAST_USE_PRECISION = timedelta(minutes=1)
 # Where the session cookie (signed by Flask) carries the id of the server-side session.
 SESSION_ID_KEY = "session_id"
+NO_SUCH_TOKEN = "You have no token with this id."
 UNKNOWN_TOKEN = "This API token is unknown or revoked; create a new one with POST /api/v1/auth/token."
 
 
@@ -185,23 +186,26 @@ def list_tokens(user: User) -> list[ApiToken]:
     return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
 
 
-def revoke_token(user: User, token_id: int) -> ApiToken:
-    """Revoke one of the user's own tokens."""
+def own_token(user: User, token_id: int) -> ApiToken:
+    """One of the user's own tokens by id; NotFound for an id that names none of theirs."""
     token = db.session.get(ApiToken, token_id)
+    _check_owner(user, token)
+    return token
+
+
+def _check_owner(user: User, token: ApiToken | None) -> None:
     # Another user's token is reported as missing, so ids reveal nothing.
     if token is None or token.user_id != user.id:
-        raise NotFound("You have no token with this id.")
+        raise NotFound(NO_SUCH_TOKEN)
+
+
+def revoke_token(user: User, token: ApiToken) -> ApiToken:
+    """Revoke one of the user's own tokens."""
+    _check_owner(user, token)
     if token.revoked_at is None:
         token.revoked_at = clock.now()
     db.session.flush()
     return token
-
-
-def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"There is no user {user_id}.")
-    return user
 
 
 def find_by_email(email: str) -> User | None:

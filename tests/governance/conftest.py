@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from coop import clock, ledger
 from coop.audit import AuditEntry
 from coop.governance.models import TermsVersion
-from coop.governance.services import current_terms
+from coop.governance.services import current_terms, patronage_account, share_held_account
 
 
 class Governance:
@@ -94,8 +94,6 @@ def money(session):
     """The balances a membership touches for one worker, and the coop's share capital and outside world."""
 
     def balances(user) -> dict:
-        from coop.governance.services import patronage_account, share_held_account
-
         names = [ledger.EXTERNAL, ledger.COOP_SHARE_CAPITAL, ledger.worker_earnings(user.id),
                  share_held_account(user.id), patronage_account(user.id), f"worker:{user.id}:payout_pending"]
         return {name: ledger.balance(name) for name in names}
