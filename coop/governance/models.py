@@ -134,7 +134,7 @@ class Proposal(db.Model):
         sa.Index("ix_proposals_status_closes_at", "status", "closes_at"),
     )
 
-    # Filled for display by the services (they depend on the membership now), never stored.
+    # Filled for display by serialize.py (they depend on the membership now), never stored.
     petition_threshold = None
     receipts = None
 
