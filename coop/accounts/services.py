@@ -6,10 +6,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
-from coop import clock
 from sqlalchemy.orm import contains_eager
 
+from coop import clock
 from coop.accounts.models import ApiToken, User, UserSession
 from coop.errors import Conflict, Invalid, NotFound, Unauthorized
 from coop.extensions import db
