@@ -196,7 +196,7 @@ class MembershipMachine(RuleBasedStateMachine):
     def confirm_payout(self, c):
         withdrawal = db.session.scalar(sa.select(Withdrawal).where(Withdrawal.status == "pending")
                                        .order_by(Withdrawal.id).limit(1))
-        self.attempt("confirm_payout", lambda: marketplace.confirm_withdrawal(withdrawal, self.coordinator(c)))
+        self.attempt("confirm_payout", lambda: marketplace.confirm_withdrawal(self.coordinator(c), withdrawal))
 
     # --- time and terms ---------------------------------------------------------------------
 

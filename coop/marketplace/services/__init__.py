@@ -14,12 +14,6 @@ from coop.marketplace.services.common import (
     CLAIMABLE,
     CLOSED,
     PROTECTIONS,
-    get_appeal,
-    get_assignment,
-    get_batch,
-    get_deposit,
-    get_requester,
-    get_withdrawal,
     protections_in_force,
 )
 from coop.marketplace.services.escrow import escrow_owed
@@ -44,19 +38,19 @@ from coop.marketplace.services.reviews import (
     decide_appeal,
     file_appeal,
     list_appeals,
+    read_appeal,
     review,
 )
 from coop.marketplace.services.tick import refresh_assignment, refresh_batch, tick
-from coop.marketplace.services.work import claim, flagged_seconds_today, my_assignments, submit
+from coop.marketplace.services.work import claim, flagged_seconds_today, my_assignments, read_assignment, submit
 
 __all__ = [
     "AUDIT_MIN_SUBMISSIONS", "CLAIMABLE", "CLOSED", "PROTECTIONS", "appeal_deadline", "approved_earnings_by_worker",
     "audit_real_pay", "balance_of", "batch_assignments", "batch_detail", "batch_items", "cancel_batch", "claim",
     "confirm_deposit", "confirm_withdrawal", "create_batch", "decide_appeal", "earnings_lines", "escrow_owed",
-    "file_appeal", "flagged_seconds_today", "get_appeal", "get_assignment", "get_batch", "get_deposit",
-    "get_preferences", "get_requester", "get_withdrawal", "list_appeals", "list_batches", "list_deposits",
-    "list_withdrawals", "my_assignments", "progress", "protections_in_force", "raise_reward", "refresh_assignment",
-    "refresh_batch", "request_deposit", "request_withdrawal", "requester_payout_pending", "requester_reviews",
-    "requester_stats", "review", "review_requester", "set_preferences", "submit", "terms_breaches", "tick",
-    "worker_payout_pending",
+    "file_appeal", "flagged_seconds_today", "get_preferences", "list_appeals", "list_batches", "list_deposits",
+    "list_withdrawals", "my_assignments", "progress", "protections_in_force", "raise_reward", "read_appeal",
+    "read_assignment", "refresh_assignment", "refresh_batch", "request_deposit", "request_withdrawal",
+    "requester_payout_pending", "requester_reviews", "requester_stats", "review", "review_requester",
+    "set_preferences", "submit", "terms_breaches", "tick", "worker_payout_pending",
 ]

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from coop import audit, clock, ledger
 from coop.accounts.models import User
-from coop.errors import Conflict, Invalid, TermsViolation
+from coop.errors import Conflict, Forbidden, Invalid, TermsViolation
 from coop.extensions import db
 from coop.governance.services import current_terms
 from coop.ledger import InsufficientFunds
@@ -22,7 +22,15 @@ from coop.marketplace.models import (
     Slot,
     warnings_mask,
 )
-from coop.marketplace.services.common import CLOSED, PROTECTIONS, SLOT_IS_OPEN, lock_row, paged
+from coop.marketplace.services.common import (
+    CLOSED,
+    NOT_YOUR_BATCH,
+    PROTECTIONS,
+    SLOT_IS_OPEN,
+    check_owns_batch,
+    lock_row,
+    paged,
+)
 from coop.marketplace.services.escrow import close_batch
 from coop.marketplace.services.tick import refresh_batch
 
@@ -134,7 +142,7 @@ def create_batch(requester: User, data: dict) -> Batch:
     return batch
 
 
-def list_batches(user: User, args: dict) -> dict:
+def list_batches(user: User, args: dict) -> tuple[list[Batch], str | None]:
     """Requesters: their own batches. Members: open batches with work left they have opted into."""
     stmt = sa.select(Batch).options(joinedload(Batch.requester))
     if user.kind == "requester":
@@ -176,20 +184,24 @@ def progress(batch: Batch) -> dict:
     }
 
 
-def batch_detail(batch: Batch) -> Batch:
-    """A batch with its due time-driven work applied and its progress counted."""
+def batch_detail(user: User, batch: Batch) -> Batch:
+    """A batch with its due time-driven work applied and its progress counted, for members and its requester."""
+    if not (user.is_member or batch.requester_id == user.id):
+        raise Forbidden(NOT_YOUR_BATCH)
     refresh_batch(batch)
     batch.progress = progress(batch)
     return batch
 
 
-def batch_items(batch: Batch, args: dict) -> dict:
-    """The items of a batch with their data (for its requester)."""
+def batch_items(requester: User, batch: Batch, args: dict) -> tuple[list[Item], str | None]:
+    """The items of a batch with their data, for its requester."""
+    check_owns_batch(requester, batch)
     return paged(sa.select(Item).where(Item.batch_id == batch.id), Item.id, args, descending=False)
 
 
-def cancel_batch(batch: Batch, requester: User) -> Batch:
+def cancel_batch(requester: User, batch: Batch) -> Batch:
     """Stop a batch: unclaimed slots are refunded; claimed work is still paid when approved."""
+    check_owns_batch(requester, batch)
     lock_row(batch)
     if batch.status in CLOSED or batch.status == "completed":
         raise Conflict(f"Batch {batch.id} is already {batch.status}.")

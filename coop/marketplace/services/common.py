@@ -1,14 +1,13 @@
-"""What every marketplace story shares: row locks, slot and assignment predicates, the protections in force."""
-
+"""What every marketplace story shares: row locks, slot and assignment predicates, owner checks, protections."""
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from coop.accounts.models import User
-from coop.errors import NotFound
+from coop.errors import Forbidden
 from coop.extensions import db
 from coop.governance.services import current_terms
-from coop.marketplace.models import Appeal, Assignment, Batch, Deposit, Withdrawal
+from coop.marketplace.models import Assignment, Batch
 from coop.pagination import keyset_page
 
 # The terms values a batch promises its workers when it is posted.
@@ -26,6 +25,9 @@ IS_SUBMITTED = sa.text("assignments.status = 'submitted'")
 NOT_EXPIRED = sa.text("assignments.status <> 'expired'")
 HAS_REAL_TIME = sa.text("assignments.real_seconds IS NOT NULL")
 
+NOT_YOUR_BATCH = "This batch belongs to another requester."
+NOT_YOUR_ASSIGNMENT = "This assignment is another worker's."
+
 
 def lock_row(obj):
     """Re-read a row under a row lock, so a decision is taken on its latest committed state."""
@@ -36,11 +38,9 @@ def lock_row(obj):
     return obj
 
 
-def paged(stmt, column, args, descending=True):
-    """One keyset page of stmt ordered by column, as a list body."""
-    items, next_cursor = keyset_page(stmt, [column], limit=args["limit"], cursor=args["cursor"],
-                                     descending=descending)
-    return {"items": items, "next_cursor": next_cursor}
+def paged(stmt, column, args: dict, descending: bool = True) -> tuple[list, str | None]:
+    """One keyset page of stmt ordered by column: (items, next_cursor)."""
+    return keyset_page(stmt, [column], limit=args["limit"], cursor=args["cursor"], descending=descending)
 
 
 def insert_ignoring_duplicates(model):
@@ -49,44 +49,16 @@ def insert_ignoring_duplicates(model):
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
-def _get(model, object_id: int, label: str):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound(f"There is no {label} {object_id}.")
-    return obj
+def check_owns_batch(requester: User, batch: Batch) -> None:
+    """Only the requester who posted a batch may manage it."""
+    if batch.requester_id != requester.id:
+        raise Forbidden(NOT_YOUR_BATCH)
 
 
-def get_batch(batch_id: int) -> Batch:
-    """One batch, or 404."""
-    return _get(Batch, batch_id, "batch")
-
-
-def get_assignment(assignment_id: int) -> Assignment:
-    """One assignment, or 404."""
-    return _get(Assignment, assignment_id, "assignment")
-
-
-def get_appeal(appeal_id: int) -> Appeal:
-    """One appeal, or 404."""
-    return _get(Appeal, appeal_id, "appeal")
-
-
-def get_deposit(deposit_id: int) -> Deposit:
-    """One deposit, or 404."""
-    return _get(Deposit, deposit_id, "deposit")
-
-
-def get_withdrawal(withdrawal_id: int) -> Withdrawal:
-    """One withdrawal, or 404."""
-    return _get(Withdrawal, withdrawal_id, "withdrawal")
-
-
-def get_requester(user_id: int) -> User:
-    """A requester account by user id, or 404 (also for ids of other kinds of account)."""
-    user = db.session.get(User, user_id)
-    if user is None or user.kind != "requester":
-        raise NotFound(f"There is no requester {user_id}.")
-    return user
+def check_claimant(worker: User, assignment: Assignment) -> None:
+    """Only the worker who claimed an assignment may work on it or appeal its rejection."""
+    if assignment.worker_id != worker.id:
+        raise Forbidden(NOT_YOUR_ASSIGNMENT)
 
 
 def protections_in_force(batch: Batch, params: dict | None = None) -> dict:

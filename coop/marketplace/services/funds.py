@@ -30,7 +30,7 @@ def request_deposit(requester: User, amount_cents: int, payment_reference: str |
     return deposit
 
 
-def confirm_deposit(deposit: Deposit, coordinator: User) -> Deposit:
+def confirm_deposit(coordinator: User, deposit: Deposit) -> Deposit:
     """Record that the transfer arrived: external -> the requester's available funds."""
     lock_row(deposit)
     if deposit.status != "pending":
@@ -44,7 +44,7 @@ def confirm_deposit(deposit: Deposit, coordinator: User) -> Deposit:
     return deposit
 
 
-def list_deposits(user: User, args: dict) -> dict:
+def list_deposits(user: User, args: dict) -> tuple[list[Deposit], str | None]:
     """A requester's own deposits; for coordinators every deposit (pending ones by default)."""
     stmt = sa.select(Deposit)
     if user.kind == "requester":
@@ -69,14 +69,13 @@ def balance_of(user: User) -> dict:
     return {"earnings_cents": ledger.balance(source), "payout_pending_cents": ledger.balance(pending)}
 
 
-def earnings_lines(user: User, args: dict) -> dict:
+def earnings_lines(worker: User, args: dict) -> tuple[list[dict], str | None]:
     """The ledger lines of a worker's earnings account, newest first."""
-    stmt = (sa.select(LedgerEntry).where(LedgerEntry.account == ledger.worker_earnings(user.id))
+    stmt = (sa.select(LedgerEntry).where(LedgerEntry.account == ledger.worker_earnings(worker.id))
             .options(joinedload(LedgerEntry.transaction)))
-    page = paged(stmt, LedgerEntry.id, args)
-    page["items"] = [{"id": e.id, "at": e.transaction.at, "amount_cents": e.amount_cents, "memo": e.transaction.memo}
-                     for e in page["items"]]
-    return page
+    entries, next_cursor = paged(stmt, LedgerEntry.id, args)
+    return [{"id": e.id, "at": e.transaction.at, "amount_cents": e.amount_cents, "memo": e.transaction.memo}
+            for e in entries], next_cursor
 
 
 def request_withdrawal(user: User, amount_cents: int) -> Withdrawal:
@@ -94,7 +93,7 @@ def request_withdrawal(user: User, amount_cents: int) -> Withdrawal:
     return withdrawal
 
 
-def list_withdrawals(user: User, args: dict, everyone: bool = False) -> dict:
+def list_withdrawals(user: User, args: dict, everyone: bool = False) -> tuple[list[Withdrawal], str | None]:
     """The caller's own withdrawals, or (coordinators) everyone's, pending ones by default."""
     stmt = sa.select(Withdrawal)
     if not everyone:
@@ -104,7 +103,7 @@ def list_withdrawals(user: User, args: dict, everyone: bool = False) -> dict:
     return paged(stmt, Withdrawal.id, args)
 
 
-def confirm_withdrawal(withdrawal: Withdrawal, coordinator: User) -> Withdrawal:
+def confirm_withdrawal(coordinator: User, withdrawal: Withdrawal) -> Withdrawal:
     """Record that the payout was sent: the set-aside amount leaves the coop."""
     lock_row(withdrawal)
     if withdrawal.status != "pending":

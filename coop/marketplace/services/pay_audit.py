@@ -9,7 +9,13 @@ from coop.extensions import db
 from coop.ledger import InsufficientFunds
 from coop.marketplace import pay
 from coop.marketplace.models import Assignment, Batch, Slot
-from coop.marketplace.services.common import HAS_REAL_TIME, SLOT_IS_LIVE, lock_row, protections_in_force
+from coop.marketplace.services.common import (
+    HAS_REAL_TIME,
+    SLOT_IS_LIVE,
+    check_owns_batch,
+    lock_row,
+    protections_in_force,
+)
 from coop.marketplace.services.escrow import settle_if_done
 
 AUDIT_MIN_SUBMISSIONS = 10
@@ -44,8 +50,9 @@ def audit_real_pay(batch: Batch, params: dict | None = None) -> dict | None:
     return finding
 
 
-def raise_reward(batch: Batch, requester: User, reward_cents: int) -> Batch:
+def raise_reward(requester: User, batch: Batch, reward_cents: int) -> Batch:
     """Raise a batch's reward: escrow topped up, approved work paid the difference, a paused batch reopened."""
+    check_owns_batch(requester, batch)
     now = clock.now()
     lock_row(batch)
     old = batch.reward_cents

@@ -57,7 +57,7 @@ def requester_stats(requester: User) -> dict:
     }
 
 
-def review_requester(requester: User, member: User, rating: int, text: str) -> tuple[RequesterReview, bool]:
+def review_requester(member: User, requester: User, rating: int, text: str) -> tuple[RequesterReview, bool]:
     """A member who worked for a requester reviews them; a second review replaces the first."""
     worked = db.session.scalar(
         sa.select(Assignment.id).join(Batch, Batch.id == Assignment.batch_id)
@@ -77,7 +77,7 @@ def review_requester(requester: User, member: User, rating: int, text: str) -> t
     return review_row, created
 
 
-def requester_reviews(requester: User, args: dict) -> dict:
+def requester_reviews(requester: User, args: dict) -> tuple[list[RequesterReview], str | None]:
     """Members' reviews of a requester, newest first, authors by pseudonym."""
     stmt = (sa.select(RequesterReview).where(RequesterReview.requester_id == requester.id)
             .options(joinedload(RequesterReview.member)))

@@ -6,18 +6,20 @@ from sqlalchemy.orm import joinedload
 
 from coop import audit, clock, ledger
 from coop.accounts.models import User
+from coop.accounts.permissions import has_role
 from coop.errors import Conflict, Forbidden, Invalid
 from coop.extensions import db
 from coop.ledger import InsufficientFunds
 from coop.marketplace import pay
 from coop.marketplace.models import Appeal, Assignment, Batch, Slot
-from coop.marketplace.services.common import lock_row, paged, protections_in_force
+from coop.marketplace.services.common import check_claimant, check_owns_batch, lock_row, paged, protections_in_force
 from coop.marketplace.services.escrow import approve, pay_from, release_slot, settle_if_done
 from coop.marketplace.services.tick import auto_approve_due, refresh_batch
 
 
-def review(assignment: Assignment, decision: str, reason: str | None) -> Assignment:
+def review(requester: User, assignment: Assignment, decision: str, reason: str | None) -> Assignment:
     """The requester's decision: approve (worker and coop paid from escrow) or reject with a reason."""
+    check_owns_batch(requester, assignment.batch)
     reason = (reason or "").strip() or None
     if decision == "reject" and not reason:
         raise Invalid("A rejection needs a reason the worker can read and appeal.",
@@ -40,8 +42,9 @@ def review(assignment: Assignment, decision: str, reason: str | None) -> Assignm
     return assignment
 
 
-def batch_assignments(batch: Batch, args: dict) -> dict:
+def batch_assignments(requester: User, batch: Batch, args: dict) -> tuple[list[Assignment], str | None]:
     """A batch's assignments for its requester, workers shown by pseudonym only."""
+    check_owns_batch(requester, batch)
     refresh_batch(batch)
     stmt = sa.select(Assignment).where(Assignment.batch_id == batch.id).options(joinedload(Assignment.worker))
     if args.get("status"):
@@ -57,8 +60,9 @@ def appeal_deadline(assignment: Assignment) -> datetime | None:
     return assignment.reviewed_at + timedelta(days=days)
 
 
-def file_appeal(assignment: Assignment, worker: User, reason: str) -> Appeal:
+def file_appeal(worker: User, assignment: Assignment, reason: str) -> Appeal:
     """A rejected worker asks the coordinators to overturn the rejection."""
+    check_claimant(worker, assignment)
     now = clock.now()
     lock_row(assignment)
     if assignment.status != "rejected":
@@ -77,12 +81,19 @@ def file_appeal(assignment: Assignment, worker: User, reason: str) -> Appeal:
     return appeal
 
 
-def list_appeals(args: dict) -> dict:
+def list_appeals(args: dict) -> tuple[list[Appeal], str | None]:
     """Appeals for coordinators, pending ones by default, oldest first."""
     stmt = sa.select(Appeal).options(joinedload(Appeal.assignment))
     if args.get("status"):
         stmt = stmt.where(Appeal.status == args["status"])
     return paged(stmt, Appeal.id, args, descending=False)
+
+
+def read_appeal(user: User, appeal: Appeal) -> Appeal:
+    """One appeal, for coordinators and the appealing worker."""
+    if not (has_role(user, "coordinator") or appeal.assignment.worker_id == user.id):
+        raise Forbidden("Only coordinators and the appealing worker can read an appeal.")
+    return appeal
 
 
 def _overturn(assignment: Assignment, now: datetime) -> tuple[int, str]:
@@ -112,7 +123,7 @@ def _overturn(assignment: Assignment, now: datetime) -> tuple[int, str]:
     return reward, source
 
 
-def decide_appeal(appeal: Appeal, coordinator: User, decision: str, reason: str) -> Appeal:
+def decide_appeal(coordinator: User, appeal: Appeal, decision: str, reason: str) -> Appeal:
     """A coordinator upholds the rejection or overturns it, paying the worker."""
     now = clock.now()
     lock_row(appeal)

@@ -17,7 +17,9 @@ from coop.marketplace.models import Assignment, Batch, ConfidentialityAcceptance
 from coop.marketplace.services.common import (
     CLAIMABLE,
     NOT_EXPIRED,
+    NOT_YOUR_ASSIGNMENT,
     SLOT_IS_OPEN,
+    check_claimant,
     insert_ignoring_duplicates,
     lock_row,
     paged,
@@ -25,7 +27,7 @@ from coop.marketplace.services.common import (
 )
 from coop.marketplace.services.escrow import close_if_past_expiry
 from coop.marketplace.services.pay_audit import audit_real_pay
-from coop.marketplace.services.tick import auto_approve_due, expire_overdue_leases, lease_is_over
+from coop.marketplace.services.tick import auto_approve_due, expire_overdue_leases, lease_is_over, refresh_assignment
 
 
 def _utc_day_start(moment: datetime) -> datetime:
@@ -91,7 +93,7 @@ def _find_open_slot(batch: Batch, worker: User, skip_items: set[int]):
     return db.session.execute(stmt).first()
 
 
-def claim(batch: Batch, worker: User, accept_confidentiality: bool = False) -> Assignment:
+def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> Assignment:
     """Lease one open slot of the batch to a member, on an item they have not done."""
     now = clock.now()
     close_if_past_expiry(batch, now)
@@ -130,8 +132,9 @@ def claim(batch: Batch, worker: User, accept_confidentiality: bool = False) -> A
     raise Conflict("Could not find a free slot just now; try again.")
 
 
-def submit(assignment: Assignment, answer: dict) -> Assignment:
+def submit(worker: User, assignment: Assignment, answer: dict) -> Assignment:
     """Hand in the answer; the real working time (claim to submit) is kept for the pay audit."""
+    check_claimant(worker, assignment)
     now = clock.now()
     lock_row(assignment)
     params = current_terms().params
@@ -153,7 +156,14 @@ def submit(assignment: Assignment, answer: dict) -> Assignment:
     return assignment
 
 
-def my_assignments(worker: User, args: dict) -> dict:
+def read_assignment(user: User, assignment: Assignment) -> Assignment:
+    """One assignment, with its due lease expiry or auto-approval applied, for its worker or the batch's requester."""
+    if user.id not in (assignment.worker_id, assignment.batch.requester_id):
+        raise Forbidden(NOT_YOUR_ASSIGNMENT)
+    return refresh_assignment(assignment)
+
+
+def my_assignments(worker: User, args: dict) -> tuple[list[Assignment], str | None]:
     """A worker's assignments, newest first, with due time-driven work applied."""
     now = clock.now()
     params = current_terms().params
