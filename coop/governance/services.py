@@ -826,15 +826,13 @@ def _enact_coordinator(proposal: Proposal) -> tuple[dict, list[tuple]]:
 
 
 def _enact_surplus(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]]:
-    from coop.marketplace import services as marketplace  # at call time: the marketplace builds on governance
-
     amount = proposal.change["amount_cents"]
     available = ledger.balance(ledger.COOP_FEES)
     if amount > available:
         raise Conflict(f"The surplus of {amount} cents exceeds the {available} cents in {ledger.COOP_FEES}, "
                        "so nothing was allocated.")
     start, end = (date.fromisoformat(proposal.change[k]) for k in ("period_start", "period_end"))
-    earnings = marketplace.approved_earnings_by_worker(start, end)
+    earnings = ledger.paid_for_work(start, end)
     # Patronage is for members: earnings of workers who are not (or no longer) members share nothing.
     members = set(db.session.scalars(sa.select(User.id).where(User.id.in_(list(earnings)), User.is_member.is_(True))))
     allocations = patronage.allocate(amount, {uid: cents for uid, cents in earnings.items() if uid in members})

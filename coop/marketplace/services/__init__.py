@@ -18,7 +18,6 @@ from coop.marketplace.services.common import (
 )
 from coop.marketplace.services.escrow import escrow_owed
 from coop.marketplace.services.funds import (
-    approved_earnings_by_worker,
     balance_of,
     confirm_deposit,
     confirm_withdrawal,
@@ -45,12 +44,12 @@ from coop.marketplace.services.tick import refresh_assignment, refresh_batch, ti
 from coop.marketplace.services.work import claim, flagged_seconds_today, my_assignments, read_assignment, submit
 
 __all__ = [
-    "AUDIT_MIN_SUBMISSIONS", "CLAIMABLE", "CLOSED", "PROTECTIONS", "appeal_deadline", "approved_earnings_by_worker",
-    "audit_real_pay", "balance_of", "batch_assignments", "batch_detail", "batch_items", "cancel_batch", "claim",
-    "confirm_deposit", "confirm_withdrawal", "create_batch", "decide_appeal", "earnings_lines", "escrow_owed",
-    "file_appeal", "flagged_seconds_today", "get_preferences", "list_appeals", "list_batches", "list_deposits",
-    "list_withdrawals", "my_assignments", "progress", "protections_in_force", "raise_reward", "read_appeal",
-    "read_assignment", "refresh_assignment", "refresh_batch", "request_deposit", "request_withdrawal",
-    "requester_payout_pending", "requester_reviews", "requester_stats", "review", "review_requester",
-    "set_preferences", "submit", "terms_breaches", "tick", "worker_payout_pending",
+    "AUDIT_MIN_SUBMISSIONS", "CLAIMABLE", "CLOSED", "PROTECTIONS", "appeal_deadline", "audit_real_pay",
+    "balance_of", "batch_assignments", "batch_detail", "batch_items", "cancel_batch", "claim", "confirm_deposit",
+    "confirm_withdrawal", "create_batch", "decide_appeal", "earnings_lines", "escrow_owed", "file_appeal",
+    "flagged_seconds_today", "get_preferences", "list_appeals", "list_batches", "list_deposits", "list_withdrawals",
+    "my_assignments", "progress", "protections_in_force", "raise_reward", "read_appeal", "read_assignment",
+    "refresh_assignment", "refresh_batch", "request_deposit", "request_withdrawal", "requester_payout_pending",
+    "requester_reviews", "requester_stats", "review", "review_requester", "set_preferences", "submit",
+    "terms_breaches", "tick", "worker_payout_pending",
 ]

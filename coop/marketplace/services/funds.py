@@ -1,5 +1,4 @@
 """Money in and out: deposits, balances, earnings, withdrawals and payouts."""
-from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -9,7 +8,7 @@ from coop.accounts.models import User
 from coop.errors import Conflict, Forbidden
 from coop.extensions import db
 from coop.ledger import InsufficientFunds, LedgerEntry
-from coop.marketplace.models import Assignment, Deposit, Withdrawal
+from coop.marketplace.models import Deposit, Withdrawal
 from coop.marketplace.services.common import lock_row, paged
 
 
@@ -116,15 +115,4 @@ def confirm_withdrawal(coordinator: User, withdrawal: Withdrawal) -> Withdrawal:
     audit.append("payout.confirmed", f"withdrawal:{withdrawal.id}", coordinator,
                  {"user_id": withdrawal.user_id, "source": withdrawal.source, "amount_cents": withdrawal.amount_cents})
     return withdrawal
-
-
-def approved_earnings_by_worker(period_start: date, period_end: date) -> dict[int, int]:
-    """User id -> cents of rewards approved in [start, end] (UTC days, inclusive), for patronage."""
-    low = datetime.combine(period_start, time.min, tzinfo=UTC)
-    high = datetime.combine(period_end + timedelta(days=1), time.min, tzinfo=UTC)
-    rows = db.session.execute(
-        sa.select(Assignment.worker_id, sa.func.sum(Assignment.paid_cents))
-        .where(Assignment.status == "approved", Assignment.approved_at >= low, Assignment.approved_at < high)
-        .group_by(Assignment.worker_id)).all()
-    return {worker_id: int(cents) for worker_id, cents in rows if cents}
 
