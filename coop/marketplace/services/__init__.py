@@ -26,8 +26,6 @@ from coop.marketplace.services.funds import (
     list_withdrawals,
     request_deposit,
     request_withdrawal,
-    requester_payout_pending,
-    worker_payout_pending,
 )
 from coop.marketplace.services.pay_audit import AUDIT_MIN_SUBMISSIONS, audit_real_pay, raise_reward
 from coop.marketplace.services.requesters import requester_reviews, requester_stats, review_requester
@@ -49,7 +47,6 @@ __all__ = [
     "confirm_withdrawal", "create_batch", "decide_appeal", "earnings_lines", "escrow_owed", "file_appeal",
     "flagged_seconds_today", "get_preferences", "list_appeals", "list_batches", "list_deposits", "list_withdrawals",
     "my_assignments", "progress", "protections_in_force", "raise_reward", "read_appeal", "read_assignment",
-    "refresh_assignment", "refresh_batch", "request_deposit", "request_withdrawal", "requester_payout_pending",
-    "requester_reviews", "requester_stats", "review", "review_requester", "set_preferences", "submit",
-    "terms_breaches", "tick", "worker_payout_pending",
+    "refresh_assignment", "refresh_batch", "request_deposit", "request_withdrawal", "requester_reviews",
+    "requester_stats", "review", "review_requester", "set_preferences", "submit", "terms_breaches", "tick",
 ]

@@ -12,16 +12,17 @@ from coop.marketplace.services.common import CLOSED, SLOT_IS_LIVE, SLOT_IS_OPEN,
 
 def pay_from(account: str, batch: Batch, worker_id: int, reward: int, memo: str) -> None:
     """Pay a worker one reward of the batch from an account, with the coop's fee on it, in one transaction."""
-    fee = pay.payout_fee_cents(reward, batch.fee_pct)
-    lines = [(account, -(reward + fee)), (ledger.worker_earnings(worker_id), reward)]
-    if fee:
-        lines.append((ledger.COOP_FEES, fee))
+    cost = pay.slot_cost_cents(reward, batch.fee_pct)
+    lines = [(account, -cost), (ledger.worker_earnings(worker_id), reward)]
+    if cost > reward:
+        lines.append((ledger.COOP_FEES, cost - reward))
     ledger.transfer(lines, memo)
 
 
 def refund(batch: Batch, cents: int, memo: str) -> None:
     """Give cents of the batch's escrow back to its requester's available funds."""
-    ledger.move(ledger.requester_escrow(batch.requester_id), ledger.requester_available(batch.requester_id), cents, memo)
+    ledger.move(ledger.requester_escrow(batch.requester_id), ledger.requester_available(batch.requester_id), cents,
+                memo)
     batch.escrow_cents -= cents
 
 
@@ -34,7 +35,7 @@ def refund_open_slots(batch: Batch) -> tuple[int, int]:
         .execution_options(synchronize_session=False)).rowcount
     if not cancelled:
         return 0, 0
-    per_slot = batch.reward_cents + pay.payout_fee_cents(batch.reward_cents, batch.fee_pct)
+    per_slot = pay.slot_cost_cents(batch.reward_cents, batch.fee_pct)
     refund(batch, per_slot * cancelled, f"batch {batch.id}: {cancelled} unclaimed slots refunded")
     return cancelled, per_slot * cancelled
 
@@ -85,7 +86,7 @@ def release_slot(assignment: Assignment, now: datetime) -> None:
     batch = lock_row(assignment.batch)
     if batch.status in CLOSED:
         db.session.execute(sa.update(Slot).where(Slot.id == assignment.slot_id).values(state="cancelled"))
-        cents = batch.reward_cents + pay.payout_fee_cents(batch.reward_cents, batch.fee_pct)
+        cents = pay.slot_cost_cents(batch.reward_cents, batch.fee_pct)
         refund(batch, cents, f"batch {batch.id}: slot {assignment.slot_id} refunded after the batch closed")
         settle_if_done(batch, now)
     else:
@@ -98,7 +99,7 @@ def approve(assignment: Assignment, now: datetime, decision: str) -> None:
     reward = batch.reward_cents
     pay_from(ledger.requester_escrow(batch.requester_id), batch, assignment.worker_id, reward,
              f"assignment {assignment.id} of batch {batch.id} approved")
-    batch.escrow_cents -= reward + pay.payout_fee_cents(reward, batch.fee_pct)
+    batch.escrow_cents -= pay.slot_cost_cents(reward, batch.fee_pct)
     assignment.status, assignment.approved_at = "approved", now
     assignment.reviewed_at, assignment.review_decision = now, decision
     assignment.paid_cents += reward

@@ -12,14 +12,6 @@ from coop.marketplace.models import Deposit, Withdrawal
 from coop.marketplace.services.common import lock_row, paged
 
 
-def requester_payout_pending(user_id: int) -> str:
-    return f"requester:{user_id}:payout_pending"
-
-
-def worker_payout_pending(user_id: int) -> str:
-    return f"worker:{user_id}:payout_pending"
-
-
 def request_deposit(requester: User, amount_cents: int, payment_reference: str | None = None) -> Deposit:
     """Announce a bank transfer (with its reference); it counts once a coordinator confirms it arrived."""
     deposit = Deposit(requester_id=requester.id, amount_cents=amount_cents, payment_reference=payment_reference,
@@ -55,15 +47,16 @@ def list_deposits(user: User, args: dict) -> tuple[list[Deposit], str | None]:
 
 def _source_accounts(user: User) -> tuple[str, str, str]:
     if user.kind == "requester":
-        return "requester", ledger.requester_available(user.id), requester_payout_pending(user.id)
-    return "worker", ledger.worker_earnings(user.id), worker_payout_pending(user.id)
+        return "requester", ledger.requester_available(user.id), ledger.requester_payout_pending(user.id)
+    return "worker", ledger.worker_earnings(user.id), ledger.worker_payout_pending(user.id)
 
 
 def balance_of(user: User) -> dict:
     """The caller's balances: requesters' available and escrow funds, workers' earnings."""
     _, source, pending = _source_accounts(user)
     if user.kind == "requester":
-        return {"available_cents": ledger.balance(source), "escrow_cents": ledger.balance(ledger.requester_escrow(user.id)),
+        return {"available_cents": ledger.balance(source),
+                "escrow_cents": ledger.balance(ledger.requester_escrow(user.id)),
                 "payout_pending_cents": ledger.balance(pending)}
     return {"earnings_cents": ledger.balance(source), "payout_pending_cents": ledger.balance(pending)}
 
@@ -109,7 +102,8 @@ def confirm_withdrawal(coordinator: User, withdrawal: Withdrawal) -> Withdrawal:
         raise Conflict(f"Withdrawal {withdrawal.id} was already paid out.")
     if withdrawal.user_id == coordinator.id:
         raise Forbidden("Another coordinator must confirm your own payout.")
-    pending = (requester_payout_pending if withdrawal.source == "requester" else worker_payout_pending)(withdrawal.user_id)
+    pending = (ledger.requester_payout_pending if withdrawal.source == "requester"
+               else ledger.worker_payout_pending)(withdrawal.user_id)
     ledger.move(pending, ledger.EXTERNAL, withdrawal.amount_cents, f"withdrawal {withdrawal.id} paid out")
     withdrawal.status, withdrawal.confirmed_at, withdrawal.confirmed_by_id = "confirmed", clock.now(), coordinator.id
     audit.append("payout.confirmed", f"withdrawal:{withdrawal.id}", coordinator,

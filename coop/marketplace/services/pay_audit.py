@@ -86,14 +86,14 @@ def raise_reward(requester: User, batch: Batch, reward_cents: int) -> Batch:
     paid_back = 0
     if approved:
         # One transaction for all of them: the raise reaches paid work at once, in full or not at all.
-        fee_each = pay.payout_fee_cents(difference, batch.fee_pct)
+        cost_each = pay.slot_cost_cents(difference, batch.fee_pct)
         paid_back = difference * approved
-        lines = [(ledger.requester_escrow(requester.id), -(paid_back + fee_each * approved))]
+        lines = [(ledger.requester_escrow(requester.id), -cost_each * approved)]
         lines += [(ledger.worker_earnings(w), difference * n) for w, n in approved_by_worker.items()]
-        if fee_each:
-            lines.append((ledger.COOP_FEES, fee_each * approved))
+        if cost_each > difference:
+            lines.append((ledger.COOP_FEES, (cost_each - difference) * approved))
         ledger.transfer(lines, f"batch {batch.id}: raise paid to {approved} approved assignments")
-        batch.escrow_cents -= paid_back + fee_each * approved
+        batch.escrow_cents -= cost_each * approved
         db.session.execute(sa.update(Assignment).where(*is_approved)
                            .values(paid_cents=Assignment.paid_cents + difference)
                            .execution_options(synchronize_session="fetch"))

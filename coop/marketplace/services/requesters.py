@@ -46,7 +46,8 @@ def requester_stats(requester: User) -> dict:
         "display_name": requester.display_name,
         "organization": requester.organization,
         "batches_posted": posted,
-        "approval_rate": round((decisions.get("approve", 0) + decisions.get("auto", 0)) / decided, 4) if decided else None,
+        "approval_rate": (round((decisions.get("approve", 0) + decisions.get("auto", 0)) / decided, 4)
+                          if decided else None),
         "rejection_rate": round(decisions.get("reject", 0) / decided, 4) if decided else None,
         "appeals_overturned": overturned,
         "median_review_hours": round(median_review, 2) if median_review is not None else None,

@@ -105,10 +105,10 @@ def _overturn(assignment: Assignment, now: datetime) -> tuple[int, str]:
     if slot.state == "open":
         # Nobody re-took the slot, so its money is still in the batch's escrow.
         pay_from(ledger.requester_escrow(batch.requester_id), batch, assignment.worker_id, reward, memo)
-        batch.escrow_cents -= reward + pay.payout_fee_cents(reward, batch.fee_pct)
+        batch.escrow_cents -= pay.slot_cost_cents(reward, batch.fee_pct)
         slot.state, assignment.holds_slot, source = "done", True, "escrow"
     else:
-        needed = reward + pay.payout_fee_cents(reward, batch.fee_pct)
+        needed = pay.slot_cost_cents(reward, batch.fee_pct)
         available = ledger.balance(ledger.requester_available(batch.requester_id))
         if available < needed:
             raise InsufficientFunds(
