@@ -59,6 +59,20 @@ def actor_label(actor) -> str:
     return f"{actor.display_name} ({actor.role})"
 
 
+@dataclass(frozen=True)
+class _Pending:
+    at: datetime  # when the event happened, not when its transaction committed
+    event: str
+    subject: str
+    actor: str
+    payload: dict
+
+
+_QUEUE = "coop.audit.queue"
+# Queue length when each open savepoint began, so rolling one back drops only its own entries.
+_SAVEPOINT_MARKS = "coop.audit.savepoint_marks"
+
+
 def append(event: str, subject: str, actor=None, payload: dict | None = None) -> None:
     """Record an event of this unit of work; it enters the log when the transaction commits.
 
@@ -71,20 +85,6 @@ def append(event: str, subject: str, actor=None, payload: dict | None = None) ->
     # Round-trip the payload through JSON so what is hashed is what is stored.
     pending = _Pending(clock.now(), event, subject, actor_label(actor), json.loads(json.dumps(payload or {}, default=str)))
     session.info.setdefault(_QUEUE, []).append(pending)
-
-
-@dataclass(frozen=True)
-class _Pending:
-    at: datetime
-    event: str
-    subject: str
-    actor: str
-    payload: dict
-
-
-_QUEUE = "coop.audit.queue"
-# Queue length when each open savepoint began, so rolling one back drops only its own entries.
-_SAVEPOINT_MARKS = "coop.audit.savepoint_marks"
 
 
 def _write_queue(session: Session) -> None:

@@ -200,6 +200,8 @@ def _integers_sent(spec: dict):
             if body:
                 yield from walk(body, f"{method.upper()} {path} body")
             for parameter in operation.get("parameters", []):
+                if "$ref" in parameter:  # shared parameters, e.g. the Idempotency-Key header
+                    parameter = spec["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
                 if parameter["in"] == "query":
                     yield from walk(parameter["schema"], f"{method.upper()} {path} ?{parameter['name']}")
 

@@ -61,8 +61,6 @@ class ApiToken(db.Model):
     # Written at most once a minute, so a busy program does not write on every request.
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    user: Mapped[User] = relationship()
     # None: the token lives until revoked.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

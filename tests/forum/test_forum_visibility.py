@@ -95,7 +95,7 @@ def test_board_list_shows_the_boards_each_role_may_read(clients, role, expected)
     assert set(response.json[0]) == {"id", "slug", "title", "visibility"}
 
 
-def test_board_list_shows_only_public_boards_without_sign_in(clients):
+def test_board_list_shows_visitors_the_public_boards_only(clients):
     response = clients["anon"].get(f"{API}/boards")
     assert response.status_code == 200
     assert {b["visibility"] for b in response.json} == {"public"}

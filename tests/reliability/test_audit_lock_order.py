@@ -43,7 +43,8 @@ def _stage_round(requesters: list[User], worker: User, expire_at) -> dict:
     return staged
 
 
-def test_tick_deposits_batches_raises_and_payouts_never_deadlock(app, committed, books):
+@pytest.mark.usefixtures("books")
+def test_tick_deposits_batches_raises_and_payouts_never_deadlock(app, committed):
     coordinator = person("worker", "treasurer", member=True)
     accounts.set_roles(coordinator, coordinator=True)
     worker = person("worker", "labeller", member=True)
