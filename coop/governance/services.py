@@ -115,7 +115,7 @@ def found_coordinator(email: str, payment_reference: str = "founding") -> User:
 
 def patronage_account(user_id: int) -> str:
     """The ledger account holding a member's patronage until they withdraw."""
-    return f"member:{user_id}:patronage"
+    return ledger.member_patronage(user_id)
 
 
 def _locked_user(user: User) -> User:
@@ -272,7 +272,7 @@ def rejoin_possible_on(membership: Membership, terms: TermsVersion | None = None
 
 def share_held_account(user_id: int) -> str:
     """The ledger account holding a share paid from earnings while its application waits for a decision."""
-    return f"worker:{user_id}:share_held"
+    return ledger.worker_share_held(user_id)
 
 
 def _membership_row(user: User, membership: Membership | None, status: str) -> Membership:
