@@ -47,7 +47,7 @@ def _setup(url: str, clients: int, slots: int, batches: int = 2) -> dict:
         deposit = market.request_deposit(requester, 10_000_000_00)
         coordinator = accounts.register("coord@bench.coop", "bench-password-1", "Bench Coordinator", "worker")
         governance.found_coordinator(coordinator.email)
-        market.confirm_deposit(deposit, coordinator)
+        market.confirm_deposit(coordinator, deposit)
         items = [{"data": {"text": f"Is this sentence {i} grammatical?"}} for i in range(slots // ASSIGNMENTS_PER_ITEM)]
         batch_ids = []
         for n in range(batches):

@@ -54,7 +54,7 @@ def seed(payment_reference: str = "founding") -> str:
 
     # A requester with confirmed funds and an open batch that meets the terms.
     deposit = market.request_deposit(lab, 50_000)
-    market.confirm_deposit(deposit, coordinator)
+    market.confirm_deposit(coordinator, deposit)
     batch = market.create_batch(lab, {
         "title": "Is this sentence grammatical?", "description": "Short English grammar judgements.",
         "instructions": "Answer yes or no; if no, say which word is wrong.", "end_client": "Northwind University",
@@ -62,8 +62,8 @@ def seed(payment_reference: str = "founding") -> str:
         "reward_cents": 10, "est_seconds": 25, "assignments_per_item": 2,
         "items": [{"data": {"sentence": s}} for s in SENTENCES],
     })
-    assignment = market.claim(batch, members[3])
-    market.submit(assignment, {"grammatical": False, "wrong_word": "were"})
+    assignment = market.claim(members[3], batch)
+    market.submit(members[3], assignment, {"grammatical": False, "wrong_word": "were"})
 
     boards = {b.slug: b for b in db.session.scalars(sa.select(Board))}
     forum.start_thread(members[1], boards["members"], "Pay floor vote: why 14 EUR",

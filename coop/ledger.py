@@ -1,21 +1,62 @@
 """The double-entry money ledger: integer cents, every transaction sums to zero."""
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from coop import clock
 from coop.errors import Conflict
 from coop.extensions import db
 from coop.types import UTCDateTime
 
+# Conventional account names, so no domain spells them by hand.
+EXTERNAL = "external"
+COOP_FEES = "coop:fees"
+COOP_SHARE_CAPITAL = "coop:share_capital"
+
+
+def requester_available(user_id: int) -> str:
+    return f"requester:{user_id}:available"
+
+
+def requester_escrow(user_id: int) -> str:
+    return f"requester:{user_id}:escrow"
+
+
+def requester_payout_pending(user_id: int) -> str:
+    return f"requester:{user_id}:payout_pending"
+
+
+def worker_earnings(user_id: int) -> str:
+    return f"worker:{user_id}:earnings"
+
+
+def worker_payout_pending(user_id: int) -> str:
+    return f"worker:{user_id}:payout_pending"
+
+
+def worker_share_held(user_id: int) -> str:
+    """A share paid from earnings, held while its membership application waits for a decision."""
+    return f"worker:{user_id}:share_held"
+
+
+def member_patronage(user_id: int) -> str:
+    """A member's patronage, held until they withdraw."""
+    return f"member:{user_id}:patronage"
+
+
+# Every worker's earnings account, and every account of a requester's, as LIKE patterns.
+WORKER_EARNINGS = "worker:%:earnings"
+REQUESTER_ACCOUNTS = "requester:%"
+
 # Money enters and leaves the coop through `external`; it is the only account that may
 # go below zero (its balance is minus what the coop holds for others).
-MAY_GO_NEGATIVE = frozenset({"external"})
+MAY_GO_NEGATIVE = frozenset({EXTERNAL})
+
 # Money that enters from `external` names the transfer that brought it: a bank (SEPA
 # remittance line) or mobile-money reference, at most this long.
 PAYMENT_REFERENCE_MAX = 140
@@ -115,33 +156,27 @@ def balance(account: str) -> int:
     return value or 0
 
 
-def entries(account: str, limit: int = 200) -> list[LedgerEntry]:
-    """The latest entries of one account, newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(LedgerEntry).where(LedgerEntry.account == account).order_by(LedgerEntry.id.desc()).limit(limit)
-        )
-    )
+def paid_for_work(period_start: date, period_end: date) -> dict[int, int]:
+    """User id -> cents requesters paid into workers' earnings in [start, end] (UTC days, inclusive).
+
+    That is pay for approved work (approvals, raises on approved work, rejections overturned on
+    appeal), never other credits to earnings such as a membership share given back.
+    """
+    low = datetime.combine(period_start, time.min, tzinfo=UTC)
+    high = datetime.combine(period_end + timedelta(days=1), time.min, tzinfo=UTC)
+    payer = aliased(LedgerEntry)
+    from_requester = (sa.select(payer.id).where(payer.transaction_id == LedgerEntry.transaction_id,
+                                                payer.account.like(REQUESTER_ACCOUNTS), payer.amount_cents < 0)
+                      .exists())
+    rows = db.session.execute(
+        sa.select(LedgerEntry.account, sa.func.sum(LedgerEntry.amount_cents))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.account.like(WORKER_EARNINGS), LedgerEntry.amount_cents > 0,
+               LedgerTransaction.at >= low, LedgerTransaction.at < high, from_requester)
+        .group_by(LedgerEntry.account)).all()
+    return {int(account.split(":")[1]): int(cents) for account, cents in rows if cents}
 
 
 def total_of_all_entries() -> int:
     """Sum of every entry ever posted; zero while the books balance."""
     return db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0)))
-
-
-# Conventional account names, so no domain spells them by hand.
-def requester_available(user_id: int) -> str:
-    return f"requester:{user_id}:available"
-
-
-def requester_escrow(user_id: int) -> str:
-    return f"requester:{user_id}:escrow"
-
-
-def worker_earnings(user_id: int) -> str:
-    return f"worker:{user_id}:earnings"
-
-
-EXTERNAL = "external"
-COOP_FEES = "coop:fees"
-COOP_SHARE_CAPITAL = "coop:share_capital"

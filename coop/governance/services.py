@@ -107,7 +107,7 @@ def found_coordinator(email: str, payment_reference: str = "founding") -> User:
 
 def patronage_account(user_id: int) -> str:
     """The ledger account holding a member's patronage until they withdraw."""
-    return f"member:{user_id}:patronage"
+    return ledger.member_patronage(user_id)
 
 
 def _locked_user(user: User) -> User:
@@ -262,7 +262,7 @@ def rejoin_possible_on(membership: Membership, terms: TermsVersion | None = None
 
 def share_held_account(user_id: int) -> str:
     """The ledger account holding a share paid from earnings while its application waits for a decision."""
-    return f"worker:{user_id}:share_held"
+    return ledger.worker_share_held(user_id)
 
 
 def _membership_row(user: User, membership: Membership | None, status: str) -> Membership:
@@ -813,15 +813,13 @@ def _enact_coordinator(proposal: Proposal) -> tuple[dict, list[tuple]]:
 
 
 def _enact_surplus(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]]:
-    from coop.marketplace import services as marketplace  # at call time: the marketplace builds on governance
-
     amount = proposal.change["amount_cents"]
     available = ledger.balance(ledger.COOP_FEES)
     if amount > available:
         raise Conflict(f"The surplus of {amount} cents exceeds the {available} cents in {ledger.COOP_FEES}, "
                        "so nothing was allocated.")
     start, end = (date.fromisoformat(proposal.change[k]) for k in ("period_start", "period_end"))
-    earnings = marketplace.approved_earnings_by_worker(start, end)
+    earnings = ledger.paid_for_work(start, end)
     # Patronage is for members: earnings of workers who are not (or no longer) members share nothing.
     members = set(db.session.scalars(sa.select(User.id).where(User.id.in_(list(earnings)), User.is_member.is_(True))))
     allocations = patronage.allocate(amount, {uid: cents for uid, cents in earnings.items() if uid in members})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 from numbers import Rational
@@ -92,19 +92,6 @@ def median_seconds(seconds: Iterable[float]) -> float | None:
     return float(statistics.median(values))
 
 
-def audit_underpaid(
-    reward_cents: int,
-    real_seconds: Sequence[float],
-    min_hourly_rate_cents: int,
-    min_submissions: int = 10,
-) -> dict | None:
-    """Report a batch whose pay at the median real working time is below the minimum, else None."""
-    # Too few submissions make the median noise rather than evidence of underpayment.
-    if len(real_seconds) < min_submissions:
-        return None
-    return underpaid_at_median(reward_cents, median_seconds(real_seconds), min_hourly_rate_cents)
-
-
 def underpaid_at_median(reward_cents: int, median: float | None, min_hourly_rate_cents: int) -> dict | None:
     """The audit's finding for a known median real time (the database computes it for big batches)."""
     # An instant (or nonsensical negative) median means unbounded pay per hour, never underpay.
@@ -119,14 +106,6 @@ def underpaid_at_median(reward_cents: int, median: float | None, min_hourly_rate
     }
 
 
-def fee_share_cents(reward_cents: int, rewards_total: int, fee_total: int) -> int:
-    """The floored part of a batch's fee_total attributable to one reward of reward_cents."""
-    if rewards_total == 0:
-        return 0
-    # Floor so shares refunded one by one can never add up to more than the fee collected.
-    return (fee_total * reward_cents) // rewards_total
-
-
 def payout_fee_cents(amount_cents: int, fee_pct: int | float) -> int:
     """The fee that goes to the coop when amount_cents of a batch's rewards is paid or refunded."""
     exact_pct = _exact(fee_pct, "fee_pct")
@@ -136,3 +115,8 @@ def payout_fee_cents(amount_cents: int, fee_pct: int | float) -> int:
     # batch in tranches, and a sum of floors over any split of a charged amount never exceeds
     # the fee charged on it rounded up, so a batch's escrow can never run dry before its end.
     return math.floor(Fraction(amount_cents) * exact_pct / 100)
+
+
+def slot_cost_cents(reward_cents: int, fee_pct: int | float) -> int:
+    """What one slot's work costs its batch's escrow when paid or refunded: the reward and its fee."""
+    return reward_cents + payout_fee_cents(reward_cents, fee_pct)

@@ -1,9 +1,12 @@
 """Marketplace routes: funds, batches, claims, reviews, appeals, requester stats and reviews."""
 from flask import jsonify
 
-from coop.accounts.permissions import authenticated_user, ensure, has_role, require
-from coop.errors import Forbidden
+from coop.accounts.models import User
+from coop.accounts.permissions import authenticated_user, require
+from coop.errors import NotFound
+from coop.loading import get_or_404
 from coop.marketplace import services
+from coop.marketplace.models import Appeal, Assignment, Batch, Deposit, Withdrawal
 from coop.marketplace.schemas import (
     AppealDecisionSchema,
     AssignmentListArgs,
@@ -34,25 +37,18 @@ from coop.marketplace.schemas import (
     WorkerAssignmentSchema,
     WorkReviewSchema,
 )
-from coop.pagination import PageArgs, page_schema
+from coop.pagination import PageArgs, page_body, page_schema
 from coop.parsing import Blueprint
 
 blp = Blueprint("marketplace", __name__, url_prefix="/api/v1", description="Marketplace")
 
-NOT_YOUR_BATCH = "This batch belongs to another requester."
-NOT_YOUR_ASSIGNMENT = "This assignment is another worker's."
 
-
-def _own_batch(batch_id: int):
-    batch = services.get_batch(batch_id)
-    ensure(batch.requester_id == authenticated_user().id, NOT_YOUR_BATCH)
-    return batch
-
-
-def _claimant_of(assignment_id: int):
-    assignment = services.get_assignment(assignment_id)
-    ensure(assignment.worker_id == authenticated_user().id, NOT_YOUR_ASSIGNMENT)
-    return assignment
+def _requester(user_id: int) -> User:
+    """A requester account by user id; ids of other kinds of account name no requester either."""
+    user = get_or_404(User, user_id, "requester")
+    if user.kind != "requester":
+        raise NotFound(f"There is no requester {user_id}.")
+    return user
 
 
 # --- funds --------------------------------------------------------------------------------
@@ -73,7 +69,7 @@ def create_deposit(data):
 @require("requester", "coordinator")
 def list_deposits(args):
     """Your deposits (requesters), or every deposit (coordinators; filter with ?status=pending)."""
-    return services.list_deposits(authenticated_user(), args)
+    return page_body(*services.list_deposits(authenticated_user(), args))
 
 
 @blp.route("/deposits/<int:deposit_id>/confirm", methods=["POST"])
@@ -81,7 +77,7 @@ def list_deposits(args):
 @require("coordinator")
 def confirm_deposit(deposit_id):
     """Record that a deposit's bank transfer arrived; the funds become available."""
-    return services.confirm_deposit(services.get_deposit(deposit_id), authenticated_user())
+    return services.confirm_deposit(authenticated_user(), get_or_404(Deposit, deposit_id, "deposit"))
 
 
 @blp.route("/me/balance", methods=["GET"])
@@ -98,7 +94,7 @@ def balance():
 @require("worker")
 def earnings(args):
     """The ledger lines of your earnings, newest first."""
-    return services.earnings_lines(authenticated_user(), args)
+    return page_body(*services.earnings_lines(authenticated_user(), args))
 
 
 @blp.route("/me/withdrawals", methods=["POST"])
@@ -116,7 +112,7 @@ def create_withdrawal(data):
 @require()
 def my_withdrawals(args):
     """Your payouts, newest first."""
-    return services.list_withdrawals(authenticated_user(), args)
+    return page_body(*services.list_withdrawals(authenticated_user(), args))
 
 
 @blp.route("/withdrawals", methods=["GET"])
@@ -125,7 +121,7 @@ def my_withdrawals(args):
 @require("coordinator")
 def list_withdrawals(args):
     """Payouts to make (pending by default), for coordinators."""
-    return services.list_withdrawals(authenticated_user(), args, everyone=True)
+    return page_body(*services.list_withdrawals(authenticated_user(), args, everyone=True))
 
 
 @blp.route("/withdrawals/<int:withdrawal_id>/confirm", methods=["POST"])
@@ -133,7 +129,7 @@ def list_withdrawals(args):
 @require("coordinator")
 def confirm_withdrawal(withdrawal_id):
     """Record that a payout was sent."""
-    return services.confirm_withdrawal(services.get_withdrawal(withdrawal_id), authenticated_user())
+    return services.confirm_withdrawal(authenticated_user(), get_or_404(Withdrawal, withdrawal_id, "withdrawal"))
 
 
 # --- preferences --------------------------------------------------------------------------
@@ -174,7 +170,7 @@ def create_batch(data):
 @require("requester", "member")
 def list_batches(args):
     """Members: open batches with work left that they can take. Requesters: their own batches."""
-    return services.list_batches(authenticated_user(), args)
+    return page_body(*services.list_batches(authenticated_user(), args))
 
 
 @blp.route("/batches/<int:batch_id>", methods=["GET"])
@@ -182,10 +178,7 @@ def list_batches(args):
 @require("requester", "member")
 def get_batch(batch_id):
     """One batch with its progress counts."""
-    user = authenticated_user()
-    batch = services.get_batch(batch_id)
-    ensure(user.is_member or batch.requester_id == user.id, NOT_YOUR_BATCH)
-    return services.batch_detail(batch)
+    return services.batch_detail(authenticated_user(), get_or_404(Batch, batch_id, "batch"))
 
 
 @blp.route("/batches/<int:batch_id>/items", methods=["GET"])
@@ -194,7 +187,7 @@ def get_batch(batch_id):
 @require("requester")
 def batch_items(args, batch_id):
     """The items of your batch with their data."""
-    return services.batch_items(_own_batch(batch_id), args)
+    return page_body(*services.batch_items(authenticated_user(), get_or_404(Batch, batch_id, "batch"), args))
 
 
 @blp.route("/batches/<int:batch_id>/cancel", methods=["POST"])
@@ -202,7 +195,7 @@ def batch_items(args, batch_id):
 @require("requester")
 def cancel_batch(batch_id):
     """Cancel your batch: unclaimed slots are refunded; claimed work is still paid when approved."""
-    return services.cancel_batch(_own_batch(batch_id), authenticated_user())
+    return services.cancel_batch(authenticated_user(), get_or_404(Batch, batch_id, "batch"))
 
 
 @blp.route("/batches/<int:batch_id>/raise", methods=["POST"])
@@ -211,7 +204,7 @@ def cancel_batch(batch_id):
 @require("requester")
 def raise_reward(data, batch_id):
     """Raise your batch's reward: approved work is paid the difference, a paused batch reopens."""
-    return services.raise_reward(_own_batch(batch_id), authenticated_user(), data["reward_cents"])
+    return services.raise_reward(authenticated_user(), get_or_404(Batch, batch_id, "batch"), data["reward_cents"])
 
 
 @blp.route("/batches/<int:batch_id>/assignments", methods=["GET"])
@@ -220,7 +213,7 @@ def raise_reward(data, batch_id):
 @require("requester")
 def batch_assignments(args, batch_id):
     """The work done on your batch; workers appear by pseudonym only."""
-    return services.batch_assignments(_own_batch(batch_id), args)
+    return page_body(*services.batch_assignments(authenticated_user(), get_or_404(Batch, batch_id, "batch"), args))
 
 
 # --- work ---------------------------------------------------------------------------------
@@ -232,7 +225,7 @@ def batch_assignments(args, batch_id):
 @require("member")
 def claim(data, batch_id):
     """Claim one item of the batch; the claim is a lease that lapses if not submitted in time."""
-    return services.claim(services.get_batch(batch_id), authenticated_user(), data["accept_confidentiality"])
+    return services.claim(authenticated_user(), get_or_404(Batch, batch_id, "batch"), data["accept_confidentiality"])
 
 
 @blp.route("/me/assignments", methods=["GET"])
@@ -241,7 +234,7 @@ def claim(data, batch_id):
 @require("worker")
 def my_assignments(args):
     """Your assignments, newest first."""
-    return services.my_assignments(authenticated_user(), args)
+    return page_body(*services.my_assignments(authenticated_user(), args))
 
 
 @blp.route("/assignments/<int:assignment_id>", methods=["GET"])
@@ -255,13 +248,11 @@ def my_assignments(args):
 def get_assignment(assignment_id):
     """One assignment: for the worker who claimed it, or the batch's requester (pseudonym only)."""
     user = authenticated_user()
-    assignment = services.get_assignment(assignment_id)
+    assignment = services.read_assignment(user, get_or_404(Assignment, assignment_id, "assignment"))
     if assignment.worker_id == user.id:
-        return services.refresh_assignment(assignment)
-    if assignment.batch.requester_id == user.id:
-        # Already serialised in the requester's shape, so the worker schema above is bypassed.
-        return jsonify(RequesterAssignmentSchema().dump(services.refresh_assignment(assignment)))
-    raise Forbidden(NOT_YOUR_ASSIGNMENT)
+        return assignment
+    # Already serialised in the requester's shape, so the worker schema above is bypassed.
+    return jsonify(RequesterAssignmentSchema().dump(assignment))
 
 
 @blp.route("/assignments/<int:assignment_id>/submit", methods=["POST"])
@@ -270,7 +261,7 @@ def get_assignment(assignment_id):
 @require("worker")
 def submit(data, assignment_id):
     """Hand in your answer; the time from claim to submit is recorded."""
-    return services.submit(_claimant_of(assignment_id), data["answer"])
+    return services.submit(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["answer"])
 
 
 @blp.route("/assignments/<int:assignment_id>/review", methods=["POST"])
@@ -279,9 +270,8 @@ def submit(data, assignment_id):
 @require("requester")
 def review(data, assignment_id):
     """Approve submitted work (paid from escrow) or reject it with a reason (the slot reopens)."""
-    assignment = services.get_assignment(assignment_id)
-    ensure(assignment.batch.requester_id == authenticated_user().id, NOT_YOUR_BATCH)
-    return services.review(assignment, data["decision"], data["reason"])
+    return services.review(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["decision"],
+                           data["reason"])
 
 
 @blp.route("/assignments/<int:assignment_id>/appeal", methods=["POST"])
@@ -290,7 +280,8 @@ def review(data, assignment_id):
 @require("worker")
 def appeal(data, assignment_id):
     """Appeal a rejection of your work, within the appeal window."""
-    return services.file_appeal(_claimant_of(assignment_id), authenticated_user(), data["reason"])
+    assignment = get_or_404(Assignment, assignment_id, "assignment")
+    return services.file_appeal(authenticated_user(), assignment, data["reason"])
 
 
 @blp.route("/appeals", methods=["GET"])
@@ -299,7 +290,7 @@ def appeal(data, assignment_id):
 @require("coordinator")
 def list_appeals(args):
     """Appeals to decide (pending by default), oldest first."""
-    return services.list_appeals(args)
+    return page_body(*services.list_appeals(args))
 
 
 @blp.route("/appeals/<int:appeal_id>", methods=["GET"])
@@ -307,11 +298,7 @@ def list_appeals(args):
 @require()
 def get_appeal(appeal_id):
     """One appeal: for coordinators and the appealing worker."""
-    user = authenticated_user()
-    appeal_row = services.get_appeal(appeal_id)
-    ensure(has_role(user, "coordinator") or appeal_row.assignment.worker_id == user.id,
-           "Only coordinators and the appealing worker can read an appeal.")
-    return appeal_row
+    return services.read_appeal(authenticated_user(), get_or_404(Appeal, appeal_id, "appeal"))
 
 
 @blp.route("/appeals/<int:appeal_id>/decide", methods=["POST"])
@@ -320,7 +307,7 @@ def get_appeal(appeal_id):
 @require("coordinator")
 def decide_appeal(data, appeal_id):
     """Uphold a rejection or overturn it (the worker is paid), with a reason."""
-    return services.decide_appeal(services.get_appeal(appeal_id), authenticated_user(), data["decision"],
+    return services.decide_appeal(authenticated_user(), get_or_404(Appeal, appeal_id, "appeal"), data["decision"],
                                   data["reason"])
 
 
@@ -332,7 +319,7 @@ def decide_appeal(data, appeal_id):
 @require()
 def requester_stats(requester_id):
     """A requester's record computed from data: approval and rejection rates, appeals, review time, real pay."""
-    return services.requester_stats(services.get_requester(requester_id))
+    return services.requester_stats(_requester(requester_id))
 
 
 @blp.route("/requesters/<int:requester_id>/reviews", methods=["GET"])
@@ -341,7 +328,7 @@ def requester_stats(requester_id):
 @require()
 def requester_reviews(args, requester_id):
     """Members' reviews of a requester, newest first."""
-    return services.requester_reviews(services.get_requester(requester_id), args)
+    return page_body(*services.requester_reviews(_requester(requester_id), args))
 
 
 @blp.route("/requesters/<int:requester_id>/reviews", methods=["POST"])
@@ -351,6 +338,6 @@ def requester_reviews(args, requester_id):
 @require("member")
 def review_requester(data, requester_id):
     """Review a requester you submitted work for; posting again updates your review."""
-    review_row, created = services.review_requester(services.get_requester(requester_id), authenticated_user(),
-                                                    data["rating"], data["text"])
+    review_row, created = services.review_requester(authenticated_user(), _requester(requester_id), data["rating"],
+                                                    data["text"])
     return review_row, 201 if created else 200

@@ -12,6 +12,7 @@ from coop.marketplace.models import (
     DEPOSIT_STATUSES,
     WITHDRAWAL_STATUSES,
 )
+from coop.marketplace.services.reviews import appeal_deadline
 from coop.pagination import PageArgs
 
 MAX_ITEMS = 10_000
@@ -258,8 +259,6 @@ class WorkerAssignmentSchema(AssignmentBaseSchema):
         return item
 
     def get_appeal_deadline(self, assignment):
-        from coop.marketplace.services import appeal_deadline
-
         deadline = appeal_deadline(assignment)
         return deadline.isoformat() if deadline else None
 

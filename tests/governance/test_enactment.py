@@ -237,7 +237,7 @@ def test_a_passed_surplus_is_shared_as_patronage_in_proportion_to_approved_earni
         calls.append((start, end))
         return {alice.user.id: 2000, bob.user.id: 1000, outsider.id: 5000}
 
-    monkeypatch.setattr("coop.marketplace.services.approved_earnings_by_worker", earnings, raising=False)
+    monkeypatch.setattr("coop.ledger.paid_for_work", earnings)
     before = ledger.balance(ledger.COOP_FEES)
     proposal = gov.open_vote(alice, coordinator, kind="surplus",
                              change={"amount_cents": 1000, "period_start": "2026-01-01", "period_end": "2026-03-31"})
@@ -262,8 +262,7 @@ def test_a_passed_surplus_is_shared_as_patronage_in_proportion_to_approved_earni
 def test_a_surplus_above_the_coops_fees_passes_with_an_error_and_moves_no_money(gov, fees, monkeypatch, session):
     coordinator, (alice, bob) = gov.coop(members=2)
     fees(500)
-    monkeypatch.setattr("coop.marketplace.services.approved_earnings_by_worker",
-                        lambda start, end: {alice.user.id: 100}, raising=False)
+    monkeypatch.setattr("coop.ledger.paid_for_work", lambda start, end: {alice.user.id: 100})
     available = ledger.balance(ledger.COOP_FEES)
     proposal = gov.open_vote(alice, coordinator, kind="surplus", change={
         "amount_cents": available + 1, "period_start": "2026-01-01", "period_end": "2026-01-31"})
@@ -278,8 +277,7 @@ def test_a_surplus_above_the_coops_fees_passes_with_an_error_and_moves_no_money(
 def test_a_surplus_with_no_member_earnings_passes_with_an_error(gov, fees, monkeypatch):
     coordinator, (alice, bob) = gov.coop(members=2)
     fees(5000)
-    monkeypatch.setattr("coop.marketplace.services.approved_earnings_by_worker", lambda start, end: {},
-                        raising=False)
+    monkeypatch.setattr("coop.ledger.paid_for_work", lambda start, end: {})
     proposal = gov.open_vote(alice, coordinator, kind="surplus", change={
         "amount_cents": 100, "period_start": "2026-01-01", "period_end": "2026-01-31"})
     vote_all(gov, proposal["id"], [coordinator, alice, bob], [{"choice": "yes"}] * 3)

@@ -196,7 +196,7 @@ class MembershipMachine(RuleBasedStateMachine):
     def confirm_payout(self, c):
         withdrawal = db.session.scalar(sa.select(Withdrawal).where(Withdrawal.status == "pending")
                                        .order_by(Withdrawal.id).limit(1))
-        self.attempt("confirm_payout", lambda: marketplace.confirm_withdrawal(withdrawal, self.coordinator(c)))
+        self.attempt("confirm_payout", lambda: marketplace.confirm_withdrawal(self.coordinator(c), withdrawal))
 
     # --- time and terms ---------------------------------------------------------------------
 
@@ -240,7 +240,7 @@ class MembershipMachine(RuleBasedStateMachine):
             assert held == (share if status == "applicant" else 0)
             assert (share > 0) == (status in ("member", "applicant"))
             assert is_member[w] == (status == "member")
-            holdings = (balances.get(ledger.worker_earnings(w), 0) + balances.get(marketplace.worker_payout_pending(w), 0)
+            holdings = (balances.get(ledger.worker_earnings(w), 0) + balances.get(ledger.worker_payout_pending(w), 0)
                         + balances.get(governance.patronage_account(w), 0) + share + payouts[w, "confirmed"])
             assert holdings == came_in, f"worker {w} holds or was paid {holdings}; {came_in} came in for them"
 

@@ -56,11 +56,11 @@ def fund(user, cents: int) -> None:
 
 def snapshot(*users) -> dict:
     """Every balance the marketplace touches for these users, plus the coop's fees."""
-    out = {"coop:fees": ledger.balance(ledger.COOP_FEES)}
+    out = {ledger.COOP_FEES: ledger.balance(ledger.COOP_FEES)}
     for user in users:
         for name in (ledger.requester_available(user.id), ledger.requester_escrow(user.id),
-                     ledger.worker_earnings(user.id), services.requester_payout_pending(user.id),
-                     services.worker_payout_pending(user.id)):
+                     ledger.worker_earnings(user.id), ledger.requester_payout_pending(user.id),
+                     ledger.worker_payout_pending(user.id)):
             out[name] = ledger.balance(name)
     return out
 

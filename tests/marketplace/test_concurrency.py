@@ -59,7 +59,7 @@ def test_concurrent_claims_take_every_slot_once_and_no_item_twice(postgres_only,
         while True:
             with racing_app.app_context():
                 try:
-                    services.claim(db.session.get(Batch, batch_id), db.session.get(User, member_id))
+                    services.claim(db.session.get(User, member_id), db.session.get(Batch, batch_id))
                     db.session.commit()
                     outcomes.append("claimed")
                 except Conflict:

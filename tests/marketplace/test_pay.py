@@ -10,15 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from coop.marketplace.pay import (
-    audit_underpaid,
     batch_cost_cents,
-    fee_share_cents,
     hourly_rate_cents,
     median_seconds,
     meets_minimum,
     payout_fee_cents,
     platform_fee_cents,
     required_reward_cents,
+    slot_cost_cents,
     underpaid_at_median,
 )
 
@@ -249,14 +248,14 @@ def test_median_is_order_independent(values, data):
     assert median_seconds(shuffled) == median_seconds(values)
 
 
-# --- audit_underpaid ---------------------------------------------------------------------
+# --- underpaid_at_median -----------------------------------------------------------------
 
 
 def test_audit_flags_underpaid_batch():
     # 20 cents at a median of 90 s is 800/h against a 1200/h minimum.
     times = [60, 70, 80, 90, 90, 90, 100, 110, 120, 130]
     assert median_seconds(times) == 90.0
-    assert audit_underpaid(20, times, 1200) == {
+    assert underpaid_at_median(20, median_seconds(times), 1200) == {
         "median_seconds": 90.0,
         "effective_hourly_cents": 800,
         "required_reward_cents": 30,
@@ -265,7 +264,7 @@ def test_audit_flags_underpaid_batch():
 
 def test_audit_even_count_uses_mean_of_middle_two():
     times = [60] * 5 + [61] * 5
-    result = audit_underpaid(20, times, 1200)
+    result = underpaid_at_median(20, median_seconds(times), 1200)
     assert result == {
         "median_seconds": 60.5,
         "effective_hourly_cents": 1190,  # 72000 / 60.5 = 1190.08...
@@ -274,33 +273,17 @@ def test_audit_even_count_uses_mean_of_middle_two():
 
 
 def test_audit_batch_meeting_minimum_is_not_flagged():
-    assert audit_underpaid(20, [60] * 10, 1200) is None
-
-
-def test_audit_needs_min_submissions():
-    assert audit_underpaid(1, [600] * 9, 1200) is None
-    assert audit_underpaid(1, [600] * 10, 1200) is not None
-    assert audit_underpaid(1, [600] * 3, 1200, min_submissions=3) is not None
+    assert underpaid_at_median(20, median_seconds([60] * 10), 1200) is None
+    assert underpaid_at_median(20, 60, 1200) is None
 
 
 def test_audit_zero_median_cannot_underpay():
-    assert audit_underpaid(0, [0] * 10, 1200) is None
-    assert audit_underpaid(0, [0, 0, 0], 1200, min_submissions=0) is None
+    assert underpaid_at_median(0, median_seconds([0] * 10), 1200) is None
+    assert underpaid_at_median(20, -5, 1200) is None
 
 
-def test_audit_empty_with_no_minimum():
-    assert audit_underpaid(20, [], 1200, min_submissions=0) is None
-
-
-@given(
-    reward=cents,
-    times=st.lists(positive_int_seconds, max_size=30),
-    minimum=cents,
-    min_submissions=st.integers(min_value=1, max_value=40),
-)
-def test_audit_is_none_below_min_submissions(reward, times, minimum, min_submissions):
-    if len(times) < min_submissions:
-        assert audit_underpaid(reward, times, minimum, min_submissions) is None
+def test_audit_with_no_times_finds_nothing():
+    assert underpaid_at_median(20, median_seconds([]), 1200) is None
 
 
 @given(
@@ -309,53 +292,14 @@ def test_audit_is_none_below_min_submissions(reward, times, minimum, min_submiss
     minimum=cents,
 )
 def test_audit_result_is_consistent(reward, times, minimum):
-    result = audit_underpaid(reward, times, minimum, min_submissions=1)
     median = median_seconds(times)
+    result = underpaid_at_median(reward, median, minimum)
     assert (result is None) == meets_minimum(reward, median, minimum)
     if result is not None:
         assert result["median_seconds"] == median
         assert result["effective_hourly_cents"] < minimum
         assert result["required_reward_cents"] > reward
         assert meets_minimum(result["required_reward_cents"], median, minimum)
-
-
-# --- fee_share_cents ---------------------------------------------------------------------
-
-
-def test_fee_share():
-    # A 201-cent reward out of a 1005-cent batch carries a fifth of the 101-cent fee.
-    assert fee_share_cents(201, 1005, 101) == 20
-
-
-def test_fee_share_zero_total():
-    assert fee_share_cents(0, 0, 0) == 0
-    assert fee_share_cents(10, 0, 5) == 0
-
-
-def test_fee_share_whole_batch_is_whole_fee():
-    assert fee_share_cents(1005, 1005, 101) == 101
-
-
-@given(
-    rewards=st.lists(st.integers(min_value=0, max_value=10**5), min_size=1, max_size=50),
-    pct=int_pct,
-)
-def test_fee_shares_never_exceed_the_fee(rewards, pct):
-    total = sum(rewards)
-    fee = platform_fee_cents(total, pct)
-    shares = [fee_share_cents(r, total, fee) for r in rewards]
-    assert all(share >= 0 for share in shares)
-    assert sum(shares) <= fee
-
-
-# --- underpaid_at_median -----------------------------------------------------------------
-
-
-def test_underpaid_at_median_matches_the_audit_over_the_times():
-    times = [60, 70, 80, 90, 90, 90, 100, 110, 120, 130]
-    assert underpaid_at_median(20, 90.0, 1200) == audit_underpaid(20, times, 1200)
-    assert underpaid_at_median(20, None, 1200) is None
-    assert underpaid_at_median(20, 60, 1200) is None
 
 
 # --- payout_fee_cents --------------------------------------------------------------------
@@ -390,3 +334,19 @@ def test_payout_fees_never_exceed_the_fees_charged_however_the_money_is_split(tr
     paid = sum(payout_fee_cents(sum(g), pct) for g in groups if g)
     assert 0 <= paid <= charged
     assert sum(payout_fee_cents(a, pct) for a in amounts) <= charged
+
+
+# --- slot_cost_cents ---------------------------------------------------------------------
+
+
+def test_slot_cost_is_the_reward_and_its_floored_fee():
+    assert slot_cost_cents(20, 10) == 22
+    assert slot_cost_cents(33, 10) == 36
+    assert slot_cost_cents(33, 12.5) == 37  # 4.125 cents of fee, floored
+    assert slot_cost_cents(20, 0) == 20
+
+
+@given(reward=cents, slots=st.integers(min_value=0, max_value=1000), pct=int_pct | float_pct)
+def test_slots_paid_one_by_one_never_cost_more_than_the_batch_charged(reward, slots, pct):
+    rewards_total, fee = batch_cost_cents(reward, slots, pct)
+    assert slot_cost_cents(reward, pct) * slots <= rewards_total + fee

@@ -56,7 +56,7 @@ def test_underpaying_batch_is_paused_and_the_raise_pays_back_approved_work(marke
         ledger.requester_available(market.requester.id)] - 264
     # The three approved assignments (all the first member's) get the difference at once.
     assert ledger.balance(ledger.worker_earnings(market.members[0].id)) == 3 * 40
-    assert ledger.balance(ledger.COOP_FEES) == before["coop:fees"] + 3 * 2
+    assert ledger.balance(ledger.COOP_FEES) == before[ledger.COOP_FEES] + 3 * 2
     entry = session.scalar(sa.select(AuditEntry).where(AuditEntry.event == "batch.raised"))
     assert entry.payload == {"old_reward_cents": 20, "new_reward_cents": 40, "topped_up_cents": 240, "fee_cents": 24,
                              "paid_back_cents": 60, "assignments_paid": 3}

@@ -1,7 +1,7 @@
 """Requesters in the open: stats computed from data, members' reviews; earnings for patronage."""
 from datetime import timedelta
 
-from coop import clock
+from coop import clock, ledger
 from coop.marketplace import services
 
 API = "/api/v1"
@@ -71,7 +71,7 @@ def test_members_who_worked_for_a_requester_review_them_once_and_may_edit(market
     assert market.mc[0].post(url, json={"rating": 6}).status_code == 422
 
 
-def test_approved_earnings_by_worker_sums_rewards_by_approval_day(market, session):
+def test_pay_for_approved_work_is_summed_by_worker_and_day_of_approval(market, session):
     day_one = clock.now().date()
     batch = market.post(items=3, reward_cents=25, est_seconds=60)
     first = market.claim(market.mc[0], batch["id"])
@@ -84,6 +84,26 @@ def test_approved_earnings_by_worker_sums_rewards_by_approval_day(market, sessio
     clock.advance(timedelta(days=1))
     market.review(third["id"])
     m0, m1 = market.members[0].id, market.members[1].id
-    assert services.approved_earnings_by_worker(day_one, day_one) == {m0: 25, m1: 25}
-    assert services.approved_earnings_by_worker(day_one, day_one + timedelta(days=1)) == {m0: 50, m1: 25}
-    assert services.approved_earnings_by_worker(day_one - timedelta(days=3), day_one - timedelta(days=1)) == {}
+    assert ledger.paid_for_work(day_one, day_one) == {m0: 25, m1: 25}
+    assert ledger.paid_for_work(day_one, day_one + timedelta(days=1)) == {m0: 50, m1: 25}
+    assert ledger.paid_for_work(day_one - timedelta(days=3), day_one - timedelta(days=1)) == {}
+
+
+def test_pay_for_work_counts_raises_and_overturned_rejections_but_no_other_credit(market, session):
+    today = clock.now().date()
+    batch = market.post(items=2, reward_cents=20, est_seconds=60)
+    approved = market.claim(market.mc[0], batch["id"])
+    rejected = market.claim(market.mc[1], batch["id"])
+    for client, a in ((market.mc[0], approved), (market.mc[1], rejected)):
+        market.submit(client, a["id"])
+    market.review(approved["id"])
+    market.review(rejected["id"], "reject", "Wrong.")
+    appeal = market.mc[1].post(f"/api/v1/assignments/{rejected['id']}/appeal", json={"reason": "It was right."})
+    overturned = market.cc.post(f"/api/v1/appeals/{appeal.get_json()['id']}/decide",
+                                json={"decision": "overturn", "reason": "Checked."})
+    assert overturned.status_code == 200
+    assert market.rc.post(f"/api/v1/batches/{batch['id']}/raise", json={"reward_cents": 25}).status_code == 200
+    # Money reaching earnings from anywhere but a requester (here a share given back) is not pay for work.
+    ledger.move(ledger.EXTERNAL, ledger.worker_earnings(market.members[0].id), 999, "share given back")
+    m0, m1 = market.members[0].id, market.members[1].id
+    assert ledger.paid_for_work(today, today) == {m0: 25, m1: 25}

@@ -109,8 +109,8 @@ def check_payouts_pending(ignored: set[str] = frozenset()) -> None:
     pending: dict[str, int] = defaultdict(int)
     for user_id, source, cents in db.session.execute(sa.select(
             Withdrawal.user_id, Withdrawal.source, Withdrawal.amount_cents).where(Withdrawal.status == "pending")):
-        pending[(marketplace.requester_payout_pending if source == "requester"
-                 else marketplace.worker_payout_pending)(user_id)] += cents
+        pending[(ledger.requester_payout_pending if source == "requester"
+                 else ledger.worker_payout_pending)(user_id)] += cents
     held = dict(db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.balance_cents).where(
         LedgerAccount.name.like("%:payout_pending"), LedgerAccount.balance_cents != 0)).all())
     held = {name: cents for name, cents in held.items() if name not in ignored}

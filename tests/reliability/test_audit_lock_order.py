@@ -32,10 +32,11 @@ def _stage_round(requesters: list[User], worker: User, expire_at) -> dict:
         for with_work in (True, False):
             batch = marketplace.create_batch(requester, batch_body(items=2, expires_at=expire_at))
             if with_work:
-                marketplace.submit(marketplace.claim(batch, worker), {"total": "1"})
+                marketplace.submit(worker, marketplace.claim(worker, batch), {"total": "1"})
             staged["expiring"].append(batch.id)
         to_raise = marketplace.create_batch(requester, batch_body(items=3))
-        marketplace.review(marketplace.submit(marketplace.claim(to_raise, worker), {"total": "1"}), "approve", None)
+        claimed = marketplace.claim(worker, to_raise)
+        marketplace.review(requester, marketplace.submit(worker, claimed, {"total": "1"}), "approve", None)
         staged["raises"].append((to_raise.id, requester.id, to_raise.reward_cents + 1))
         staged["deposits"].append(marketplace.request_deposit(requester, 1_000).id)
         staged["payouts"].append(marketplace.request_withdrawal(requester, 500).id)
@@ -56,7 +57,7 @@ def test_tick_deposits_batches_raises_and_payouts_never_deadlock(app, committed)
 
     def confirm_deposit(deposit_id):
         return unit_of_work(app, lambda: marketplace.confirm_deposit(
-            db.session.get(Deposit, deposit_id), db.session.get(User, coordinator_id)).status)
+            db.session.get(User, coordinator_id), db.session.get(Deposit, deposit_id)).status)
 
     def post_batch(requester_id):
         return unit_of_work(app, lambda: marketplace.create_batch(
@@ -64,11 +65,11 @@ def test_tick_deposits_batches_raises_and_payouts_never_deadlock(app, committed)
 
     def raise_reward(batch_id, requester_id, cents):
         return unit_of_work(app, lambda: marketplace.raise_reward(
-            db.session.get(Batch, batch_id), db.session.get(User, requester_id), cents).reward_cents)
+            db.session.get(User, requester_id), db.session.get(Batch, batch_id), cents).reward_cents)
 
     def pay_out(withdrawal_id):
         return unit_of_work(app, lambda: marketplace.confirm_withdrawal(
-            db.session.get(Withdrawal, withdrawal_id), db.session.get(User, coordinator_id)).status)
+            db.session.get(User, coordinator_id), db.session.get(Withdrawal, withdrawal_id)).status)
 
     expected = {"batch.expired": 0, "deposit.confirmed": 0, "batch.posted": 0, "batch.raised": 0,
                 "payout.confirmed": 0}

@@ -151,20 +151,21 @@ class MoneyMachine(RuleBasedStateMachine):
     def a_funded_batch_is_up(self, amount, per_item, reward):
         coordinator = self.user(self.coop.coordinators[0])
         for requester_id in self.coop.requesters:
-            marketplace.confirm_deposit(marketplace.request_deposit(self.user(requester_id), amount), coordinator)
+            marketplace.confirm_deposit(coordinator, marketplace.request_deposit(self.user(requester_id), amount))
         batch = marketplace.create_batch(self.user(self.coop.requesters[0]),
                                          batch_body(items=3, assignments_per_item=per_item, reward_cents=reward))
         self.rounds(batch.id, reward)
         # One piece of work already paid, so there are fees (a surplus) from the first step.
-        done = marketplace.claim(batch, self.user(self.coop.workers[0]))
-        marketplace.review(marketplace.submit(done, {"total": "1.00"}), "approve", None)
+        worker = self.user(self.coop.workers[0])
+        done = marketplace.claim(worker, batch)
+        marketplace.review(batch.requester, marketplace.submit(worker, done, {"total": "1.00"}), "approve", None)
 
     @rule(r=index, amount=st.sampled_from([300, 1_234, 5_000]), c=index)
     def deposit(self, r, amount, c):
         requester = self.user(self.coop.requesters[r % REQUESTERS])
         coordinator = self.user(self.coop.coordinators[c % COORDINATORS])
         self.attempt("deposit", lambda: marketplace.confirm_deposit(
-            marketplace.request_deposit(requester, amount), coordinator))
+            coordinator, marketplace.request_deposit(requester, amount)))
 
     @rule(who=st.integers(0, REQUESTERS + WORKERS + COORDINATORS - 1), share=st.sampled_from([1, 2, 0]))
     def request_payout(self, who, share):
@@ -184,7 +185,7 @@ class MoneyMachine(RuleBasedStateMachine):
         # Another coordinator than the payee, when the payee is one (else it is refused).
         coordinator = self.user(next(cid for cid in self.coop.coordinators[c % COORDINATORS:] + self.coop.coordinators
                                      if cid != withdrawal.user_id))
-        self.attempt("confirm_payout", lambda: marketplace.confirm_withdrawal(withdrawal, coordinator))
+        self.attempt("confirm_payout", lambda: marketplace.confirm_withdrawal(coordinator, withdrawal))
 
     # --- batches --------------------------------------------------------------------------
 
@@ -206,7 +207,7 @@ class MoneyMachine(RuleBasedStateMachine):
         if batch_id is None:
             return
         batch = db.session.get(Batch, batch_id)
-        if self.attempt("raise_reward", lambda: marketplace.raise_reward(batch, batch.requester,
+        if self.attempt("raise_reward", lambda: marketplace.raise_reward(batch.requester, batch,
                                                                          batch.reward_cents + delta)):
             self.rounds(batch.id, delta)
 
@@ -219,7 +220,7 @@ class MoneyMachine(RuleBasedStateMachine):
         if batch_id is None:
             return
         batch = db.session.get(Batch, batch_id)
-        self.attempt("cancel", lambda: marketplace.cancel_batch(batch, batch.requester))
+        self.attempt("cancel", lambda: marketplace.cancel_batch(batch.requester, batch))
 
     # --- work -----------------------------------------------------------------------------
 
@@ -246,16 +247,16 @@ class MoneyMachine(RuleBasedStateMachine):
         if assignment.status == "claimed":
             # Real working time, which the pay audit measures.
             clock.advance(timedelta(seconds=(5, 45, 400)[a % 3]))
-            self.attempt("submit", lambda: marketplace.submit(assignment, {"total": "9.99"}))
+            self.attempt("submit", lambda: marketplace.submit(assignment.worker, assignment, {"total": "9.99"}))
         elif assignment.status == "submitted":
             self.attempt("review", lambda: marketplace.review(
-                assignment, "approve" if yes else "reject", None if yes else "The total is wrong."))
+                assignment.batch.requester, assignment, "approve" if yes else "reject", None if yes else "The total is wrong."))
         elif assignment.appeal is None:
-            self.attempt("appeal", lambda: marketplace.file_appeal(assignment, assignment.worker, "It was right."))
+            self.attempt("appeal", lambda: marketplace.file_appeal(assignment.worker, assignment, "It was right."))
         else:
             coordinator = self.user(self.coop.coordinators[m % COORDINATORS])
             self.attempt("decide_appeal", lambda: marketplace.decide_appeal(
-                assignment.appeal, coordinator, "uphold" if yes else "overturn", "Checked."))
+                coordinator, assignment.appeal, "uphold" if yes else "overturn", "Checked."))
 
     def claim(self, m: int, b: int) -> None:
         # Mostly batches that still take claims, sometimes any batch (to be refused).
@@ -265,7 +266,7 @@ class MoneyMachine(RuleBasedStateMachine):
             return
         # Turned by the step count too: draws favour small numbers, and one member alone runs out of items.
         member = self.user(self.coop.members[(m + self.steps) % len(self.coop.members)])
-        self.attempt("claim", lambda: marketplace.claim(db.session.get(Batch, batch_id), member))
+        self.attempt("claim", lambda: marketplace.claim(member, db.session.get(Batch, batch_id)))
 
     # --- time -----------------------------------------------------------------------------
 
@@ -376,11 +377,12 @@ def test_a_rejection_after_the_auto_approval_time_finds_the_work_already_approve
     requester = db.session.get(User, coop.requesters[0])
     ledger.move(ledger.EXTERNAL, ledger.requester_available(requester.id), 1_000, "test deposit")
     batch = marketplace.create_batch(requester, batch_body(items=1))
-    assignment = marketplace.submit(marketplace.claim(batch, db.session.get(User, coop.workers[0])), {"total": "1"})
+    worker = db.session.get(User, coop.workers[0])
+    assignment = marketplace.submit(worker, marketplace.claim(worker, batch), {"total": "1"})
     clock.advance(timedelta(hours=72, seconds=1))
 
     with pytest.raises(CoopError, match="this assignment is approved"):
-        marketplace.review(assignment, "reject", "Too late to look.")
+        marketplace.review(requester, assignment, "reject", "Too late to look.")
 
     assert assignment.status == "approved" and assignment.review_decision == "auto"
     assert ledger.balance(ledger.worker_earnings(coop.workers[0])) == 20

@@ -65,7 +65,7 @@ def test_review_racing_auto_approval_pays_the_worker_once(app, committed, books)
     batch = marketplace.create_batch(requester, batch_body(items=ROUNDS))
     assignment_ids = []
     for worker in workers:
-        assignment_ids.append(marketplace.submit(marketplace.claim(batch, worker), {"total": "1"}).id)
+        assignment_ids.append(marketplace.submit(worker, marketplace.claim(worker, batch), {"total": "1"}).id)
     _, token = accounts.issue_token(requester, "race")
     db.session.commit()
     requester_id, batch_id = requester.id, batch.id
@@ -107,11 +107,11 @@ def test_cancel_racing_claims_never_refunds_a_claimed_slot(app, committed, books
 
     for batch_id in batch_ids:
         def claim(member_id, batch_id=batch_id):
-            return unit_of_work(app, lambda: marketplace.claim(db.session.get(Batch, batch_id),
-                                                               db.session.get(User, member_id)).id)
+            return unit_of_work(app, lambda: marketplace.claim(db.session.get(User, member_id),
+                                                               db.session.get(Batch, batch_id)).id)
 
         cancel = unit_of_work(app, lambda batch_id=batch_id: marketplace.cancel_batch(
-            db.session.get(Batch, batch_id), db.session.get(User, requester_id)).status)
+            db.session.get(User, requester_id), db.session.get(Batch, batch_id)).status)
         results = together([cancel] + [claim(m) for m in member_ids])
         assert results[0] == "cancelled", results[0]
         claimed = {r for r in results[1:] if isinstance(r, int)}

@@ -104,19 +104,20 @@ class World:
     def assignment(self, status: str = "claimed", worker=None, batch=None):
         """An assignment of `worker` (the member) on the requester's batch, brought to `status`."""
         batch = batch or self.batch()
-        assignment = market.claim(batch, worker or self.member)
+        worker = worker or self.member
+        assignment = market.claim(worker, batch)
         if status in ("submitted", "rejected", "approved"):
-            market.submit(assignment, {"label": "stop sign"})
+            market.submit(worker, assignment, {"label": "stop sign"})
         if status == "rejected":
-            market.review(assignment, "reject", "Boxes do not cover the signs.")
+            market.review(batch.requester, assignment, "reject", "Boxes do not cover the signs.")
         elif status == "approved":
-            market.review(assignment, "approve", None)
+            market.review(batch.requester, assignment, "approve", None)
         return assignment
 
     def appeal(self, worker=None):
         """A pending appeal by `worker` (the member) against a rejection."""
         assignment = self.assignment("rejected", worker=worker)
-        return market.file_appeal(assignment, assignment.worker, "The boxes do cover the signs.")
+        return market.file_appeal(assignment.worker, assignment, "The boxes do cover the signs.")
 
     def deposit(self, owner=None):
         return market.request_deposit(owner or self.requester, 5_000)

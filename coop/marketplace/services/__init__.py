@@ -1,0 +1,52 @@
+"""Marketplace services, one file per story; the public ones are re-exported here for other domains."""
+from coop.marketplace.services.batches import (
+    batch_detail,
+    batch_items,
+    cancel_batch,
+    create_batch,
+    get_preferences,
+    list_batches,
+    progress,
+    set_preferences,
+    terms_breaches,
+)
+from coop.marketplace.services.common import (
+    CLAIMABLE,
+    CLOSED,
+    PROTECTIONS,
+    protections_in_force,
+)
+from coop.marketplace.services.escrow import escrow_owed
+from coop.marketplace.services.funds import (
+    balance_of,
+    confirm_deposit,
+    confirm_withdrawal,
+    earnings_lines,
+    list_deposits,
+    list_withdrawals,
+    request_deposit,
+    request_withdrawal,
+)
+from coop.marketplace.services.pay_audit import AUDIT_MIN_SUBMISSIONS, audit_real_pay, raise_reward
+from coop.marketplace.services.requesters import requester_reviews, requester_stats, review_requester
+from coop.marketplace.services.reviews import (
+    appeal_deadline,
+    batch_assignments,
+    decide_appeal,
+    file_appeal,
+    list_appeals,
+    read_appeal,
+    review,
+)
+from coop.marketplace.services.tick import refresh_assignment, refresh_batch, tick
+from coop.marketplace.services.work import claim, flagged_seconds_today, my_assignments, read_assignment, submit
+
+__all__ = [
+    "AUDIT_MIN_SUBMISSIONS", "CLAIMABLE", "CLOSED", "PROTECTIONS", "appeal_deadline", "audit_real_pay",
+    "balance_of", "batch_assignments", "batch_detail", "batch_items", "cancel_batch", "claim", "confirm_deposit",
+    "confirm_withdrawal", "create_batch", "decide_appeal", "earnings_lines", "escrow_owed", "file_appeal",
+    "flagged_seconds_today", "get_preferences", "list_appeals", "list_batches", "list_deposits", "list_withdrawals",
+    "my_assignments", "progress", "protections_in_force", "raise_reward", "read_appeal", "read_assignment",
+    "refresh_assignment", "refresh_batch", "request_deposit", "request_withdrawal", "requester_reviews",
+    "requester_stats", "review", "review_requester", "set_preferences", "submit", "terms_breaches", "tick",
+]

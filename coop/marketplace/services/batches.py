@@ -1,0 +1,229 @@
+"""Batches: the terms check, posting into escrow, the feed, detail and progress, cancelling, preferences."""
+import json
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from coop import audit, clock, ledger
+from coop.accounts.models import User
+from coop.errors import Conflict, Forbidden, Invalid, TermsViolation
+from coop.extensions import db
+from coop.governance.services import current_terms
+from coop.ledger import InsufficientFunds
+from coop.marketplace import pay
+from coop.marketplace.models import (
+    CONTENT_WARNINGS,
+    PURPOSES,
+    Assignment,
+    Batch,
+    Item,
+    MemberPreferences,
+    Slot,
+    warnings_mask,
+)
+from coop.marketplace.services.common import (
+    CLOSED,
+    NOT_YOUR_BATCH,
+    PROTECTIONS,
+    SLOT_IS_OPEN,
+    check_owns_batch,
+    lock_row,
+    paged,
+)
+from coop.marketplace.services.escrow import close_batch
+from coop.marketplace.services.tick import refresh_batch
+
+
+def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, str, str]]:
+    """Every way a batch breaks the terms: (field, terms parameter, message a requester can act on)."""
+    breaches = []
+    reward, seconds = batch["reward_cents"], batch["est_seconds"]
+    minimum = params["min_hourly_rate_cents"]
+    if not pay.meets_minimum(reward, seconds, minimum):
+        breaches.append(("reward_cents", "min_hourly_rate_cents",
+                         f"Pays {pay.hourly_rate_cents(reward, seconds)} cents an hour (reward_cents × 3600 / "
+                         f"est_seconds); terms version {version} set min_hourly_rate_cents to {minimum}. "
+                         f"For {seconds} seconds of work pay at least "
+                         f"{pay.required_reward_cents(seconds, minimum)} cents."))
+    purpose = batch["purpose"]
+    if purpose in params["banned_purposes"]:
+        breaches.append(("purpose", "banned_purposes",
+                         f"'{purpose}' is in banned_purposes of terms version {version}; the coop refuses this work."))
+    elif purpose not in PURPOSES:
+        breaches.append(("purpose", "purpose",
+                         f"'{purpose}' is not a purpose the coop accepts; use one of {', '.join(PURPOSES)}."))
+    if purpose == "impersonation" and not (batch.get("impersonation_notice") or "").strip():
+        breaches.append(("impersonation_notice", "impersonation_notice",
+                         "An impersonation batch must say how end users are told that a human answers."))
+    if params["require_end_client"] and not (batch.get("end_client") or "").strip():
+        breaches.append(("end_client", "require_end_client",
+                         f"Terms version {version} has require_end_client: name the client the data is for."))
+    if batch.get("personal_data") and not (batch.get("dpa_reference") or "").strip():
+        breaches.append(("dpa_reference", "dpa_reference",
+                         "Items with personal data need the reference of a data-processing agreement."))
+    unknown = [w for w in batch.get("content_warnings") or [] if w not in CONTENT_WARNINGS]
+    if unknown:
+        breaches.append(("content_warnings", "content_warnings",
+                         f"Unknown content warnings {', '.join(unknown)}; use {', '.join(CONTENT_WARNINGS)}."))
+    return breaches
+
+
+def _check_items(items: list[dict]) -> None:
+    limit = current_app.config["COOP_MAX_ITEM_BYTES"]
+    too_big = {}
+    for index, item in enumerate(items):
+        size = len(json.dumps(item["data"], separators=(",", ":"), ensure_ascii=False).encode())
+        if size > limit:
+            too_big[str(index)] = {"data": [f"{size} bytes of JSON; the limit is {limit}."]}
+    if too_big:
+        raise Invalid(f"Some items are larger than {limit} bytes of JSON; split them or store less per item.",
+                      {"items": too_big})
+
+
+def create_batch(requester: User, data: dict) -> Batch:
+    """Post a batch: checked against the terms in force, its rewards and fee moved into escrow."""
+    now = clock.now()
+    if data.get("expires_at") and data["expires_at"] <= now:
+        raise Invalid("expires_at is in the past.", {"expires_at": ["Give a time in the future (or none)."]})
+    _check_items(data["items"])
+    terms = current_terms()
+    params = terms.params
+    breaches = terms_breaches(data, terms.version, params)
+    if breaches:
+        errors: dict[str, list[str]] = {}
+        for field, _, message in breaches:
+            errors.setdefault(field, []).append(message)
+        named = ", ".join(dict.fromkeys(parameter for _, parameter, _ in breaches))
+        raise TermsViolation(f"This batch breaks terms version {terms.version}: {named}. See 'errors' for each.",
+                             errors)
+
+    items = data["items"]
+    slots = len(items) * data["assignments_per_item"]
+    rewards_total, fee = pay.batch_cost_cents(data["reward_cents"], slots, params["platform_fee_pct"])
+    cost = rewards_total + fee
+    available = ledger.balance(ledger.requester_available(requester.id))
+    if cost > available:
+        raise InsufficientFunds(
+            f"This batch costs {cost} cents ({slots} assignments × {data['reward_cents']} + "
+            f"{params['platform_fee_pct']}% fee {fee}); your available funds are {available} cents. "
+            "Deposit more with POST /api/v1/deposits."
+        )
+    warnings = list(dict.fromkeys(data.get("content_warnings") or []))
+    batch = Batch(
+        requester_id=requester.id, status="open", title=data["title"], description=data.get("description") or "",
+        instructions=data.get("instructions") or "", end_client=(data.get("end_client") or "").strip(),
+        purpose=data["purpose"], impersonation_notice=data.get("impersonation_notice"),
+        content_warnings=warnings, warnings_mask=warnings_mask(warnings),
+        personal_data=bool(data.get("personal_data")), dpa_reference=data.get("dpa_reference"),
+        reward_cents=data["reward_cents"], est_seconds=data["est_seconds"],
+        assignments_per_item=data["assignments_per_item"], expires_at=data.get("expires_at"),
+        terms_version=terms.version, protections={k: params[k] for k in PROTECTIONS},
+        fee_pct=params["platform_fee_pct"], item_count=len(items), slot_count=slots,
+        rewards_total_cents=rewards_total, fee_cents=fee, escrow_cents=cost, created_at=now,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    ledger.move(ledger.requester_available(requester.id), ledger.requester_escrow(requester.id), cost,
+                f"escrow for batch {batch.id}: {slots} × {batch.reward_cents} + fee {fee}")
+    db.session.execute(sa.insert(Item), [{"batch_id": batch.id, "position": i, "data": item["data"]}
+                                         for i, item in enumerate(items)])
+    # Slot number major, so claims fill every item once before any item a second time.
+    for number in range(1, batch.assignments_per_item + 1):
+        db.session.execute(sa.insert(Slot).from_select(
+            ["batch_id", "item_id", "number", "state"],
+            sa.select(Item.batch_id, Item.id, sa.literal(number), sa.literal("open"))
+            .where(Item.batch_id == batch.id).order_by(Item.id),
+        ))
+    audit.append("batch.posted", f"batch:{batch.id}", requester, {
+        "requester_id": requester.id, "terms_version": terms.version, "items": len(items), "slots": slots,
+        "reward_cents": batch.reward_cents, "rewards_total_cents": rewards_total, "fee_cents": fee,
+    })
+    return batch
+
+
+def list_batches(user: User, args: dict) -> tuple[list[Batch], str | None]:
+    """Requesters: their own batches. Members: open batches with work left they have opted into."""
+    stmt = sa.select(Batch).options(joinedload(Batch.requester))
+    if user.kind == "requester":
+        stmt = stmt.where(Batch.requester_id == user.id)
+        if args.get("status"):
+            stmt = stmt.where(Batch.status == args["status"])
+    else:
+        prefs = db.session.get(MemberPreferences, user.id)
+        opted = prefs.opt_in_mask if prefs else 0
+        now = clock.now()
+        stmt = stmt.where(
+            Batch.status == "open",
+            sa.or_(Batch.expires_at.is_(None), Batch.expires_at > now),
+            Batch.warnings_mask.op("&")(~opted & 0xFFFF) == 0,
+            sa.select(Slot.id).where(Slot.batch_id == Batch.id, SLOT_IS_OPEN).exists(),
+        )
+    return paged(stmt, Batch.id, args)
+
+
+def progress(batch: Batch) -> dict:
+    """How far a batch is: slots by state and assignments by status."""
+    slots = dict(db.session.execute(
+        sa.select(Slot.state, sa.func.count()).where(Slot.batch_id == batch.id).group_by(Slot.state)).all())
+    assignments = dict(db.session.execute(
+        sa.select(Assignment.status, sa.func.count()).where(Assignment.batch_id == batch.id)
+        .group_by(Assignment.status)).all())
+    return {
+        "items": batch.item_count,
+        "slots": batch.slot_count,
+        "open": slots.get("open", 0),
+        "in_progress": slots.get("held", 0),
+        "done": slots.get("done", 0),
+        "cancelled": slots.get("cancelled", 0),
+        "claimed": assignments.get("claimed", 0),
+        "submitted": assignments.get("submitted", 0),
+        "approved": assignments.get("approved", 0),
+        "rejected": assignments.get("rejected", 0),
+        "expired": assignments.get("expired", 0),
+    }
+
+
+def batch_detail(user: User, batch: Batch) -> Batch:
+    """A batch with its due time-driven work applied and its progress counted, for members and its requester."""
+    if not (user.is_member or batch.requester_id == user.id):
+        raise Forbidden(NOT_YOUR_BATCH)
+    refresh_batch(batch)
+    batch.progress = progress(batch)
+    return batch
+
+
+def batch_items(requester: User, batch: Batch, args: dict) -> tuple[list[Item], str | None]:
+    """The items of a batch with their data, for its requester."""
+    check_owns_batch(requester, batch)
+    return paged(sa.select(Item).where(Item.batch_id == batch.id), Item.id, args, descending=False)
+
+
+def cancel_batch(requester: User, batch: Batch) -> Batch:
+    """Stop a batch: unclaimed slots are refunded; claimed work is still paid when approved."""
+    check_owns_batch(requester, batch)
+    lock_row(batch)
+    if batch.status in CLOSED or batch.status == "completed":
+        raise Conflict(f"Batch {batch.id} is already {batch.status}.")
+    result = close_batch(batch, "cancelled", clock.now())
+    audit.append("batch.cancelled", f"batch:{batch.id}", requester, result)
+    return batch
+
+
+def get_preferences(user: User) -> dict:
+    """The worker's marketplace preferences."""
+    prefs = db.session.get(MemberPreferences, user.id)
+    return {"content_opt_in": list(prefs.content_opt_in) if prefs else []}
+
+
+def set_preferences(user: User, content_opt_in: list[str]) -> dict:
+    """Choose which content warnings the worker accepts work under."""
+    chosen = [w for w in CONTENT_WARNINGS if w in set(content_opt_in)]
+    prefs = db.session.get(MemberPreferences, user.id)
+    if prefs is None:
+        prefs = MemberPreferences(user_id=user.id)
+        db.session.add(prefs)
+    prefs.content_opt_in, prefs.opt_in_mask, prefs.updated_at = chosen, warnings_mask(chosen), clock.now()
+    db.session.flush()
+    return get_preferences(user)
+

@@ -1,0 +1,93 @@
+"""Time-driven marketplace work: lapsed leases, auto-approvals and expiry, due by the tick or before a read."""
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from coop import clock
+from coop.extensions import db
+from coop.governance.services import current_terms
+from coop.marketplace.models import Assignment, Batch
+from coop.marketplace.services.common import IS_CLAIMED, IS_SUBMITTED
+from coop.marketplace.services.escrow import approve, close_if_past_expiry, release_slot
+
+
+def lease_is_over(assignment: Assignment, now: datetime, params: dict) -> bool:
+    """Whether a claim's lease has lapsed, under the batch's promise and the terms in force."""
+    # The stored lease already took the longer of promise and terms at claim time; a lease
+    # the members lengthened since then also holds.
+    return now >= assignment.lease_expires_at and now >= assignment.claimed_at + timedelta(
+        minutes=params["claim_lease_minutes"])
+
+
+def expire_overdue_leases(now: datetime, batch_id: int | None = None, worker_id: int | None = None,
+                          assignment_id: int | None = None, params: dict | None = None) -> int:
+    """Expire the lapsed leases among the assignments named; their slots go back. Returns how many."""
+    params = params or current_terms().params
+    stmt = sa.select(Assignment).where(
+        IS_CLAIMED, Assignment.lease_expires_at <= now,
+        Assignment.claimed_at <= now - timedelta(minutes=params["claim_lease_minutes"]))
+    for column, value in ((Assignment.batch_id, batch_id), (Assignment.worker_id, worker_id),
+                          (Assignment.id, assignment_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    # Rows another transaction is handling (a submit, another expiry) are left to it.
+    stmt = stmt.order_by(Assignment.id).with_for_update(skip_locked=True, key_share=True)
+    overdue = list(db.session.scalars(stmt.execution_options(populate_existing=True)))
+    for assignment in overdue:
+        assignment.status, assignment.holds_slot = "expired", False
+        db.session.flush()
+        release_slot(assignment, now)
+    return len(overdue)
+
+
+def auto_approve_due(now: datetime, batch_id: int | None = None, worker_id: int | None = None,
+                     assignment_id: int | None = None, params: dict | None = None) -> int:
+    """Approve the submitted work whose wait for review is over. Returns how many."""
+    params = params or current_terms().params
+    stmt = sa.select(Assignment).where(IS_SUBMITTED, sa.or_(
+        Assignment.auto_approve_at <= now,
+        # A shorter wait the members voted since submission applies too.
+        Assignment.submitted_at <= now - timedelta(hours=params["auto_approve_hours"]),
+    ))
+    for column, value in ((Assignment.batch_id, batch_id), (Assignment.worker_id, worker_id),
+                          (Assignment.id, assignment_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    stmt = stmt.order_by(Assignment.id).with_for_update(skip_locked=True, key_share=True)
+    due = list(db.session.scalars(stmt.execution_options(populate_existing=True)))
+    for assignment in due:
+        approve(assignment, now, "auto")
+    return len(due)
+
+
+def refresh_batch(batch: Batch) -> None:
+    """Apply the batch's due time-driven work: closing at expiry, lapsed leases, auto-approvals."""
+    now = clock.now()
+    params = current_terms().params
+    close_if_past_expiry(batch, now)
+    expire_overdue_leases(now, batch_id=batch.id, params=params)
+    auto_approve_due(now, batch_id=batch.id, params=params)
+
+
+def refresh_assignment(assignment: Assignment) -> Assignment:
+    """Apply an assignment's due lease expiry or auto-approval before it is shown."""
+    now = clock.now()
+    if assignment.status == "claimed":
+        expire_overdue_leases(now, assignment_id=assignment.id)
+    elif assignment.status == "submitted":
+        auto_approve_due(now, assignment_id=assignment.id)
+    return assignment
+
+
+def tick(now) -> str:
+    """Time-driven marketplace work that is due: batches past expiry, lapsed leases, auto-approvals."""
+    params = current_terms().params
+    closed = 0
+    due = list(db.session.scalars(sa.select(Batch).where(
+        Batch.status.in_(("open", "paused_underpaid")), Batch.expires_at <= now).order_by(Batch.id)))
+    for batch in due:
+        closed += close_if_past_expiry(batch, now)
+    expired = expire_overdue_leases(now, params=params)
+    approved = auto_approve_due(now, params=params)
+    return f"{closed} batches closed at expiry, {expired} leases expired, {approved} assignments auto-approved"
+
