@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from fractions import Fraction
-from typing import TypeVar
+from typing import Any, TypeVar
+
+# A tally result: plain data (counts, rounds, winner) the proposal publishes as JSON.
+Result = dict[str, Any]
 
 YES_NO_CHOICES: tuple[str, ...] = ("yes", "no", "abstain")
 
@@ -53,7 +56,7 @@ def _check_items(items: Sequence[object], known: dict[str, int], what: str) -> N
     if unknown:
         raise TallyError(f"The {what} names unknown option(s): {_listing(unknown)}.")
     if len(set(items)) != len(items):
-        repeated = sorted({item for item in items if items.count(item) > 1}, key=known.__getitem__)
+        repeated = sorted({item for item in items if items.count(item) > 1}, key=lambda item: known[str(item)])
         raise TallyError(f"The {what} lists an option more than once: {_listing(repeated)}.")
 
 
@@ -103,7 +106,7 @@ def quorum_met(ballots_cast: int, eligible: int, quorum_pct: int) -> bool:
     return ballots_cast * 100 >= quorum_pct * eligible
 
 
-def tally_yes_no(choices: Iterable[str], eligible: int) -> dict:
+def tally_yes_no(choices: Iterable[str], eligible: int) -> Result:
     """Count yes/no/abstain ballots and report turnout as a percentage of ``eligible``."""
     try:
         counts = Counter(choices)
@@ -112,10 +115,10 @@ def tally_yes_no(choices: Iterable[str], eligible: int) -> dict:
     return tally_yes_no_grouped(counts.items(), eligible)
 
 
-def tally_yes_no_grouped(groups: Iterable[tuple[str, int]], eligible: int) -> dict:
+def tally_yes_no_grouped(groups: Iterable[tuple[str, int]], eligible: int) -> Result:
     """``tally_yes_no`` over (choice, number of ballots) pairs, as a database GROUP BY yields them."""
     _require_non_negative(eligible=eligible)
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     for choice, weight in groups:
         validate_choice(choice)
         _require_non_negative(weight=weight)
@@ -143,7 +146,7 @@ def yes_share_exceeds(yes: int, no: int, threshold_pct: int) -> bool:
 # --- approval ---------------------------------------------------------------
 
 
-def tally_approval(approvals: Iterable[Iterable[str]], options: Sequence[str]) -> dict:
+def tally_approval(approvals: Iterable[Iterable[str]], options: Sequence[str]) -> Result:
     """Count approvals per option; ties go to the option listed first in ``options``.
 
     The winner is the option with the most approvals. When several options share
@@ -153,7 +156,7 @@ def tally_approval(approvals: Iterable[Iterable[str]], options: Sequence[str]) -
     return tally_approval_grouped(((ballot, 1) for ballot in approvals), options)
 
 
-def tally_approval_grouped(groups: Iterable[tuple[Iterable[str], int]], options: Sequence[str]) -> dict:
+def tally_approval_grouped(groups: Iterable[tuple[Iterable[str], int]], options: Sequence[str]) -> Result:
     """``tally_approval`` over (approvals, number of identical ballots) pairs."""
     known = _option_index(options)
     counts = dict.fromkeys(known, 0)
@@ -179,7 +182,7 @@ _Weight = TypeVar("_Weight", int, Fraction)
 _PileEntry = tuple[tuple[str, ...], int, _Weight]
 
 
-def tally_ranked(rankings: Iterable[Sequence[str]], options: Sequence[str]) -> dict:
+def tally_ranked(rankings: Iterable[Sequence[str]], options: Sequence[str]) -> Result:
     """Run an instant-runoff count; elimination ties go to round-1 votes, then last-listed option.
 
     Each round counts every non-exhausted ballot for its highest-ranked
@@ -195,21 +198,21 @@ def tally_ranked(rankings: Iterable[Sequence[str]], options: Sequence[str]) -> d
     return tally_ranked_grouped(((ranking, 1) for ranking in rankings), options)
 
 
-def tally_ranked_grouped(groups: Iterable[tuple[Sequence[str], int]], options: Sequence[str]) -> dict:
+def tally_ranked_grouped(groups: Iterable[tuple[Sequence[str], int]], options: Sequence[str]) -> Result:
     """``tally_ranked`` over (ranking, number of identical ballots) pairs."""
     known = _option_index(options)
     grouped = _group_rankings(groups, known)
     if not grouped:
         return {"winner": None, "rounds": []}
-    piles = {option: [] for option in options}
+    piles: dict[str, list[_PileEntry[int]]] = {option: [] for option in options}
     _deal(piles, ((ranking, -1, weight) for ranking, weight in grouped.items()))
     return _run_rounds(piles, known)
 
 
-def _group_rankings(groups: Iterable[tuple[Sequence[str], int]], known: dict[str, int]) -> Counter:
+def _group_rankings(groups: Iterable[tuple[Sequence[str], int]], known: dict[str, int]) -> Counter[tuple[str, ...]]:
     # Real elections repeat the same few orderings, so validating and counting
     # distinct rankings once keeps large ballot sets cheap.
-    grouped: Counter = Counter()
+    grouped: Counter[tuple[str, ...]] = Counter()
     for ranking, weight in groups:
         if not isinstance(ranking, _RANKING_TYPES):
             raise TallyError("A ranking must be an ordered list of options.")
@@ -235,7 +238,7 @@ def _deal(piles: dict[str, list[_PileEntry[_Weight]]], entries: Iterable[_PileEn
                 break
 
 
-def _run_rounds(piles: dict[str, list[_PileEntry[int]]], known: dict[str, int]) -> dict:
+def _run_rounds(piles: dict[str, list[_PileEntry[int]]], known: dict[str, int]) -> Result:
     rounds: list[dict[str, int]] = []
     while True:
         votes = {option: sum(entry[2] for entry in pile) for option, pile in piles.items()}
@@ -260,7 +263,7 @@ def _elimination_choice(
 # --- median -----------------------------------------------------------------
 
 
-def tally_median(values: Iterable[int | float]) -> dict:
+def tally_median(values: Iterable[int | float]) -> Result:
     """Return the lower median of ``values`` (element (n-1)//2 once sorted) and their count."""
     ordered = sorted(_checked_numbers(values))
     if not ordered:
@@ -268,7 +271,7 @@ def tally_median(values: Iterable[int | float]) -> dict:
     return {"value": ordered[(len(ordered) - 1) // 2], "count": len(ordered)}
 
 
-def tally_median_grouped(groups: Iterable[tuple[int | float, int]]) -> dict:
+def tally_median_grouped(groups: Iterable[tuple[int | float, int]]) -> Result:
     """``tally_median`` over (value, number of ballots giving it) pairs: the same lower median."""
     pairs = [(value, weight) for value, weight in groups]
     _checked_numbers(value for value, _ in pairs)
@@ -303,7 +306,7 @@ OBJECTION_REASON_MIN_CHARS = 20
 OBJECTION_REASON_MAX_CHARS = 2000
 
 
-def validate_consent(ballot: object) -> dict:
+def validate_consent(ballot: object) -> Result:
     """Return ``{"consent": True}`` or ``{"objection": reason}`` (reason stripped), or raise TallyError.
 
     A consent ballot holds exactly one of the two fields. ``consent`` must be
@@ -334,7 +337,7 @@ def validate_consent(ballot: object) -> dict:
     return {"objection": reason}
 
 
-def tally_consent(ballots: Iterable[Mapping[str, object]], eligible: int, quorum_pct: int, objection_pct: int) -> dict:
+def tally_consent(ballots: Iterable[Mapping[str, object]], eligible: int, quorum_pct: int, objection_pct: int) -> Result:
     """Count consents and objections; the proposal passes with quorum unless objections block it.
 
     Objections block when they reach ``objection_pct`` % of the ballots cast
@@ -348,7 +351,7 @@ def tally_consent(ballots: Iterable[Mapping[str, object]], eligible: int, quorum
 
 def tally_consent_grouped(
     groups: Iterable[tuple[Mapping[str, object], int]], eligible: int, quorum_pct: int, objection_pct: int
-) -> dict:
+) -> Result:
     """``tally_consent`` over (ballot, number of identical ballots) pairs."""
     _require_percentage("objection_pct", objection_pct)
     if objection_pct == 0:
@@ -405,7 +408,7 @@ def _normalized_scores(scores: object, known: dict[str, int]) -> dict[str, int]:
     return {option: scores[option] for option in known}
 
 
-def tally_score(ballots: Iterable[Mapping[str, int]], options: Sequence[str]) -> dict:
+def tally_score(ballots: Iterable[Mapping[str, int]], options: Sequence[str]) -> Result:
     """Add up the scores per option; the highest mean wins, ties to the option listed first.
 
     Every ballot scores every option, so the means share one denominator and
@@ -417,7 +420,7 @@ def tally_score(ballots: Iterable[Mapping[str, int]], options: Sequence[str]) ->
     return tally_score_grouped(((ballot, 1) for ballot in ballots), options)
 
 
-def tally_score_grouped(groups: Iterable[tuple[Mapping[str, int], int]], options: Sequence[str]) -> dict:
+def tally_score_grouped(groups: Iterable[tuple[Mapping[str, int], int]], options: Sequence[str]) -> Result:
     """``tally_score`` over (scores, number of identical ballots) pairs."""
     known = _option_index(options)
     sums = dict.fromkeys(known, 0)
@@ -441,7 +444,7 @@ def droop_quota(valid_ballots: int, seats: int) -> int:
     return valid_ballots // (seats + 1) + 1
 
 
-def tally_stv(rankings: Iterable[Sequence[str]], options: Sequence[str], seats: int) -> dict:
+def tally_stv(rankings: Iterable[Sequence[str]], options: Sequence[str], seats: int) -> Result:
     """Elect ``seats`` options by single transferable vote (Droop quota, Gregory fractional transfers).
 
     The quota is ``droop_quota`` of the valid (non-empty) rankings. Each round
@@ -470,7 +473,7 @@ def tally_stv(rankings: Iterable[Sequence[str]], options: Sequence[str], seats: 
     return tally_stv_grouped(((ranking, 1) for ranking in rankings), options, seats)
 
 
-def tally_stv_grouped(groups: Iterable[tuple[Sequence[str], int]], options: Sequence[str], seats: int) -> dict:
+def tally_stv_grouped(groups: Iterable[tuple[Sequence[str], int]], options: Sequence[str], seats: int) -> Result:
     """``tally_stv`` over (ranking, number of identical ballots) pairs."""
     known = _option_index(options)
     if isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats < len(options):
@@ -480,7 +483,7 @@ def tally_stv_grouped(groups: Iterable[tuple[Sequence[str], int]], options: Sequ
     grouped = _group_rankings(groups, known)
     valid = sum(weight for ranking, weight in grouped.items() if ranking)
     quota = droop_quota(valid, seats)
-    result: dict = {"seats": seats, "quota": quota, "elected": [], "rounds": []}
+    result: Result = {"seats": seats, "quota": quota, "elected": [], "rounds": []}
     if not grouped:
         return result
     piles: dict[str, list[_PileEntry[Fraction]]] = {option: [] for option in options}
@@ -491,7 +494,7 @@ def tally_stv_grouped(groups: Iterable[tuple[Sequence[str], int]], options: Sequ
 
 def _run_stv_rounds(
     piles: dict[str, list[_PileEntry[Fraction]]], known: dict[str, int], seats: int, quota: int, valid: int,
-    result: dict,
+    result: Result,
 ) -> None:
     elected: list[str] = result["elected"]
     first_round: dict[str, Fraction] = {}
