@@ -4,6 +4,7 @@ Each setting may be overridden from the environment (COOP_BIND, COOP_WORKERS, ..
 command line. Signals (see the README): HUP reloads gracefully (new workers, then the old
 ones finish their requests), TERM stops gracefully, QUIT/INT stop at once.
 """
+
 import ctypes
 import os
 import signal

@@ -5,6 +5,7 @@ and first-vs-last page latency for a 200,000-post thread and 100,000 proposals. 
 (COOP_BENCH_DATABASE_URL, default the local test server), each in a throwaway database. Figures and ratios
 are printed and written to bench/results/*.json, the scaling table also as bench/results/scaling.png.
 """
+
 import os
 import time
 from pathlib import Path
@@ -25,9 +26,16 @@ def claim_scaling() -> list[dict]:
         for workers in SCALING_WORKERS:
             api = claims.run_api(url, setup, next(batches), workers, budget_s=SCALING_SECONDS)
             raw = claims.run_raw(url, setup, next(batches), workers, budget_s=SCALING_SECONDS)
-            rows.append({"workers": workers, "api_claims_per_s": api["claims_per_s"], "api_p50_ms": api["p50_ms"],
-                         "api_p99_ms": api["p99_ms"], "raw_claims_per_s": raw["claims_per_s"],
-                         "api_over_raw": round(api["claims_per_s"] / raw["claims_per_s"], 3)})
+            rows.append(
+                {
+                    "workers": workers,
+                    "api_claims_per_s": api["claims_per_s"],
+                    "api_p50_ms": api["p50_ms"],
+                    "api_p99_ms": api["p99_ms"],
+                    "raw_claims_per_s": raw["claims_per_s"],
+                    "api_over_raw": round(api["claims_per_s"] / raw["claims_per_s"], 3),
+                }
+            )
             print(f"scaling {workers:>2} workers: api {api['claims_per_s']}/s, raw {raw['claims_per_s']}/s")
     print(table(rows, list(rows[0])))
     return rows
@@ -52,7 +60,7 @@ def plot(scaling: list[dict], tallies: list[dict]) -> None:
     for method in ("yes_no", "median", "ranked"):
         points = sorted((r["ballots"], r["seconds"]) for r in tallies if r["method"] == method)
         if points:
-            right.plot(*zip(*points), marker="o", label=method)
+            right.plot(*zip(*points, strict=False), marker="o", label=method)
     right.axhline(tally.GOAL_SECONDS, color="grey", linestyle="--", label="goal (2 s)")
     right.set(xlabel="ballots", ylabel="seconds to close", title="Tally time", xscale="log")
     right.legend()
@@ -80,7 +88,8 @@ def main() -> None:
     scaling_table = table(results["scaling"], list(results["scaling"][0]))
     tally_table = table(results["tally"], ["method", "ballots", "seconds", "peak_rss_mb", "status"])
     (Path(__file__).parent / "results" / "scaling.md").write_text(
-        f"# Claim scaling\n\n```\n{scaling_table}\n```\n\n# Tally time\n\n```\n{tally_table}\n```\n")
+        f"# Claim scaling\n\n```\n{scaling_table}\n```\n\n# Tally time\n\n```\n{tally_table}\n```\n"
+    )
     results["seconds"] = round(time.perf_counter() - started, 1)
     write_results("summary", results)
 

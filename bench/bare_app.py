@@ -1,4 +1,5 @@
 """The framework ceiling: a bare Flask JSON endpoint, served by the same gunicorn as the API."""
+
 from flask import Flask, jsonify
 
 app = Flask(__name__)

@@ -9,6 +9,7 @@ Prints claims/s, the ratios API/raw and API/bare, p50/p99 latency and the double
 writes bench/results/claims.json. COOP_BENCH_SLOTS (default 20000), COOP_BENCH_CLIENTS (default 64),
 COOP_BENCH_GUNICORN_WORKERS (default 4) tune it.
 """
+
 import http.client
 import json
 import os
@@ -51,12 +52,22 @@ def _setup(url: str, clients: int, slots: int, batches: int = 2) -> dict:
         items = [{"data": {"text": f"Is this sentence {i} grammatical?"}} for i in range(slots // ASSIGNMENTS_PER_ITEM)]
         batch_ids = []
         for n in range(batches):
-            batch = market.create_batch(requester, {
-                "title": f"Grammar check {n}", "description": "Benchmark batch", "instructions": "Answer yes or no.",
-                "end_client": "Bench University", "purpose": "verification", "content_warnings": [],
-                "personal_data": False, "reward_cents": 10, "est_seconds": 30,
-                "assignments_per_item": ASSIGNMENTS_PER_ITEM, "items": items,
-            })
+            batch = market.create_batch(
+                requester,
+                {
+                    "title": f"Grammar check {n}",
+                    "description": "Benchmark batch",
+                    "instructions": "Answer yes or no.",
+                    "end_client": "Bench University",
+                    "purpose": "verification",
+                    "content_warnings": [],
+                    "personal_data": False,
+                    "reward_cents": 10,
+                    "est_seconds": 30,
+                    "assignments_per_item": ASSIGNMENTS_PER_ITEM,
+                    "items": items,
+                },
+            )
             batch_ids.append(batch.id)
         tokens, worker_ids = [], []
         for i in range(clients):
@@ -85,7 +96,9 @@ def api_client(port: int, token: str, batch_id: int, deadline: float) -> dict:
             errors += 1
             continue
         assignment = json.loads(body)["id"]
-        status, _ = _post(conn, f"/api/v1/assignments/{assignment}/submit", '{"answer": {"grammatical": true}}', headers)
+        status, _ = _post(
+            conn, f"/api/v1/assignments/{assignment}/submit", '{"answer": {"grammatical": true}}', headers
+        )
         latencies.append(time.perf_counter() - start)
         claims += 1
         errors += status != 200
@@ -149,8 +162,9 @@ def raw_client(dsn: str, worker: int, batch_id: int, deadline: float) -> dict:
             if row is None:
                 break
             with conn.transaction():
-                updated = conn.execute(RAW_SUBMIT, {"id": row[0], "worker": worker,
-                                                    "answer": '{"grammatical": true}'}).rowcount
+                updated = conn.execute(
+                    RAW_SUBMIT, {"id": row[0], "worker": worker, "answer": '{"grammatical": true}'}
+                ).rowcount
             latencies.append(time.perf_counter() - start)
             claims += 1
             errors += updated != 1
@@ -169,9 +183,15 @@ def _post(conn, path, body, headers):
 def _summarise(name: str, results: list[dict], seconds: float) -> dict:
     latencies = [x for r in results for x in r["latencies"]]
     claims = sum(r["claims"] for r in results)
-    return {"run": name, "clients": len(results), "claims": claims, "seconds": round(seconds, 2),
-            "claims_per_s": round(claims / seconds, 1) if seconds else None,
-            "errors": sum(r["errors"] for r in results), **summary_ms(latencies)}
+    return {
+        "run": name,
+        "clients": len(results),
+        "claims": claims,
+        "seconds": round(seconds, 2),
+        "claims_per_s": round(claims / seconds, 1) if seconds else None,
+        "errors": sum(r["errors"] for r in results),
+        **summary_ms(latencies),
+    }
 
 
 def _timed(fn, args_list):
@@ -181,8 +201,12 @@ def _timed(fn, args_list):
 
 
 def _server_env(url: str) -> dict:
-    return {"COOP_DATABASE_URL": url, "COOP_ENV": "development", "COOP_SECRET_KEY": "bench-secret-key",
-            "COOP_INSTANCE_PATH": os.path.join(os.path.dirname(__file__), "results", "instance")}
+    return {
+        "COOP_DATABASE_URL": url,
+        "COOP_ENV": "development",
+        "COOP_SECRET_KEY": "bench-secret-key",
+        "COOP_INSTANCE_PATH": os.path.join(os.path.dirname(__file__), "results", "instance"),
+    }
 
 
 def run_api(url: str, setup: dict, batch_id: int, clients: int, budget_s: float = 600) -> dict:
@@ -215,10 +239,14 @@ def integrity(url: str, batch_id: int) -> dict:
     with engine.connect() as conn:
         q = lambda sql: conn.execute(sa.text(sql), {"b": batch_id}).scalar()  # noqa: E731
         found = {
-            "double_claims": q("SELECT count(*) FROM (SELECT slot_id FROM assignments WHERE batch_id = :b AND holds_slot "
-                               "GROUP BY slot_id HAVING count(*) > 1) d"),
-            "item_twice_per_worker": q("SELECT count(*) FROM (SELECT item_id, worker_id FROM assignments "
-                                       "WHERE batch_id = :b GROUP BY item_id, worker_id HAVING count(*) > 1) d"),
+            "double_claims": q(
+                "SELECT count(*) FROM (SELECT slot_id FROM assignments WHERE batch_id = :b AND holds_slot "
+                "GROUP BY slot_id HAVING count(*) > 1) d"
+            ),
+            "item_twice_per_worker": q(
+                "SELECT count(*) FROM (SELECT item_id, worker_id FROM assignments "
+                "WHERE batch_id = :b GROUP BY item_id, worker_id HAVING count(*) > 1) d"
+            ),
             "slots_left_open": q("SELECT count(*) FROM slots WHERE batch_id = :b AND state = 'open'"),
             "assignments": q("SELECT count(*) FROM assignments WHERE batch_id = :b"),
         }
@@ -245,8 +273,16 @@ def main() -> dict:
     print(f"API/raw = {ratios['api_over_raw']}  (goal >= {GOAL_RATIO});  API/bare = {ratios['api_over_bare']}")
     print(f"API integrity: {api_integrity}")
     print(f"raw integrity: {raw_integrity}")
-    return {"slots": SLOTS, "clients": CLIENTS, "gunicorn_workers": GUNICORN_WORKERS, "cpus": os.cpu_count(),
-            "runs": rows, "ratios": ratios, "api_integrity": api_integrity, "raw_integrity": raw_integrity}
+    return {
+        "slots": SLOTS,
+        "clients": CLIENTS,
+        "gunicorn_workers": GUNICORN_WORKERS,
+        "cpus": os.cpu_count(),
+        "runs": rows,
+        "ratios": ratios,
+        "api_integrity": api_integrity,
+        "raw_integrity": raw_integrity,
+    }
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Shared pieces of the benchmarks: throwaway databases, a gunicorn server, a load runner, results."""
+
 import contextlib
 import json
 import os
@@ -59,8 +60,21 @@ def gunicorn(app_spec: str, env: dict, workers: int = 4, threads: int = 1):
     """Serve `app_spec` (module:app) on a free loopback port; yields the port."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-        "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048", "--preload", app_spec,
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        str(workers),
+        "--threads",
+        str(threads),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--backlog",
+        "2048",
+        "--preload",
+        app_spec,
     ]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     try:

@@ -5,6 +5,7 @@ COOP_BENCH_DATABASE_URL is set (a throwaway database is created beside the one i
 otherwise a SQLite file in a temporary folder; either is removed afterwards. Prints the p50
 of each measurement and writes them to bench/results/forum_paging.json.
 """
+
 import contextlib
 import json
 import os
@@ -61,14 +62,22 @@ def build_thread(db, clock):
     for offset in range(1, POSTS, CHUNK):
         # Core executemany in chunks: the ORM unit of work would cost minutes for 200,000 rows.
         rows = [
-            {"thread_id": thread.id, "author_id": member.id, "body": f"Post number {n}",
-             "body_html": f"<p>Post number {n}</p>\n", "created_at": start + timedelta(milliseconds=n),
-             "edit_count": 0}
+            {
+                "thread_id": thread.id,
+                "author_id": member.id,
+                "body": f"Post number {n}",
+                "body_html": f"<p>Post number {n}</p>\n",
+                "created_at": start + timedelta(milliseconds=n),
+                "edit_count": 0,
+            }
             for n in range(offset, min(offset + CHUNK, POSTS))
         ]
         db.session.execute(sa.insert(table), rows)
-    db.session.execute(sa.update(Thread).where(Thread.id == thread.id)
-                       .values(post_count=POSTS, last_activity_at=start + timedelta(milliseconds=POSTS)))
+    db.session.execute(
+        sa.update(Thread)
+        .where(Thread.id == thread.id)
+        .values(post_count=POSTS, last_activity_at=start + timedelta(milliseconds=POSTS))
+    )
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -88,8 +97,9 @@ def measure(app, db) -> dict:
 
     with app.app_context():
         member, thread_id = build_thread(db, clock)
-        ids = db.session.execute(sa.select(sa.func.min(Post.id), sa.func.max(Post.id), sa.func.count())
-                                 .where(Post.thread_id == thread_id)).one()
+        ids = db.session.execute(
+            sa.select(sa.func.min(Post.id), sa.func.max(Post.id), sa.func.count()).where(Post.thread_id == thread_id)
+        ).one()
         first_id, last_id, count = ids
         # The bulk insert gives consecutive ids, so the last page starts right after last_id - LIMIT;
         # the cursor is built with the API's own encoding instead of walking 4,000 pages.
@@ -108,8 +118,9 @@ def measure(app, db) -> dict:
         service_last = p50_ms(lambda: page(last_cursor), between=forget)
 
         # For contrast: the same last page by OFFSET, which reads and discards every earlier row.
-        offset_stmt = (sa.select(Post).where(Post.thread_id == thread_id).order_by(Post.id)
-                       .offset(POSTS - LIMIT).limit(LIMIT))
+        offset_stmt = (
+            sa.select(Post).where(Post.thread_id == thread_id).order_by(Post.id).offset(POSTS - LIMIT).limit(LIMIT)
+        )
         offset_last = p50_ms(lambda: list(db.session.scalars(offset_stmt)), between=forget)
 
         _, token = accounts.issue_token(member, "bench")
@@ -163,10 +174,14 @@ def main() -> dict:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"forum paging on {backend}: {POSTS} posts, pages of {LIMIT}, p50 of {REPEATS} runs")
-    print(f"  service  first {result['service_first_page_p50_ms']} ms  last {result['service_last_page_p50_ms']} ms"
-          f"  last/first {result['service_last_over_first']}")
-    print(f"  HTTP     first {result['http_first_page_p50_ms']} ms  last {result['http_last_page_p50_ms']} ms"
-          f"  last/first {result['http_last_over_first']}")
+    print(
+        f"  service  first {result['service_first_page_p50_ms']} ms  last {result['service_last_page_p50_ms']} ms"
+        f"  last/first {result['service_last_over_first']}"
+    )
+    print(
+        f"  HTTP     first {result['http_first_page_p50_ms']} ms  last {result['http_last_page_p50_ms']} ms"
+        f"  last/first {result['http_last_over_first']}"
+    )
     print(f"  OFFSET last page for contrast: {result['offset_last_page_p50_ms']} ms")
     print(f"Results written to {RESULTS}")
     return result

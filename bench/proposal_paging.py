@@ -4,6 +4,7 @@ Run from the repository root: `python -m bench.proposal_paging` (PostgreSQL at C
 default the local test server; a throwaway database is created and dropped). Prints p50 of each page
 through the HTTP API and writes bench/results/proposal_paging.json.
 """
+
 import os
 
 import sqlalchemy as sa
@@ -28,11 +29,15 @@ def main() -> dict:
             member = accounts.register("reader@bench.coop", "bench-password-1", "Bench Reader", "worker")
             governance.admit_founder(member, "bench")
             _, token = accounts.issue_token(member, "bench")
-            db.session.execute(sa.text(
-                "INSERT INTO proposals (title, body, kind, method, status, proposer_id, created_at, "
-                "eligible_count, ballot_count, cosigner_count) "
-                "SELECT 'Proposal ' || g, 'Body of proposal ' || g, 'general', 'yes_no', 'submitted', :u, "
-                "now() at time zone 'utc', 0, 0, 0 FROM generate_series(1, :n) g"), {"u": member.id, "n": PROPOSALS})
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO proposals (title, body, kind, method, status, proposer_id, created_at, "
+                    "eligible_count, ballot_count, cosigner_count) "
+                    "SELECT 'Proposal ' || g, 'Body of proposal ' || g, 'general', 'yes_no', 'submitted', :u, "
+                    "now() at time zone 'utc', 0, 0, 0 FROM generate_series(1, :n) g"
+                ),
+                {"u": member.id, "n": PROPOSALS},
+            )
             db.session.execute(sa.text("ANALYZE proposals"))
             db.session.commit()
             low, high = db.session.execute(sa.text("SELECT min(id), max(id) FROM proposals")).one()
@@ -51,10 +56,19 @@ def main() -> dict:
         first, last = p50_ms(lambda: page(None), REPEATS), p50_ms(lambda: page(last_cursor), REPEATS)
         with app.app_context():
             db.engine.dispose()
-    result = {"proposals": PROPOSALS, "page_size": LIMIT, "repeats": REPEATS, "http_first_page_p50_ms": first,
-              "http_last_page_p50_ms": last, "last_over_first": round(last / first, 3), "goal_ratio": GOAL_RATIO}
-    print(f"proposal paging: {PROPOSALS} proposals, first {first} ms, last {last} ms, "
-          f"last/first {result['last_over_first']} (goal <= {GOAL_RATIO})")
+    result = {
+        "proposals": PROPOSALS,
+        "page_size": LIMIT,
+        "repeats": REPEATS,
+        "http_first_page_p50_ms": first,
+        "http_last_page_p50_ms": last,
+        "last_over_first": round(last / first, 3),
+        "goal_ratio": GOAL_RATIO,
+    }
+    print(
+        f"proposal paging: {PROPOSALS} proposals, first {first} ms, last {last} ms, "
+        f"last/first {result['last_over_first']} (goal <= {GOAL_RATIO})"
+    )
     return result
 
 

@@ -5,6 +5,7 @@ default the local test server; a throwaway database is created and dropped). Eac
 its own process so its peak memory is its own. Prints seconds and peak RSS, writes
 bench/results/tally.json. Scale with COOP_BENCH_TALLY_SIZES (comma-separated ballot counts).
 """
+
 import multiprocessing
 import os
 import resource
@@ -20,11 +21,14 @@ RANKED_OPTIONS = [f"option-{c}" for c in "ABCDEFGH"]
 
 
 def _seed_members(conn, n: int) -> None:
-    conn.execute(sa.text(
-        "INSERT INTO users (email, display_name, kind, password_hash, is_member, is_coordinator, created_at) "
-        "SELECT 'm' || g || '@bench.coop', 'member ' || g, 'worker', 'x', true, g = 1, now() "
-        "FROM generate_series(1, :n) g"
-    ), {"n": n})
+    conn.execute(
+        sa.text(
+            "INSERT INTO users (email, display_name, kind, password_hash, is_member, is_coordinator, created_at) "
+            "SELECT 'm' || g || '@bench.coop', 'member ' || g, 'worker', 'x', true, g = 1, now() "
+            "FROM generate_series(1, :n) g"
+        ),
+        {"n": n},
+    )
 
 
 BALLOT_SQL = {
@@ -34,8 +38,8 @@ BALLOT_SQL = {
     "median": "jsonb_build_object('value', 1000 + (g::bigint * 7919) % 1001)",
     # Rankings: a rotation of the 8 options starting at a pseudo-random place, of length 1..8.
     "ranked": "(SELECT jsonb_build_object('ranking', jsonb_agg(o ORDER BY k)) FROM ("
-              "SELECT k, (ARRAY[{opts}])[1 + ((g * 31 + (g % 7) * 3 + k) % 8)] AS o "
-              "FROM generate_series(0, (g % 8)) k) r)",
+    "SELECT k, (ARRAY[{opts}])[1 + ((g * 31 + (g % 7) * 3 + k) % 8)] AS o "
+    "FROM generate_series(0, (g % 8)) k) r)",
 }
 
 
@@ -62,10 +66,13 @@ def _cast_ballots(app, proposal_id: int, method: str, n: int) -> None:
 
     expression = BALLOT_SQL[method].replace("{opts}", ", ".join(f"'{o}'" for o in RANKED_OPTIONS))
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(sa.text(
-            f"INSERT INTO ballots (proposal_id, member_id, receipt, choice) "
-            f"SELECT :p, g, md5(:p || '-' || g), {expression} FROM generate_series(1, :n) g"
-        ), {"p": proposal_id, "n": n})
+        conn.execute(
+            sa.text(
+                f"INSERT INTO ballots (proposal_id, member_id, receipt, choice) "
+                f"SELECT :p, g, md5(:p || '-' || g), {expression} FROM generate_series(1, :n) g"
+            ),
+            {"p": proposal_id, "n": n},
+        )
         conn.execute(sa.text("UPDATE proposals SET ballot_count = :n WHERE id = :p"), {"p": proposal_id, "n": n})
         conn.execute(sa.text("ANALYZE ballots"))
 
@@ -85,11 +92,15 @@ def _close_in_child(url: str, proposal_id: int, queue) -> None:
         db.session.commit()
         seconds = time.perf_counter() - start
         proposal = db.session.get(Proposal, proposal_id)
-        queue.put({
-            "seconds": round(seconds, 3), "closed": closed, "status": proposal.status,
-            "winner_or_value": (proposal.result or {}).get("winner", (proposal.result or {}).get("value")),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        })
+        queue.put(
+            {
+                "seconds": round(seconds, 3),
+                "closed": closed,
+                "status": proposal.status,
+                "winner_or_value": (proposal.result or {}).get("winner", (proposal.result or {}).get("value")),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
 
 
 def measure(url: str, method: str, n: int) -> dict:
@@ -106,8 +117,13 @@ def measure(url: str, method: str, n: int) -> dict:
         from coop.extensions import db
 
         db.engine.dispose()
-    return {"method": method, "ballots": n, **result, "goal_seconds": GOAL_SECONDS,
-            "meets_goal": result["seconds"] < GOAL_SECONDS}
+    return {
+        "method": method,
+        "ballots": n,
+        **result,
+        "goal_seconds": GOAL_SECONDS,
+        "meets_goal": result["seconds"] < GOAL_SECONDS,
+    }
 
 
 GOAL_CASES = [("yes_no", 1_000_000), ("median", 1_000_000), ("ranked", 100_000)]

@@ -1,4 +1,5 @@
 """Coop: the platform cooperative owned by micro-task workers."""
+
 import os
 
 from flask import Flask, request
@@ -65,7 +66,9 @@ def _configure_sqlite(app: Flask) -> None:
 
 def _configure_security_headers(app: Flask) -> None:
     # The docs page needs its own scripts and styles; everything else is JSON and needs nothing.
-    docs_csp = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
+    docs_csp = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
+    )
     api_csp = "default-src 'none'; frame-ancestors 'none'"
 
     @app.after_request

@@ -1,4 +1,5 @@
 """The OpenAPI spec, the offline docs page and the blueprints that make up the API."""
+
 import flask_swagger_ui
 from apispec import BasePlugin
 from flask import Blueprint, Flask, send_from_directory
@@ -64,8 +65,8 @@ ERROR_RESPONSES = {
 
 
 # Who may call: a token, or the session cookie (with its CSRF header on any change).
-READ_AUTH = [{"bearerAuth": []}, {"cookieAuth": []}]
-CHANGE_AUTH = [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}]
+READ_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"cookieAuth": []}]
+CHANGE_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}]
 OPTIONAL_AUTH = [{}, *READ_AUTH]
 
 
@@ -89,8 +90,12 @@ class ErrorResponsesPlugin(BasePlugin):
         for name, description in ERROR_RESPONSES.values():
             response = {"description": description, "content": {"application/json": {"schema": "Error"}}}
             if name == "TooManyAttempts":
-                response["headers"] = {"Retry-After": {
-                    "description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}}
+                response["headers"] = {
+                    "Retry-After": {
+                        "description": "Seconds to wait before trying again.",
+                        "schema": {"type": "integer"},
+                    }
+                }
             spec.components.response(name, response)
 
     def operation_helper(self, path=None, operations=None, rule=None, **kwargs) -> None:
@@ -144,11 +149,18 @@ def register_api(app: Flask) -> None:
     api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(app), UnitOfWorkDocs()]})
     api.flask_plugin.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    api.spec.components.security_scheme("cookieAuth", {
-        "type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME") or "session"})
-    api.spec.components.security_scheme("csrfToken", {
-        "type": "apiKey", "in": "header", "name": "X-CSRF-Token",
-        "description": "With the session cookie, on every change: the csrf_token from login or GET /api/v1/auth/csrf."})
+    api.spec.components.security_scheme(
+        "cookieAuth", {"type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME") or "session"}
+    )
+    api.spec.components.security_scheme(
+        "csrfToken",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-CSRF-Token",
+            "description": "With the session cookie, on every change: the csrf_token from login or GET /api/v1/auth/csrf.",
+        },
+    )
     api.spec.options["security"] = READ_AUTH
 
     from coop.accounts.routes import blp as accounts

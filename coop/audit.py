@@ -1,4 +1,5 @@
 """The hash-chained audit log of governance, moderation, terms and money events."""
+
 import hashlib
 import json
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coop import clock
-from coop.extensions import db
+from coop.extensions import Model, db
 from coop.types import JSONType, UTCDateTime
 
 GENESIS_HASH = "0" * 64
@@ -16,7 +17,7 @@ GENESIS_HASH = "0" * 64
 _APPEND_LOCK_KEY = 7_267_001
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entries"
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -83,7 +84,9 @@ def append(event: str, subject: str, actor=None, payload: dict | None = None) ->
     session = db.session()
     # Labelled and serialised now: the actor's role and the payload as they are at the event.
     # Round-trip the payload through JSON so what is hashed is what is stored.
-    pending = _Pending(clock.now(), event, subject, actor_label(actor), json.loads(json.dumps(payload or {}, default=str)))
+    pending = _Pending(
+        clock.now(), event, subject, actor_label(actor), json.loads(json.dumps(payload or {}, default=str))
+    )
     session.info.setdefault(_QUEUE, []).append(pending)
 
 
@@ -103,8 +106,18 @@ def _write_queue(session: Session) -> None:
     for p in queue:
         seq += 1
         entry_hash = chain_hash(prev_hash, canonical(seq, p.at, p.event, p.subject, p.actor, p.payload))
-        session.add(AuditEntry(seq=seq, at=p.at, event=p.event, subject=p.subject, actor=p.actor, payload=p.payload,
-                               prev_hash=prev_hash, hash=entry_hash))
+        session.add(
+            AuditEntry(
+                seq=seq,
+                at=p.at,
+                event=p.event,
+                subject=p.subject,
+                actor=p.actor,
+                payload=p.payload,
+                prev_hash=prev_hash,
+                hash=entry_hash,
+            )
+        )
         prev_hash = entry_hash
     session.flush()
 
@@ -158,7 +171,10 @@ def verify(batch_size: int = 5000) -> Verdict:
     while True:
         # Plain rows, not entities, so a long chain does not fill the session.
         rows = db.session.execute(
-            sa.select(*AuditEntry.__table__.c).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch_size)
+            sa.select(*AuditEntry.__table__.c)
+            .where(AuditEntry.seq > last_seq)
+            .order_by(AuditEntry.seq)
+            .limit(batch_size)
         ).all()
         if not rows:
             return Verdict(True, checked)

@@ -1,4 +1,5 @@
 """`flask coop ...`: founding, demo data, time-driven work and audit verification."""
+
 import sys
 
 import click
@@ -17,7 +18,11 @@ def _tick_functions():
     from coop.marketplace import services as marketplace
 
     # Votes close before marketplace work, so terms a vote enacts apply to this tick.
-    return [("governance", governance.tick), ("marketplace", marketplace.tick), ("idempotency", idempotency.purge_expired)]
+    return [
+        ("governance", governance.tick),
+        ("marketplace", marketplace.tick),
+        ("idempotency", idempotency.purge_expired),
+    ]
 
 
 @coop_cli.command("init")
@@ -43,7 +48,10 @@ def _checked_reference(ctx, param, reference: str) -> str:
 
 
 payment_reference_option = click.option(
-    "--payment-reference", default="founding", show_default=True, callback=_checked_reference,
+    "--payment-reference",
+    default="founding",
+    show_default=True,
+    callback=_checked_reference,
     help="Reference of the transfer that paid the founders' shares, recorded in the share register.",
 )
 
@@ -96,6 +104,9 @@ def verify_audit():
     if verdict.ok:
         click.echo(f"Audit chain intact: {verdict.checked} entries verified.")
         return
-    click.echo(f"Audit chain broken at entry {verdict.first_bad_seq}: {verdict.reason} "
-               f"({verdict.checked} entries before it are intact).", err=True)
+    click.echo(
+        f"Audit chain broken at entry {verdict.first_bad_seq}: {verdict.reason} "
+        f"({verdict.checked} entries before it are intact).",
+        err=True,
+    )
     sys.exit(1)

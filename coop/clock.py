@@ -1,4 +1,5 @@
 """The one source of the current time, so tests can move it."""
+
 from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)

@@ -1,4 +1,5 @@
 """Configuration classes, one per environment, read from COOP_* environment variables."""
+
 import os
 import secrets
 from pathlib import Path
@@ -73,8 +74,13 @@ class Config:
         values["RATELIMIT_STORAGE_URI"] = _env("COOP_RATELIMIT_STORAGE_URL", cls.RATELIMIT_STORAGE_URI)
         for name in ("COOP_AUTH_RATE_PER_ADDRESS", "COOP_AUTH_RATE_PER_ACCOUNT"):
             values[name] = _env(name, values[name])
-        for name in ("COOP_DB_LOCK_TIMEOUT_MS", "COOP_DB_STATEMENT_TIMEOUT_MS", "COOP_DB_CLI_LOCK_TIMEOUT_MS",
-                     "COOP_DB_CLI_STATEMENT_TIMEOUT_MS", "COOP_RETRY_AFTER_SECONDS"):
+        for name in (
+            "COOP_DB_LOCK_TIMEOUT_MS",
+            "COOP_DB_STATEMENT_TIMEOUT_MS",
+            "COOP_DB_CLI_LOCK_TIMEOUT_MS",
+            "COOP_DB_CLI_STATEMENT_TIMEOUT_MS",
+            "COOP_RETRY_AFTER_SECONDS",
+        ):
             values[name] = int(_env(name, values[name]))
         values["COOP_MAX_BODY_BYTES"] = int(_env("COOP_MAX_BODY_BYTES", cls.COOP_MAX_BODY_BYTES))
         return values

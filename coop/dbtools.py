@@ -1,4 +1,5 @@
 """Whole throwaway PostgreSQL databases, for test runs and benchmarks that must leave nothing behind."""
+
 import contextlib
 import uuid
 from collections.abc import Iterator
@@ -19,8 +20,11 @@ def throwaway_postgres_database(base_url: str, prefix: str = "coop_tmp") -> Iter
     finally:
         with admin.connect() as conn:
             # Connections a test or benchmark left open would block the drop.
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ), {"n": name})
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()

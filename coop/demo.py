@@ -1,4 +1,5 @@
 """A believable demo coop for `flask coop seed-demo` and `make run`."""
+
 import sqlalchemy as sa
 
 from coop.accounts import services as accounts
@@ -44,32 +45,53 @@ def seed(payment_reference: str = "founding") -> str:
     lab = accounts.register("lab@demo.coop", DEMO_PASSWORD, "Northwind Data Lab", "requester", "Northwind Data Lab")
 
     # A vote on the pay floor, open for the members to cast ballots.
-    raise_floor = governance.create_proposal(members[1], {
-        "title": "Raise the minimum hourly rate to 14 EUR",
-        "body": "Transcription batches keep running long. A floor of 14 EUR/h matches what we earn elsewhere.",
-        "kind": "terms", "method": "yes_no", "change": {"min_hourly_rate_cents": 1400},
-    })
+    raise_floor = governance.create_proposal(
+        members[1],
+        {
+            "title": "Raise the minimum hourly rate to 14 EUR",
+            "body": "Transcription batches keep running long. A floor of 14 EUR/h matches what we earn elsewhere.",
+            "kind": "terms",
+            "method": "yes_no",
+            "change": {"min_hourly_rate_cents": 1400},
+        },
+    )
     governance.review_proposal(coordinator, raise_floor, "accept", "Clear and within the terms bounds.")
     governance.cast_ballot(members[2], raise_floor, {"choice": "yes"})
 
     # A requester with confirmed funds and an open batch that meets the terms.
     deposit = market.request_deposit(lab, 50_000)
     market.confirm_deposit(coordinator, deposit)
-    batch = market.create_batch(lab, {
-        "title": "Is this sentence grammatical?", "description": "Short English grammar judgements.",
-        "instructions": "Answer yes or no; if no, say which word is wrong.", "end_client": "Northwind University",
-        "purpose": "verification", "content_warnings": [], "personal_data": False,
-        "reward_cents": 10, "est_seconds": 25, "assignments_per_item": 2,
-        "items": [{"data": {"sentence": s}} for s in SENTENCES],
-    })
+    batch = market.create_batch(
+        lab,
+        {
+            "title": "Is this sentence grammatical?",
+            "description": "Short English grammar judgements.",
+            "instructions": "Answer yes or no; if no, say which word is wrong.",
+            "end_client": "Northwind University",
+            "purpose": "verification",
+            "content_warnings": [],
+            "personal_data": False,
+            "reward_cents": 10,
+            "est_seconds": 25,
+            "assignments_per_item": 2,
+            "items": [{"data": {"sentence": s}} for s in SENTENCES],
+        },
+    )
     assignment = market.claim(members[3], batch)
     market.submit(members[3], assignment, {"grammatical": False, "wrong_word": "were"})
 
     boards = {b.slug: b for b in db.session.scalars(sa.select(Board))}
-    forum.start_thread(members[1], boards["members"], "Pay floor vote: why 14 EUR",
-                       "The audit paused two batches last month. **Vote yes** on the new floor if you agree.")
-    thread, _ = forum.start_thread(lab, boards["public"], "Questions about the grammar batch",
-                                   "Ask us anything about the instructions here.")
+    forum.start_thread(
+        members[1],
+        boards["members"],
+        "Pay floor vote: why 14 EUR",
+        "The audit paused two batches last month. **Vote yes** on the new floor if you agree.",
+    )
+    thread, _ = forum.start_thread(
+        lab, boards["public"], "Questions about the grammar batch", "Ask us anything about the instructions here."
+    )
     forum.add_post(members[2], thread, "Should British spellings count as grammatical?")
-    return (f"Demo coop seeded: sign in as amara@demo.coop (coordinator), bao@demo.coop (member), "
-            f"esi@demo.coop (worker) or lab@demo.coop (requester), password {DEMO_PASSWORD}.")
+    return (
+        f"Demo coop seeded: sign in as amara@demo.coop (coordinator), bao@demo.coop (member), "
+        f"esi@demo.coop (worker) or lab@demo.coop (requester), password {DEMO_PASSWORD}."
+    )

@@ -1,4 +1,5 @@
 """Domain exceptions and the one JSON shape every API error takes."""
+
 import logging
 from http import HTTPStatus
 

@@ -1,4 +1,7 @@
 """Extensions, created unbound and initialised in the app factory."""
+
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -34,6 +37,12 @@ def _render_item(type_, obj, autogen_context):
 
 
 db = SQLAlchemy(model_class=Base)
+# Models subclass `Model`: at run time Flask-SQLAlchemy's class built on Base, for the type
+# checker Base itself, whose mapped attributes it understands.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_item)
 login_manager = LoginManager()
 api = Api()

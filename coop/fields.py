@@ -1,4 +1,5 @@
 """Bounds on the numbers a caller sends, in one place, so none overflows a column or a sum."""
+
 import marshmallow as ma
 from marshmallow import validate as v
 
@@ -33,10 +34,13 @@ class PaymentReference(ma.fields.String):
     """A bank or mobile-money reference: printable, trimmed, bounded."""
 
     def __init__(self, **kwargs):
-        super().__init__(validate=[
-            v.Length(min=1, max=PAYMENT_REFERENCE_MAX),
-            v.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Use printable characters only."),
-        ], **kwargs)
+        super().__init__(
+            validate=[
+                v.Length(min=1, max=PAYMENT_REFERENCE_MAX),
+                v.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Use printable characters only."),
+            ],
+            **kwargs,
+        )
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip()

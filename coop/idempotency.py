@@ -9,10 +9,12 @@ answers are kept: a refusal changed nothing, so repeating it runs the request af
 record is written in the same transaction as the change, so a change rolled back records
 no key and a recorded key always stands for a change that was committed.
 """
+
 import hashlib
 import json
 import re
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask import Response, request
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from coop import clock
 from coop.errors import Conflict, CoopError, Invalid
-from coop.extensions import db
+from coop.extensions import Model, db
 from coop.types import UTCDateTime
 
 HEADER = "Idempotency-Key"
@@ -33,7 +35,7 @@ _IN_FLIGHT_LOCK_SPACE = 7_267_002
 _PRINTABLE = re.compile(r"[\x20-\x7e]+")
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """The first answer to a user's POST under one key."""
 
     __tablename__ = "idempotency_keys"
@@ -56,8 +58,13 @@ def applies() -> bool:
     """Whether this request takes part: a signed-in user's POST to the API, other than signing in."""
     from coop.accounts.auth import PUBLIC_ENDPOINTS
 
-    return (request.method == "POST" and request.path.startswith("/api/v1/") and HEADER in request.headers
-            and request.endpoint not in PUBLIC_ENDPOINTS and current_user.is_authenticated)
+    return (
+        request.method == "POST"
+        and request.path.startswith("/api/v1/")
+        and HEADER in request.headers
+        and request.endpoint not in PUBLIC_ENDPOINTS
+        and current_user.is_authenticated
+    )
 
 
 def parse_key(raw: str) -> str:
@@ -104,13 +111,15 @@ def answer(run_view) -> Response:
     user_id = current_user.id
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
-        taken = session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(_IN_FLIGHT_LOCK_SPACE,
-                                                                           in_flight_lock(user_id, key))))
+        taken = session.scalar(
+            sa.select(sa.func.pg_try_advisory_xact_lock(_IN_FLIGHT_LOCK_SPACE, in_flight_lock(user_id, key)))
+        )
         if not taken:
             raise _in_flight()
     fp = fingerprint()
-    record = session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user_id,
-                                                           IdempotencyKey.key == key))
+    record = session.scalar(
+        sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    )
     if record is not None and record.created_at <= clock.now() - TTL:
         session.delete(record)  # expired: the key is free again
         session.flush()
@@ -120,7 +129,8 @@ def answer(run_view) -> Response:
             raise Invalid(
                 f"This {HEADER} was already used for a different request ({record.method} {record.path} with "
                 "another body). Use a new key for a new request.",
-                errors={HEADER: ["Already used for a different request."]})
+                errors={HEADER: ["Already used for a different request."]},
+            )
         replay = Response(record.body, status=record.status_code, mimetype="application/json")
         replay.headers[REPLAYED_HEADER] = "true"
         return replay
@@ -128,9 +138,17 @@ def answer(run_view) -> Response:
     response = run_view()
     if 200 <= response.status_code < 300:
         session.flush()  # the view's own work first, so a conflict below can only be the key's
-        session.add(IdempotencyKey(user_id=user_id, key=key, method=request.method, path=request.path,
-                                   fingerprint=fp, status_code=response.status_code,
-                                   body=response.get_data(as_text=True)))
+        session.add(
+            IdempotencyKey(
+                user_id=user_id,
+                key=key,
+                method=request.method,
+                path=request.path,
+                fingerprint=fp,
+                status_code=response.status_code,
+                body=response.get_data(as_text=True),
+            )
+        )
         try:
             session.flush()
         except sa.exc.IntegrityError:
@@ -140,11 +158,14 @@ def answer(run_view) -> Response:
 
 
 def _in_flight() -> Conflict:
-    return Conflict(f"A request with this {HEADER} is still being processed. Wait for it, then repeat this one "
-                    "to get its answer.")
+    return Conflict(
+        f"A request with this {HEADER} is still being processed. Wait for it, then repeat this one to get its answer."
+    )
 
 
 def purge_expired(now: datetime) -> str:
     """Tick work: forget the answers kept longer than the keys live."""
-    purged = db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - TTL)).rowcount
+    purged = cast(
+        sa.CursorResult, db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - TTL))
+    ).rowcount
     return f"purged {purged} expired idempotency key(s)" if purged else "nothing due"

@@ -1,4 +1,5 @@
 """The double-entry money ledger: integer cents, every transaction sums to zero."""
+
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from coop import clock
 from coop.errors import Conflict
-from coop.extensions import db
+from coop.extensions import Model, db
 from coop.types import UTCDateTime
 
 # Conventional account names, so no domain spells them by hand.
@@ -70,7 +71,7 @@ class InsufficientFunds(Conflict):
     default_message = "Not enough funds for this."
 
 
-class LedgerAccount(db.Model):
+class LedgerAccount(Model):
     __tablename__ = "ledger_accounts"
 
     name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
@@ -78,7 +79,7 @@ class LedgerAccount(db.Model):
     balance_cents: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-class LedgerTransaction(db.Model):
+class LedgerTransaction(Model):
     __tablename__ = "ledger_transactions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,7 +88,7 @@ class LedgerTransaction(db.Model):
     entries: Mapped[list["LedgerEntry"]] = relationship(back_populates="transaction", order_by="LedgerEntry.id")
 
 
-class LedgerEntry(db.Model):
+class LedgerEntry(Model):
     __tablename__ = "ledger_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,15 +126,17 @@ def transfer(lines: Iterable[tuple[str, int]], memo: str) -> LedgerTransaction:
     accounts = {
         a.name: a
         for a in db.session.scalars(
-            sa.select(LedgerAccount).where(LedgerAccount.name.in_(names)).order_by(LedgerAccount.name)
-            .with_for_update().execution_options(populate_existing=True)
+            sa.select(LedgerAccount)
+            .where(LedgerAccount.name.in_(names))
+            .order_by(LedgerAccount.name)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     }
     for name in names:
         if name not in MAY_GO_NEGATIVE and accounts[name].balance_cents + net[name] < 0:
             raise InsufficientFunds(
-                f"Not enough funds in {name}: {accounts[name].balance_cents} cents available, "
-                f"{-net[name]} needed.",
+                f"Not enough funds in {name}: {accounts[name].balance_cents} cents available, {-net[name]} needed.",
             )
     txn = LedgerTransaction(memo=memo[:255], at=clock.now())
     db.session.add(txn)
@@ -165,18 +168,30 @@ def paid_for_work(period_start: date, period_end: date) -> dict[int, int]:
     low = datetime.combine(period_start, time.min, tzinfo=UTC)
     high = datetime.combine(period_end + timedelta(days=1), time.min, tzinfo=UTC)
     payer = aliased(LedgerEntry)
-    from_requester = (sa.select(payer.id).where(payer.transaction_id == LedgerEntry.transaction_id,
-                                                payer.account.like(REQUESTER_ACCOUNTS), payer.amount_cents < 0)
-                      .exists())
+    from_requester = (
+        sa.select(payer.id)
+        .where(
+            payer.transaction_id == LedgerEntry.transaction_id,
+            payer.account.like(REQUESTER_ACCOUNTS),
+            payer.amount_cents < 0,
+        )
+        .exists()
+    )
     rows = db.session.execute(
         sa.select(LedgerEntry.account, sa.func.sum(LedgerEntry.amount_cents))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .where(LedgerEntry.account.like(WORKER_EARNINGS), LedgerEntry.amount_cents > 0,
-               LedgerTransaction.at >= low, LedgerTransaction.at < high, from_requester)
-        .group_by(LedgerEntry.account)).all()
+        .where(
+            LedgerEntry.account.like(WORKER_EARNINGS),
+            LedgerEntry.amount_cents > 0,
+            LedgerTransaction.at >= low,
+            LedgerTransaction.at < high,
+            from_requester,
+        )
+        .group_by(LedgerEntry.account)
+    ).all()
     return {int(account.split(":")[1]): int(cents) for account, cents in rows if cents}
 
 
 def total_of_all_entries() -> int:
     """Sum of every entry ever posted; zero while the books balance."""
-    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0)))
+    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0))) or 0)

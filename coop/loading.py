@@ -1,4 +1,5 @@
 """Loading the objects a URL names, at the edge, with one answer for an id that names nothing."""
+
 from typing import Any, TypeVar
 
 from coop.errors import NotFound

@@ -1,8 +1,9 @@
 """Imports every domain's models so the metadata (and Alembic) sees the whole schema."""
-import coop.accounts.models  # noqa: F401
-import coop.audit  # noqa: F401
-import coop.forum.models  # noqa: F401
-import coop.governance.models  # noqa: F401
-import coop.idempotency  # noqa: F401
-import coop.ledger  # noqa: F401
+
+import coop.accounts.models
+import coop.audit
+import coop.forum.models
+import coop.governance.models
+import coop.idempotency
+import coop.ledger
 import coop.marketplace.models  # noqa: F401

@@ -1,4 +1,5 @@
 """Keyset (cursor) pagination: every page costs the same, however deep."""
+
 import base64
 import json
 from collections.abc import Callable, Sequence
@@ -75,10 +76,11 @@ def _decode(cursor: str, columns: Sequence) -> list:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != len(columns):
             raise ValueError
-        return [_cursor_value(v, c) for v, c in zip(values, columns)]
+        return [_cursor_value(v, c) for v, c in zip(values, columns, strict=False)]
     except (ValueError, TypeError, KeyError, OverflowError):  # JSON and Unicode errors are ValueErrors too
-        raise Invalid("This cursor is not valid; use the next_cursor of a previous page.",
-                      {"cursor": [_BAD_CURSOR]}) from None
+        raise Invalid(
+            "This cursor is not valid; use the next_cursor of a previous page.", {"cursor": [_BAD_CURSOR]}
+        ) from None
 
 
 def keyset_page(
@@ -95,7 +97,7 @@ def keyset_page(
         values = _decode(cursor, columns)
         row_key = sa.tuple_(*columns) if len(columns) > 1 else columns[0]
         # Typed literals, so a datetime binds as the column's own type on every database.
-        typed = [sa.literal(v, c.type) for v, c in zip(values, columns)]
+        typed = [sa.literal(v, c.type) for v, c in zip(values, columns, strict=False)]
         bound = sa.tuple_(*typed) if len(columns) > 1 else typed[0]
         stmt = stmt.where(row_key < bound if descending else row_key > bound)
     order = [c.desc() if descending else c.asc() for c in columns]

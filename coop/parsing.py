@@ -4,6 +4,7 @@ Every route reads its input through one parser (the `Blueprint` below), so these
 for every field of every schema and for every string inside free-form JSON values (item
 data, answers, terms changes) without each schema repeating them.
 """
+
 import json
 import math
 import re
@@ -52,14 +53,14 @@ def read_json(raw: bytes):
     if not raw.strip():
         return None
     if json_depth(raw) > MAX_JSON_DEPTH:
-        raise Unreadable(f"The body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep; "
-                         "flatten it.")
+        raise Unreadable(f"The body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep; flatten it.")
     try:
         # NaN and Infinity are not JSON, and no database column stores them.
         return json.loads(raw, parse_constant=_refuse_constant)
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError and the refusals above
-        raise Unreadable(f"The body is not valid JSON ({exc}); send it as JSON, "
-                         "e.g. with 'Content-Type: application/json'.") from None
+        raise Unreadable(
+            f"The body is not valid JSON ({exc}); send it as JSON, e.g. with 'Content-Type: application/json'."
+        ) from None
 
 
 def unstorable(value) -> dict:
@@ -98,8 +99,9 @@ class CoopRequest(Request):
 
     _coop_json: tuple | None = None
 
-    @property
-    def max_content_length(self) -> int | None:
+    # Werkzeug declares a settable attribute; a property reading the app config is its documented override.
+    @property  # type: ignore[misc]
+    def max_content_length(self) -> int | None:  # type: ignore[override]
         # Also bounds a chunked body, which has no Content-Length to check up front.
         return current_app.config["COOP_MAX_BODY_BYTES"] if current_app else None
 
@@ -110,8 +112,10 @@ class CoopRequest(Request):
         # A body without a Content-Length (chunked) is cut off at the limit without an error,
         # so one that fills it is refused rather than read truncated.
         if self.content_length is None and limit is not None and len(raw) >= limit:
-            raise PayloadTooLarge(f"The body is larger than the {limit} bytes this server accepts "
-                                  "(COOP_MAX_BODY_BYTES). Send less, e.g. a batch in several parts.")
+            raise PayloadTooLarge(
+                f"The body is larger than the {limit} bytes this server accepts "
+                "(COOP_MAX_BODY_BYTES). Send less, e.g. a batch in several parts."
+            )
         return raw
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
@@ -162,7 +166,9 @@ def init_app(app: Flask) -> None:
         # First of all, so an oversized body costs no token lookup and is never read.
         limit = current_app.config["COOP_MAX_BODY_BYTES"]
         if request.content_length is not None and request.content_length > limit:
-            raise PayloadTooLarge(f"The body is {request.content_length} bytes; this server accepts at most "
-                                  f"{limit} (COOP_MAX_BODY_BYTES). Send less, e.g. a batch in several parts.")
+            raise PayloadTooLarge(
+                f"The body is {request.content_length} bytes; this server accepts at most "
+                f"{limit} (COOP_MAX_BODY_BYTES). Send less, e.g. a batch in several parts."
+            )
 
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_large_bodies)

@@ -1,4 +1,5 @@
 """Routes of the shared kernel: the public audit log."""
+
 import marshmallow as ma
 import sqlalchemy as sa
 

@@ -1,4 +1,5 @@
 """The request as one unit of work: the view, then one commit; a lost race retried once; 503 when the database cannot serve."""
+
 import logging
 import sqlite3
 
@@ -26,9 +27,9 @@ DATABASE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.Timeou
 
 MESSAGES = {
     RACE: "Another change to the same records won twice in a row; nothing was changed. "
-          "Try again after Retry-After seconds.",
+    "Try again after Retry-After seconds.",
     BUSY: "The records this needs are held by another change just now; nothing was changed. "
-          "Try again after Retry-After seconds.",
+    "Try again after Retry-After seconds.",
     DOWN: "The coop's database cannot be reached just now; nothing was changed. Try again after Retry-After seconds.",
 }
 UNKNOWN_OUTCOME = (
@@ -119,8 +120,9 @@ class CoopFlask(Flask):
                 at_commit = at_commit and getattr(exc, "statement", None) in (None, "COMMIT")
                 rollback_quietly()
                 if attempt == 1 and may_retry(kind, at_commit):
-                    log.warning("Running the request again after the database answered %s (%s)",
-                                exc.__class__.__name__, kind)
+                    log.warning(
+                        "Running the request again after the database answered %s (%s)", exc.__class__.__name__, kind
+                    )
                     continue
                 raise unavailable(exc, kind, at_commit) from exc
         raise AssertionError("unreachable")  # pragma: no cover
@@ -167,24 +169,36 @@ class UnitOfWorkDocs(BasePlugin):
 
     def init_spec(self, spec) -> None:
         super().init_spec(spec)
-        spec.components.response("ServiceUnavailable", {
-            "description": "The database is busy, locked or restarting; nothing was changed. Repeat the request "
-                           "after Retry-After seconds (with the same Idempotency-Key for a POST).",
-            "content": {"application/json": {"schema": "Error"}},
-            "headers": {"Retry-After": {"description": "Seconds to wait before trying again.",
-                                        "schema": {"type": "integer"}}},
-        })
-        spec.components.parameter("IdempotencyKey", "header", {
-            "name": "Idempotency-Key",
-            "required": False,
-            "description": (
-                "A key you choose for this request (e.g. a random UUID; a structured-field string as in "
-                "draft-ietf-httpapi-idempotency-key-header-07, quotes optional). Repeating the request with the same "
-                "key within 24 hours returns the first successful answer, with `Idempotent-Replayed: true`, and "
-                "changes nothing. The same key for another request: 422; while the first is still running: 409; "
-                "empty, longer than 255 characters or not printable ASCII: 400. Refusals are not kept."),
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
-        })
+        spec.components.response(
+            "ServiceUnavailable",
+            {
+                "description": "The database is busy, locked or restarting; nothing was changed. Repeat the request "
+                "after Retry-After seconds (with the same Idempotency-Key for a POST).",
+                "content": {"application/json": {"schema": "Error"}},
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds to wait before trying again.",
+                        "schema": {"type": "integer"},
+                    }
+                },
+            },
+        )
+        spec.components.parameter(
+            "IdempotencyKey",
+            "header",
+            {
+                "name": "Idempotency-Key",
+                "required": False,
+                "description": (
+                    "A key you choose for this request (e.g. a random UUID; a structured-field string as in "
+                    "draft-ietf-httpapi-idempotency-key-header-07, quotes optional). Repeating the request with the same "
+                    "key within 24 hours returns the first successful answer, with `Idempotent-Replayed: true`, and "
+                    "changes nothing. The same key for another request: 422; while the first is still running: 409; "
+                    "empty, longer than 255 characters or not printable ASCII: 400. Refusals are not kept."
+                ),
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+            },
+        )
 
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         for method, operation in operations.items():

@@ -1,4 +1,5 @@
 """Fixtures: the app on SQLite or a fresh PostgreSQL database, per-test rollback, role clients."""
+
 import os
 import tempfile
 import uuid

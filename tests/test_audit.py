@@ -1,4 +1,5 @@
 """The hash-chained audit log: entries written at commit, last, chained; verification finds tampering."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -109,9 +110,7 @@ def test_verification_names_the_first_altered_entry(session):
         audit.append("test.event", f"thing:{i}", None, {"amount": i})
     session.commit()
     target = last_entries(session, 5)[2]
-    session.execute(
-        sa.update(AuditEntry).where(AuditEntry.seq == target.seq).values(payload={"amount": 999})
-    )
+    session.execute(sa.update(AuditEntry).where(AuditEntry.seq == target.seq).values(payload={"amount": 999}))
     verdict = audit.verify()
     assert not verdict.ok
     assert verdict.first_bad_seq == target.seq

@@ -1,4 +1,5 @@
 """The `flask coop` commands."""
+
 import sqlalchemy as sa
 
 from coop.audit import AuditEntry
@@ -7,7 +8,10 @@ from coop.governance.models import RuleVersion, TermsVersion
 
 
 def counts(session):
-    return tuple(session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (TermsVersion, RuleVersion, Board, AuditEntry))
+    return tuple(
+        session.scalar(sa.select(sa.func.count()).select_from(m))
+        for m in (TermsVersion, RuleVersion, Board, AuditEntry)
+    )
 
 
 def test_init_is_idempotent(app, session):
@@ -29,7 +33,10 @@ def test_init_creates_founding_terms_rules_and_boards(app, session):
     terms = session.get(TermsVersion, 1)
     assert terms.params["min_hourly_rate_cents"] == 1200 and terms.params["banned_purposes"] == ["fake_engagement"]
     assert {r.slug for r in session.scalars(sa.select(RuleVersion))} == {"bylaws", "forum-rules", "marketplace-code"}
-    assert {(b.slug, b.visibility) for b in session.scalars(sa.select(Board))} == {("members", "members"), ("public", "public")}
+    assert {(b.slug, b.visibility) for b in session.scalars(sa.select(Board))} == {
+        ("members", "members"),
+        ("public", "public"),
+    }
 
 
 def test_create_coordinator_makes_a_member_with_one_share(app, make, session):
@@ -54,13 +61,17 @@ def test_create_coordinator_records_the_founders_share_under_the_reference_given
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["coop", "create-coordinator", default.email]).exit_code == 0
 
-    lines = session.execute(sa.select(ShareLine.user_id, ShareLine.amount_cents, ShareLine.payment_reference)
-                            .where(ShareLine.user_id.in_([named.id, default.id])).order_by(ShareLine.id)).all()
+    lines = session.execute(
+        sa.select(ShareLine.user_id, ShareLine.amount_cents, ShareLine.payment_reference)
+        .where(ShareLine.user_id.in_([named.id, default.id]))
+        .order_by(ShareLine.id)
+    ).all()
     assert lines == [(named.id, 2500, "SEPA 0001"), (default.id, 2500, "founding")]
     assert session.get(Membership, named.id).share_paid_cents == 2500
     assert ledger.balance(ledger.EXTERNAL) == external - 5000
-    admitted = session.scalar(sa.select(AuditEntry).where(AuditEntry.event == "membership.admitted",
-                                                          AuditEntry.subject == f"user:{named.id}"))
+    admitted = session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.event == "membership.admitted", AuditEntry.subject == f"user:{named.id}")
+    )
     assert admitted.actor == "founding" and admitted.payload["payment_reference"] == "SEPA 0001"
 
 

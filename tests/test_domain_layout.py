@@ -1,4 +1,5 @@
 """The service contract's import rule: a domain's schemas and services never import each other."""
+
 import ast
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Every API error has one JSON shape: code, status, message, errors."""
+
 import pytest
 
 from coop import create_app

@@ -1,4 +1,5 @@
 """Idempotency-Key: a repeated POST gets its first answer and changes nothing; a reused key is refused."""
+
 import json
 from datetime import timedelta
 
@@ -62,8 +63,9 @@ def test_the_same_json_spelled_differently_is_the_same_request(as_funded, reques
     first = as_funded.post("/api/v1/batches", json=body, headers={"Idempotency-Key": KEY})
     assert first.status_code == 201
     respelled = json.dumps(dict(reversed(list(body.items()))), indent=2)
-    again = as_funded.open("POST", "/api/v1/batches", data=respelled,
-                           headers={"Idempotency-Key": KEY, "Content-Type": "application/json"})
+    again = as_funded.open(
+        "POST", "/api/v1/batches", data=respelled, headers={"Idempotency-Key": KEY, "Content-Type": "application/json"}
+    )
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     assert batches_of(session, requester) == 1
 
@@ -128,15 +130,21 @@ def test_the_key_is_stored_with_the_change_it_answered(as_funded, requester, ses
     response = post_batch(as_funded)
     record = session.scalar(sa.select(IdempotencyKey))
     assert (record.user_id, record.key, record.method, record.path, record.status_code) == (
-        requester.id, KEY, "POST", "/api/v1/batches", 201)
+        requester.id,
+        KEY,
+        "POST",
+        "/api/v1/batches",
+        201,
+    )
     assert record.body == response.get_data(as_text=True)
     assert len(record.fingerprint) == 64
 
 
 @pytest.mark.parametrize("key", ["", "   ", "k" * 256, "caf\u00e9-key"])
 def test_an_unusable_key_is_refused_with_400_and_nothing_done(as_funded, requester, session, key):
-    response = as_funded.post("/api/v1/batches", json=batch_body(),
-                              headers={"Idempotency-Key": key.encode("utf-8").decode("latin-1")})
+    response = as_funded.post(
+        "/api/v1/batches", json=batch_body(), headers={"Idempotency-Key": key.encode("utf-8").decode("latin-1")}
+    )
     assert response.status_code == 400, response.get_json()
     assert "Idempotency-Key" in response.get_json()["errors"]
     assert batches_of(session, requester) == 0
@@ -171,8 +179,13 @@ def test_without_the_header_every_post_runs(as_funded, requester, session):
 def test_a_request_with_the_same_key_still_in_flight_is_refused_with_409(as_funded, requester, session, postgres_only):
     # The first request holds its key's lock until it commits; here another connection holds it.
     with db.engine.connect() as other:
-        other.execute(sa.select(sa.func.pg_advisory_lock(
-            idempotency._IN_FLIGHT_LOCK_SPACE, idempotency.in_flight_lock(requester.id, KEY))))
+        other.execute(
+            sa.select(
+                sa.func.pg_advisory_lock(
+                    idempotency._IN_FLIGHT_LOCK_SPACE, idempotency.in_flight_lock(requester.id, KEY)
+                )
+            )
+        )
         try:
             response = post_batch(as_funded)
         finally:
@@ -214,8 +227,9 @@ def test_the_spec_documents_the_header_on_signed_in_posts_only(client):
 def test_signing_in_is_never_replayed(client, make, session):
     user = make.worker()
     for _ in range(2):  # the second time with the session cookie the first one set
-        response = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD},
-                               headers={"Idempotency-Key": KEY})
+        response = client.post(
+            "/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}, headers={"Idempotency-Key": KEY}
+        )
         assert response.status_code == 200, response.get_json()
         assert "Idempotent-Replayed" not in response.headers
     assert keys(session) == 0

@@ -1,4 +1,5 @@
 """What callers send: bounded bodies read as JSON, bounded nesting and numbers, cursors that were given out."""
+
 import base64
 import io
 import json
@@ -15,8 +16,7 @@ REGISTER = f"{V1}/auth/register"
 
 
 def _registration(name="newcomer"):
-    return {"email": f"{name}@example.org", "password": "correct-horse-battery", "display_name": name,
-            "kind": "worker"}
+    return {"email": f"{name}@example.org", "password": "correct-horse-battery", "display_name": name, "kind": "worker"}
 
 
 def _nested(depth: int, leaf="x") -> str:
@@ -52,21 +52,36 @@ def test_a_body_over_the_limit_is_a_json_413_naming_the_limit(client, small_bodi
 
 def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(as_member, small_bodies):
     # The body sent is tiny: only its Content-Length can have refused it.
-    response = as_member.open("POST", f"{V1}/proposals", data=b"{}", content_type="application/json",
-                              environ_overrides={"CONTENT_LENGTH": "2001"})
+    response = as_member.open(
+        "POST",
+        f"{V1}/proposals",
+        data=b"{}",
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": "2001"},
+    )
     assert_error_shape(response, 413)
 
 
 def test_a_chunked_body_without_a_length_is_cut_off_at_the_limit(as_member, small_bodies):
     body = json.dumps({"title": "t" * 3_000, "body": "b", "kind": "general", "method": "yes_no"}).encode()
-    response = as_member.open("POST", f"{V1}/proposals", input_stream=io.BytesIO(body),
-                              content_type="application/json", headers={"Transfer-Encoding": "chunked"},
-                              environ_overrides={"wsgi.input_terminated": True})
+    response = as_member.open(
+        "POST",
+        f"{V1}/proposals",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert_error_shape(response, 413)
     small = json.dumps({"title": "Meet", "body": "b", "kind": "general", "method": "yes_no"}).encode()
-    response = as_member.open("POST", f"{V1}/proposals", input_stream=io.BytesIO(small),
-                              content_type="application/json", headers={"Transfer-Encoding": "chunked"},
-                              environ_overrides={"wsgi.input_terminated": True})
+    response = as_member.open(
+        "POST",
+        f"{V1}/proposals",
+        input_stream=io.BytesIO(small),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 201, response.get_json()
 
 
@@ -80,8 +95,9 @@ def test_a_json_body_is_read_as_json_whatever_its_content_type(client, content_t
     assert response.status_code == 201, response.get_json()
 
 
-@pytest.mark.parametrize("body", [b'{"email": ', b"email=a@example.org&password=x", b'{"a": NaN}',
-                                  b'{"a": Infinity}', b'"\xff"'])
+@pytest.mark.parametrize(
+    "body", [b'{"email": ', b"email=a@example.org&password=x", b'{"a": NaN}', b'{"a": Infinity}', b'"\xff"']
+)
 def test_a_body_that_is_not_json_is_400_saying_so(client, body):
     response = client.post(REGISTER, data=body, content_type="application/json")
     assert_error_shape(response, 400)
@@ -119,8 +135,12 @@ def test_brackets_inside_strings_do_not_count_as_nesting(client):
 
 def test_a_number_too_large_for_any_column_is_422_naming_its_place(world, session):
     assignment = world.assignment("claimed")
-    response = world.client("member").open("POST", f"{V1}/assignments/{assignment.id}/submit",
-                                           data='{"answer": {"boxes": [1, 1e400]}}', content_type="application/json")
+    response = world.client("member").open(
+        "POST",
+        f"{V1}/assignments/{assignment.id}/submit",
+        data='{"answer": {"boxes": [1, 1e400]}}',
+        content_type="application/json",
+    )
     assert_error_shape(response, 422)
     assert response.json["errors"] == {"answer": {"boxes": {"1": [NUMBER_MESSAGE]}}}
 
@@ -132,24 +152,44 @@ def _cursor(values) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("values", [
-    [2**70], [-(2**70)], [2**63], [1.5], [True], ["12"], [None], [[1]], [{"dt": "2024-01-01T00:00:00+00:00"}], [],
-], ids=repr)
+@pytest.mark.parametrize(
+    "values",
+    [
+        [2**70],
+        [-(2**70)],
+        [2**63],
+        [1.5],
+        [True],
+        ["12"],
+        [None],
+        [[1]],
+        [{"dt": "2024-01-01T00:00:00+00:00"}],
+        [],
+    ],
+    ids=repr,
+)
 def test_a_forged_cursor_over_an_id_is_422_never_500(as_member, values):
     response = as_member.get(f"{V1}/proposals", query_string={"cursor": _cursor(values)})
     assert_error_shape(response, 422)
     assert "cursor" in response.json["errors"]
 
 
-@pytest.mark.parametrize("values", [
-    [{"dt": "2024-01-01T00:00:00"}, 1],  # no time zone
-    [{"dt": "0001-01-01T00:00:00+01:00"}, 1],  # before the calendar begins in UTC
-    [{"dt": "yesterday"}, 1], ["2024-01-01T00:00:00+00:00", 1], [{"dt": "2024-01-01T00:00:00+00:00"}, 2**40],
-], ids=repr)
+@pytest.mark.parametrize(
+    "values",
+    [
+        [{"dt": "2024-01-01T00:00:00"}, 1],  # no time zone
+        [{"dt": "0001-01-01T00:00:00+01:00"}, 1],  # before the calendar begins in UTC
+        [{"dt": "yesterday"}, 1],
+        ["2024-01-01T00:00:00+00:00", 1],
+        [{"dt": "2024-01-01T00:00:00+00:00"}, 2**40],
+    ],
+    ids=repr,
+)
 def test_a_forged_cursor_over_a_time_is_422_never_500(world, values):
     board = world.board("public")
-    response = world.client("member").get(f"{V1}/forum/boards/{board.id}/threads",
-                                          query_string={"cursor": _cursor(values)})
+    response = world.client("member").get(
+        f"{V1}/forum/boards/{board.id}/threads", query_string={"cursor": _cursor(values)}
+    )
     assert_error_shape(response, 422)
     assert "cursor" in response.json["errors"]
 
@@ -166,8 +206,9 @@ def test_cursors_given_out_still_page(world):
         world.thread(board="public")
     client = world.client("member")
     first = client.get(f"{V1}/forum/boards/{board.id}/threads", query_string={"limit": 2}).get_json()
-    second = client.get(f"{V1}/forum/boards/{board.id}/threads",
-                        query_string={"limit": 2, "cursor": first["next_cursor"]})
+    second = client.get(
+        f"{V1}/forum/boards/{board.id}/threads", query_string={"limit": 2, "cursor": first["next_cursor"]}
+    )
     assert second.status_code == 200
     assert not {t["id"] for t in first["items"]} & {t["id"] for t in second.get_json()["items"]}
 
@@ -177,6 +218,7 @@ def test_cursors_given_out_still_page(world):
 
 def _integers_sent(spec: dict):
     """Every integer a caller can send, by where: request body properties (nested too) and query parameters."""
+
     def resolve(schema):
         while "$ref" in schema:
             schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
@@ -218,9 +260,16 @@ def test_every_integer_a_caller_sends_has_an_upper_bound_a_column_holds(client):
 
 @pytest.mark.parametrize("amount, status", [(2**70, 422), (MAX_CENTS + 1, 422), (MAX_CENTS, 201)])
 def test_a_surplus_proposal_amount_is_bounded(as_member, amount, status):
-    response = as_member.post(f"{V1}/proposals", json={
-        "title": "Share the surplus", "body": "Pay it out.", "kind": "surplus", "method": "yes_no",
-        "change": {"amount_cents": amount, "period_start": "2024-01-01", "period_end": "2024-12-31"}})
+    response = as_member.post(
+        f"{V1}/proposals",
+        json={
+            "title": "Share the surplus",
+            "body": "Pay it out.",
+            "kind": "surplus",
+            "method": "yes_no",
+            "change": {"amount_cents": amount, "period_start": "2024-01-01", "period_end": "2024-12-31"},
+        },
+    )
     assert response.status_code == status, response.get_json()
     if status == 422:
         assert "amount_cents" in response.json["errors"]["change"]
@@ -235,8 +284,9 @@ def test_a_deposit_beyond_the_money_bound_is_422_naming_the_amount(as_requester,
 
 def test_voting_days_and_a_median_value_beyond_an_integer_column_are_422(world):
     proposal = world.proposal()
-    response = world.client("coordinator").post(f"{V1}/proposals/{proposal.id}/review",
-                                                json={"action": "accept", "voting_days": 2**40})
+    response = world.client("coordinator").post(
+        f"{V1}/proposals/{proposal.id}/review", json={"action": "accept", "voting_days": 2**40}
+    )
     assert_error_shape(response, 422)
     assert "voting_days" in response.json["errors"]
     response = world.client("member").post(f"{V1}/proposals/{proposal.id}/ballot", json={"value": 2**40})

@@ -1,4 +1,5 @@
 """How the domains depend on each other: the marketplace builds on governance, never the reverse."""
+
 import ast
 from pathlib import Path
 
@@ -19,6 +20,8 @@ def _imported_modules(path: Path) -> set[str]:
 
 def test_governance_never_imports_the_marketplace():
     # Patronage reads pay for work from the ledger, so governance stands without the marketplace.
-    offenders = {path.name: sorted(m for m in _imported_modules(path) if m.startswith("coop.marketplace"))
-                 for path in GOVERNANCE.rglob("*.py")}
+    offenders = {
+        path.name: sorted(m for m in _imported_modules(path) if m.startswith("coop.marketplace"))
+        for path in GOVERNANCE.rglob("*.py")
+    }
     assert {name: found for name, found in offenders.items() if found} == {}

@@ -1,4 +1,5 @@
 """The double-entry ledger: balanced, never overdrawn, zero-sum."""
+
 import random
 
 import pytest
@@ -50,7 +51,9 @@ def test_sum_of_all_entries_is_zero_after_many_random_transfers(session):
     assert ledger.total_of_all_entries() == 0
     for account in session.scalars(sa.select(LedgerAccount)):
         posted = session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0)).where(LedgerEntry.account == account.name)
+            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_cents), 0)).where(
+                LedgerEntry.account == account.name
+            )
         )
         assert account.balance_cents == posted
         if account.name != "external":

@@ -1,6 +1,6 @@
 """The migration chain builds the whole schema the models describe."""
-import os
 
+import os
 from datetime import datetime
 
 import pytest
@@ -33,7 +33,6 @@ def test_single_head(app):
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
 
 
-
 @pytest.fixture
 def empty_database_url(tmp_path):
     """A database of its own, on the backend the suite runs on."""
@@ -45,8 +44,9 @@ def empty_database_url(tmp_path):
         yield f"sqlite:///{tmp_path}/old.sqlite3"
 
 
-def test_membership_payments_migration_keeps_what_members_paid_and_turns_applicants_into_pending(app,
-                                                                                                 empty_database_url):
+def test_membership_payments_migration_keeps_what_members_paid_and_turns_applicants_into_pending(
+    app, empty_database_url
+):
     # An existing coop upgrades from 0004: members keep what they paid, applicants had paid nothing.
     old = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with old.app_context():
@@ -54,23 +54,44 @@ def test_membership_payments_migration_keeps_what_members_paid_and_turns_applica
         upgrade(directory=directory, revision="0004")
         params = {"share_price_cents": 2500, "admission": "open"}
         with db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO terms_versions (version, params, effective_at) "
-                                 "VALUES (1, :p, :at)").bindparams(sa.bindparam("p", type_=JSONType)),
-                         {"p": params, "at": datetime(2026, 1, 1)})
+            conn.execute(
+                sa.text("INSERT INTO terms_versions (version, params, effective_at) VALUES (1, :p, :at)").bindparams(
+                    sa.bindparam("p", type_=JSONType)
+                ),
+                {"p": params, "at": datetime(2026, 1, 1)},
+            )
             for user_id, status in ((1, "member"), (2, "applicant")):
-                conn.execute(sa.text("INSERT INTO users (id, email, display_name, kind, password_hash, is_member, "
-                                     "is_coordinator, created_at) VALUES (:id, :e, :n, 'worker', 'x', :m, :c, :at)"),
-                             {"id": user_id, "e": f"u{user_id}@example.org", "n": f"u{user_id}",
-                              "m": status == "member", "c": False, "at": datetime(2026, 1, 1)})
-                conn.execute(sa.text("INSERT INTO memberships (user_id, status, applied_at) VALUES (:id, :s, :at)"),
-                             {"id": user_id, "s": status, "at": datetime(2026, 1, 1)})
-            conn.execute(sa.text("INSERT INTO share_lines (user_id, kind, amount_cents, at, memo) "
-                                 "VALUES (1, 'membership_share', 2000, :at, 'share')"), {"at": datetime(2026, 1, 1)})
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, email, display_name, kind, password_hash, is_member, "
+                        "is_coordinator, created_at) VALUES (:id, :e, :n, 'worker', 'x', :m, :c, :at)"
+                    ),
+                    {
+                        "id": user_id,
+                        "e": f"u{user_id}@example.org",
+                        "n": f"u{user_id}",
+                        "m": status == "member",
+                        "c": False,
+                        "at": datetime(2026, 1, 1),
+                    },
+                )
+                conn.execute(
+                    sa.text("INSERT INTO memberships (user_id, status, applied_at) VALUES (:id, :s, :at)"),
+                    {"id": user_id, "s": status, "at": datetime(2026, 1, 1)},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO share_lines (user_id, kind, amount_cents, at, memo) "
+                    "VALUES (1, 'membership_share', 2000, :at, 'share')"
+                ),
+                {"at": datetime(2026, 1, 1)},
+            )
         upgrade(directory=directory, revision="0005")
         with db.engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT user_id, status, share_paid_cents FROM memberships ORDER BY user_id"))
             assert [tuple(row) for row in rows] == [(1, "member", 2000), (2, "pending_payment", 0)]
-            terms = conn.execute(sa.text("SELECT params FROM terms_versions WHERE version = 1")
-                                 .columns(params=JSONType)).scalar()
+            terms = conn.execute(
+                sa.text("SELECT params FROM terms_versions WHERE version = 1").columns(params=JSONType)
+            ).scalar()
             assert terms == {**params, "rejoin_cooling_days": 30}
         db.engine.dispose()

@@ -1,4 +1,5 @@
 """The request as one unit of work: a lost race run again once, and a 503 with Retry-After, never a 500, when the database cannot serve."""
+
 import logging
 import sqlite3
 
@@ -27,19 +28,22 @@ SHUTDOWN = psycopg.errors.AdminShutdown("terminating connection due to administr
 SQLITE_LOCKED = sqlite3.OperationalError("database is locked")
 
 
-@pytest.mark.parametrize("error, kind", [
-    (db_error(SERIALIZATION), unit_of_work.RACE),
-    (db_error(DEADLOCK), unit_of_work.RACE),
-    (db_error(SQLITE_LOCKED), unit_of_work.RACE),
-    (db_error(LOCK_TIMEOUT), unit_of_work.BUSY),
-    (db_error(STATEMENT_TIMEOUT), unit_of_work.BUSY),
-    (sa_exc.TimeoutError("QueuePool limit reached"), unit_of_work.BUSY),
-    (db_error(REFUSED), unit_of_work.DOWN),
-    (db_error(SHUTDOWN, invalidated=True), unit_of_work.DOWN),
-    (db_error(psycopg.InterfaceError("the connection is closed"), cls=sa_exc.InterfaceError), unit_of_work.DOWN),
-    (db_error(sqlite3.OperationalError("no such table: batches")), None),
-    (db_error(psycopg.errors.UniqueViolation("duplicate key"), cls=sa_exc.IntegrityError), None),
-])
+@pytest.mark.parametrize(
+    "error, kind",
+    [
+        (db_error(SERIALIZATION), unit_of_work.RACE),
+        (db_error(DEADLOCK), unit_of_work.RACE),
+        (db_error(SQLITE_LOCKED), unit_of_work.RACE),
+        (db_error(LOCK_TIMEOUT), unit_of_work.BUSY),
+        (db_error(STATEMENT_TIMEOUT), unit_of_work.BUSY),
+        (sa_exc.TimeoutError("QueuePool limit reached"), unit_of_work.BUSY),
+        (db_error(REFUSED), unit_of_work.DOWN),
+        (db_error(SHUTDOWN, invalidated=True), unit_of_work.DOWN),
+        (db_error(psycopg.InterfaceError("the connection is closed"), cls=sa_exc.InterfaceError), unit_of_work.DOWN),
+        (db_error(sqlite3.OperationalError("no such table: batches")), None),
+        (db_error(psycopg.errors.UniqueViolation("duplicate key"), cls=sa_exc.IntegrityError), None),
+    ],
+)
 def test_database_errors_are_told_apart_by_whether_they_pass(error, kind):
     assert unit_of_work.classify(error) == kind
 
@@ -174,4 +178,5 @@ def test_every_operation_documents_the_503(client):
         for method, operation in operations.items():
             if method != "parameters":
                 assert operation["responses"].get("503") == {"$ref": "#/components/responses/ServiceUnavailable"}, (
-                    f"{method.upper()} {path}")
+                    f"{method.upper()} {path}"
+                )

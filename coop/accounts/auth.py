@@ -1,4 +1,5 @@
 """Who is calling: the session and Bearer sign-in hooks, CSRF on cookie changes, and the doors open to all."""
+
 from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -15,12 +16,21 @@ CSRF_EXEMPT_ENDPOINTS = frozenset({"accounts.login", "accounts.register", "accou
 PUBLIC_ENDPOINTS = CSRF_EXEMPT_ENDPOINTS | {"accounts.csrf"}
 # Read (GET) without signing in: the terms in force, the rules and the public boards; a signed-in
 # caller is still recognised, and members boards still refuse outsiders.
-PUBLIC_READ_ENDPOINTS = frozenset({
-    "governance.current_terms", "governance.terms_history", "governance.terms_version",
-    "governance.rules", "governance.rule",
-    "forum.Boards", "forum.read_board", "forum.BoardThreads", "forum.read_thread", "forum.PostById",
-    "forum.post_history",
-})
+PUBLIC_READ_ENDPOINTS = frozenset(
+    {
+        "governance.current_terms",
+        "governance.terms_history",
+        "governance.terms_version",
+        "governance.rules",
+        "governance.rule",
+        "forum.Boards",
+        "forum.read_board",
+        "forum.BoardThreads",
+        "forum.read_thread",
+        "forum.PostById",
+        "forum.post_history",
+    }
+)
 
 
 def init_app(app: Flask) -> None:
@@ -73,7 +83,8 @@ def authenticate_and_check_csrf():
         _record_use(g.user_session)
 
     public = request.endpoint in PUBLIC_ENDPOINTS or (
-        request.method in SAFE_METHODS and request.endpoint in PUBLIC_READ_ENDPOINTS)
+        request.method in SAFE_METHODS and request.endpoint in PUBLIC_READ_ENDPOINTS
+    )
     if request.endpoint and request.path.startswith("/api/v1/") and not public and not current_user.is_authenticated:
         raise Unauthorized()
     if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:

@@ -1,4 +1,5 @@
 """Users, their roles, their signed-in browser sessions and their personal API tokens."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -6,13 +7,13 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop import clock
-from coop.extensions import db
+from coop.extensions import Model
 from coop.types import UTCDateTime
 
 USER_KINDS = ("worker", "requester")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +50,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.display_name!r}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,7 +68,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in browser: its id travels in the signed session cookie, so signing out here ends it."""
 
     __tablename__ = "user_sessions"

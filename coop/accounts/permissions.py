@@ -1,4 +1,5 @@
 """Who may call what: role checks for routes and per-object checks for services."""
+
 from functools import wraps
 
 from flask_login import AnonymousUserMixin, current_user

@@ -1,4 +1,5 @@
 """Account routes: registration, session login and logout, password change, API tokens, the caller's own profile."""
+
 from flask import current_app, g, request, session
 from flask.views import MethodView
 from flask_login import current_user, login_user, logout_user
@@ -38,8 +39,9 @@ def _signed_in_account_key() -> str:
 def auth_limits(view, account_key=_account_key):
     """Per-address and per-account limits on the doors a password guesser knocks on."""
     view = limiter.limit(lambda: current_app.config["COOP_AUTH_RATE_PER_ADDRESS"], scope="auth-address")(view)
-    return limiter.limit(lambda: current_app.config["COOP_AUTH_RATE_PER_ACCOUNT"], key_func=account_key,
-                         scope="auth-account")(view)
+    return limiter.limit(
+        lambda: current_app.config["COOP_AUTH_RATE_PER_ACCOUNT"], key_func=account_key, scope="auth-account"
+    )(view)
 
 
 def password_limits(view):
@@ -94,9 +96,12 @@ def change_password(data):
     `revoke_tokens` is true.
     """
     return services.change_password(
-        authenticated_user(), data["current_password"], data["new_password"],
+        authenticated_user(),
+        data["current_password"],
+        data["new_password"],
         keep_session_id=session.get(services.SESSION_ID_KEY) if g.auth_via == "session" else None,
-        keep_token_id=g.get("api_token_id"), revoke_tokens=data["revoke_tokens"],
+        keep_token_id=g.get("api_token_id"),
+        revoke_tokens=data["revoke_tokens"],
     )
 
 
@@ -115,8 +120,15 @@ def create_token(data):
     """Issue a personal API token for programs (sent as 'Authorization: Bearer <token>'), optionally expiring."""
     user = services.authenticate(data["email"], data["password"])
     token, plain = services.issue_token(user, data["name"], data["expires_in_days"])
-    return {"id": token.id, "name": token.name, "created_at": token.created_at, "expires_at": token.expires_at,
-            "last_used_at": None, "revoked_at": None, "token": plain}
+    return {
+        "id": token.id,
+        "name": token.name,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "last_used_at": None,
+        "revoked_at": None,
+        "token": plain,
+    }
 
 
 @blp.route("/auth/tokens")

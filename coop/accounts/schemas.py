@@ -1,4 +1,5 @@
 """Request and response schemas for accounts."""
+
 import marshmallow as ma
 from marshmallow import validate as v
 
@@ -8,8 +9,10 @@ from coop.accounts.models import USER_KINDS
 def new_password_field(**kwargs) -> ma.fields.String:
     """The password rules, the same wherever a password is chosen."""
     return ma.fields.String(
-        required=True, load_only=True,
-        validate=v.Length(min=10, max=1024, error="Use at least 10 characters (at most 1024)."), **kwargs,
+        required=True,
+        load_only=True,
+        validate=v.Length(min=10, max=1024, error="Use at least 10 characters (at most 1024)."),
+        **kwargs,
     )
 
 
@@ -25,8 +28,9 @@ class RegisterSchema(ma.Schema):
         metadata={"description": "The pseudonym everyone else sees; your email is never shown to others."},
     )
     kind = ma.fields.String(required=True, validate=v.OneOf(USER_KINDS))
-    organization = ma.fields.String(validate=v.Length(max=200), allow_none=True,
-                                    metadata={"description": "Required for requesters."})
+    organization = ma.fields.String(
+        validate=v.Length(max=200), allow_none=True, metadata={"description": "Required for requesters."}
+    )
 
 
 class CredentialsSchema(ma.Schema):
@@ -35,10 +39,13 @@ class CredentialsSchema(ma.Schema):
 
 
 class TokenRequestSchema(CredentialsSchema):
-    name = ma.fields.String(load_default="", validate=v.Length(max=100),
-                            metadata={"description": "A label to recognise the token by."})
+    name = ma.fields.String(
+        load_default="", validate=v.Length(max=100), metadata={"description": "A label to recognise the token by."}
+    )
     expires_in_days = ma.fields.Integer(
-        load_default=None, allow_none=True, strict=True,
+        load_default=None,
+        allow_none=True,
+        strict=True,
         validate=v.Range(min=1, max=3650, error="Give a whole number of days from 1 to 3650, or leave it out."),
         metadata={"description": "The token stops working this many days from now; without it, when revoked."},
     )
@@ -49,8 +56,10 @@ class PasswordChangeSchema(ma.Schema):
     new_password = new_password_field()
     revoke_tokens = ma.fields.Boolean(
         load_default=False,
-        metadata={"description": "Also revoke every API token but the one making this request. "
-                                 "By default tokens keep working: review them at GET /api/v1/auth/tokens."},
+        metadata={
+            "description": "Also revoke every API token but the one making this request. "
+            "By default tokens keep working: review them at GET /api/v1/auth/tokens."
+        },
     )
 
 
@@ -85,12 +94,16 @@ class TokenSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
-    expires_at = ma.fields.DateTime(dump_only=True, allow_none=True,
-                                    metadata={"description": "When the token stops working; null: never."})
-    last_used_at = ma.fields.DateTime(dump_only=True, allow_none=True,
-                                      metadata={"description": "Last request with this token, to the minute."})
+    expires_at = ma.fields.DateTime(
+        dump_only=True, allow_none=True, metadata={"description": "When the token stops working; null: never."}
+    )
+    last_used_at = ma.fields.DateTime(
+        dump_only=True, allow_none=True, metadata={"description": "Last request with this token, to the minute."}
+    )
     revoked_at = ma.fields.DateTime(dump_only=True, allow_none=True)
 
 
 class NewTokenSchema(TokenSchema):
-    token = ma.fields.String(dump_only=True, metadata={"description": "Shown once; send as 'Authorization: Bearer <token>'."})
+    token = ma.fields.String(
+        dump_only=True, metadata={"description": "Shown once; send as 'Authorization: Bearer <token>'."}
+    )

@@ -1,7 +1,9 @@
 """Account services: registration, passwords, sessions, API tokens, role changes."""
+
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -40,7 +42,9 @@ def register(email: str, password: str, display_name: str, kind: str, organizati
     if kind == "requester" and not (organization or "").strip():
         raise Invalid(errors={"organization": ["Requesters give the name of their organisation."]})
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise Conflict("An account with this email already exists; sign in instead.", {"email": ["Already registered."]})
+        raise Conflict(
+            "An account with this email already exists; sign in instead.", {"email": ["Already registered."]}
+        )
     if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.display_name) == display_name.lower())):
         raise Conflict("This display name is taken; choose another pseudonym.", {"display_name": ["Already taken."]})
     user = User(
@@ -75,8 +79,15 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str, *, keep_session_id: str | None = None,
-                    keep_token_id: int | None = None, revoke_tokens: bool = False) -> dict:
+def change_password(
+    user: User,
+    current_password: str,
+    new_password: str,
+    *,
+    keep_session_id: str | None = None,
+    keep_token_id: int | None = None,
+    revoke_tokens: bool = False,
+) -> dict:
     """Change the password and end every other session of the account.
 
     The session or token making the change stays signed in. API tokens are credentials of
@@ -84,23 +95,33 @@ def change_password(user: User, current_password: str, new_password: str, *, kee
     `revoke_tokens` asks to revoke every other one as well.
     """
     if not _password_matches(user, current_password):
-        raise Invalid("Your current password is wrong; nothing was changed.",
-                      {"current_password": ["This is not your current password."]})
+        raise Invalid(
+            "Your current password is wrong; nothing was changed.",
+            {"current_password": ["This is not your current password."]},
+        )
     if new_password == current_password:
-        raise Invalid("The new password is the same as the current one; choose another.",
-                      {"new_password": ["Must differ from your current password."]})
+        raise Invalid(
+            "The new password is the same as the current one; choose another.",
+            {"new_password": ["Must differ from your current password."]},
+        )
     user.password_hash = _hasher.hash(new_password)
     now = clock.now()
     sessions = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if keep_session_id:
         sessions = sessions.where(UserSession.id != keep_session_id)
-    ended = db.session.execute(sessions.values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+    ended = cast(
+        sa.CursorResult,
+        db.session.execute(sessions.values(revoked_at=now).execution_options(synchronize_session=False)),
+    ).rowcount
     revoked = 0
     if revoke_tokens:
         tokens = sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         if keep_token_id:
             tokens = tokens.where(ApiToken.id != keep_token_id)
-        revoked = db.session.execute(tokens.values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+        revoked = cast(
+            sa.CursorResult,
+            db.session.execute(tokens.values(revoked_at=now).execution_options(synchronize_session=False)),
+        ).rowcount
     db.session.flush()
     return {"sessions_ended": ended, "tokens_revoked": revoked}
 
@@ -122,7 +143,9 @@ def live_session(user_id: str, session_id: str | None) -> UserSession | None:
     if not session_id or not isinstance(session_id, str) or not user_id.isdigit():
         return None
     return db.session.scalar(
-        sa.select(UserSession).join(UserSession.user).options(contains_eager(UserSession.user))
+        sa.select(UserSession)
+        .join(UserSession.user)
+        .options(contains_eager(UserSession.user))
         .where(UserSession.id == session_id, UserSession.user_id == int(user_id), UserSession.revoked_at.is_(None))
     )
 
@@ -131,8 +154,12 @@ def end_session(session_id: str | None) -> None:
     """Sign one browser out: its cookie, even replayed, no longer works."""
     if not session_id:
         return
-    db.session.execute(sa.update(UserSession).where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
-                       .values(revoked_at=clock.now()).execution_options(synchronize_session=False))
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def record_use(credential: ApiToken | UserSession) -> bool:
@@ -157,8 +184,13 @@ def issue_token(user: User, name: str = "", expires_in_days: int | None = None) 
     """
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
-    token = ApiToken(user=user, name=name or "", token_hash=hash_token(plain), created_at=now,
-                     expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None)
+    token = ApiToken(
+        user=user,
+        name=name or "",
+        token_hash=hash_token(plain),
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
     db.session.add(token)
     db.session.flush()
     return token, plain
@@ -167,14 +199,17 @@ def issue_token(user: User, name: str = "", expires_in_days: int | None = None) 
 def token_in_use(plain: str) -> ApiToken:
     """The live token with this value, its owner loaded by the same query; Unauthorized otherwise."""
     token = db.session.scalar(
-        sa.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
+        sa.select(ApiToken)
+        .join(ApiToken.user)
+        .options(contains_eager(ApiToken.user))
         .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None))
     )
     if token is None:
         raise Unauthorized(UNKNOWN_TOKEN)
     if token.expires_at is not None and token.expires_at <= clock.now():
-        raise Unauthorized(f"This API token expired on {_when(token.expires_at)}; "
-                           "create a new one with POST /api/v1/auth/token.")
+        raise Unauthorized(
+            f"This API token expired on {_when(token.expires_at)}; create a new one with POST /api/v1/auth/token."
+        )
     return token
 
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop import clock
 from coop.accounts.models import User
-from coop.extensions import db
+from coop.extensions import Model
 from coop.types import UTCDateTime
 
 BOARD_VISIBILITIES = ("public", "members")
@@ -15,7 +15,7 @@ FLAG_RESOLUTIONS = ("hide", "redact", "restore", "dismissed")
 APPEAL_STATUSES = ("open", "upheld", "overturned", "escalated", "closed")
 
 
-class Board(db.Model):
+class Board(Model):
     __tablename__ = "boards"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,7 +26,7 @@ class Board(db.Model):
     __table_args__ = (sa.CheckConstraint(f"visibility IN {BOARD_VISIBILITIES}", name="visibility"),)
 
 
-class Thread(db.Model):
+class Thread(Model):
     __tablename__ = "threads"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,7 +45,7 @@ class Thread(db.Model):
     __table_args__ = (sa.Index("ix_threads_board_activity", "board_id", "last_activity_at", "id"),)
 
 
-class Post(db.Model):
+class Post(Model):
     """A post; its text is never deleted by anyone but its author (retraction)."""
 
     __tablename__ = "posts"
@@ -88,7 +88,7 @@ class Post(db.Model):
         return self.retracted_at is not None
 
 
-class PostVersion(db.Model):
+class PostVersion(Model):
     """An earlier text of an edited post; its text is erased when the post is retracted."""
 
     __tablename__ = "post_versions"
@@ -104,7 +104,7 @@ class PostVersion(db.Model):
     __table_args__ = (sa.UniqueConstraint("post_id", "number"),)
 
 
-class Flag(db.Model):
+class Flag(Model):
     """A reader's report that a post breaks a rule; open until a coordinator acts on the post."""
 
     __tablename__ = "post_flags"
@@ -123,7 +123,7 @@ class Flag(db.Model):
     )
 
 
-class Moderation(db.Model):
+class Moderation(Model):
     """One entry of the public moderation log: a post hidden, redacted or restored, citing a rule."""
 
     __tablename__ = "post_moderations"
@@ -145,7 +145,7 @@ class Moderation(db.Model):
     __table_args__ = (sa.CheckConstraint(f"action IN {MODERATION_ACTIONS}", name="action"),)
 
 
-class ForumAppeal(db.Model):
+class ForumAppeal(Model):
     """An author's appeal against the hiding or redaction of their post."""
 
     __tablename__ = "forum_appeals"

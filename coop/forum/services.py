@@ -234,7 +234,7 @@ def open_flag_counts(post_ids: list[int]) -> dict[int, int]:
         sa.select(Flag.post_id, sa.func.count()).where(Flag.post_id.in_(post_ids), Flag.resolved_at.is_(None))
         .group_by(Flag.post_id)
     )
-    return {post_id: count for post_id, count in rows}
+    return dict(rows)
 
 
 # --- edits and retraction ---------------------------------------------------------------
@@ -379,8 +379,8 @@ def quotes_personal_data(reason: str, texts: list[str]) -> bool:
 def _check_reason_keeps_the_secret(post: Post, reason: str) -> None:
     # The reason is published in the moderation and audit logs, which nothing can take back:
     # a reason repeating the data would undo the redaction for good.
-    texts = [post.body or ""] + [body for body in db.session.scalars(
-        sa.select(PostVersion.body).where(PostVersion.post_id == post.id, PostVersion.body.is_not(None)))]
+    texts = [post.body or ""] + list(db.session.scalars(
+        sa.select(PostVersion.body).where(PostVersion.post_id == post.id, PostVersion.body.is_not(None))))
     if quotes_personal_data(reason, texts):
         raise Invalid(
             "The reason is published in the moderation log; name the kind of personal data "

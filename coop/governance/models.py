@@ -6,12 +6,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop import clock
 from coop.accounts.models import User
-from coop.extensions import db
+from coop.extensions import Model
 from coop.ledger import PAYMENT_REFERENCE_MAX
 from coop.types import JSONType, UTCDateTime
 
 
-class TermsVersion(db.Model):
+class TermsVersion(Model):
     """One complete, validated parameter set; a new row only by a passed proposal or founding."""
 
     __tablename__ = "terms_versions"
@@ -22,7 +22,7 @@ class TermsVersion(db.Model):
     adopted_by: Mapped[int | None] = mapped_column()  # proposal id; null for the founding version
 
 
-class RuleVersion(db.Model):
+class RuleVersion(Model):
     """One version of a rule document (bylaws, forum-rules, marketplace-code, ...)."""
 
     __tablename__ = "rule_versions"
@@ -44,7 +44,7 @@ class RuleVersion(db.Model):
 MEMBERSHIP_STATUSES = ("pending_payment", "applicant", "member", "withdrawn", "refused")
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A worker's membership: applying, member holding the one share, withdrawn or refused."""
 
     __tablename__ = "memberships"
@@ -65,7 +65,7 @@ class Membership(db.Model):
 SHARE_LINE_KINDS = ("membership_share", "patronage", "redemption")
 
 
-class ShareLine(db.Model):
+class ShareLine(Model):
     """One line of the share register: the membership share, patronage allocations, redemptions."""
 
     __tablename__ = "share_lines"
@@ -90,7 +90,7 @@ CLOSED_STATUSES = ("passed", "rejected", "no_quorum", "enacted")
 OPENED_BY = ("review", "petition")
 
 
-class Proposal(db.Model):
+class Proposal(Model):
     """A proposal put to the members: submitted, triaged or petitioned to ballot, tallied once."""
 
     __tablename__ = "proposals"
@@ -143,7 +143,7 @@ class Proposal(db.Model):
         return self.status in CLOSED_STATUSES
 
 
-class ProposalEligibility(db.Model):
+class ProposalEligibility(Model):
     """The members entitled to vote on a proposal, fixed when voting opened."""
 
     __tablename__ = "proposal_eligibility"
@@ -152,7 +152,7 @@ class ProposalEligibility(db.Model):
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True, index=True)
 
 
-class Cosignature(db.Model):
+class Cosignature(Model):
     """A member's signature on a petition to bring a proposal to ballot."""
 
     __tablename__ = "proposal_cosignatures"
@@ -162,7 +162,7 @@ class Cosignature(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-class Ballot(db.Model):
+class Ballot(Model):
     """A secret ballot: the member is kept only to allow one ballot each, never shown.
 
     No timestamp is kept, so a ballot cannot be matched to when someone was seen voting.

@@ -1,4 +1,5 @@
 """Marketplace tables: funds requests, batches, items, slots, assignments, appeals, reviews, preferences."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -6,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop import clock
 from coop.accounts.models import User
-from coop.extensions import db
+from coop.extensions import Model
 from coop.ledger import PAYMENT_REFERENCE_MAX
 from coop.types import JSONType, UTCDateTime
 
@@ -33,7 +34,7 @@ def warnings_mask(warnings) -> int:
     return mask
 
 
-class Deposit(db.Model):
+class Deposit(Model):
     """A requester's bank transfer, pending until a coordinator records that it arrived."""
 
     __tablename__ = "deposits"
@@ -56,7 +57,7 @@ class Deposit(db.Model):
     )
 
 
-class Withdrawal(db.Model):
+class Withdrawal(Model):
     """A payout to a requester (unused funds) or a worker (earnings), pending until a coordinator pays it."""
 
     __tablename__ = "withdrawals"
@@ -79,7 +80,7 @@ class Withdrawal(db.Model):
     )
 
 
-class Batch(db.Model):
+class Batch(Model):
     """A requester's batch of items, bound to the terms version it was posted under."""
 
     __tablename__ = "batches"
@@ -128,7 +129,7 @@ class Batch(db.Model):
     )
 
 
-class Item(db.Model):
+class Item(Model):
     """One piece of work in a batch; its data is shown only to its requester and to claimants."""
 
     __tablename__ = "items"
@@ -141,7 +142,7 @@ class Item(db.Model):
     __table_args__ = (sa.UniqueConstraint("batch_id", "position"),)
 
 
-class Slot(db.Model):
+class Slot(Model):
     """One of an item's assignments_per_item places; its money sits in escrow until paid or refunded."""
 
     __tablename__ = "slots"
@@ -157,12 +158,17 @@ class Slot(db.Model):
         sa.CheckConstraint(f"state IN {SLOT_STATES}", name="state"),
         sa.Index("ix_slots_batch_id_state", "batch_id", "state"),
         # The claim query walks only the open slots of one batch, in id order.
-        sa.Index("ix_slots_open", "batch_id", "id",
-                 sqlite_where=sa.text("state = 'open'"), postgresql_where=sa.text("state = 'open'")),
+        sa.Index(
+            "ix_slots_open",
+            "batch_id",
+            "id",
+            sqlite_where=sa.text("state = 'open'"),
+            postgresql_where=sa.text("state = 'open'"),
+        ),
     )
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """A member's claim on one slot: claimed -> submitted -> approved | rejected (or expired)."""
 
     __tablename__ = "assignments"
@@ -196,26 +202,51 @@ class Assignment(db.Model):
         sa.CheckConstraint(f"status IN {ASSIGNMENT_STATUSES}", name="status"),
         sa.CheckConstraint(f"review_decision IN {REVIEW_DECISIONS}", name="review_decision"),
         # A worker never does the same item twice; only a lapsed lease lets them try it again.
-        sa.Index("uq_assignments_item_worker_live", "item_id", "worker_id", unique=True,
-                 sqlite_where=sa.text("status <> 'expired'"), postgresql_where=sa.text("status <> 'expired'")),
+        sa.Index(
+            "uq_assignments_item_worker_live",
+            "item_id",
+            "worker_id",
+            unique=True,
+            sqlite_where=sa.text("status <> 'expired'"),
+            postgresql_where=sa.text("status <> 'expired'"),
+        ),
         # Never two workers on one slot.
-        sa.Index("uq_assignments_slot_held", "slot_id", unique=True,
-                 sqlite_where=sa.text("holds_slot"), postgresql_where=sa.text("holds_slot")),
+        sa.Index(
+            "uq_assignments_slot_held",
+            "slot_id",
+            unique=True,
+            sqlite_where=sa.text("holds_slot"),
+            postgresql_where=sa.text("holds_slot"),
+        ),
         sa.Index("ix_assignments_batch_id_status", "batch_id", "status"),
         sa.Index("ix_assignments_worker_id_id", "worker_id", "id"),
         # Lapsed leases and due approvals are looked for per batch (lazily) and across batches (tick).
-        sa.Index("ix_assignments_lease_due", "batch_id", "lease_expires_at",
-                 sqlite_where=sa.text("status = 'claimed'"), postgresql_where=sa.text("status = 'claimed'")),
-        sa.Index("ix_assignments_approval_due", "batch_id", "submitted_at",
-                 sqlite_where=sa.text("status = 'submitted'"), postgresql_where=sa.text("status = 'submitted'")),
+        sa.Index(
+            "ix_assignments_lease_due",
+            "batch_id",
+            "lease_expires_at",
+            sqlite_where=sa.text("status = 'claimed'"),
+            postgresql_where=sa.text("status = 'claimed'"),
+        ),
+        sa.Index(
+            "ix_assignments_approval_due",
+            "batch_id",
+            "submitted_at",
+            sqlite_where=sa.text("status = 'submitted'"),
+            postgresql_where=sa.text("status = 'submitted'"),
+        ),
         # The pay audit reads the median real time of a batch straight off this index.
-        sa.Index("ix_assignments_batch_id_real_seconds", "batch_id", "real_seconds",
-                 sqlite_where=sa.text("real_seconds IS NOT NULL"),
-                 postgresql_where=sa.text("real_seconds IS NOT NULL")),
+        sa.Index(
+            "ix_assignments_batch_id_real_seconds",
+            "batch_id",
+            "real_seconds",
+            sqlite_where=sa.text("real_seconds IS NOT NULL"),
+            postgresql_where=sa.text("real_seconds IS NOT NULL"),
+        ),
     )
 
 
-class Appeal(db.Model):
+class Appeal(Model):
     """A rejected worker's appeal, decided by a coordinator."""
 
     __tablename__ = "appeals"
@@ -241,7 +272,7 @@ class Appeal(db.Model):
     )
 
 
-class ConfidentialityAcceptance(db.Model):
+class ConfidentialityAcceptance(Model):
     """A member's acceptance of confidentiality for a personal-data batch, with time and terms version."""
 
     __tablename__ = "confidentiality_acceptances"
@@ -255,7 +286,7 @@ class ConfidentialityAcceptance(db.Model):
     __table_args__ = (sa.UniqueConstraint("batch_id", "worker_id"),)
 
 
-class MemberPreferences(db.Model):
+class MemberPreferences(Model):
     """A worker's marketplace preferences: the content warnings they opted into."""
 
     __tablename__ = "member_preferences"
@@ -266,7 +297,7 @@ class MemberPreferences(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-class RequesterReview(db.Model):
+class RequesterReview(Model):
     """A member's review of a requester they worked for; one per member and requester, editable."""
 
     __tablename__ = "requester_reviews"

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 from numbers import Rational
+from typing import TypedDict
 
 SECONDS_PER_HOUR = 3600
 
@@ -92,7 +93,15 @@ def median_seconds(seconds: Iterable[float]) -> float | None:
     return float(statistics.median(values))
 
 
-def underpaid_at_median(reward_cents: int, median: float | None, min_hourly_rate_cents: int) -> dict | None:
+class UnderpayFinding(TypedDict):
+    """What the real-pay audit found: the median real time, the pay it gives, and the reward the minimum needs."""
+
+    median_seconds: float
+    effective_hourly_cents: int
+    required_reward_cents: int
+
+
+def underpaid_at_median(reward_cents: int, median: float | None, min_hourly_rate_cents: int) -> UnderpayFinding | None:
     """The audit's finding for a known median real time (the database computes it for big batches)."""
     # An instant (or nonsensical negative) median means unbounded pay per hour, never underpay.
     if median is None or median <= 0:

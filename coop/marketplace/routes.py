@@ -1,4 +1,5 @@
 """Marketplace routes: funds, batches, claims, reviews, appeals, requester stats and reviews."""
+
 from flask import jsonify
 
 from coop.accounts.models import User
@@ -240,10 +241,14 @@ def my_assignments(args):
 @blp.route("/assignments/<int:assignment_id>", methods=["GET"])
 @blp.response(200, WorkerAssignmentSchema)
 # One status, two shapes: OpenAPI holds one response per status, so both go in a oneOf.
-@blp.doc(responses={"200": {
-    "description": "The worker's shape for the worker; the batch's requester sees the other.",
-    "content": {"application/json": {"schema": {"oneOf": [WorkerAssignmentSchema, RequesterAssignmentSchema]}}},
-}})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The worker's shape for the worker; the batch's requester sees the other.",
+            "content": {"application/json": {"schema": {"oneOf": [WorkerAssignmentSchema, RequesterAssignmentSchema]}}},
+        }
+    }
+)
 @require()
 def get_assignment(assignment_id):
     """One assignment: for the worker who claimed it, or the batch's requester (pseudonym only)."""
@@ -270,8 +275,9 @@ def submit(data, assignment_id):
 @require("requester")
 def review(data, assignment_id):
     """Approve submitted work (paid from escrow) or reject it with a reason (the slot reopens)."""
-    return services.review(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["decision"],
-                           data["reason"])
+    return services.review(
+        authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["decision"], data["reason"]
+    )
 
 
 @blp.route("/assignments/<int:assignment_id>/appeal", methods=["POST"])
@@ -307,8 +313,9 @@ def get_appeal(appeal_id):
 @require("coordinator")
 def decide_appeal(data, appeal_id):
     """Uphold a rejection or overturn it (the worker is paid), with a reason."""
-    return services.decide_appeal(authenticated_user(), get_or_404(Appeal, appeal_id, "appeal"), data["decision"],
-                                  data["reason"])
+    return services.decide_appeal(
+        authenticated_user(), get_or_404(Appeal, appeal_id, "appeal"), data["decision"], data["reason"]
+    )
 
 
 # --- requesters in the open ---------------------------------------------------------------
@@ -338,6 +345,7 @@ def requester_reviews(args, requester_id):
 @require("member")
 def review_requester(data, requester_id):
     """Review a requester you submitted work for; posting again updates your review."""
-    review_row, created = services.review_requester(authenticated_user(), _requester(requester_id), data["rating"],
-                                                    data["text"])
+    review_row, created = services.review_requester(
+        authenticated_user(), _requester(requester_id), data["rating"], data["text"]
+    )
     return review_row, 201 if created else 200

@@ -1,4 +1,5 @@
 """Request and response schemas for the marketplace."""
+
 import marshmallow as ma
 from marshmallow import validate as v
 
@@ -79,7 +80,8 @@ class EarningsLineSchema(ma.Schema):
 
 class MarketPreferencesSchema(ma.Schema):
     content_opt_in = ma.fields.List(
-        ma.fields.String(validate=v.OneOf(CONTENT_WARNINGS)), required=True,
+        ma.fields.String(validate=v.OneOf(CONTENT_WARNINGS)),
+        required=True,
         metadata={"description": f"Content warnings you accept work under: any of {', '.join(CONTENT_WARNINGS)}."},
     )
 
@@ -92,10 +94,16 @@ class BatchCreateSchema(ma.Schema):
     title = ma.fields.String(required=True, validate=v.Length(min=1, max=200))
     description = ma.fields.String(load_default="", validate=v.Length(max=20_000))
     instructions = ma.fields.String(load_default="", validate=v.Length(max=50_000))
-    end_client = ma.fields.String(load_default="", validate=v.Length(max=200),
-                                  metadata={"description": "Who the data is for; required by the terms."})
-    purpose = ma.fields.String(required=True, validate=v.Length(min=1, max=64),
-                               metadata={"description": "preparation, verification or impersonation."})
+    end_client = ma.fields.String(
+        load_default="",
+        validate=v.Length(max=200),
+        metadata={"description": "Who the data is for; required by the terms."},
+    )
+    purpose = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=64),
+        metadata={"description": "preparation, verification or impersonation."},
+    )
     impersonation_notice = ma.fields.String(load_default=None, allow_none=True, validate=v.Length(max=5_000))
     content_warnings = ma.fields.List(ma.fields.String(validate=v.Length(max=64)), load_default=list)
     personal_data = ma.fields.Boolean(load_default=False)
@@ -104,8 +112,11 @@ class BatchCreateSchema(ma.Schema):
     est_seconds = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1, max=86_400))
     assignments_per_item = ma.fields.Integer(load_default=1, strict=True, validate=v.Range(min=1, max=100))
     expires_at = ma.fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
-    items = ma.fields.List(ma.fields.Nested(BatchItemInSchema), required=True,
-                           validate=v.Length(min=1, max=MAX_ITEMS, error="Give between 1 and 10,000 items."))
+    items = ma.fields.List(
+        ma.fields.Nested(BatchItemInSchema),
+        required=True,
+        validate=v.Length(min=1, max=MAX_ITEMS, error="Give between 1 and 10,000 items."),
+    )
 
 
 class RequesterRefSchema(ma.Schema):
@@ -143,7 +154,9 @@ class BatchSchema(ma.Schema):
     dpa_reference = ma.fields.String(allow_none=True)
     reward_cents = ma.fields.Integer()
     est_seconds = ma.fields.Integer()
-    hourly_rate_cents = ma.fields.Method("get_hourly_rate", metadata={"description": "Promised: reward × 3600 / est_seconds."})
+    hourly_rate_cents = ma.fields.Method(
+        "get_hourly_rate", metadata={"description": "Promised: reward × 3600 / est_seconds."}
+    )
     assignments_per_item = ma.fields.Integer()
     expires_at = ma.fields.DateTime(allow_none=True)
     terms_version = ma.fields.Integer()
@@ -168,16 +181,19 @@ class BatchSchema(ma.Schema):
         if batch.status != "paused_underpaid":
             return None
         finding = batch.underpay_finding or {}
-        return (f"Paused by the real-pay audit: at the median real time of {finding.get('median_seconds')} seconds "
-                f"this batch pays {finding.get('effective_hourly_cents')} cents an hour, below the minimum of "
-                f"{finding.get('min_hourly_rate_cents')}. Raise the reward to at least "
-                f"{batch.required_reward_cents} cents with POST /api/v1/batches/{batch.id}/raise to reopen it; "
-                "the raise is paid to approved work too.")
+        return (
+            f"Paused by the real-pay audit: at the median real time of {finding.get('median_seconds')} seconds "
+            f"this batch pays {finding.get('effective_hourly_cents')} cents an hour, below the minimum of "
+            f"{finding.get('min_hourly_rate_cents')}. Raise the reward to at least "
+            f"{batch.required_reward_cents} cents with POST /api/v1/batches/{batch.id}/raise to reopen it; "
+            "the raise is paid to approved work too."
+        )
 
 
 class BatchListArgs(PageArgs):
-    status = ma.fields.String(validate=v.OneOf(BATCH_STATUSES),
-                              metadata={"description": "Requesters only: filter your batches by status."})
+    status = ma.fields.String(
+        validate=v.OneOf(BATCH_STATUSES), metadata={"description": "Requesters only: filter your batches by status."}
+    )
 
 
 class BatchItemSchema(ma.Schema):
@@ -188,7 +204,8 @@ class BatchItemSchema(ma.Schema):
 
 class ClaimInSchema(ma.Schema):
     accept_confidentiality = ma.fields.Boolean(
-        load_default=False, metadata={"description": "Required (true) for batches whose items hold personal data."})
+        load_default=False, metadata={"description": "Required (true) for batches whose items hold personal data."}
+    )
 
 
 class SubmitAnswerSchema(ma.Schema):
@@ -197,8 +214,12 @@ class SubmitAnswerSchema(ma.Schema):
 
 class WorkReviewSchema(ma.Schema):
     decision = ma.fields.String(required=True, validate=v.OneOf(["approve", "reject"]))
-    reason = ma.fields.String(load_default=None, allow_none=True, validate=v.Length(max=5_000),
-                              metadata={"description": "Required when rejecting."})
+    reason = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=v.Length(max=5_000),
+        metadata={"description": "Required when rejecting."},
+    )
 
 
 class WorkAppealInSchema(ma.Schema):
@@ -267,8 +288,7 @@ class RequesterAssignmentSchema(AssignmentBaseSchema):
     """The requester's view: the worker by pseudonym only."""
 
     item_id = ma.fields.Integer()
-    worker = ma.fields.Function(lambda a: a.worker.display_name,
-                                metadata={"description": "The worker's pseudonym."})
+    worker = ma.fields.Function(lambda a: a.worker.display_name, metadata={"description": "The worker's pseudonym."})
 
 
 class AssignmentListArgs(PageArgs):

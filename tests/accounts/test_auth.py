@@ -1,4 +1,5 @@
 """Registration, session login with CSRF, API tokens, logout, roles."""
+
 import pytest
 
 from coop import create_app
@@ -68,7 +69,9 @@ def test_wrong_password_is_401_without_saying_which_part_was_wrong(client):
 
 def test_cookie_request_without_csrf_token_is_refused(client):
     register(client)
-    token = client.post("/api/v1/auth/login", json={"email": "ada@example.org", "password": PASSWORD}).json["csrf_token"]
+    token = client.post("/api/v1/auth/login", json={"email": "ada@example.org", "password": PASSWORD}).json[
+        "csrf_token"
+    ]
     refused = client.post("/api/v1/auth/logout")
     assert refused.status_code == 403
     assert "CSRF" in refused.json["message"]
@@ -118,15 +121,27 @@ def test_me_reports_roles(make):
     coordinator = make.coordinator()
     body = make.client(coordinator).get("/api/v1/me").json
     assert body["is_member"] is True and body["is_coordinator"] is True
-    assert set(body) == {"id", "email", "display_name", "kind", "organization", "is_member", "is_coordinator",
-                         "created_at"}
+    assert set(body) == {
+        "id",
+        "email",
+        "display_name",
+        "kind",
+        "organization",
+        "is_member",
+        "is_coordinator",
+        "created_at",
+    }
 
 
 def test_login_is_rate_limited_per_account_with_retry_after(database_url, tmp_path):
-    app = create_app({
-        "ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
-        "COOP_AUTH_RATE_PER_ACCOUNT": "3 per minute", "COOP_AUTH_RATE_PER_ADDRESS": "100 per minute",
-    })
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "COOP_AUTH_RATE_PER_ACCOUNT": "3 per minute",
+            "COOP_AUTH_RATE_PER_ADDRESS": "100 per minute",
+        }
+    )
     client = app.test_client()
     body = {"email": "guess@example.org", "password": "not-the-password"}
     statuses = [client.post("/api/v1/auth/login", json=body).status_code for _ in range(4)]
@@ -141,10 +156,14 @@ def test_login_is_rate_limited_per_account_with_retry_after(database_url, tmp_pa
 
 
 def test_login_is_rate_limited_per_address(database_url):
-    app = create_app({
-        "ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
-        "COOP_AUTH_RATE_PER_ACCOUNT": "100 per minute", "COOP_AUTH_RATE_PER_ADDRESS": "2 per minute",
-    })
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "COOP_AUTH_RATE_PER_ACCOUNT": "100 per minute",
+            "COOP_AUTH_RATE_PER_ADDRESS": "2 per minute",
+        }
+    )
     client = app.test_client()
     statuses = [
         client.post("/api/v1/auth/login", json={"email": f"u{i}@example.org", "password": "x"}).status_code

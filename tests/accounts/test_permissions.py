@@ -1,4 +1,5 @@
 """The permission layer: 401 without a user, 403 without the role."""
+
 import pytest
 
 from coop.accounts.permissions import ensure, has_role, require
@@ -8,10 +9,15 @@ from coop.errors import Forbidden, Unauthorized
 @pytest.mark.parametrize(
     "role, who, allowed",
     [
-        ("member", "worker", False), ("member", "member", True), ("member", "requester", False),
-        ("coordinator", "member", False), ("coordinator", "coordinator", True),
-        ("requester", "requester", True), ("requester", "member", False),
-        ("worker", "worker", True), ("worker", "requester", False),
+        ("member", "worker", False),
+        ("member", "member", True),
+        ("member", "requester", False),
+        ("coordinator", "member", False),
+        ("coordinator", "coordinator", True),
+        ("requester", "requester", True),
+        ("requester", "member", False),
+        ("worker", "worker", True),
+        ("worker", "requester", False),
     ],
 )
 def test_has_role(make, role, who, allowed):
@@ -24,9 +30,8 @@ def test_require_raises_401_then_403(app, make):
     def view():
         return "ok"
 
-    with app.test_request_context("/"):
-        with pytest.raises(Unauthorized):
-            view()
+    with app.test_request_context("/"), pytest.raises(Unauthorized):
+        view()
     member = make.member()
     with app.test_request_context("/"):
         from flask import g

@@ -1,4 +1,5 @@
 """Sessions that end on the server: logout, password change, last seen."""
+
 from datetime import timedelta
 
 import pytest
@@ -45,8 +46,11 @@ def replay(app, cookie: str):
 
 
 def live_sessions(session, user) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)))
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    )
 
 
 # --- logout -------------------------------------------------------------------------------
@@ -174,10 +178,13 @@ def test_a_wrong_current_password_is_422_and_changes_nothing(make, browser, sess
     assert browser(user, PASSWORD).get("/api/v1/me").status_code == 200
 
 
-@pytest.mark.parametrize("new, field_message", [
-    ("short", "at least 10"),
-    (PASSWORD, "differ"),
-])
+@pytest.mark.parametrize(
+    "new, field_message",
+    [
+        ("short", "at least 10"),
+        (PASSWORD, "differ"),
+    ],
+)
 def test_the_new_password_follows_the_rules_of_registration(make, browser, new, field_message):
     user = make.worker()
     response = change(browser(user), new=new)
@@ -196,10 +203,14 @@ def test_changing_the_password_needs_the_csrf_token_with_a_cookie(make, browser)
 
 
 def test_changing_the_password_is_rate_limited_per_account(database_url, make):
-    app = create_app({
-        "ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
-        "COOP_AUTH_RATE_PER_ACCOUNT": "2 per minute", "COOP_AUTH_RATE_PER_ADDRESS": "100 per minute",
-    })
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "COOP_AUTH_RATE_PER_ACCOUNT": "2 per minute",
+            "COOP_AUTH_RATE_PER_ADDRESS": "100 per minute",
+        }
+    )
     guesser, neighbour = ApiClient(app, make.worker()), ApiClient(app, make.worker())
     statuses = [change(guesser, current=f"guess-{n}-password").status_code for n in range(3)]
     assert statuses == [422, 422, 429]
@@ -219,5 +230,11 @@ def test_a_password_change_revokes_only_its_own_accounts_tokens(make, session):
     neighbour = make.client(other)
     assert change(make.client(user), revoke_tokens=True).status_code == 200
     assert neighbour.get("/api/v1/me").status_code == 200
-    assert session.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == other.id, ApiToken.revoked_at.is_not(None))) == 0
+    assert (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ApiToken)
+            .where(ApiToken.user_id == other.id, ApiToken.revoked_at.is_not(None))
+        )
+        == 0
+    )

@@ -1,4 +1,5 @@
 """API tokens: optional expiry, last use recorded to the minute."""
+
 from datetime import timedelta
 
 import pytest
@@ -13,11 +14,13 @@ from tests.conftest import PASSWORD
 @pytest.fixture
 def issue(client, make):
     """Create a token through the API for a new worker; returns (response, bearer headers)."""
+
     def issue(**body):
         user = make.worker()
         response = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD, **body})
         headers = {"Authorization": f"Bearer {response.json['token']}"} if response.status_code == 201 else None
         return response, headers
+
     return issue
 
 
@@ -48,8 +51,10 @@ def test_a_token_without_expiry_lives_until_revoked(frozen_clock, client, issue)
     assert client.get("/api/v1/me", headers=headers).status_code == 200
 
 
-@pytest.mark.parametrize("days, message", [(0, "1 to 3650"), (3651, "1 to 3650"), (-1, "1 to 3650"),
-                                           (1.5, "integer"), ("30", "integer"), (True, "integer")])
+@pytest.mark.parametrize(
+    "days, message",
+    [(0, "1 to 3650"), (3651, "1 to 3650"), (-1, "1 to 3650"), (1.5, "integer"), ("30", "integer"), (True, "integer")],
+)
 def test_expiry_must_be_a_whole_number_of_days_up_to_ten_years(session, issue, days, message):
     before = session.scalar(sa.select(sa.func.count()).select_from(ApiToken))
     response, _ = issue(expires_in_days=days)

@@ -106,7 +106,7 @@ def test_thread_pages_return_every_post_exactly_once_oldest_first(as_author, for
 
 def test_post_added_while_paging_appears_on_a_later_page(as_author, forum, public_board):
     thread_id = forum.thread(as_author, public_board)["thread"]["id"]
-    for i in range(3):
+    for _ in range(3):
         forum.post(as_author, thread_id)
     first = as_author.get(f"{API}/threads/{thread_id}?limit=2").json["posts"]
     late = forum.post(as_author, thread_id, body="late")["id"]

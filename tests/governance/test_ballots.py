@@ -287,7 +287,7 @@ def test_a_ranked_vote_runs_an_instant_runoff(gov):
     if services.members_count() != 5:
         pytest.skip("other members exist in this database")
     proposal = gov.open_vote(members[0], coordinator, method="ranked", options=["A", "B", "C"])
-    for voter, ranking in zip([coordinator, *members], [["A"], ["A"], ["B", "A"], ["C", "B"], ["C", "B"]]):
+    for voter, ranking in zip([coordinator, *members], [["A"], ["A"], ["B", "A"], ["C", "B"], ["C", "B"]], strict=False):
         gov.vote(voter, proposal["id"], ranking=ranking)
     closed = gov.get(coordinator, proposal["id"])
     # B goes first (fewest), its ballot moves to A: A 3, C 2.

@@ -79,7 +79,7 @@ def test_concurrent_ballots_by_distinct_members_count_once_each(postgres_only, a
     member_ids = {user.id for user, _ in members}
     choices = [("yes", "no", "abstain")[i % 3] for i in range(VOTERS)]
 
-    responses = cast_at_once(app, proposal_id, [(token, {"choice": c}) for (_, token), c in zip(members, choices)])
+    responses = cast_at_once(app, proposal_id, [(token, {"choice": c}) for (_, token), c in zip(members, choices, strict=False)])
 
     assert [r.status_code for r in responses] == [201] * VOTERS
     assert len({r.json["receipt"] for r in responses}) == VOTERS
@@ -111,7 +111,7 @@ def test_concurrent_recasts_by_one_member_leave_one_ballot_and_the_latest_receip
 
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 1, 200: VOTERS - 1}
-    receipts = {r.json["receipt"]: c for r, c in zip(responses, choices)}
+    receipts = {r.json["receipt"]: c for r, c in zip(responses, choices, strict=False)}
     assert len(receipts) == VOTERS
     db.session.remove()
     [ballot] = db.session.scalars(sa.select(Ballot).where(Ballot.proposal_id == proposal_id))

@@ -295,7 +295,7 @@ def test_irv_round_totals_bounded_and_continuing_set_shrinks_by_one(case):
         assert list(rounds[0]) == options
     for count in rounds:
         assert sum(count.values()) <= len(ballots)
-    for earlier, later in zip(rounds, rounds[1:]):
+    for earlier, later in zip(rounds, rounds[1:], strict=False):
         assert set(later) < set(earlier)
         assert len(later) == len(earlier) - 1
 

@@ -552,7 +552,7 @@ def reference_stv(ballots, options, seats):
     while all_ballots:
         votes = {option: Fraction(0) for option in continuing}
         exhausted = Fraction(0)
-        for ballot, weight in zip(ballots, weights):
+        for ballot, weight in zip(ballots, weights, strict=False):
             at = current(ballot)
             if at is None:
                 exhausted += weight
@@ -572,7 +572,7 @@ def reference_stv(ballots, options, seats):
             break
         for option in chosen:
             factor = (votes[option] - quota) / votes[option]
-            weights = [w * factor if current(b) == option else w for b, w in zip(ballots, weights)]
+            weights = [w * factor if current(b) == option else w for b, w in zip(ballots, weights, strict=False)]
         continuing = [o for o in continuing if o not in chosen and o != excluded]
     return {"seats": seats, "quota": quota, "elected": elected, "rounds": rounds}
 

@@ -1,4 +1,5 @@
 """Marketplace fixtures: funded requesters, valid batch bodies, balance snapshots, the books checked after each test."""
+
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -58,9 +59,13 @@ def snapshot(*users) -> dict:
     """Every balance the marketplace touches for these users, plus the coop's fees."""
     out = {ledger.COOP_FEES: ledger.balance(ledger.COOP_FEES)}
     for user in users:
-        for name in (ledger.requester_available(user.id), ledger.requester_escrow(user.id),
-                     ledger.worker_earnings(user.id), ledger.requester_payout_pending(user.id),
-                     ledger.worker_payout_pending(user.id)):
+        for name in (
+            ledger.requester_available(user.id),
+            ledger.requester_escrow(user.id),
+            ledger.worker_earnings(user.id),
+            ledger.requester_payout_pending(user.id),
+            ledger.worker_payout_pending(user.id),
+        ):
             out[name] = ledger.balance(name)
     return out
 
@@ -110,8 +115,9 @@ class Market:
         return response.get_json()
 
     def review(self, assignment_id, decision="approve", reason=None):
-        response = self.rc.post(f"/api/v1/assignments/{assignment_id}/review",
-                                json={"decision": decision, "reason": reason})
+        response = self.rc.post(
+            f"/api/v1/assignments/{assignment_id}/review", json={"decision": decision, "reason": reason}
+        )
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 

@@ -1,4 +1,5 @@
 """Posting batches against the terms, escrow, listing, progress and cancelling."""
+
 import json
 
 import pytest
@@ -21,10 +22,18 @@ def test_posting_a_batch_moves_rewards_and_fee_into_escrow(market, session):
     assert batch["hourly_rate_cents"] == 1320
     assert (batch["rewards_total_cents"], batch["fee_cents"], batch["escrow_cents"]) == (198, 20, 218)
     assert batch["slot_count"] == 6 and batch["item_count"] == 3
-    assert batch["protections"] == {"min_hourly_rate_cents": 1200, "platform_fee_pct": 10, "auto_approve_hours": 72,
-                                    "claim_lease_minutes": 30, "appeal_window_days": 14}
-    assert market.rc.get("/api/v1/me/balance").get_json() == {"available_cents": 10_000 - 218, "escrow_cents": 218,
-                                                              "payout_pending_cents": 0}
+    assert batch["protections"] == {
+        "min_hourly_rate_cents": 1200,
+        "platform_fee_pct": 10,
+        "auto_approve_hours": 72,
+        "claim_lease_minutes": 30,
+        "appeal_window_days": 14,
+    }
+    assert market.rc.get("/api/v1/me/balance").get_json() == {
+        "available_cents": 10_000 - 218,
+        "escrow_cents": 218,
+        "payout_pending_cents": 0,
+    }
     slots = session.scalars(sa.select(Slot).where(Slot.batch_id == batch["id"]).order_by(Slot.id)).all()
     assert [s.number for s in slots] == [1, 1, 1, 2, 2, 2] and {s.state for s in slots} == {"open"}
 
@@ -32,18 +41,37 @@ def test_posting_a_batch_moves_rewards_and_fee_into_escrow(market, session):
 def test_every_terms_breach_is_listed_in_one_422_naming_parameter_and_version(market, session):
     new_terms(min_hourly_rate_cents=1500, banned_purposes=["fake_engagement", "scraping"])
     before, batches = snapshot(market.requester), count(session, Batch)
-    response = market.rc.post("/api/v1/batches", json=batch_body(
-        reward_cents=20, est_seconds=60, purpose="impersonation", impersonation_notice="  ", end_client="",
-        personal_data=True, dpa_reference=None, content_warnings=["violence", "gore"],
-    ))
+    response = market.rc.post(
+        "/api/v1/batches",
+        json=batch_body(
+            reward_cents=20,
+            est_seconds=60,
+            purpose="impersonation",
+            impersonation_notice="  ",
+            end_client="",
+            personal_data=True,
+            dpa_reference=None,
+            content_warnings=["violence", "gore"],
+        ),
+    )
     assert response.status_code == 422
     body = response.get_json()
     assert body["message"].startswith("This batch breaks terms version 2:")
-    for parameter in ("min_hourly_rate_cents", "require_end_client", "impersonation_notice", "dpa_reference",
-                      "content_warnings"):
+    for parameter in (
+        "min_hourly_rate_cents",
+        "require_end_client",
+        "impersonation_notice",
+        "dpa_reference",
+        "content_warnings",
+    ):
         assert parameter in body["message"]
-    assert set(body["errors"]) == {"reward_cents", "impersonation_notice", "end_client", "dpa_reference",
-                                   "content_warnings"}
+    assert set(body["errors"]) == {
+        "reward_cents",
+        "impersonation_notice",
+        "end_client",
+        "dpa_reference",
+        "content_warnings",
+    }
     assert "1200 cents an hour" in body["errors"]["reward_cents"][0]
     assert "1500" in body["errors"]["reward_cents"][0] and "at least 25 cents" in body["errors"]["reward_cents"][0]
     assert "gore" in body["errors"]["content_warnings"][0]
@@ -60,8 +88,12 @@ def test_banned_or_unknown_purposes_are_refused(market, session, purpose, parame
 
 
 def test_impersonation_with_a_notice_and_personal_data_with_a_dpa_are_accepted(market, session):
-    batch = market.post(purpose="impersonation", impersonation_notice="The chat says a person may answer.",
-                        personal_data=True, dpa_reference="DPA-2026-17")
+    batch = market.post(
+        purpose="impersonation",
+        impersonation_notice="The chat says a person may answer.",
+        personal_data=True,
+        dpa_reference="DPA-2026-17",
+    )
     assert batch["purpose"] == "impersonation" and batch["dpa_reference"] == "DPA-2026-17"
 
 
@@ -100,10 +132,17 @@ def test_item_data_over_the_size_limit_is_refused(market, session, app):
     assert snapshot(market.requester) == before
 
 
-@pytest.mark.parametrize("field, value", [
-    ("reward_cents", 0), ("est_seconds", 0), ("assignments_per_item", 0), ("title", ""),
-    ("expires_at", "2000-01-01T00:00:00Z"), ("reward_cents", "20"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("reward_cents", 0),
+        ("est_seconds", 0),
+        ("assignments_per_item", 0),
+        ("title", ""),
+        ("expires_at", "2000-01-01T00:00:00Z"),
+        ("reward_cents", "20"),
+    ],
+)
 def test_malformed_batches_are_refused(market, session, field, value):
     response = market.rc.post("/api/v1/batches", json=batch_body(**{field: value}))
     assert response.status_code == 422 and field in response.get_json()["errors"]
@@ -150,8 +189,19 @@ def test_batch_detail_shows_progress_to_members_and_its_requester_only(market, m
     claimed = market.claim(market.mc[0], batch["id"])
     market.submit(market.mc[0], claimed["id"])
     detail = market.mc[1].get(f"/api/v1/batches/{batch['id']}").get_json()
-    assert detail["progress"] == {"items": 2, "slots": 4, "open": 3, "in_progress": 1, "done": 0, "cancelled": 0,
-                                  "claimed": 0, "submitted": 1, "approved": 0, "rejected": 0, "expired": 0}
+    assert detail["progress"] == {
+        "items": 2,
+        "slots": 4,
+        "open": 3,
+        "in_progress": 1,
+        "done": 0,
+        "cancelled": 0,
+        "claimed": 0,
+        "submitted": 1,
+        "approved": 0,
+        "rejected": 0,
+        "expired": 0,
+    }
     assert detail["requester"]["id"] == market.requester.id
     assert market.rc.get(f"/api/v1/batches/{batch['id']}").status_code == 200
     assert make.client(make.requester()).get(f"/api/v1/batches/{batch['id']}").status_code == 403
@@ -236,7 +286,14 @@ def test_audit_log_records_batches_with_amounts_never_item_data(market, session)
     market.rc.post(f"/api/v1/batches/{batch['id']}/cancel")
     entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.event.like("batch.%"))).all()
     posted = next(e for e in entries if e.event == "batch.posted" and e.subject == f"batch:{batch['id']}")
-    assert posted.payload == {"requester_id": market.requester.id, "terms_version": 1, "items": 2, "slots": 2,
-                              "reward_cents": 20, "rewards_total_cents": 40, "fee_cents": 4}
+    assert posted.payload == {
+        "requester_id": market.requester.id,
+        "terms_version": 1,
+        "items": 2,
+        "slots": 2,
+        "reward_cents": 20,
+        "rewards_total_cents": 40,
+        "fee_cents": 4,
+    }
     assert any(e.event == "batch.cancelled" and e.payload["refunded_cents"] == 44 for e in entries)
     assert "PATIENT-NAME-XYZ" not in json.dumps([e.payload for e in session.scalars(sa.select(AuditEntry))])

@@ -1,4 +1,5 @@
 """Claims under real concurrency on PostgreSQL: 64 members racing for 2,000 slots."""
+
 import threading
 import uuid
 
@@ -24,8 +25,13 @@ PER_ITEM = 2
 def racing_app(app, committed):
     """An app of its own with a pool big enough for every worker at once."""
     url = db.engine.url.render_as_string(hide_password=False)
-    racing = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url,
-                         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": WORKERS + 6, "max_overflow": 10}})
+    racing = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": WORKERS + 6, "max_overflow": 10},
+        }
+    )
     yield racing
     with racing.app_context():
         db.engine.dispose()
@@ -39,8 +45,9 @@ def test_concurrent_claims_take_every_slot_once_and_no_item_twice(postgres_only,
     member_ids = []
     for n in range(WORKERS):
         # Inserted directly: hashing 64 passwords would only slow the test down.
-        member = User(email=f"racer{n}-{tag}@example.org", display_name=f"Racer {n} {tag}", kind="worker",
-                      password_hash="!")
+        member = User(
+            email=f"racer{n}-{tag}@example.org", display_name=f"Racer {n} {tag}", kind="worker", password_hash="!"
+        )
         db.session.add(member)
         db.session.flush()
         governance.admit_founder(member, "test transfer")
@@ -80,11 +87,15 @@ def test_concurrent_claims_take_every_slot_once_and_no_item_twice(postgres_only,
     assert errors == []
     assert outcomes.count("claimed") == ITEMS * PER_ITEM and outcomes.count("nothing left") == WORKERS
     db.session.expire_all()
-    rows = db.session.execute(sa.select(Assignment.slot_id, Assignment.item_id, Assignment.worker_id)
-                              .where(Assignment.batch_id == batch_id)).all()
+    rows = db.session.execute(
+        sa.select(Assignment.slot_id, Assignment.item_id, Assignment.worker_id).where(Assignment.batch_id == batch_id)
+    ).all()
     assert len(rows) == ITEMS * PER_ITEM
     assert len({r.slot_id for r in rows}) == ITEMS * PER_ITEM
     assert len({(r.item_id, r.worker_id) for r in rows}) == ITEMS * PER_ITEM
-    states = dict(db.session.execute(sa.select(Slot.state, sa.func.count()).where(Slot.batch_id == batch_id)
-                                     .group_by(Slot.state)).all())
+    states = dict(
+        db.session.execute(
+            sa.select(Slot.state, sa.func.count()).where(Slot.batch_id == batch_id).group_by(Slot.state)
+        ).all()
+    )
     assert states == {"held": ITEMS * PER_ITEM}

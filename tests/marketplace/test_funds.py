@@ -1,4 +1,5 @@
 """Deposits, balances, earnings and payouts."""
+
 import sqlalchemy as sa
 
 from coop import ledger
@@ -13,8 +14,11 @@ def test_deposit_is_pending_until_a_coordinator_confirms_it(make, session):
     assert response.status_code == 201
     deposit = response.get_json()
     assert deposit["status"] == "pending" and deposit["amount_cents"] == 5000
-    assert rc.get("/api/v1/me/balance").get_json() == {"available_cents": 0, "escrow_cents": 0,
-                                                       "payout_pending_cents": 0}
+    assert rc.get("/api/v1/me/balance").get_json() == {
+        "available_cents": 0,
+        "escrow_cents": 0,
+        "payout_pending_cents": 0,
+    }
 
     confirmed = cc.post(f"/api/v1/deposits/{deposit['id']}/confirm")
     assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "confirmed"
@@ -129,8 +133,11 @@ def test_requester_withdraws_unused_available_funds(make, session):
     rc, cc = make.client(requester), make.client(make.coordinator())
     withdrawal = rc.post("/api/v1/me/withdrawals", json={"amount_cents": 400}).get_json()
     assert withdrawal["source"] == "requester"
-    assert rc.get("/api/v1/me/balance").get_json() == {"available_cents": 600, "escrow_cents": 0,
-                                                       "payout_pending_cents": 400}
+    assert rc.get("/api/v1/me/balance").get_json() == {
+        "available_cents": 600,
+        "escrow_cents": 0,
+        "payout_pending_cents": 400,
+    }
     assert cc.post(f"/api/v1/withdrawals/{withdrawal['id']}/confirm").status_code == 200
     assert rc.get("/api/v1/me/balance").get_json()["payout_pending_cents"] == 0
     assert [w["status"] for w in rc.get("/api/v1/me/withdrawals").get_json()["items"]] == ["confirmed"]

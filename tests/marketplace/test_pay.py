@@ -24,9 +24,7 @@ from coop.marketplace.pay import (
 cents = st.integers(min_value=0, max_value=10**7)
 positive_cents = st.integers(min_value=1, max_value=10**7)
 positive_int_seconds = st.integers(min_value=1, max_value=10**6)
-positive_float_seconds = st.floats(
-    min_value=0.001, max_value=1e6, allow_nan=False, allow_infinity=False
-)
+positive_float_seconds = st.floats(min_value=0.001, max_value=1e6, allow_nan=False, allow_infinity=False)
 positive_seconds = positive_int_seconds | positive_float_seconds
 int_pct = st.integers(min_value=0, max_value=100)
 float_pct = st.floats(min_value=0, max_value=100, allow_nan=False, allow_infinity=False)
@@ -114,9 +112,7 @@ def test_meets_minimum_rejects_negative_seconds():
 
 @given(reward=cents, seconds=positive_seconds, minimum=cents)
 def test_meets_minimum_agrees_with_exact_cross_multiplication(reward, seconds, minimum):
-    assert meets_minimum(reward, seconds, minimum) == (
-        reward * 3600 >= minimum * exact(seconds)
-    )
+    assert meets_minimum(reward, seconds, minimum) == (reward * 3600 >= minimum * exact(seconds))
 
 
 # --- required_reward_cents ---------------------------------------------------------------

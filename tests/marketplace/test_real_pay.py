@@ -1,4 +1,5 @@
 """The real-pay audit pausing underpaying batches, and the raise that reopens them and pays back."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -13,8 +14,11 @@ API = "/api/v1"
 
 def _work(market, batch_id, claims_per_member, seconds):
     """Members claim and work `seconds` of real time; returns (client, assignment id) in claim order."""
-    held = [(client, market.claim(client, batch_id)["id"])
-            for client, claims in zip(market.mc, claims_per_member) for _ in range(claims)]
+    held = [
+        (client, market.claim(client, batch_id)["id"])
+        for client, claims in zip(market.mc, claims_per_member, strict=False)
+        for _ in range(claims)
+    ]
     clock.advance(timedelta(seconds=seconds))
     return held
 
@@ -52,18 +56,26 @@ def test_underpaying_batch_is_paused_and_the_raise_pays_back_approved_work(marke
     body = raised.get_json()
     assert body["status"] == "open" and body["reward_cents"] == 40 and body["required_reward_cents"] is None
     # Top-up: 20 more for each of 12 slots (2 open, 7 submitted, 3 approved) = 240, fee 24.
-    assert ledger.balance(ledger.requester_available(market.requester.id)) == before[
-        ledger.requester_available(market.requester.id)] - 264
+    assert (
+        ledger.balance(ledger.requester_available(market.requester.id))
+        == before[ledger.requester_available(market.requester.id)] - 264
+    )
     # The three approved assignments (all the first member's) get the difference at once.
     assert ledger.balance(ledger.worker_earnings(market.members[0].id)) == 3 * 40
     assert ledger.balance(ledger.COOP_FEES) == before[ledger.COOP_FEES] + 3 * 2
     entry = session.scalar(sa.select(AuditEntry).where(AuditEntry.event == "batch.raised"))
-    assert entry.payload == {"old_reward_cents": 20, "new_reward_cents": 40, "topped_up_cents": 240, "fee_cents": 24,
-                             "paid_back_cents": 60, "assignments_paid": 3}
+    assert entry.payload == {
+        "old_reward_cents": 20,
+        "new_reward_cents": 40,
+        "topped_up_cents": 240,
+        "fee_cents": 24,
+        "paid_back_cents": 60,
+        "assignments_paid": 3,
+    }
     assert market.claim(market.mc[2], batch["id"])["status"] == "claimed"
 
     # Work approved after the raise is paid the new reward; the batch ends with escrow at 0.
-    for client, assignment_id in held[3:]:
+    for _client, assignment_id in held[3:]:
         market.review(assignment_id)
     assert ledger.balance(ledger.worker_earnings(market.members[1].id)) == 5 * 40
     assert ledger.total_of_all_entries() == 0
@@ -94,8 +106,10 @@ def test_raise_must_be_higher_and_affordable_and_by_the_batchs_requester(market,
     assert market.rc.post(f"{API}/batches/{batch['id']}/raise", json={"reward_cents": 20}).status_code == 422
     too_much = market.rc.post(f"{API}/batches/{batch['id']}/raise", json={"reward_cents": 10_000})
     assert too_much.status_code == 409 and "Nothing was changed" in too_much.get_json()["message"]
-    assert make.client(make.requester()).post(f"{API}/batches/{batch['id']}/raise",
-                                              json={"reward_cents": 30}).status_code == 403
+    assert (
+        make.client(make.requester()).post(f"{API}/batches/{batch['id']}/raise", json={"reward_cents": 30}).status_code
+        == 403
+    )
     assert market.mc[0].post(f"{API}/batches/{batch['id']}/raise", json={"reward_cents": 30}).status_code == 403
     assert market.rc.post(f"{API}/batches/999999/raise", json={"reward_cents": 30}).status_code == 404
     assert snapshot(market.requester) == before

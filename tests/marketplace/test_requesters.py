@@ -1,4 +1,5 @@
 """Requesters in the open: stats computed from data, members' reviews; earnings for patronage."""
+
 from datetime import timedelta
 
 from coop import clock, ledger
@@ -10,8 +11,7 @@ API = "/api/v1"
 def test_stats_are_null_where_there_is_no_data(market, session):
     stats = market.mc[0].get(f"{API}/requesters/{market.requester.id}/stats").get_json()
     assert stats["batches_posted"] == 0 and stats["appeals_overturned"] == 0
-    for key in ("approval_rate", "rejection_rate", "median_review_hours", "median_real_hourly_cents",
-                "average_rating"):
+    for key in ("approval_rate", "rejection_rate", "median_review_hours", "median_real_hourly_cents", "average_rating"):
         assert stats[key] is None
 
 
@@ -19,7 +19,7 @@ def test_stats_are_computed_from_the_requesters_record(market, session):
     batch = market.post(items=4, reward_cents=20, est_seconds=60)
     held = [market.claim(client, batch["id"]) for client in market.mc]
     clock.advance(timedelta(seconds=30))
-    for client, a in zip(market.mc, held):
+    for client, a in zip(market.mc, held, strict=False):
         market.submit(client, a["id"])  # 30 s for 20 cents: 2400 an hour
     clock.advance(timedelta(hours=2))
     market.review(held[0]["id"])
@@ -60,7 +60,8 @@ def test_members_who_worked_for_a_requester_review_them_once_and_may_edit(market
     assert second.status_code == 200 and second.get_json()["id"] == first.get_json()["id"]
     listed = market.rc.get(url).get_json()["items"]
     assert [(r["author"], r["rating"], r["text"]) for r in listed] == [
-        (market.members[0].display_name, 4, "Better now.")]
+        (market.members[0].display_name, 4, "Better now.")
+    ]
     assert market.members[0].email not in market.rc.get(url).get_data(as_text=True)
     stats = market.mc[1].get(f"{API}/requesters/{market.requester.id}/stats").get_json()
     assert (stats["review_count"], stats["average_rating"]) == (1, 4.0)
@@ -99,8 +100,9 @@ def test_pay_for_work_counts_raises_and_overturned_rejections_but_no_other_credi
     market.review(approved["id"])
     market.review(rejected["id"], "reject", "Wrong.")
     appeal = market.mc[1].post(f"/api/v1/assignments/{rejected['id']}/appeal", json={"reason": "It was right."})
-    overturned = market.cc.post(f"/api/v1/appeals/{appeal.get_json()['id']}/decide",
-                                json={"decision": "overturn", "reason": "Checked."})
+    overturned = market.cc.post(
+        f"/api/v1/appeals/{appeal.get_json()['id']}/decide", json={"decision": "overturn", "reason": "Checked."}
+    )
     assert overturned.status_code == 200
     assert market.rc.post(f"/api/v1/batches/{batch['id']}/raise", json={"reward_cents": 25}).status_code == 200
     # Money reaching earnings from anywhere but a requester (here a share given back) is not pay for work.

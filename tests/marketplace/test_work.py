@@ -1,4 +1,5 @@
 """Claims, submissions, reviews, appeals, leases and auto-approval, worker protections."""
+
 from datetime import timedelta
 
 import pytest
@@ -20,7 +21,8 @@ def test_whole_flow_pays_everyone_to_the_cent(market, make, session):
     a1, a2, a3 = (market.claim(c, batch["id"]) for c in (w1, w2, w3))
     assert a1["status"] == "claimed" and a1["item"]["data"] == {"n": 0}
     assert {a1["item"]["id"], a2["item"]["id"], a3["item"]["id"]} == set(
-        session.scalars(sa.select(Slot.item_id).where(Slot.batch_id == batch["id"])))
+        session.scalars(sa.select(Slot.item_id).where(Slot.batch_id == batch["id"]))
+    )
     clock.advance(timedelta(seconds=75))
     for client, a in ((w1, a1), (w2, a2), (w3, a3)):
         submitted = market.submit(client, a["id"], {"label": "stop sign"})
@@ -54,8 +56,10 @@ def test_whole_flow_pays_everyone_to_the_cent(market, make, session):
     # fourth member, so the requester's available funds pay.
     appeal = w3.post(f"{API}/assignments/{a3['id']}/appeal", json={"reason": "Those were the signs asked for."})
     assert appeal.status_code == 201 and appeal.get_json()["status"] == "pending"
-    decided = market.cc.post(f"{API}/appeals/{appeal.get_json()['id']}/decide",
-                             json={"decision": "overturn", "reason": "The instructions support the worker."})
+    decided = market.cc.post(
+        f"{API}/appeals/{appeal.get_json()['id']}/decide",
+        json={"decision": "overturn", "reason": "The instructions support the worker."},
+    )
     assert decided.status_code == 200
     assert decided.get_json()["status"] == "overturned" and decided.get_json()["paid_from"] == "available"
     assert ledger.balance(ledger.worker_earnings(market.members[2].id)) == 33
@@ -73,7 +77,9 @@ def test_overturn_pays_from_escrow_when_the_slot_is_still_open(market, session):
     a = market.claim(market.mc[0], batch["id"])
     market.submit(market.mc[0], a["id"])
     market.review(a["id"], "reject", "Empty answer.")
-    appeal_id = market.mc[0].post(f"{API}/assignments/{a['id']}/appeal", json={"reason": "It was not."}).get_json()["id"]
+    appeal_id = (
+        market.mc[0].post(f"{API}/assignments/{a['id']}/appeal", json={"reason": "It was not."}).get_json()["id"]
+    )
     available = ledger.balance(ledger.requester_available(market.requester.id))
     decided = market.cc.post(f"{API}/appeals/{appeal_id}/decide", json={"decision": "overturn", "reason": "ok"})
     assert decided.get_json()["paid_from"] == "escrow" and decided.get_json()["paid_cents"] == 33
@@ -107,7 +113,9 @@ def test_overturn_refused_when_neither_escrow_nor_available_funds_suffice(make, 
     assert cc.get(f"{API}/appeals/{appeal_id}").get_json()["status"] == "pending"
     # Once the requester has funds, the same decision goes through.
     fund(requester, 22)
-    assert cc.post(f"{API}/appeals/{appeal_id}/decide", json={"decision": "overturn", "reason": "ok"}).status_code == 200
+    assert (
+        cc.post(f"{API}/appeals/{appeal_id}/decide", json={"decision": "overturn", "reason": "ok"}).status_code == 200
+    )
 
 
 def test_upheld_appeal_pays_nothing_and_cannot_be_decided_twice(market, session):
@@ -190,8 +198,12 @@ def test_review_is_for_submitted_work_of_ones_own_batch(market, make, session):
     assert market.rc.post(f"{API}/assignments/{a['id']}/review", json={"decision": "approve"}).status_code == 409
     market.submit(market.mc[0], a["id"])
     before = snapshot(market.requester, market.members[0])
-    assert make.client(make.requester()).post(f"{API}/assignments/{a['id']}/review",
-                                              json={"decision": "approve"}).status_code == 403
+    assert (
+        make.client(make.requester())
+        .post(f"{API}/assignments/{a['id']}/review", json={"decision": "approve"})
+        .status_code
+        == 403
+    )
     assert market.mc[1].post(f"{API}/assignments/{a['id']}/review", json={"decision": "approve"}).status_code == 403
     assert make.client().post(f"{API}/assignments/{a['id']}/review", json={"decision": "approve"}).status_code == 401
     assert market.rc.post(f"{API}/assignments/999999/review", json={"decision": "approve"}).status_code == 404
@@ -259,11 +271,21 @@ def test_unreviewed_work_is_approved_after_auto_approve_hours(market, session):
 
 def test_a_raised_minimum_never_lowers_protections_already_promised(market, session):
     batch = market.post(items=3)
-    new_terms(auto_approve_hours=100, claim_lease_minutes=10, appeal_window_days=3, min_hourly_rate_cents=1500,
-              platform_fee_pct=20)
+    new_terms(
+        auto_approve_hours=100,
+        claim_lease_minutes=10,
+        appeal_window_days=3,
+        min_hourly_rate_cents=1500,
+        platform_fee_pct=20,
+    )
     protections = services.protections_in_force(session.get(Batch, batch["id"]))
-    assert protections == {"auto_approve_hours": 72, "claim_lease_minutes": 30, "appeal_window_days": 14,
-                           "min_hourly_rate_cents": 1500, "platform_fee_pct": 10}
+    assert protections == {
+        "auto_approve_hours": 72,
+        "claim_lease_minutes": 30,
+        "appeal_window_days": 14,
+        "min_hourly_rate_cents": 1500,
+        "platform_fee_pct": 10,
+    }
     a = market.claim(market.mc[0], batch["id"])
     clock.advance(timedelta(minutes=15))
     market.submit(market.mc[0], a["id"])  # the promised 30-minute lease still runs
@@ -347,7 +369,10 @@ def test_personal_data_batches_need_confidentiality_accepted(market, session):
     market.claim(market.mc[0], batch["id"], accept_confidentiality=True)
     acceptance = session.scalar(sa.select(ConfidentialityAcceptance))
     assert (acceptance.worker_id, acceptance.batch_id, acceptance.terms_version) == (
-        market.members[0].id, batch["id"], 1)
+        market.members[0].id,
+        batch["id"],
+        1,
+    )
     assert acceptance.accepted_at is not None
     # Accepted once for the batch, it holds for the member's next claims on it.
     assert market.claim(market.mc[0], batch["id"])["status"] == "claimed"
@@ -410,15 +435,29 @@ def test_my_assignments_lists_the_workers_own(market, make, session):
     assert make.client().get(f"{API}/me/assignments").status_code == 401
 
 
-@pytest.mark.parametrize("method, url, body", [
-    ("get", "/me/balance", None), ("get", "/me/earnings", None), ("post", "/me/withdrawals", {"amount_cents": 1}),
-    ("get", "/me/withdrawals", None), ("get", "/withdrawals", None), ("get", "/me/preferences", None),
-    ("get", "/batches", None), ("post", "/batches/1/claim", {}), ("get", "/batches/1/items", None),
-    ("post", "/batches/1/raise", {"reward_cents": 30}), ("get", "/me/assignments", None),
-    ("get", "/assignments/1", None), ("get", "/appeals", None), ("get", "/appeals/1", None),
-    ("get", "/requesters/1/stats", None), ("get", "/requesters/1/reviews", None),
-    ("post", "/requesters/1/reviews", {"rating": 5}), ("get", "/deposits", None),
-])
+@pytest.mark.parametrize(
+    "method, url, body",
+    [
+        ("get", "/me/balance", None),
+        ("get", "/me/earnings", None),
+        ("post", "/me/withdrawals", {"amount_cents": 1}),
+        ("get", "/me/withdrawals", None),
+        ("get", "/withdrawals", None),
+        ("get", "/me/preferences", None),
+        ("get", "/batches", None),
+        ("post", "/batches/1/claim", {}),
+        ("get", "/batches/1/items", None),
+        ("post", "/batches/1/raise", {"reward_cents": 30}),
+        ("get", "/me/assignments", None),
+        ("get", "/assignments/1", None),
+        ("get", "/appeals", None),
+        ("get", "/appeals/1", None),
+        ("get", "/requesters/1/stats", None),
+        ("get", "/requesters/1/reviews", None),
+        ("post", "/requesters/1/reviews", {"rating": 5}),
+        ("get", "/deposits", None),
+    ],
+)
 def test_every_route_needs_sign_in(anon, method, url, body):
     response = anon.get(API + url) if method == "get" else anon.post(API + url, json=body)
     assert response.status_code == 401

@@ -1,4 +1,5 @@
 """Reliability fixtures: people, valid batch bodies and the books as one set of checks (the frozen clock is suite-wide)."""
+
 import uuid
 from collections import defaultdict
 
@@ -39,11 +40,16 @@ def books(committed):
 
 def ledger_drift() -> dict[str, int]:
     """Accounts whose stored balance is not the sum of their entries: name -> balance minus entries."""
-    sums = sa.select(LedgerEntry.account, sa.func.sum(LedgerEntry.amount_cents).label("total")) \
-        .group_by(LedgerEntry.account).subquery()
+    sums = (
+        sa.select(LedgerEntry.account, sa.func.sum(LedgerEntry.amount_cents).label("total"))
+        .group_by(LedgerEntry.account)
+        .subquery()
+    )
     rows = db.session.execute(
-        sa.select(LedgerAccount.name, LedgerAccount.balance_cents, sa.func.coalesce(sums.c.total, 0))
-        .outerjoin(sums, sums.c.account == LedgerAccount.name)).all()
+        sa.select(LedgerAccount.name, LedgerAccount.balance_cents, sa.func.coalesce(sums.c.total, 0)).outerjoin(
+            sums, sums.c.account == LedgerAccount.name
+        )
+    ).all()
     return {name: balance - int(total) for name, balance, total in rows if balance != total}
 
 
@@ -55,8 +61,11 @@ def check_books(baseline_drift: dict[str, int] | None = None, rounding: set[int]
     whose fees were not whole cents (None: any batch may be one).
     """
     assert ledger.total_of_all_entries() == 0, "the ledger does not sum to zero"
-    negative = db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.balance_cents).where(
-        LedgerAccount.balance_cents < 0, LedgerAccount.name.not_in(MAY_GO_NEGATIVE))).all()
+    negative = db.session.execute(
+        sa.select(LedgerAccount.name, LedgerAccount.balance_cents).where(
+            LedgerAccount.balance_cents < 0, LedgerAccount.name.not_in(MAY_GO_NEGATIVE)
+        )
+    ).all()
     assert negative == [], f"accounts below zero: {negative}"
     assert ledger_drift() == (baseline_drift or {}), "a stored balance differs from the sum of its entries"
 
@@ -67,7 +76,8 @@ def check_books(baseline_drift: dict[str, int] | None = None, rounding: set[int]
     for requester_id, held in by_requester.items():
         account = ledger.balance(ledger.requester_escrow(requester_id))
         assert account == marketplace.escrow_owed(requester_id) == held, (
-            f"requester {requester_id}: escrow account {account}, batches hold {held}")
+            f"requester {requester_id}: escrow account {account}, batches hold {held}"
+        )
 
     check_slots_and_escrow(batches, rounding)
     check_payouts_pending(set(baseline_drift or ()))
@@ -77,7 +87,8 @@ def check_slots_and_escrow(batches: list[Batch], rounding: set[int] | None = Non
     """Slots agree with the assignments holding them, and each batch's escrow is what its open work is owed."""
     holders: dict[int, list[str]] = defaultdict(list)
     for slot_id, status in db.session.execute(
-            sa.select(Assignment.slot_id, Assignment.status).where(Assignment.holds_slot.is_(True))):
+        sa.select(Assignment.slot_id, Assignment.status).where(Assignment.holds_slot.is_(True))
+    ):
         holders[slot_id].append(status)
     slots_by_batch: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for slot_id, batch_id, state in db.session.execute(sa.select(Slot.id, Slot.batch_id, Slot.state)):
@@ -88,8 +99,11 @@ def check_slots_and_escrow(batches: list[Batch], rounding: set[int] | None = Non
 
     for batch in batches:
         # Owed: every slot neither paid (an approved assignment holds it) nor refunded (cancelled).
-        unpaid = [slot_id for slot_id, state in slots_by_batch[batch.id]
-                  if state != "cancelled" and holders.get(slot_id) != ["approved"]]
+        unpaid = [
+            slot_id
+            for slot_id, state in slots_by_batch[batch.id]
+            if state != "cancelled" and holders.get(slot_id) != ["approved"]
+        ]
         per_slot = batch.reward_cents + pay.payout_fee_cents(batch.reward_cents, batch.fee_pct)
         owed = per_slot * len(unpaid)
         # The fee is charged rounded up on totals and paid out floored per reward, so what the
@@ -98,7 +112,8 @@ def check_slots_and_escrow(batches: list[Batch], rounding: set[int] | None = Non
         may_round = rounding is None or batch.id in rounding
         assert 0 <= remainder <= (batch.fee_cents if may_round else 0), (
             f"batch {batch.id} holds {batch.escrow_cents} in escrow for {len(unpaid)} unpaid slots owed {owed} "
-            f"(fee charged {batch.fee_cents})")
+            f"(fee charged {batch.fee_cents})"
+        )
         if not unpaid:
             assert batch.escrow_cents == 0 and batch.settled_at is not None, f"batch {batch.id} is done but unsettled"
             assert batch.status != "open", f"batch {batch.id} has no work left but is still open"
@@ -107,11 +122,18 @@ def check_slots_and_escrow(batches: list[Batch], rounding: set[int] | None = Non
 def check_payouts_pending(ignored: set[str] = frozenset()) -> None:
     """Money set aside for payouts equals the payouts still to be sent."""
     pending: dict[str, int] = defaultdict(int)
-    for user_id, source, cents in db.session.execute(sa.select(
-            Withdrawal.user_id, Withdrawal.source, Withdrawal.amount_cents).where(Withdrawal.status == "pending")):
-        pending[(ledger.requester_payout_pending if source == "requester"
-                 else ledger.worker_payout_pending)(user_id)] += cents
-    held = dict(db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.balance_cents).where(
-        LedgerAccount.name.like("%:payout_pending"), LedgerAccount.balance_cents != 0)).all())
+    for user_id, source, cents in db.session.execute(
+        sa.select(Withdrawal.user_id, Withdrawal.source, Withdrawal.amount_cents).where(Withdrawal.status == "pending")
+    ):
+        pending[
+            (ledger.requester_payout_pending if source == "requester" else ledger.worker_payout_pending)(user_id)
+        ] += cents
+    held = dict(
+        db.session.execute(
+            sa.select(LedgerAccount.name, LedgerAccount.balance_cents).where(
+                LedgerAccount.name.like("%:payout_pending"), LedgerAccount.balance_cents != 0
+            )
+        ).all()
+    )
     held = {name: cents for name, cents in held.items() if name not in ignored}
     assert held == dict(pending), f"payout accounts hold {held} but the pending withdrawals are {dict(pending)}"

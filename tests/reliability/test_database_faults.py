@@ -1,4 +1,5 @@
 """Faults of a real PostgreSQL under the API: a held row lock, the database down, connections dropped by a restart."""
+
 import logging
 import socket
 
@@ -56,8 +57,10 @@ def test_a_held_batch_lock_answers_503_while_the_rest_of_the_api_serves(app, com
         holder.rollback()
 
     db.session.remove()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment).where(
-        Assignment.worker_id == worker_id)) == 0, "the refused claim left an assignment behind"
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Assignment).where(Assignment.worker_id == worker_id))
+        == 0
+    ), "the refused claim left an assignment behind"
     claimed = client.post(f"/api/v1/batches/{batch_id}/claim", json={}, headers=headers)
     assert claimed.status_code == 201, claimed.get_json()
 
@@ -77,8 +80,9 @@ def test_database_down_answers_503_and_the_first_request_after_it_is_back_succee
     event.listen(db.engine, "do_connect", unreachable)
     try:
         assert_unavailable(client.get("/api/v1/me", headers=headers))
-        assert_unavailable(client.post("/api/v1/forum/boards/1/threads", json={"title": "t", "body": "b"},
-                                       headers=headers))
+        assert_unavailable(
+            client.post("/api/v1/forum/boards/1/threads", json={"title": "t", "body": "b"}, headers=headers)
+        )
     finally:
         event.remove(db.engine, "do_connect", unreachable)
     assert client.get("/api/v1/me", headers=headers).status_code == 200
@@ -94,8 +98,12 @@ def test_connections_a_restart_dropped_are_replaced_before_use(app, committed, c
 
     with psycopg.connect(libpq_url(), autocommit=True) as admin:
         # Chosen first, terminated after: only this test database's connections, never another's.
-        killed = [pid for (pid,) in admin.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+        killed = [
+            pid
+            for (pid,) in admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
         assert killed, "no pooled connection to drop"
         for pid in killed:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))

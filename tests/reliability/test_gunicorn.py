@@ -1,4 +1,5 @@
 """The shipped gunicorn.conf.py: workers die with their master, so a killed master leaves no worker holding the port."""
+
 import contextlib
 import http.client
 import os
@@ -67,11 +68,21 @@ def test_killing_the_master_takes_its_workers_and_frees_the_port(tmp_path):
     port = free_port()
     # A long worker timeout: gunicorn's own check for a vanished master runs only that often,
     # so only the parent-death signal can end the workers within the patience below.
-    env = {**os.environ, "COOP_INSTANCE_PATH": str(tmp_path), "COOP_BIND": f"127.0.0.1:{port}", "COOP_WORKERS": "2",
-           "COOP_WORKER_TIMEOUT": "900"}
+    env = {
+        **os.environ,
+        "COOP_INSTANCE_PATH": str(tmp_path),
+        "COOP_BIND": f"127.0.0.1:{port}",
+        "COOP_WORKERS": "2",
+        "COOP_WORKER_TIMEOUT": "900",
+    }
     env.pop("COOP_ENV", None)
-    master = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    master = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     workers: list[int] = []
     try:
         wait_for(lambda: answers(port), "gunicorn to answer")

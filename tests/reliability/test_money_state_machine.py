@@ -1,4 +1,5 @@
 """A stateful property test over the marketplace and governance services: the books hold after every step."""
+
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -38,6 +39,7 @@ index = st.integers(min_value=0, max_value=63)
 
 def fingerprint() -> tuple:
     """Everything a refused step must leave as it was."""
+
     def rows(*columns, order):
         return tuple(db.session.execute(sa.select(*columns).order_by(order)).all())
 
@@ -77,8 +79,9 @@ class Coop:
 
     def __init__(self):
         def person(label, kind):
-            return accounts.register(f"{label}@machine.example.org", PASSWORD, label, kind,
-                                     "Machine Ltd" if kind == "requester" else None)
+            return accounts.register(
+                f"{label}@machine.example.org", PASSWORD, label, kind, "Machine Ltd" if kind == "requester" else None
+            )
 
         self.requesters = [person(f"machine-requester-{n}", "requester").id for n in range(REQUESTERS)]
         self.coordinators = []
@@ -152,8 +155,9 @@ class MoneyMachine(RuleBasedStateMachine):
         coordinator = self.user(self.coop.coordinators[0])
         for requester_id in self.coop.requesters:
             marketplace.confirm_deposit(coordinator, marketplace.request_deposit(self.user(requester_id), amount))
-        batch = marketplace.create_batch(self.user(self.coop.requesters[0]),
-                                         batch_body(items=3, assignments_per_item=per_item, reward_cents=reward))
+        batch = marketplace.create_batch(
+            self.user(self.coop.requesters[0]), batch_body(items=3, assignments_per_item=per_item, reward_cents=reward)
+        )
         self.rounds(batch.id, reward)
         # One piece of work already paid, so there are fees (a surplus) from the first step.
         worker = self.user(self.coop.workers[0])
@@ -164,8 +168,9 @@ class MoneyMachine(RuleBasedStateMachine):
     def deposit(self, r, amount, c):
         requester = self.user(self.coop.requesters[r % REQUESTERS])
         coordinator = self.user(self.coop.coordinators[c % COORDINATORS])
-        self.attempt("deposit", lambda: marketplace.confirm_deposit(
-            coordinator, marketplace.request_deposit(requester, amount)))
+        self.attempt(
+            "deposit", lambda: marketplace.confirm_deposit(coordinator, marketplace.request_deposit(requester, amount))
+        )
 
     @rule(who=st.integers(0, REQUESTERS + WORKERS + COORDINATORS - 1), share=st.sampled_from([1, 2, 0]))
     def request_payout(self, who, share):
@@ -183,18 +188,32 @@ class MoneyMachine(RuleBasedStateMachine):
             return
         withdrawal = db.session.get(Withdrawal, withdrawal_id)
         # Another coordinator than the payee, when the payee is one (else it is refused).
-        coordinator = self.user(next(cid for cid in self.coop.coordinators[c % COORDINATORS:] + self.coop.coordinators
-                                     if cid != withdrawal.user_id))
+        coordinator = self.user(
+            next(
+                cid
+                for cid in self.coop.coordinators[c % COORDINATORS :] + self.coop.coordinators
+                if cid != withdrawal.user_id
+            )
+        )
         self.attempt("confirm_payout", lambda: marketplace.confirm_withdrawal(coordinator, withdrawal))
 
     # --- batches --------------------------------------------------------------------------
 
-    @rule(r=index, items=st.integers(1, 4), per_item=st.integers(1, 3), reward=st.sampled_from([20, 23, 30, 47]),
-          expires=st.booleans())
+    @rule(
+        r=index,
+        items=st.integers(1, 4),
+        per_item=st.integers(1, 3),
+        reward=st.sampled_from([20, 23, 30, 47]),
+        expires=st.booleans(),
+    )
     def post_batch(self, r, items, per_item, reward, expires):
         requester = self.user(self.coop.requesters[r % REQUESTERS])
-        body = batch_body(items=items, assignments_per_item=per_item, reward_cents=reward,
-                          expires_at=clock.now() + timedelta(hours=5) if expires else None)
+        body = batch_body(
+            items=items,
+            assignments_per_item=per_item,
+            reward_cents=reward,
+            expires_at=clock.now() + timedelta(hours=5) if expires else None,
+        )
         batch = self.attempt("post_batch", lambda: marketplace.create_batch(requester, body))
         if batch is not None:
             self.rounds(batch.id, reward)
@@ -207,8 +226,9 @@ class MoneyMachine(RuleBasedStateMachine):
         if batch_id is None:
             return
         batch = db.session.get(Batch, batch_id)
-        if self.attempt("raise_reward", lambda: marketplace.raise_reward(batch.requester, batch,
-                                                                         batch.reward_cents + delta)):
+        if self.attempt(
+            "raise_reward", lambda: marketplace.raise_reward(batch.requester, batch, batch.reward_cents + delta)
+        ):
             self.rounds(batch.id, delta)
 
     @when_any(Batch.id.is_not(None))
@@ -234,12 +254,24 @@ class MoneyMachine(RuleBasedStateMachine):
         # One rule for the whole path (Hypothesis switches whole rules off in some runs), so
         # every run that works at all can reach the far end of it.
         # Furthest along first (draws favour small numbers), so runs reach appeals and their decisions.
-        stage = sa.case((Appeal.status == "pending", 0), (Assignment.status == "rejected", 1),
-                        (Assignment.status == "submitted", 2), else_=3)
-        assignment_id = pick(sa.select(Assignment.id).outerjoin(Appeal).where(sa.or_(
-            Assignment.status.in_(("claimed", "submitted")),
-            sa.and_(Assignment.status == "rejected", sa.or_(Appeal.id.is_(None), Appeal.status == "pending")),
-        )).order_by(stage, Assignment.id), a)
+        stage = sa.case(
+            (Appeal.status == "pending", 0),
+            (Assignment.status == "rejected", 1),
+            (Assignment.status == "submitted", 2),
+            else_=3,
+        )
+        assignment_id = pick(
+            sa.select(Assignment.id)
+            .outerjoin(Appeal)
+            .where(
+                sa.or_(
+                    Assignment.status.in_(("claimed", "submitted")),
+                    sa.and_(Assignment.status == "rejected", sa.or_(Appeal.id.is_(None), Appeal.status == "pending")),
+                )
+            )
+            .order_by(stage, Assignment.id),
+            a,
+        )
         if fresh or assignment_id is None:
             self.claim(m, b)
             return
@@ -249,14 +281,25 @@ class MoneyMachine(RuleBasedStateMachine):
             clock.advance(timedelta(seconds=(5, 45, 400)[a % 3]))
             self.attempt("submit", lambda: marketplace.submit(assignment.worker, assignment, {"total": "9.99"}))
         elif assignment.status == "submitted":
-            self.attempt("review", lambda: marketplace.review(
-                assignment.batch.requester, assignment, "approve" if yes else "reject", None if yes else "The total is wrong."))
+            self.attempt(
+                "review",
+                lambda: marketplace.review(
+                    assignment.batch.requester,
+                    assignment,
+                    "approve" if yes else "reject",
+                    None if yes else "The total is wrong.",
+                ),
+            )
         elif assignment.appeal is None:
             self.attempt("appeal", lambda: marketplace.file_appeal(assignment.worker, assignment, "It was right."))
         else:
             coordinator = self.user(self.coop.coordinators[m % COORDINATORS])
-            self.attempt("decide_appeal", lambda: marketplace.decide_appeal(
-                coordinator, assignment.appeal, "uphold" if yes else "overturn", "Checked."))
+            self.attempt(
+                "decide_appeal",
+                lambda: marketplace.decide_appeal(
+                    coordinator, assignment.appeal, "uphold" if yes else "overturn", "Checked."
+                ),
+            )
 
     def claim(self, m: int, b: int) -> None:
         # Mostly batches that still take claims, sometimes any batch (to be refused).
@@ -285,9 +328,13 @@ class MoneyMachine(RuleBasedStateMachine):
     # --- the surplus ----------------------------------------------------------------------
 
     # One vote at a time, once there is a surplus: fees collected on work members were paid for.
-    @precondition(lambda machine: not exists(Proposal.status.in_(("submitted", "open")))
-                  and exists(LedgerAccount.name == ledger.COOP_FEES, LedgerAccount.balance_cents > 0)
-                  and exists(Assignment.status == "approved"))
+    @precondition(
+        lambda machine: (
+            not exists(Proposal.status.in_(("submitted", "open")))
+            and exists(LedgerAccount.name == ledger.COOP_FEES, LedgerAccount.balance_cents > 0)
+            and exists(Assignment.status == "approved")
+        )
+    )
     @rule(m=index, c=index, quarter=st.integers(1, 4))
     def propose_surplus(self, m, c, quarter):
         proposer = self.user(self.coop.members[m % len(self.coop.members)])
@@ -295,28 +342,43 @@ class MoneyMachine(RuleBasedStateMachine):
         # A share of the fees collected so far (at least a cent: refused at enactment when there is none).
         amount = max(1, ledger.balance(ledger.COOP_FEES) * quarter // 4)
         today = clock.now().date()
-        change = {"amount_cents": amount, "period_start": (today - timedelta(days=60)).isoformat(),
-                  "period_end": today.isoformat()}
+        change = {
+            "amount_cents": amount,
+            "period_start": (today - timedelta(days=60)).isoformat(),
+            "period_end": today.isoformat(),
+        }
 
         def propose():
-            proposal = governance.create_proposal(proposer, {
-                "title": "Share the surplus", "body": "Patronage for the work done.", "kind": "surplus",
-                "method": "yes_no", "change": change})
+            proposal = governance.create_proposal(
+                proposer,
+                {
+                    "title": "Share the surplus",
+                    "body": "Patronage for the work done.",
+                    "kind": "surplus",
+                    "method": "yes_no",
+                    "change": change,
+                },
+            )
             governance.review_proposal(coordinator, proposal, "accept")
 
         self.attempt("propose_surplus", propose)
 
     @when_any(Proposal.status == "open")
-    @rule(first=index, voters=st.integers(1, WORKERS + COORDINATORS), noes=st.integers(0, 2),
-          abstain=st.booleans())
+    @rule(first=index, voters=st.integers(1, WORKERS + COORDINATORS), noes=st.integers(0, 2), abstain=st.booleans())
     def members_vote(self, first, voters, noes, abstain):
         """Some members vote, one ballot each (a step each); when all have, the vote closes and is enacted."""
         proposal = db.session.scalar(sa.select(Proposal).where(Proposal.status == "open").order_by(Proposal.id))
-        members = self.coop.members[first % len(self.coop.members):] + self.coop.members[:first % len(self.coop.members)]
+        members = (
+            self.coop.members[first % len(self.coop.members) :] + self.coop.members[: first % len(self.coop.members)]
+        )
         for n, member_id in enumerate(members[:voters]):
             choice = "no" if n < noes else "abstain" if abstain and n == noes else "yes"
-            self.attempt("vote", lambda member_id=member_id, choice=choice: governance.cast_ballot(
-                self.user(member_id), proposal, {"choice": choice}))
+            self.attempt(
+                "vote",
+                lambda member_id=member_id, choice=choice: governance.cast_ballot(
+                    self.user(member_id), proposal, {"choice": choice}
+                ),
+            )
             self.books_hold()
 
     # --- invariants -----------------------------------------------------------------------
@@ -328,11 +390,13 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @invariant()
     def patronage_is_what_the_votes_enacted(self):
-        enacted = db.session.scalars(sa.select(Proposal).where(Proposal.kind == "surplus",
-                                                               Proposal.status == "enacted")).all()
+        enacted = db.session.scalars(
+            sa.select(Proposal).where(Proposal.kind == "surplus", Proposal.status == "enacted")
+        ).all()
         allocated = defaultdict(int)
-        for user_id, cents in db.session.execute(sa.select(ShareLine.user_id, ShareLine.amount_cents)
-                                                 .where(ShareLine.kind == "patronage")):
+        for user_id, cents in db.session.execute(
+            sa.select(ShareLine.user_id, ShareLine.amount_cents).where(ShareLine.kind == "patronage")
+        ):
             allocated[user_id] += cents
         assert sum(allocated.values()) == sum(p.change["amount_cents"] for p in enacted)
         for user_id, cents in allocated.items():
@@ -342,8 +406,9 @@ class MoneyMachine(RuleBasedStateMachine):
     @invariant()
     def closed_votes_count_every_ballot_once(self):
         for proposal in db.session.scalars(sa.select(Proposal).where(Proposal.result.is_not(None))):
-            cast = db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)
-                                     .where(Ballot.proposal_id == proposal.id))
+            cast = db.session.scalar(
+                sa.select(sa.func.count()).select_from(Ballot).where(Ballot.proposal_id == proposal.id)
+            )
             assert proposal.result["ballots"] == cast == proposal.ballot_count
 
 
@@ -359,15 +424,37 @@ def test_books_balance_after_every_step_of_any_sequence(session, frozen_clock):
         run.coop, run.tally, run.baseline_drift, run.enacted_seen = coop, tally, baseline, enacted
         return run
 
-    run_state_machine_as_test(machine, settings=settings(
-        max_examples=25, stateful_step_count=30, deadline=None, derandomize=True, database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=30,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
 
     # The run must have reached every kind of step, or it proved less than it claims.
     done = {name for name, counts in tally.items() if counts["done"]}
-    assert done >= {"deposit", "post_batch", "claim", "submit", "review", "appeal", "decide_appeal", "raise_reward",
-                    "cancel", "request_payout", "confirm_payout", "leases_lapse", "reviews_lapse", "propose_surplus",
-                    "vote"}, dict(tally)
+    assert done >= {
+        "deposit",
+        "post_batch",
+        "claim",
+        "submit",
+        "review",
+        "appeal",
+        "decide_appeal",
+        "raise_reward",
+        "cancel",
+        "request_payout",
+        "confirm_payout",
+        "leases_lapse",
+        "reviews_lapse",
+        "propose_surplus",
+        "vote",
+    }, dict(tally)
     assert enacted, "no surplus was ever distributed"
 
 

@@ -1,4 +1,5 @@
 """Races on PostgreSQL with real commits: approve vs auto-approve, cancel vs claims, ballots vs the close."""
+
 import threading
 import time
 from datetime import timedelta
@@ -31,7 +32,7 @@ def together(calls):
         barrier.wait()
         try:
             results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test, which decides what is allowed
+        except Exception as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
@@ -44,6 +45,7 @@ def together(calls):
 
 def unit_of_work(app, work):
     """One transaction in its own app context, committed, or rolled back on a refusal (as a request is)."""
+
     def call():
         with app.app_context():
             try:
@@ -55,6 +57,7 @@ def unit_of_work(app, work):
                 return exc
             finally:
                 db.session.remove()
+
     return call
 
 
@@ -74,12 +77,16 @@ def test_review_racing_auto_approval_pays_the_worker_once(app, committed, books)
     client = app.test_client()
     outcomes = []
     for assignment_id in assignment_ids:
-        review, tick = together([
-            lambda assignment_id=assignment_id: client.post(
-                f"/api/v1/assignments/{assignment_id}/review", json={"decision": "approve"},
-                headers={"Authorization": f"Bearer {token}"}),
-            unit_of_work(app, lambda: marketplace.tick(clock.now())),
-        ])
+        review, tick = together(
+            [
+                lambda assignment_id=assignment_id: client.post(
+                    f"/api/v1/assignments/{assignment_id}/review",
+                    json={"decision": "approve"},
+                    headers={"Authorization": f"Bearer {token}"},
+                ),
+                unit_of_work(app, lambda: marketplace.tick(clock.now())),
+            ]
+        )
         assert not isinstance(tick, Exception), tick
         # Either the requester's approval or the tick's paid it; the loser was refused or found nothing due.
         assert review.status_code in (200, 409), review.get_json()
@@ -89,8 +96,11 @@ def test_review_racing_auto_approval_pays_the_worker_once(app, committed, books)
     for assignment_id in assignment_ids:
         assignment = db.session.get(Assignment, assignment_id)
         assert assignment.status == "approved" and assignment.paid_cents == 20
-        paid = db.session.scalar(sa.select(sa.func.count()).select_from(ledger.LedgerEntry).where(
-            ledger.LedgerEntry.account == ledger.worker_earnings(assignment.worker_id)))
+        paid = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ledger.LedgerEntry)
+            .where(ledger.LedgerEntry.account == ledger.worker_earnings(assignment.worker_id))
+        )
         assert paid == 1, f"assignment {assignment_id} was paid {paid} times"
     assert ledger.balance(ledger.requester_escrow(requester_id)) == 0
     assert db.session.get(Batch, batch_id).status == "completed"
@@ -100,18 +110,23 @@ def test_cancel_racing_claims_never_refunds_a_claimed_slot(app, committed, books
     requester = person("requester", "canceller")
     members = [person("worker", f"claimer{n}", member=True) for n in range(8)]
     ledger.move(ledger.EXTERNAL, ledger.requester_available(requester.id), 100_000, "race deposit")
-    batches = [marketplace.create_batch(requester, batch_body(items=6, assignments_per_item=2))
-               for _ in range(ROUNDS)]
+    batches = [marketplace.create_batch(requester, batch_body(items=6, assignments_per_item=2)) for _ in range(ROUNDS)]
     db.session.commit()
     requester_id, member_ids, batch_ids = requester.id, [m.id for m in members], [b.id for b in batches]
 
     for batch_id in batch_ids:
-        def claim(member_id, batch_id=batch_id):
-            return unit_of_work(app, lambda: marketplace.claim(db.session.get(User, member_id),
-                                                               db.session.get(Batch, batch_id)).id)
 
-        cancel = unit_of_work(app, lambda batch_id=batch_id: marketplace.cancel_batch(
-            db.session.get(User, requester_id), db.session.get(Batch, batch_id)).status)
+        def claim(member_id, batch_id=batch_id):
+            return unit_of_work(
+                app, lambda: marketplace.claim(db.session.get(User, member_id), db.session.get(Batch, batch_id)).id
+            )
+
+        cancel = unit_of_work(
+            app,
+            lambda batch_id=batch_id: (
+                marketplace.cancel_batch(db.session.get(User, requester_id), db.session.get(Batch, batch_id)).status
+            ),
+        )
         results = together([cancel] + [claim(m) for m in member_ids])
         assert results[0] == "cancelled", results[0]
         claimed = {r for r in results[1:] if isinstance(r, int)}
@@ -119,8 +134,13 @@ def test_cancel_racing_claims_never_refunds_a_claimed_slot(app, committed, books
 
         db.session.remove()
         slots = dict(db.session.execute(sa.select(Slot.id, Slot.state).where(Slot.batch_id == batch_id)).all())
-        holders = dict(db.session.execute(sa.select(Assignment.slot_id, Assignment.id).where(
-            Assignment.batch_id == batch_id, Assignment.holds_slot.is_(True))).all())
+        holders = dict(
+            db.session.execute(
+                sa.select(Assignment.slot_id, Assignment.id).where(
+                    Assignment.batch_id == batch_id, Assignment.holds_slot.is_(True)
+                )
+            ).all()
+        )
         # Every claim that succeeded holds a slot that is held, never one that was refunded.
         assert set(holders.values()) == claimed
         assert all(slots[slot_id] == "held" for slot_id in holders)
@@ -141,22 +161,34 @@ def test_ballots_racing_the_close_are_counted_once_or_refused(app, committed):
     tokens = [accounts.issue_token(v, "race")[1] for v in voters]
     proposals = []
     for n in range(3):
-        proposal = governance.create_proposal(coordinator, {"title": f"Race {n}", "body": "Vote now.",
-                                                            "kind": "general", "method": "yes_no"})
+        proposal = governance.create_proposal(
+            coordinator, {"title": f"Race {n}", "body": "Vote now.", "kind": "general", "method": "yes_no"}
+        )
         governance.review_proposal(coordinator, proposal, "accept")
         proposals.append(proposal.id)
     db.session.commit()
 
     for round_, proposal_id in enumerate(proposals):
         # The first 24 vote in good time; the last 8 race the close by the tick.
-        early = together([
-            (lambda t=t, c=c, proposal_id=proposal_id: app.test_client().post(
-                f"/api/v1/proposals/{proposal_id}/ballot", json={"choice": c}, headers={"Authorization": f"Bearer {t}"}))
-            for t, c in zip(tokens[:24], ["yes", "no", "abstain"] * 8)])
+        early = together(
+            [
+                (
+                    lambda t=t, c=c, proposal_id=proposal_id: app.test_client().post(
+                        f"/api/v1/proposals/{proposal_id}/ballot",
+                        json={"choice": c},
+                        headers={"Authorization": f"Bearer {t}"},
+                    )
+                )
+                for t, c in zip(tokens[:24], ["yes", "no", "abstain"] * 8, strict=False)
+            ]
+        )
         assert [r.status_code for r in early] == [201] * 24
         # The vote closes in a few milliseconds; a tick keeps trying to close it while the last 8 vote.
-        db.session.execute(sa.update(Proposal).where(Proposal.id == proposal_id)
-                           .values(closes_at=clock.now() + timedelta(milliseconds=100)))
+        db.session.execute(
+            sa.update(Proposal)
+            .where(Proposal.id == proposal_id)
+            .values(closes_at=clock.now() + timedelta(milliseconds=100))
+        )
         db.session.commit()
 
         def ticker(proposal_id=proposal_id):
@@ -170,8 +202,11 @@ def test_ballots_racing_the_close_are_counted_once_or_refused(app, committed):
 
         def late_ballot(n, token, proposal_id=proposal_id):
             time.sleep(n * 0.025)  # spread across the moment of closing
-            return app.test_client().post(f"/api/v1/proposals/{proposal_id}/ballot", json={"choice": "yes"},
-                                          headers={"Authorization": f"Bearer {token}"})
+            return app.test_client().post(
+                f"/api/v1/proposals/{proposal_id}/ballot",
+                json={"choice": "yes"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
 
         late = together([ticker] + [lambda n=n, t=t: late_ballot(n, t) for n, t in enumerate(tokens[24:])])
         assert late[0] == "closed", late[0]
@@ -183,10 +218,17 @@ def test_ballots_racing_the_close_are_counted_once_or_refused(app, committed):
         db.session.remove()
         proposal = db.session.get(Proposal, proposal_id)
         assert proposal.status in ("passed", "rejected"), round_
-        cast = db.session.scalar(sa.select(sa.func.count()).select_from(Ballot).where(Ballot.proposal_id == proposal_id))
+        cast = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Ballot).where(Ballot.proposal_id == proposal_id)
+        )
         assert cast == 24 + accepted == proposal.ballot_count == proposal.result["ballots"]
         assert proposal.result["yes"] == 8 + accepted and proposal.result["no"] == 8
-        closed = db.session.scalar(sa.select(sa.func.count()).select_from(governance.audit.AuditEntry).where(
-            governance.audit.AuditEntry.subject == f"proposal:{proposal_id}",
-            governance.audit.AuditEntry.event == "proposal.closed"))
+        closed = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(governance.audit.AuditEntry)
+            .where(
+                governance.audit.AuditEntry.subject == f"proposal:{proposal_id}",
+                governance.audit.AuditEntry.event == "proposal.closed",
+            )
+        )
         assert closed == 1

@@ -1,4 +1,5 @@
 """Security fixtures: one caller per role and a world of objects, each owned by the party a route protects."""
+
 import uuid
 
 import pytest
@@ -55,10 +56,16 @@ class World:
         if role == ANON:
             return None
         if role not in self._users:
-            makers = {WORKER: self.make.worker, MEMBER: self.make.member, COORD: self.make.coordinator,
-                      REQ: self.make.requester, OTHER: self.make.requester,
-                      "proposer": self.make.member, "moderator": self.make.coordinator,
-                      "second_member": self.make.member}
+            makers = {
+                WORKER: self.make.worker,
+                MEMBER: self.make.member,
+                COORD: self.make.coordinator,
+                REQ: self.make.requester,
+                OTHER: self.make.requester,
+                "proposer": self.make.member,
+                "moderator": self.make.coordinator,
+                "second_member": self.make.member,
+            }
             self._users[role] = makers[role]()
             if role in (REQ, OTHER):
                 self.fund(self._users[role])
@@ -128,8 +135,10 @@ class World:
     # --- governance --------------------------------------------------------------------
 
     def proposal(self, status: str = "submitted", proposer=None):
-        proposal = governance.create_proposal(proposer or self.user("proposer"), {
-            "title": "Hold a members' assembly", "body": "Let us meet.", "kind": "general", "method": "yes_no"})
+        proposal = governance.create_proposal(
+            proposer or self.user("proposer"),
+            {"title": "Hold a members' assembly", "body": "Let us meet.", "kind": "general", "method": "yes_no"},
+        )
         if status == "open":
             governance.review_proposal(self.user("moderator"), proposal, "accept")
         return proposal

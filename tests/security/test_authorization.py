@@ -12,6 +12,7 @@ Conventions the table holds the domain to:
 - a caller with the right role whose request collides with the state gets the state's
   answer (e.g. 409 for a member buying a second share), never a 2xx.
 """
+
 import pytest
 
 from coop import ledger
@@ -39,7 +40,7 @@ def only(role_status: dict, default: int = 403) -> dict:
 
 
 def public(status: int) -> dict:
-    return {role: status for role in ROLES}
+    return dict.fromkeys(ROLES, status)
 
 
 def signed_in(status: int) -> dict:
@@ -161,8 +162,12 @@ def setup(route: str):
 @setup("POST /api/v1/auth/register")
 def _register(w):
     name = unique("newcomer")
-    return {}, {"email": f"{name}@example.org", "password": "correct-horse-battery", "display_name": name,
-                "kind": "worker"}
+    return {}, {
+        "email": f"{name}@example.org",
+        "password": "correct-horse-battery",
+        "display_name": name,
+        "kind": "worker",
+    }
 
 
 def _credentials(w):
@@ -172,7 +177,8 @@ def _credentials(w):
 
 setup("POST /api/v1/auth/login")(_credentials)
 setup("POST /api/v1/auth/password")(
-    lambda w: ({}, {"current_password": "correct-horse-battery", "new_password": "another-long-passphrase"}))
+    lambda w: ({}, {"current_password": "correct-horse-battery", "new_password": "another-long-passphrase"})
+)
 setup("POST /api/v1/auth/token")(_credentials)
 
 
@@ -288,8 +294,9 @@ def _requester_worked_for(w):
     return {"requester_id": w.requester.id}, {"rating": 4, "text": "Clear instructions."}
 
 
-setup("POST /api/v1/forum/boards")(lambda w: ({}, {"slug": unique("board"), "title": "Night shift",
-                                                   "visibility": "members"}))
+setup("POST /api/v1/forum/boards")(
+    lambda w: ({}, {"slug": unique("board"), "title": "Night shift", "visibility": "members"})
+)
 
 
 @setup("GET /api/v1/forum/boards/{board_id}")
@@ -311,8 +318,12 @@ def _members_thread(w):
 @setup("POST /api/v1/forum/posts/{post_id}/retract")
 @setup("POST /api/v1/forum/posts/{post_id}/moderation")
 def _members_post(w):
-    return {"post_id": w.post().id}, {"body": "Who is in? Edited.", "action": "hide", "rule": "forum-rules",
-                                      "reason": "Rule 2: harassment"}
+    return {"post_id": w.post().id}, {
+        "body": "Who is in? Edited.",
+        "action": "hide",
+        "rule": "forum-rules",
+        "reason": "Rule 2: harassment",
+    }
 
 
 @setup("POST /api/v1/forum/posts/{post_id}/flags")
@@ -377,8 +388,12 @@ def test_route_answers_each_role_as_the_table_says(world, route, role):
 
 def test_the_table_names_every_route_of_the_spec_and_no_other(app, client):
     spec = client.get("/api/openapi.json").get_json()
-    routes = {f"{method.upper()} {path}" for path, operations in spec["paths"].items()
-              for method in operations if method in ("get", "post", "put", "patch", "delete")}
+    routes = {
+        f"{method.upper()} {path}"
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if method in ("get", "post", "put", "patch", "delete")
+    }
     missing = sorted(routes - set(MATRIX))
     stale = sorted(set(MATRIX) - routes)
     assert not missing, f"Add these routes to MATRIX with the status each role gets: {missing}"
@@ -401,8 +416,11 @@ def test_every_route_with_a_path_parameter_or_a_body_has_a_setup():
 def _snapshot_money(*users) -> dict:
     accounts = []
     for user in users:
-        accounts += [ledger.requester_available(user.id), ledger.requester_escrow(user.id),
-                     ledger.worker_earnings(user.id)]
+        accounts += [
+            ledger.requester_available(user.id),
+            ledger.requester_escrow(user.id),
+            ledger.worker_earnings(user.id),
+        ]
     return {name: ledger.balance(name) for name in accounts + [ledger.COOP_FEES]}
 
 
@@ -444,7 +462,8 @@ def test_requesters_lists_show_only_their_own_batches_deposits_and_payouts(world
     assert other.get(f"{V1}/deposits").get_json()["items"] == []
     assert other.get(f"{V1}/me/withdrawals").get_json()["items"] == []
     assert {d["requester_id"] for d in world.client(REQ).get(f"{V1}/deposits").get_json()["items"]} == {
-        world.requester.id}
+        world.requester.id
+    }
 
 
 def test_another_members_assignment_is_refused_and_its_item_not_shown(world, session):
@@ -478,8 +497,9 @@ def test_coordinators_see_no_assignment_or_appeal_they_are_not_party_to_except_t
 
 @pytest.mark.parametrize("role", [WORKER, REQ])
 def test_a_members_board_thread_and_post_by_id_are_refused_to_non_members(world, session, role):
-    thread, post = forum_services.start_thread(world.member, world.board("members"), "Secret strike plan",
-                                               "We stop on Monday.")
+    thread, post = forum_services.start_thread(
+        world.member, world.board("members"), "Secret strike plan", "We stop on Monday."
+    )
     client = world.client(role)
     for method, url, body in [
         ("GET", f"{V1}/forum/threads/{thread.id}", None),
@@ -617,8 +637,11 @@ def _statuses(expected) -> set:
     return expected if isinstance(expected, set) else {expected}
 
 
-ROUTES_WITH_IDS = [route for route in MATRIX if "{" in route and any(
-    200 <= min(_statuses(MATRIX[route][role])) < 300 for role in ROLES)]
+ROUTES_WITH_IDS = [
+    route
+    for route in MATRIX
+    if "{" in route and any(200 <= min(_statuses(MATRIX[route][role])) < 300 for role in ROLES)
+]
 
 
 @pytest.mark.parametrize("route", ROUTES_WITH_IDS)
@@ -637,8 +660,13 @@ def test_an_unknown_id_is_not_found_for_a_caller_who_may_use_the_route(world, ro
 def test_nothing_is_deleted_through_the_api(world, session, role):
     assignment = world.assignment("claimed")
     post = world.post(board="public")
-    for url in (f"/forum/posts/{post.id}", f"/forum/threads/{post.thread_id}", f"/batches/{assignment.batch_id}",
-                f"/proposals/{world.proposal().id}", f"/assignments/{assignment.id}"):
+    for url in (
+        f"/forum/posts/{post.id}",
+        f"/forum/threads/{post.thread_id}",
+        f"/batches/{assignment.batch_id}",
+        f"/proposals/{world.proposal().id}",
+        f"/assignments/{assignment.id}",
+    ):
         response = world.client(role).delete(V1 + url)
         assert response.status_code == 405, (url, response.get_json())
 
@@ -662,8 +690,10 @@ def test_the_terms_rules_and_public_board_are_read_without_signing_in(world, ses
     assert anonymous.get(f"{V1}/forum/posts/{post.id}/history").status_code == 200
     # Reading is all: writing still needs an account.
     assert anonymous.post(f"{V1}/forum/threads/{thread.id}/posts", json={"body": "Hi"}).status_code == 401
-    assert anonymous.post(f"{V1}/forum/boards/{thread.board_id}/threads",
-                          json={"title": "Hi", "body": "Hi"}).status_code == 401
+    assert (
+        anonymous.post(f"{V1}/forum/boards/{thread.board_id}/threads", json={"title": "Hi", "body": "Hi"}).status_code
+        == 401
+    )
 
 
 def test_a_hidden_public_post_keeps_its_text_from_visitors(world, session):
@@ -676,8 +706,13 @@ def test_a_hidden_public_post_keeps_its_text_from_visitors(world, session):
 
 def test_a_members_board_asks_visitors_to_sign_in_and_tells_them_nothing(world, session):
     thread, post = forum_services.start_thread(world.member, world.board("members"), "Secret strike plan", "Monday.")
-    for url in (f"/forum/boards/{thread.board_id}", f"/forum/boards/{thread.board_id}/threads",
-                f"/forum/threads/{thread.id}", f"/forum/posts/{post.id}", f"/forum/posts/{post.id}/history"):
+    for url in (
+        f"/forum/boards/{thread.board_id}",
+        f"/forum/boards/{thread.board_id}/threads",
+        f"/forum/threads/{thread.id}",
+        f"/forum/posts/{post.id}",
+        f"/forum/posts/{post.id}/history",
+    ):
         response = world.client(ANON).get(V1 + url)
         assert response.status_code == 401, (url, response.get_json())
         assert "Secret strike plan" not in response.get_data(as_text=True)
@@ -696,9 +731,16 @@ def test_the_spec_declares_how_to_authenticate_each_operation(client):
     assert schemes["bearerAuth"] == {"type": "http", "scheme": "bearer"}
     assert schemes["cookieAuth"]["in"] == "cookie"
     assert {k: schemes["csrfToken"][k] for k in ("type", "in", "name")} == {
-        "type": "apiKey", "in": "header", "name": "X-CSRF-Token"}
-    operations = {f"{m.upper()} {p}": op for p, ops in spec["paths"].items() for m, op in ops.items()
-                  if m in ("get", "post", "put", "patch", "delete")}
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-CSRF-Token",
+    }
+    operations = {
+        f"{m.upper()} {p}": op
+        for p, ops in spec["paths"].items()
+        for m, op in ops.items()
+        if m in ("get", "post", "put", "patch", "delete")
+    }
     by_cookie_with_csrf = [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}]
     optional = [{}, {"bearerAuth": []}, {"cookieAuth": []}]
     for route, operation in operations.items():

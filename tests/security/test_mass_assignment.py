@@ -8,6 +8,7 @@ Each row sends a valid body plus one forbidden field; a refused row then sends t
 without it, to prove the body was otherwise valid; either way the stored object must not
 carry the value sent.
 """
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -60,8 +61,14 @@ class Route:
 
 def _new_user(w, ids, data):
     user = db.session.scalar(sa.select(User).where(User.email == ids["email"]))
-    return {"id": user.id, "is_member": user.is_member, "is_coordinator": user.is_coordinator, "role": user.role,
-            "created_at": _iso(user.created_at), "password_hash": user.password_hash}
+    return {
+        "id": user.id,
+        "is_member": user.is_member,
+        "is_coordinator": user.is_coordinator,
+        "role": user.role,
+        "created_at": _iso(user.created_at),
+        "password_hash": user.password_hash,
+    }
 
 
 def _register_ids(w):
@@ -88,21 +95,46 @@ def _preferences(w, ids, data):
 def _membership(w, ids, data):
     user = w.user(WORKER)
     membership = db.session.get(Membership, user.id)
-    paid = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(ShareLine.amount_cents), 0))
-                             .where(ShareLine.user_id == user.id))
-    return {"share_price_cents": paid, "share_paid_cents": membership.share_paid_cents, "status": membership.status,
-            "is_coordinator": user.is_coordinator}
+    paid = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(ShareLine.amount_cents), 0)).where(ShareLine.user_id == user.id)
+    )
+    return {
+        "share_price_cents": paid,
+        "share_paid_cents": membership.share_paid_cents,
+        "status": membership.status,
+        "is_coordinator": user.is_coordinator,
+    }
 
 
 def _batch(w, ids, data):
     batch = db.session.get(Batch, data["id"])
-    items = [{"data": i.data, "id": i.id, "batch_id": i.batch_id}
-             for i in db.session.scalars(sa.select(Item).where(Item.batch_id == batch.id).order_by(Item.id))]
-    return {**_columns(batch, "id", "status", "requester_id", "escrow_cents", "fee_cents", "fee_pct", "terms_version",
-                       "rewards_total_cents", "item_count", "slot_count", "protections", "warnings_mask",
-                       "required_reward_cents", "reward_cents", "settled_at"),
-            "created_at": _iso(batch.created_at), "items": items,
-            "escrow_balance": ledger.balance(ledger.requester_escrow(w.requester.id))}
+    items = [
+        {"data": i.data, "id": i.id, "batch_id": i.batch_id}
+        for i in db.session.scalars(sa.select(Item).where(Item.batch_id == batch.id).order_by(Item.id))
+    ]
+    return {
+        **_columns(
+            batch,
+            "id",
+            "status",
+            "requester_id",
+            "escrow_cents",
+            "fee_cents",
+            "fee_pct",
+            "terms_version",
+            "rewards_total_cents",
+            "item_count",
+            "slot_count",
+            "protections",
+            "warnings_mask",
+            "required_reward_cents",
+            "reward_cents",
+            "settled_at",
+        ),
+        "created_at": _iso(batch.created_at),
+        "items": items,
+        "escrow_balance": ledger.balance(ledger.requester_escrow(w.requester.id)),
+    }
 
 
 def _batch_by_id(w, ids, data):
@@ -111,10 +143,14 @@ def _batch_by_id(w, ids, data):
 
 def _assignment(w, ids, data):
     assignment = db.session.get(Assignment, ids.get("assignment_id") or data["id"])
-    return {**_columns(assignment, "status", "worker_id", "paid_cents", "real_seconds", "review_decision",
-                       "slot_id", "batch_id"),
-            "lease_expires_at": _iso(assignment.lease_expires_at), "auto_approve_at": _iso(assignment.auto_approve_at),
-            "earnings": ledger.balance(ledger.worker_earnings(w.member.id))}
+    return {
+        **_columns(
+            assignment, "status", "worker_id", "paid_cents", "real_seconds", "review_decision", "slot_id", "batch_id"
+        ),
+        "lease_expires_at": _iso(assignment.lease_expires_at),
+        "auto_approve_at": _iso(assignment.auto_approve_at),
+        "earnings": ledger.balance(ledger.worker_earnings(w.member.id)),
+    }
 
 
 def _appeal(w, ids, data):
@@ -124,8 +160,10 @@ def _appeal(w, ids, data):
 
 def _deposit(w, ids, data):
     deposit = db.session.get(Deposit, ids.get("deposit_id") or data["id"])
-    return {**_columns(deposit, "status", "requester_id", "confirmed_by_id", "amount_cents"),
-            "confirmed_at": _iso(deposit.confirmed_at)}
+    return {
+        **_columns(deposit, "status", "requester_id", "confirmed_by_id", "amount_cents"),
+        "confirmed_at": _iso(deposit.confirmed_at),
+    }
 
 
 def _withdrawal(w, ids, data):
@@ -135,10 +173,25 @@ def _withdrawal(w, ids, data):
 
 def _proposal(w, ids, data):
     proposal = db.session.get(Proposal, ids.get("proposal_id") or data["id"])
-    return {**_columns(proposal, "id", "status", "proposer_id", "reviewer_id", "cosigner_count", "ballot_count",
-                       "eligible_count", "result", "enacted", "terms_version", "opened_by"),
-            "closes_at": _iso(proposal.closes_at), "created_at": _iso(proposal.created_at),
-            "change.proposer_id": (proposal.change or {}).get("proposer_id")}
+    return {
+        **_columns(
+            proposal,
+            "id",
+            "status",
+            "proposer_id",
+            "reviewer_id",
+            "cosigner_count",
+            "ballot_count",
+            "eligible_count",
+            "result",
+            "enacted",
+            "terms_version",
+            "opened_by",
+        ),
+        "closes_at": _iso(proposal.closes_at),
+        "created_at": _iso(proposal.created_at),
+        "change.proposer_id": (proposal.change or {}).get("proposer_id"),
+    }
 
 
 def _ballot(w, ids, data):
@@ -162,13 +215,18 @@ def _thread(w, ids, data):
 
 def _post(w, ids, data):
     post = db.session.get(Post, ids.get("post_id") or data["id"])
-    return {**_columns(post, "author_id", "thread_id", "edit_count", "hidden_by_id", "body", "hidden_rule_version"),
-            "hidden": post.hidden, "retracted_at": _iso(post.retracted_at), "created_at": _iso(post.created_at)}
+    return {
+        **_columns(post, "author_id", "thread_id", "edit_count", "hidden_by_id", "body", "hidden_rule_version"),
+        "hidden": post.hidden,
+        "retracted_at": _iso(post.retracted_at),
+        "created_at": _iso(post.created_at),
+    }
 
 
 def _moderation(w, ids, data):
-    entry = db.session.scalar(sa.select(Moderation).where(Moderation.post_id == ids["post_id"])
-                              .order_by(Moderation.id.desc()).limit(1))
+    entry = db.session.scalar(
+        sa.select(Moderation).where(Moderation.post_id == ids["post_id"]).order_by(Moderation.id.desc()).limit(1)
+    )
     return {"coordinator_id": entry.coordinator_id, "rule_version": entry.rule_version, "at": _iso(entry.at)}
 
 
@@ -207,77 +265,209 @@ def _ids(**builders):
 GENERAL = {"title": "Hold a members' assembly", "body": "Let us meet.", "kind": "general", "method": "yes_no"}
 
 ROUTES = {
-    "register": Route(ANON, "POST", "/auth/register", _register_ids,
-                      lambda w, ids: {"email": ids["email"], "password": "correct-horse-battery",
-                                      "display_name": ids["name"], "kind": "worker"}, _new_user),
-    "token": Route(ANON, "POST", "/auth/token", _credentials,
-                   lambda w, ids: {"email": ids["email"], "password": "correct-horse-battery"}, _token),
-    "preferences": Route(MEMBER, "PATCH", "/me/preferences", lambda w: {},
-                         lambda w, ids: {"content_opt_in": ["violence"]}, _preferences),
+    "register": Route(
+        ANON,
+        "POST",
+        "/auth/register",
+        _register_ids,
+        lambda w, ids: {
+            "email": ids["email"],
+            "password": "correct-horse-battery",
+            "display_name": ids["name"],
+            "kind": "worker",
+        },
+        _new_user,
+    ),
+    "token": Route(
+        ANON,
+        "POST",
+        "/auth/token",
+        _credentials,
+        lambda w, ids: {"email": ids["email"], "password": "correct-horse-battery"},
+        _token,
+    ),
+    "preferences": Route(
+        MEMBER, "PATCH", "/me/preferences", lambda w: {}, lambda w, ids: {"content_opt_in": ["violence"]}, _preferences
+    ),
     "membership": Route(WORKER, "POST", "/membership", lambda w: {}, lambda w, ids: {}, _membership),
     "batch": Route(REQ, "POST", "/batches", lambda w: {}, lambda w, ids: batch_body(), _batch),
-    "raise": Route(REQ, "POST", "/batches/{batch_id}/raise", _ids(batch_id=lambda w: w.batch().id),
-                   lambda w, ids: {"reward_cents": 30}, _batch_by_id),
-    "cancel": Route(REQ, "POST", "/batches/{batch_id}/cancel", _ids(batch_id=lambda w: w.batch().id),
-                    lambda w, ids: {}, _batch_by_id),
-    "claim": Route(MEMBER, "POST", "/batches/{batch_id}/claim", _ids(batch_id=lambda w: w.batch().id),
-                   lambda w, ids: {}, _assignment),
-    "submit": Route(MEMBER, "POST", "/assignments/{assignment_id}/submit",
-                    _ids(assignment_id=lambda w: w.assignment("claimed").id),
-                    lambda w, ids: {"answer": {"label": "stop sign"}}, _assignment),
-    "review": Route(REQ, "POST", "/assignments/{assignment_id}/review",
-                    _ids(assignment_id=lambda w: w.assignment("submitted").id),
-                    lambda w, ids: {"decision": "approve"}, _assignment),
-    "appeal": Route(MEMBER, "POST", "/assignments/{assignment_id}/appeal",
-                    _ids(assignment_id=lambda w: w.assignment("rejected").id),
-                    lambda w, ids: {"reason": "The boxes cover the signs."}, _appeal),
-    "decide": Route(COORD, "POST", "/appeals/{appeal_id}/decide", _ids(appeal_id=lambda w: w.appeal().id),
-                    lambda w, ids: {"decision": "uphold", "reason": "The boxes miss the signs."}, _appeal),
+    "raise": Route(
+        REQ,
+        "POST",
+        "/batches/{batch_id}/raise",
+        _ids(batch_id=lambda w: w.batch().id),
+        lambda w, ids: {"reward_cents": 30},
+        _batch_by_id,
+    ),
+    "cancel": Route(
+        REQ,
+        "POST",
+        "/batches/{batch_id}/cancel",
+        _ids(batch_id=lambda w: w.batch().id),
+        lambda w, ids: {},
+        _batch_by_id,
+    ),
+    "claim": Route(
+        MEMBER,
+        "POST",
+        "/batches/{batch_id}/claim",
+        _ids(batch_id=lambda w: w.batch().id),
+        lambda w, ids: {},
+        _assignment,
+    ),
+    "submit": Route(
+        MEMBER,
+        "POST",
+        "/assignments/{assignment_id}/submit",
+        _ids(assignment_id=lambda w: w.assignment("claimed").id),
+        lambda w, ids: {"answer": {"label": "stop sign"}},
+        _assignment,
+    ),
+    "review": Route(
+        REQ,
+        "POST",
+        "/assignments/{assignment_id}/review",
+        _ids(assignment_id=lambda w: w.assignment("submitted").id),
+        lambda w, ids: {"decision": "approve"},
+        _assignment,
+    ),
+    "appeal": Route(
+        MEMBER,
+        "POST",
+        "/assignments/{assignment_id}/appeal",
+        _ids(assignment_id=lambda w: w.assignment("rejected").id),
+        lambda w, ids: {"reason": "The boxes cover the signs."},
+        _appeal,
+    ),
+    "decide": Route(
+        COORD,
+        "POST",
+        "/appeals/{appeal_id}/decide",
+        _ids(appeal_id=lambda w: w.appeal().id),
+        lambda w, ids: {"decision": "uphold", "reason": "The boxes miss the signs."},
+        _appeal,
+    ),
     "deposit": Route(REQ, "POST", "/deposits", lambda w: {}, lambda w, ids: {"amount_cents": 5_000}, _deposit),
-    "confirm": Route(COORD, "POST", "/deposits/{deposit_id}/confirm", _ids(deposit_id=lambda w: w.deposit().id),
-                     lambda w, ids: {}, _deposit),
-    "withdrawal": Route(MEMBER, "POST", "/me/withdrawals", _funded_member,
-                        lambda w, ids: {"amount_cents": 1_000}, _withdrawal),
+    "confirm": Route(
+        COORD,
+        "POST",
+        "/deposits/{deposit_id}/confirm",
+        _ids(deposit_id=lambda w: w.deposit().id),
+        lambda w, ids: {},
+        _deposit,
+    ),
+    "withdrawal": Route(
+        MEMBER, "POST", "/me/withdrawals", _funded_member, lambda w, ids: {"amount_cents": 1_000}, _withdrawal
+    ),
     "proposal": Route(MEMBER, "POST", "/proposals", lambda w: {}, lambda w, ids: dict(GENERAL), _proposal),
     "coordinator proposal": Route(
-        MEMBER, "POST", "/proposals", lambda w: {"candidate": w.user("second_member").id},
-        lambda w, ids: {"title": "Make them coordinator", "body": "They are fair.", "kind": "coordinator",
-                        "method": "yes_no", "change": {"member_id": ids["candidate"], "action": "grant"}},
-        _proposal),
-    "review proposal": Route(COORD, "POST", "/proposals/{proposal_id}/review",
-                             _ids(proposal_id=lambda w: w.proposal().id), lambda w, ids: {"action": "accept"},
-                             _proposal),
-    "cosign": Route(MEMBER, "POST", "/proposals/{proposal_id}/cosign", _ids(proposal_id=lambda w: w.proposal().id),
-                    lambda w, ids: {}, _proposal),
-    "ballot": Route(MEMBER, "POST", "/proposals/{proposal_id}/ballot",
-                    _open_vote,
-                    lambda w, ids: {"choice": "yes"}, _ballot),
-    "requester review": Route(MEMBER, "POST", "/requesters/{requester_id}/reviews",
-                              _worked_for_requester,
-                              lambda w, ids: {"rating": 4, "text": "Clear."}, _requester_review),
-    "board": Route(COORD, "POST", "/forum/boards", lambda w: {"slug": unique("board")},
-                   lambda w, ids: {"slug": ids["slug"], "title": "Night shift", "visibility": "members"}, _board),
-    "thread": Route(MEMBER, "POST", "/forum/boards/{board_id}/threads",
-                    _ids(board_id=lambda w: w.board("members").id),
-                    lambda w, ids: {"title": "Strike fund", "body": "Who is in?"}, _thread),
-    "post": Route(MEMBER, "POST", "/forum/threads/{thread_id}/posts",
-                  _ids(thread_id=lambda w: w.thread(author=w.user("second_member")).id),
-                  lambda w, ids: {"body": "Count me in."}, _post),
-    "edit": Route(MEMBER, "PATCH", "/forum/posts/{post_id}", _ids(post_id=lambda w: w.post().id),
-                  lambda w, ids: {"body": "Who is in? Edited."}, _post),
-    "retract": Route(MEMBER, "POST", "/forum/posts/{post_id}/retract", _ids(post_id=lambda w: w.post().id),
-                     lambda w, ids: {}, _post),
-    "moderation": Route(COORD, "POST", "/forum/posts/{post_id}/moderation", _ids(post_id=lambda w: w.post().id),
-                        lambda w, ids: {"action": "hide", "rule": "forum-rules", "reason": "Rule 2"}, _moderation),
-    "flag": Route(MEMBER, "POST", "/forum/posts/{post_id}/flags",
-                  _ids(post_id=lambda w: w.post(author=w.user("second_member")).id),
-                  lambda w, ids: {"rule": "forum-rules"}, _flag),
-    "forum appeal": Route(MEMBER, "POST", "/forum/posts/{post_id}/appeal",
-                          _ids(post_id=lambda w: w.hidden_post().id),
-                          lambda w, ids: {"reason": "A joke among friends."}, _forum_appeal),
-    "forum decide": Route(COORD, "POST", "/forum/appeals/{appeal_id}/decide",
-                          _ids(appeal_id=lambda w: w.forum_appeal().id),
-                          lambda w, ids: {"decision": "uphold", "reason": "Harassment."}, _forum_appeal),
+        MEMBER,
+        "POST",
+        "/proposals",
+        lambda w: {"candidate": w.user("second_member").id},
+        lambda w, ids: {
+            "title": "Make them coordinator",
+            "body": "They are fair.",
+            "kind": "coordinator",
+            "method": "yes_no",
+            "change": {"member_id": ids["candidate"], "action": "grant"},
+        },
+        _proposal,
+    ),
+    "review proposal": Route(
+        COORD,
+        "POST",
+        "/proposals/{proposal_id}/review",
+        _ids(proposal_id=lambda w: w.proposal().id),
+        lambda w, ids: {"action": "accept"},
+        _proposal,
+    ),
+    "cosign": Route(
+        MEMBER,
+        "POST",
+        "/proposals/{proposal_id}/cosign",
+        _ids(proposal_id=lambda w: w.proposal().id),
+        lambda w, ids: {},
+        _proposal,
+    ),
+    "ballot": Route(
+        MEMBER, "POST", "/proposals/{proposal_id}/ballot", _open_vote, lambda w, ids: {"choice": "yes"}, _ballot
+    ),
+    "requester review": Route(
+        MEMBER,
+        "POST",
+        "/requesters/{requester_id}/reviews",
+        _worked_for_requester,
+        lambda w, ids: {"rating": 4, "text": "Clear."},
+        _requester_review,
+    ),
+    "board": Route(
+        COORD,
+        "POST",
+        "/forum/boards",
+        lambda w: {"slug": unique("board")},
+        lambda w, ids: {"slug": ids["slug"], "title": "Night shift", "visibility": "members"},
+        _board,
+    ),
+    "thread": Route(
+        MEMBER,
+        "POST",
+        "/forum/boards/{board_id}/threads",
+        _ids(board_id=lambda w: w.board("members").id),
+        lambda w, ids: {"title": "Strike fund", "body": "Who is in?"},
+        _thread,
+    ),
+    "post": Route(
+        MEMBER,
+        "POST",
+        "/forum/threads/{thread_id}/posts",
+        _ids(thread_id=lambda w: w.thread(author=w.user("second_member")).id),
+        lambda w, ids: {"body": "Count me in."},
+        _post,
+    ),
+    "edit": Route(
+        MEMBER,
+        "PATCH",
+        "/forum/posts/{post_id}",
+        _ids(post_id=lambda w: w.post().id),
+        lambda w, ids: {"body": "Who is in? Edited."},
+        _post,
+    ),
+    "retract": Route(
+        MEMBER, "POST", "/forum/posts/{post_id}/retract", _ids(post_id=lambda w: w.post().id), lambda w, ids: {}, _post
+    ),
+    "moderation": Route(
+        COORD,
+        "POST",
+        "/forum/posts/{post_id}/moderation",
+        _ids(post_id=lambda w: w.post().id),
+        lambda w, ids: {"action": "hide", "rule": "forum-rules", "reason": "Rule 2"},
+        _moderation,
+    ),
+    "flag": Route(
+        MEMBER,
+        "POST",
+        "/forum/posts/{post_id}/flags",
+        _ids(post_id=lambda w: w.post(author=w.user("second_member")).id),
+        lambda w, ids: {"rule": "forum-rules"},
+        _flag,
+    ),
+    "forum appeal": Route(
+        MEMBER,
+        "POST",
+        "/forum/posts/{post_id}/appeal",
+        _ids(post_id=lambda w: w.hidden_post().id),
+        lambda w, ids: {"reason": "A joke among friends."},
+        _forum_appeal,
+    ),
+    "forum decide": Route(
+        COORD,
+        "POST",
+        "/forum/appeals/{appeal_id}/decide",
+        _ids(appeal_id=lambda w: w.forum_appeal().id),
+        lambda w, ids: {"decision": "uphold", "reason": "Harassment."},
+        _forum_appeal,
+    ),
 }
 
 
@@ -413,8 +603,7 @@ def _inject(body: dict, field: str, value) -> dict:
     return body
 
 
-@pytest.mark.parametrize("route_name, field, value, outcome", FORBIDDEN,
-                         ids=[f"{r}-{f}" for r, f, _, _ in FORBIDDEN])
+@pytest.mark.parametrize("route_name, field, value, outcome", FORBIDDEN, ids=[f"{r}-{f}" for r, f, _, _ in FORBIDDEN])
 def test_a_field_the_caller_may_not_set_is_never_stored(world, route_name, field, value, outcome):
     route = ROUTES[route_name]
     world.user(route.role)

@@ -5,6 +5,7 @@ generated path ids sometimes name something real; requests go through the app's 
 commit-at-the-edge, so fuzzing data never reaches the rest of the suite. The example
 budget is fixed and generation derandomized, so a CI run is reproducible.
 """
+
 import contextlib
 import os
 from collections import Counter
@@ -74,8 +75,12 @@ class Seeder:
         self.tokens: dict[str, str] = {}
 
     def call(self, role, method, url, json=None, expect=(200, 201)):
-        response = self.client.open(url, method=method, json={} if json is None and method != "GET" else json,
-                                    headers={"Authorization": f"Bearer {self.tokens[role]}"})
+        response = self.client.open(
+            url,
+            method=method,
+            json={} if json is None and method != "GET" else json,
+            headers={"Authorization": f"Bearer {self.tokens[role]}"},
+        )
         assert response.status_code in expect, (method, url, response.status_code, response.get_json())
         return response.get_json()
 
@@ -90,8 +95,12 @@ class Seeder:
             accounts.set_roles(coordinator, coordinator=True)
             requester = accounts.register("fuzz-req@example.org", PASSWORD, "fuzz-req", "requester", "Fuzz Ltd")
             accounts.register("fuzz-worker@example.org", PASSWORD, "fuzz-worker", "worker")
-            for role, user in (("member", member), ("other", other), ("coordinator", coordinator),
-                               ("requester", requester)):
+            for role, user in (
+                ("member", member),
+                ("other", other),
+                ("coordinator", coordinator),
+                ("requester", requester),
+            ):
                 _, self.tokens[role] = accounts.issue_token(user, "fuzzing")
             db.session.commit()
 
@@ -100,37 +109,75 @@ class Seeder:
         deposit = self.call("requester", "POST", "/api/v1/deposits", {"amount_cents": 100_000})
         self.call("coordinator", "POST", f"/api/v1/deposits/{deposit['id']}/confirm")
         self.call("requester", "POST", "/api/v1/deposits", {"amount_cents": 5_000})
-        batch = self.call("requester", "POST", "/api/v1/batches", {
-            "title": "Label street photos", "description": "Mark every traffic sign.",
-            "instructions": "Draw one box per sign.", "end_client": "Northwind Mobility", "purpose": "preparation",
-            "content_warnings": [], "personal_data": False, "reward_cents": 20, "est_seconds": 60,
-            "assignments_per_item": 1, "items": [{"data": {"n": i}} for i in range(6)],
-        })
+        batch = self.call(
+            "requester",
+            "POST",
+            "/api/v1/batches",
+            {
+                "title": "Label street photos",
+                "description": "Mark every traffic sign.",
+                "instructions": "Draw one box per sign.",
+                "end_client": "Northwind Mobility",
+                "purpose": "preparation",
+                "content_warnings": [],
+                "personal_data": False,
+                "reward_cents": 20,
+                "est_seconds": 60,
+                "assignments_per_item": 1,
+                "items": [{"data": {"n": i}} for i in range(6)],
+            },
+        )
         url = f"/api/v1/batches/{batch['id']}"
         submitted = self.call("member", "POST", f"{url}/claim")
         self.call("member", "POST", f"/api/v1/assignments/{submitted['id']}/submit", {"answer": {"ok": True}})
         rejected = self.call("other", "POST", f"{url}/claim")
         self.call("other", "POST", f"/api/v1/assignments/{rejected['id']}/submit", {"answer": {"ok": False}})
-        self.call("requester", "POST", f"/api/v1/assignments/{rejected['id']}/review",
-                  {"decision": "reject", "reason": "Boxes missing."})
+        self.call(
+            "requester",
+            "POST",
+            f"/api/v1/assignments/{rejected['id']}/review",
+            {"decision": "reject", "reason": "Boxes missing."},
+        )
         self.call("other", "POST", f"/api/v1/assignments/{rejected['id']}/appeal", {"reason": "They are there."})
         self.call("member", "POST", f"{url}/claim")
-        self.call("member", "POST", "/api/v1/proposals", {
-            "title": "Hold an assembly", "body": "Let us meet.", "kind": "general", "method": "yes_no"})
-        opened = self.call("member", "POST", "/api/v1/proposals", {
-            "title": "Pick a logo", "body": "Which?", "kind": "general", "method": "ranked",
-            "options": ["red", "green", "blue"]})
+        self.call(
+            "member",
+            "POST",
+            "/api/v1/proposals",
+            {"title": "Hold an assembly", "body": "Let us meet.", "kind": "general", "method": "yes_no"},
+        )
+        opened = self.call(
+            "member",
+            "POST",
+            "/api/v1/proposals",
+            {
+                "title": "Pick a logo",
+                "body": "Which?",
+                "kind": "general",
+                "method": "ranked",
+                "options": ["red", "green", "blue"],
+            },
+        )
         self.call("coordinator", "POST", f"/api/v1/proposals/{opened['id']}/review", {"action": "accept"})
         boards = {b["slug"]: b for b in self.call("member", "GET", "/api/v1/forum/boards")}
         for slug in ("public", "members"):
-            thread = self.call("member", "POST", f"/api/v1/forum/boards/{boards[slug]['id']}/threads",
-                               {"title": f"Hello {slug}", "body": "First post"})
+            thread = self.call(
+                "member",
+                "POST",
+                f"/api/v1/forum/boards/{boards[slug]['id']}/threads",
+                {"title": f"Hello {slug}", "body": "First post"},
+            )
             thread_id = thread["thread"]["id"]
             reply = self.call("other", "POST", f"/api/v1/forum/threads/{thread_id}/posts", {"body": "A reply"})
-            self.call("member", "POST", f"/api/v1/forum/posts/{reply['id']}/flags",
-                      {"rule": "forum-rules", "note": "Rude."})
-        self.call("coordinator", "POST", f"/api/v1/forum/posts/{reply['id']}/moderation",
-                  {"action": "hide", "rule": "forum-rules", "reason": "Rule 2: harassment"})
+            self.call(
+                "member", "POST", f"/api/v1/forum/posts/{reply['id']}/flags", {"rule": "forum-rules", "note": "Rude."}
+            )
+        self.call(
+            "coordinator",
+            "POST",
+            f"/api/v1/forum/posts/{reply['id']}/moderation",
+            {"action": "hide", "rule": "forum-rules", "reason": "Rule 2: harassment"},
+        )
         self.call("other", "POST", f"/api/v1/forum/posts/{reply['id']}/appeal", {"reason": "It was a joke."})
 
 
@@ -145,8 +192,7 @@ def fuzz_app(tmp_path_factory):
         with app.app_context():
             if db.engine.dialect.name == "sqlite":
                 # A throwaway file: no need to wait for the disk on each of thousands of commits.
-                sa.event.listen(db.engine, "connect",
-                                lambda conn, _record: conn.execute("PRAGMA synchronous=OFF"))
+                sa.event.listen(db.engine, "connect", lambda conn, _record: conn.execute("PRAGMA synchronous=OFF"))
             upgrade(directory=app.extensions["migrate"].directory, revision="heads")
             governance.found()
             ensure_default_boards()
@@ -178,9 +224,14 @@ def _fuzz(operation, mode, headers, statuses: Counter) -> str | None:
     budget on minimising an example rather than finding the next failure.
     """
 
-    @hypothesis.settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
-                         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
     @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
         response = case.call_and_validate(headers=headers, checks=CHECKS)

@@ -7,6 +7,7 @@ valid body the authorization matrix sends as a caller who may use the route; the
 must be 422 with the field's path in `errors`. Query strings likewise (NUL; a URL cannot carry a lone surrogate); in a path, NUL names nothing.
 PostgreSQL refuses both characters in text and in JSONB, so run this suite there too.
 """
+
 import copy
 
 import pytest
@@ -50,7 +51,7 @@ def with_value(body, path: tuple, value):
     """A copy of `body` holding `value` at `path`, making the containers on the way."""
     body = copy.deepcopy(body) if body is not None else {}
     node = body
-    for key, following in zip(path, path[1:]):
+    for key, following in zip(path, path[1:], strict=False):
         empty = [] if isinstance(following, int) else {}
         if isinstance(node, list):
             if not node:
@@ -99,8 +100,11 @@ def test_unstorable_text_in_any_string_of_a_body_is_422_naming_the_field(world, 
 @pytest.mark.parametrize("route", READS)
 def test_unstorable_text_in_a_query_parameter_is_422_naming_it(world, spec, route):
     method, path = route.split(" ", 1)
-    names = [p["name"] for p in spec["paths"][path]["get"].get("parameters", [])
-             if p["in"] == "query" and _resolve(p["schema"], spec).get("type") == "string"]
+    names = [
+        p["name"]
+        for p in spec["paths"][path]["get"].get("parameters", [])
+        if p["in"] == "query" and _resolve(p["schema"], spec).get("type") == "string"
+    ]
     role = _first_allowed(route)
     world.caller = world.user(role)
     params, _ = SETUP.get(route, lambda w: ({}, None))(world)
@@ -119,9 +123,11 @@ def test_a_nul_character_in_a_path_segment_names_nothing(world):
 
 def test_the_walk_reaches_every_body_that_takes_text(spec):
     # Guards the test above: if the spec stopped describing bodies, it would pass without checking.
-    with_text = [route for route in CHANGES if "requestBody" in spec["paths"][route.split(" ", 1)[1]]
-                 [route.split(" ", 1)[0].lower()]]
+    with_text = [
+        route
+        for route in CHANGES
+        if "requestBody" in spec["paths"][route.split(" ", 1)[1]][route.split(" ", 1)[0].lower()]
+    ]
     assert len(with_text) >= 25
     submit = spec["paths"]["/api/v1/assignments/{assignment_id}/submit"]["post"]
-    assert ("answer", "note") in set(string_paths(submit["requestBody"]["content"]["application/json"]["schema"],
-                                                  spec))
+    assert ("answer", "note") in set(string_paths(submit["requestBody"]["content"]["application/json"]["schema"], spec))

@@ -1,4 +1,5 @@
 """Batches: the terms check, posting into escrow, the feed, detail and progress, cancelling, preferences."""
+
 import json
 
 import sqlalchemy as sa
@@ -41,31 +42,62 @@ def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, s
     reward, seconds = batch["reward_cents"], batch["est_seconds"]
     minimum = params["min_hourly_rate_cents"]
     if not pay.meets_minimum(reward, seconds, minimum):
-        breaches.append(("reward_cents", "min_hourly_rate_cents",
-                         f"Pays {pay.hourly_rate_cents(reward, seconds)} cents an hour (reward_cents × 3600 / "
-                         f"est_seconds); terms version {version} set min_hourly_rate_cents to {minimum}. "
-                         f"For {seconds} seconds of work pay at least "
-                         f"{pay.required_reward_cents(seconds, minimum)} cents."))
+        breaches.append(
+            (
+                "reward_cents",
+                "min_hourly_rate_cents",
+                f"Pays {pay.hourly_rate_cents(reward, seconds)} cents an hour (reward_cents × 3600 / "
+                f"est_seconds); terms version {version} set min_hourly_rate_cents to {minimum}. "
+                f"For {seconds} seconds of work pay at least "
+                f"{pay.required_reward_cents(seconds, minimum)} cents.",
+            )
+        )
     purpose = batch["purpose"]
     if purpose in params["banned_purposes"]:
-        breaches.append(("purpose", "banned_purposes",
-                         f"'{purpose}' is in banned_purposes of terms version {version}; the coop refuses this work."))
+        breaches.append(
+            (
+                "purpose",
+                "banned_purposes",
+                f"'{purpose}' is in banned_purposes of terms version {version}; the coop refuses this work.",
+            )
+        )
     elif purpose not in PURPOSES:
-        breaches.append(("purpose", "purpose",
-                         f"'{purpose}' is not a purpose the coop accepts; use one of {', '.join(PURPOSES)}."))
+        breaches.append(
+            ("purpose", "purpose", f"'{purpose}' is not a purpose the coop accepts; use one of {', '.join(PURPOSES)}.")
+        )
     if purpose == "impersonation" and not (batch.get("impersonation_notice") or "").strip():
-        breaches.append(("impersonation_notice", "impersonation_notice",
-                         "An impersonation batch must say how end users are told that a human answers."))
+        breaches.append(
+            (
+                "impersonation_notice",
+                "impersonation_notice",
+                "An impersonation batch must say how end users are told that a human answers.",
+            )
+        )
     if params["require_end_client"] and not (batch.get("end_client") or "").strip():
-        breaches.append(("end_client", "require_end_client",
-                         f"Terms version {version} has require_end_client: name the client the data is for."))
+        breaches.append(
+            (
+                "end_client",
+                "require_end_client",
+                f"Terms version {version} has require_end_client: name the client the data is for.",
+            )
+        )
     if batch.get("personal_data") and not (batch.get("dpa_reference") or "").strip():
-        breaches.append(("dpa_reference", "dpa_reference",
-                         "Items with personal data need the reference of a data-processing agreement."))
+        breaches.append(
+            (
+                "dpa_reference",
+                "dpa_reference",
+                "Items with personal data need the reference of a data-processing agreement.",
+            )
+        )
     unknown = [w for w in batch.get("content_warnings") or [] if w not in CONTENT_WARNINGS]
     if unknown:
-        breaches.append(("content_warnings", "content_warnings",
-                         f"Unknown content warnings {', '.join(unknown)}; use {', '.join(CONTENT_WARNINGS)}."))
+        breaches.append(
+            (
+                "content_warnings",
+                "content_warnings",
+                f"Unknown content warnings {', '.join(unknown)}; use {', '.join(CONTENT_WARNINGS)}.",
+            )
+        )
     return breaches
 
 
@@ -77,8 +109,9 @@ def _check_items(items: list[dict]) -> None:
         if size > limit:
             too_big[str(index)] = {"data": [f"{size} bytes of JSON; the limit is {limit}."]}
     if too_big:
-        raise Invalid(f"Some items are larger than {limit} bytes of JSON; split them or store less per item.",
-                      {"items": too_big})
+        raise Invalid(
+            f"Some items are larger than {limit} bytes of JSON; split them or store less per item.", {"items": too_big}
+        )
 
 
 def create_batch(requester: User, data: dict) -> Batch:
@@ -95,8 +128,9 @@ def create_batch(requester: User, data: dict) -> Batch:
         for field, _, message in breaches:
             errors.setdefault(field, []).append(message)
         named = ", ".join(dict.fromkeys(parameter for _, parameter, _ in breaches))
-        raise TermsViolation(f"This batch breaks terms version {terms.version}: {named}. See 'errors' for each.",
-                             errors)
+        raise TermsViolation(
+            f"This batch breaks terms version {terms.version}: {named}. See 'errors' for each.", errors
+        )
 
     items = data["items"]
     slots = len(items) * data["assignments_per_item"]
@@ -111,34 +145,67 @@ def create_batch(requester: User, data: dict) -> Batch:
         )
     warnings = list(dict.fromkeys(data.get("content_warnings") or []))
     batch = Batch(
-        requester_id=requester.id, status="open", title=data["title"], description=data.get("description") or "",
-        instructions=data.get("instructions") or "", end_client=(data.get("end_client") or "").strip(),
-        purpose=data["purpose"], impersonation_notice=data.get("impersonation_notice"),
-        content_warnings=warnings, warnings_mask=warnings_mask(warnings),
-        personal_data=bool(data.get("personal_data")), dpa_reference=data.get("dpa_reference"),
-        reward_cents=data["reward_cents"], est_seconds=data["est_seconds"],
-        assignments_per_item=data["assignments_per_item"], expires_at=data.get("expires_at"),
-        terms_version=terms.version, protections={k: params[k] for k in PROTECTIONS},
-        fee_pct=params["platform_fee_pct"], item_count=len(items), slot_count=slots,
-        rewards_total_cents=rewards_total, fee_cents=fee, escrow_cents=cost, created_at=now,
+        requester_id=requester.id,
+        status="open",
+        title=data["title"],
+        description=data.get("description") or "",
+        instructions=data.get("instructions") or "",
+        end_client=(data.get("end_client") or "").strip(),
+        purpose=data["purpose"],
+        impersonation_notice=data.get("impersonation_notice"),
+        content_warnings=warnings,
+        warnings_mask=warnings_mask(warnings),
+        personal_data=bool(data.get("personal_data")),
+        dpa_reference=data.get("dpa_reference"),
+        reward_cents=data["reward_cents"],
+        est_seconds=data["est_seconds"],
+        assignments_per_item=data["assignments_per_item"],
+        expires_at=data.get("expires_at"),
+        terms_version=terms.version,
+        protections={k: params[k] for k in PROTECTIONS},
+        fee_pct=params["platform_fee_pct"],
+        item_count=len(items),
+        slot_count=slots,
+        rewards_total_cents=rewards_total,
+        fee_cents=fee,
+        escrow_cents=cost,
+        created_at=now,
     )
     db.session.add(batch)
     db.session.flush()
-    ledger.move(ledger.requester_available(requester.id), ledger.requester_escrow(requester.id), cost,
-                f"escrow for batch {batch.id}: {slots} × {batch.reward_cents} + fee {fee}")
-    db.session.execute(sa.insert(Item), [{"batch_id": batch.id, "position": i, "data": item["data"]}
-                                         for i, item in enumerate(items)])
+    ledger.move(
+        ledger.requester_available(requester.id),
+        ledger.requester_escrow(requester.id),
+        cost,
+        f"escrow for batch {batch.id}: {slots} × {batch.reward_cents} + fee {fee}",
+    )
+    db.session.execute(
+        sa.insert(Item), [{"batch_id": batch.id, "position": i, "data": item["data"]} for i, item in enumerate(items)]
+    )
     # Slot number major, so claims fill every item once before any item a second time.
     for number in range(1, batch.assignments_per_item + 1):
-        db.session.execute(sa.insert(Slot).from_select(
-            ["batch_id", "item_id", "number", "state"],
-            sa.select(Item.batch_id, Item.id, sa.literal(number), sa.literal("open"))
-            .where(Item.batch_id == batch.id).order_by(Item.id),
-        ))
-    audit.append("batch.posted", f"batch:{batch.id}", requester, {
-        "requester_id": requester.id, "terms_version": terms.version, "items": len(items), "slots": slots,
-        "reward_cents": batch.reward_cents, "rewards_total_cents": rewards_total, "fee_cents": fee,
-    })
+        db.session.execute(
+            sa.insert(Slot).from_select(
+                ["batch_id", "item_id", "number", "state"],
+                sa.select(Item.batch_id, Item.id, sa.literal(number), sa.literal("open"))
+                .where(Item.batch_id == batch.id)
+                .order_by(Item.id),
+            )
+        )
+    audit.append(
+        "batch.posted",
+        f"batch:{batch.id}",
+        requester,
+        {
+            "requester_id": requester.id,
+            "terms_version": terms.version,
+            "items": len(items),
+            "slots": slots,
+            "reward_cents": batch.reward_cents,
+            "rewards_total_cents": rewards_total,
+            "fee_cents": fee,
+        },
+    )
     return batch
 
 
@@ -164,11 +231,18 @@ def list_batches(user: User, args: dict) -> tuple[list[Batch], str | None]:
 
 def progress(batch: Batch) -> dict:
     """How far a batch is: slots by state and assignments by status."""
-    slots = dict(db.session.execute(
-        sa.select(Slot.state, sa.func.count()).where(Slot.batch_id == batch.id).group_by(Slot.state)).all())
-    assignments = dict(db.session.execute(
-        sa.select(Assignment.status, sa.func.count()).where(Assignment.batch_id == batch.id)
-        .group_by(Assignment.status)).all())
+    slots = dict(
+        db.session.execute(
+            sa.select(Slot.state, sa.func.count()).where(Slot.batch_id == batch.id).group_by(Slot.state)
+        ).all()
+    )
+    assignments = dict(
+        db.session.execute(
+            sa.select(Assignment.status, sa.func.count())
+            .where(Assignment.batch_id == batch.id)
+            .group_by(Assignment.status)
+        ).all()
+    )
     return {
         "items": batch.item_count,
         "slots": batch.slot_count,
@@ -189,7 +263,7 @@ def batch_detail(user: User, batch: Batch) -> Batch:
     if not (user.is_member or batch.requester_id == user.id):
         raise Forbidden(NOT_YOUR_BATCH)
     refresh_batch(batch)
-    batch.progress = progress(batch)
+    batch.progress = progress(batch)  # type: ignore[attr-defined]  # a view-only figure the schema reads
     return batch
 
 
@@ -226,4 +300,3 @@ def set_preferences(user: User, content_opt_in: list[str]) -> dict:
     prefs.content_opt_in, prefs.opt_in_mask, prefs.updated_at = chosen, warnings_mask(chosen), clock.now()
     db.session.flush()
     return get_preferences(user)
-

@@ -1,4 +1,5 @@
 """What every marketplace story shares: row locks, slot and assignment predicates, owner checks, protections."""
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -11,8 +12,13 @@ from coop.marketplace.models import Assignment, Batch
 from coop.pagination import keyset_page
 
 # The terms values a batch promises its workers when it is posted.
-PROTECTIONS = ("min_hourly_rate_cents", "platform_fee_pct", "auto_approve_hours", "claim_lease_minutes",
-               "appeal_window_days")
+PROTECTIONS = (
+    "min_hourly_rate_cents",
+    "platform_fee_pct",
+    "auto_approve_hours",
+    "claim_lease_minutes",
+    "appeal_window_days",
+)
 CLAIMABLE = ("open",)
 CLOSED = ("cancelled", "expired")
 
@@ -73,4 +79,3 @@ def protections_in_force(batch: Batch, params: dict | None = None) -> dict:
         # The fee is a price agreed at posting, not a protection: it stays what was charged.
         "platform_fee_pct": batch.fee_pct,
     }
-

@@ -1,5 +1,7 @@
 """A batch's escrow: paying approved work, giving slots back, refunds, closing and settling."""
+
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -21,8 +23,9 @@ def pay_from(account: str, batch: Batch, worker_id: int, reward: int, memo: str)
 
 def refund(batch: Batch, cents: int, memo: str) -> None:
     """Give cents of the batch's escrow back to its requester's available funds."""
-    ledger.move(ledger.requester_escrow(batch.requester_id), ledger.requester_available(batch.requester_id), cents,
-                memo)
+    ledger.move(
+        ledger.requester_escrow(batch.requester_id), ledger.requester_available(batch.requester_id), cents, memo
+    )
     batch.escrow_cents -= cents
 
 
@@ -30,9 +33,15 @@ def refund_open_slots(batch: Batch) -> tuple[int, int]:
     """Cancel every open slot and return its money to the requester; (slots, cents)."""
     # On PostgreSQL the UPDATE waits for a claim holding a slot and then re-checks it is still
     # open, so a slot is either claimed or refunded, never both.
-    cancelled = db.session.execute(
-        sa.update(Slot).where(Slot.batch_id == batch.id, SLOT_IS_OPEN).values(state="cancelled")
-        .execution_options(synchronize_session=False)).rowcount
+    cancelled = cast(
+        sa.CursorResult,
+        db.session.execute(
+            sa.update(Slot)
+            .where(Slot.batch_id == batch.id, SLOT_IS_OPEN)
+            .values(state="cancelled")
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if not cancelled:
         return 0, 0
     per_slot = pay.slot_cost_cents(batch.reward_cents, batch.fee_pct)
@@ -69,8 +78,12 @@ def settle_if_done(batch: Batch, now: datetime) -> None:
         batch.status, batch.closed_at = "completed", now
     if batch.escrow_cents:
         remainder = batch.escrow_cents
-        ledger.move(ledger.requester_escrow(batch.requester_id), ledger.COOP_FEES, remainder,
-                    f"batch {batch.id}: fee remainder settled")
+        ledger.move(
+            ledger.requester_escrow(batch.requester_id),
+            ledger.COOP_FEES,
+            remainder,
+            f"batch {batch.id}: fee remainder settled",
+        )
         batch.escrow_cents = 0
     batch.settled_at = now
 
@@ -78,7 +91,8 @@ def settle_if_done(batch: Batch, now: datetime) -> None:
 def escrow_owed(requester_id: int) -> int:
     """What a requester's batches still hold in escrow; equals the escrow account's balance."""
     return db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Batch.escrow_cents), 0)).where(Batch.requester_id == requester_id))
+        sa.select(sa.func.coalesce(sa.func.sum(Batch.escrow_cents), 0)).where(Batch.requester_id == requester_id)
+    )
 
 
 def release_slot(assignment: Assignment, now: datetime) -> None:
@@ -97,12 +111,16 @@ def approve(assignment: Assignment, now: datetime, decision: str) -> None:
     """Approve submitted work (by the requester or automatically): the worker is paid from escrow."""
     batch = lock_row(assignment.batch)
     reward = batch.reward_cents
-    pay_from(ledger.requester_escrow(batch.requester_id), batch, assignment.worker_id, reward,
-             f"assignment {assignment.id} of batch {batch.id} approved")
+    pay_from(
+        ledger.requester_escrow(batch.requester_id),
+        batch,
+        assignment.worker_id,
+        reward,
+        f"assignment {assignment.id} of batch {batch.id} approved",
+    )
     batch.escrow_cents -= pay.slot_cost_cents(reward, batch.fee_pct)
     assignment.status, assignment.approved_at = "approved", now
     assignment.reviewed_at, assignment.review_decision = now, decision
     assignment.paid_cents += reward
     db.session.execute(sa.update(Slot).where(Slot.id == assignment.slot_id).values(state="done"))
     settle_if_done(batch, now)
-

@@ -14,8 +14,13 @@ from coop.marketplace.services.common import lock_row, paged
 
 def request_deposit(requester: User, amount_cents: int, payment_reference: str | None = None) -> Deposit:
     """Announce a bank transfer (with its reference); it counts once a coordinator confirms it arrived."""
-    deposit = Deposit(requester_id=requester.id, amount_cents=amount_cents, payment_reference=payment_reference,
-                      status="pending", created_at=clock.now())
+    deposit = Deposit(
+        requester_id=requester.id,
+        amount_cents=amount_cents,
+        payment_reference=payment_reference,
+        status="pending",
+        created_at=clock.now(),
+    )
     db.session.add(deposit)
     db.session.flush()
     return deposit
@@ -26,12 +31,23 @@ def confirm_deposit(coordinator: User, deposit: Deposit) -> Deposit:
     lock_row(deposit)
     if deposit.status != "pending":
         raise Conflict(f"Deposit {deposit.id} was already confirmed.")
-    ledger.move(ledger.EXTERNAL, ledger.requester_available(deposit.requester_id), deposit.amount_cents,
-                f"deposit {deposit.id} confirmed")
+    ledger.move(
+        ledger.EXTERNAL,
+        ledger.requester_available(deposit.requester_id),
+        deposit.amount_cents,
+        f"deposit {deposit.id} confirmed",
+    )
     deposit.status, deposit.confirmed_at, deposit.confirmed_by_id = "confirmed", clock.now(), coordinator.id
-    audit.append("deposit.confirmed", f"deposit:{deposit.id}", coordinator,
-                 {"requester_id": deposit.requester_id, "amount_cents": deposit.amount_cents,
-                  "payment_reference": deposit.payment_reference})
+    audit.append(
+        "deposit.confirmed",
+        f"deposit:{deposit.id}",
+        coordinator,
+        {
+            "requester_id": deposit.requester_id,
+            "amount_cents": deposit.amount_cents,
+            "payment_reference": deposit.payment_reference,
+        },
+    )
     return deposit
 
 
@@ -55,19 +71,26 @@ def balance_of(user: User) -> dict:
     """The caller's balances: requesters' available and escrow funds, workers' earnings."""
     _, source, pending = _source_accounts(user)
     if user.kind == "requester":
-        return {"available_cents": ledger.balance(source),
-                "escrow_cents": ledger.balance(ledger.requester_escrow(user.id)),
-                "payout_pending_cents": ledger.balance(pending)}
+        return {
+            "available_cents": ledger.balance(source),
+            "escrow_cents": ledger.balance(ledger.requester_escrow(user.id)),
+            "payout_pending_cents": ledger.balance(pending),
+        }
     return {"earnings_cents": ledger.balance(source), "payout_pending_cents": ledger.balance(pending)}
 
 
 def earnings_lines(worker: User, args: dict) -> tuple[list[dict], str | None]:
     """The ledger lines of a worker's earnings account, newest first."""
-    stmt = (sa.select(LedgerEntry).where(LedgerEntry.account == ledger.worker_earnings(worker.id))
-            .options(joinedload(LedgerEntry.transaction)))
+    stmt = (
+        sa.select(LedgerEntry)
+        .where(LedgerEntry.account == ledger.worker_earnings(worker.id))
+        .options(joinedload(LedgerEntry.transaction))
+    )
     entries, next_cursor = paged(stmt, LedgerEntry.id, args)
-    return [{"id": e.id, "at": e.transaction.at, "amount_cents": e.amount_cents, "memo": e.transaction.memo}
-            for e in entries], next_cursor
+    return [
+        {"id": e.id, "at": e.transaction.at, "amount_cents": e.amount_cents, "memo": e.transaction.memo}
+        for e in entries
+    ], next_cursor
 
 
 def request_withdrawal(user: User, amount_cents: int) -> Withdrawal:
@@ -77,8 +100,9 @@ def request_withdrawal(user: User, amount_cents: int) -> Withdrawal:
     if amount_cents > available:
         what = "available funds" if source_kind == "requester" else "earnings"
         raise InsufficientFunds(f"You asked for {amount_cents} cents but your {what} are {available} cents.")
-    withdrawal = Withdrawal(user_id=user.id, source=source_kind, amount_cents=amount_cents, status="pending",
-                            created_at=clock.now())
+    withdrawal = Withdrawal(
+        user_id=user.id, source=source_kind, amount_cents=amount_cents, status="pending", created_at=clock.now()
+    )
     db.session.add(withdrawal)
     db.session.flush()
     ledger.move(source, pending, amount_cents, f"withdrawal {withdrawal.id} requested")
@@ -102,11 +126,15 @@ def confirm_withdrawal(coordinator: User, withdrawal: Withdrawal) -> Withdrawal:
         raise Conflict(f"Withdrawal {withdrawal.id} was already paid out.")
     if withdrawal.user_id == coordinator.id:
         raise Forbidden("Another coordinator must confirm your own payout.")
-    pending = (ledger.requester_payout_pending if withdrawal.source == "requester"
-               else ledger.worker_payout_pending)(withdrawal.user_id)
+    pending = (ledger.requester_payout_pending if withdrawal.source == "requester" else ledger.worker_payout_pending)(
+        withdrawal.user_id
+    )
     ledger.move(pending, ledger.EXTERNAL, withdrawal.amount_cents, f"withdrawal {withdrawal.id} paid out")
     withdrawal.status, withdrawal.confirmed_at, withdrawal.confirmed_by_id = "confirmed", clock.now(), coordinator.id
-    audit.append("payout.confirmed", f"withdrawal:{withdrawal.id}", coordinator,
-                 {"user_id": withdrawal.user_id, "source": withdrawal.source, "amount_cents": withdrawal.amount_cents})
+    audit.append(
+        "payout.confirmed",
+        f"withdrawal:{withdrawal.id}",
+        coordinator,
+        {"user_id": withdrawal.user_id, "source": withdrawal.source, "amount_cents": withdrawal.amount_cents},
+    )
     return withdrawal
-

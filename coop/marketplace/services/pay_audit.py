@@ -23,16 +23,20 @@ AUDIT_MIN_SUBMISSIONS = 10
 
 def _median_real_seconds(batch_id: int, count: int) -> float:
     # Read off the (batch_id, real_seconds) index: the middle one or two rows, not all of them.
-    ordered = (sa.select(Assignment.real_seconds).where(Assignment.batch_id == batch_id, HAS_REAL_TIME)
-               .order_by(Assignment.real_seconds))
+    ordered = (
+        sa.select(Assignment.real_seconds)
+        .where(Assignment.batch_id == batch_id, HAS_REAL_TIME)
+        .order_by(Assignment.real_seconds)
+    )
     middle = ordered.offset(count // 2).limit(1) if count % 2 else ordered.offset(count // 2 - 1).limit(2)
     return pay.median_seconds(db.session.scalars(middle))
 
 
-def audit_real_pay(batch: Batch, params: dict | None = None) -> dict | None:
+def audit_real_pay(batch: Batch, params: dict | None = None) -> pay.UnderpayFinding | None:
     """The real-pay audit: pause a batch whose pay at the median real time is below the minimum."""
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)
-                              .where(Assignment.batch_id == batch.id, HAS_REAL_TIME))
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Assignment).where(Assignment.batch_id == batch.id, HAS_REAL_TIME)
+    )
     if count < AUDIT_MIN_SUBMISSIONS:
         return None
     minimum = protections_in_force(batch, params)["min_hourly_rate_cents"]
@@ -45,8 +49,12 @@ def audit_real_pay(batch: Batch, params: dict | None = None) -> dict | None:
     batch.status = "paused_underpaid"
     batch.required_reward_cents = finding["required_reward_cents"]
     batch.underpay_finding = {**finding, "submissions": count, "min_hourly_rate_cents": minimum}
-    audit.append("batch.paused_underpaid", f"batch:{batch.id}", None, {
-        "reward_cents": batch.reward_cents, "submissions": count, **batch.underpay_finding})
+    audit.append(
+        "batch.paused_underpaid",
+        f"batch:{batch.id}",
+        None,
+        {"reward_cents": batch.reward_cents, "submissions": count, **batch.underpay_finding},
+    )
     return finding
 
 
@@ -57,18 +65,26 @@ def raise_reward(requester: User, batch: Batch, reward_cents: int) -> Batch:
     lock_row(batch)
     old = batch.reward_cents
     if reward_cents <= old:
-        raise Invalid(f"A raise must be higher than the current reward of {old} cents.",
-                      {"reward_cents": [f"Must be more than {old}."]})
+        raise Invalid(
+            f"A raise must be higher than the current reward of {old} cents.",
+            {"reward_cents": [f"Must be more than {old}."]},
+        )
     if batch.required_reward_cents and reward_cents < batch.required_reward_cents:
         raise Invalid(
             f"The real-pay audit found this batch needs at least {batch.required_reward_cents} cents per item to "
-            "pay the minimum hourly rate.", {"reward_cents": [f"Must be at least {batch.required_reward_cents}."]})
+            "pay the minimum hourly rate.",
+            {"reward_cents": [f"Must be at least {batch.required_reward_cents}."]},
+        )
     difference = reward_cents - old
-    live_slots = db.session.scalar(sa.select(sa.func.count()).select_from(Slot)
-                                   .where(Slot.batch_id == batch.id, SLOT_IS_LIVE))
+    live_slots = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Slot).where(Slot.batch_id == batch.id, SLOT_IS_LIVE)
+    )
     is_approved = (Assignment.batch_id == batch.id, Assignment.status == "approved")
-    approved_by_worker = dict(db.session.execute(
-        sa.select(Assignment.worker_id, sa.func.count()).where(*is_approved).group_by(Assignment.worker_id)).all())
+    approved_by_worker = dict(
+        db.session.execute(
+            sa.select(Assignment.worker_id, sa.func.count()).where(*is_approved).group_by(Assignment.worker_id)
+        ).all()
+    )
     approved = sum(approved_by_worker.values())
     top_up = difference * (live_slots + approved)
     fee = pay.platform_fee_cents(top_up, batch.fee_pct)
@@ -77,9 +93,14 @@ def raise_reward(requester: User, batch: Batch, reward_cents: int) -> Batch:
         if available < top_up + fee:
             raise InsufficientFunds(
                 f"This raise costs {top_up + fee} cents ({live_slots + approved} assignments × {difference} + "
-                f"fee {fee}); your available funds are {available} cents. Nothing was changed.")
-        ledger.move(ledger.requester_available(requester.id), ledger.requester_escrow(requester.id), top_up + fee,
-                    f"batch {batch.id}: reward raised from {old} to {reward_cents}")
+                f"fee {fee}); your available funds are {available} cents. Nothing was changed."
+            )
+        ledger.move(
+            ledger.requester_available(requester.id),
+            ledger.requester_escrow(requester.id),
+            top_up + fee,
+            f"batch {batch.id}: reward raised from {old} to {reward_cents}",
+        )
         batch.escrow_cents += top_up + fee
         batch.rewards_total_cents += top_up
         batch.fee_cents += fee
@@ -94,17 +115,28 @@ def raise_reward(requester: User, batch: Batch, reward_cents: int) -> Batch:
             lines.append((ledger.COOP_FEES, (cost_each - difference) * approved))
         ledger.transfer(lines, f"batch {batch.id}: raise paid to {approved} approved assignments")
         batch.escrow_cents -= cost_each * approved
-        db.session.execute(sa.update(Assignment).where(*is_approved)
-                           .values(paid_cents=Assignment.paid_cents + difference)
-                           .execution_options(synchronize_session="fetch"))
+        db.session.execute(
+            sa.update(Assignment)
+            .where(*is_approved)
+            .values(paid_cents=Assignment.paid_cents + difference)
+            .execution_options(synchronize_session="fetch")
+        )
     batch.reward_cents = reward_cents
     if batch.status == "paused_underpaid":
         batch.status = "open"
     batch.required_reward_cents, batch.underpay_finding = None, None
-    audit.append("batch.raised", f"batch:{batch.id}", requester, {
-        "old_reward_cents": old, "new_reward_cents": reward_cents, "topped_up_cents": top_up, "fee_cents": fee,
-        "paid_back_cents": paid_back, "assignments_paid": approved,
-    })
+    audit.append(
+        "batch.raised",
+        f"batch:{batch.id}",
+        requester,
+        {
+            "old_reward_cents": old,
+            "new_reward_cents": reward_cents,
+            "topped_up_cents": top_up,
+            "fee_cents": fee,
+            "paid_back_cents": paid_back,
+            "assignments_paid": approved,
+        },
+    )
     settle_if_done(batch, now)
     return batch
-

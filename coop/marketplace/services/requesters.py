@@ -1,4 +1,5 @@
 """Requesters in the open: figures from their record and members' reviews of them."""
+
 import math
 import statistics
 
@@ -22,23 +23,41 @@ def requester_stats(requester: User) -> dict:
     """Figures computed from a requester's record: approvals, rejections, appeals, review time, real pay."""
     batch_ids = sa.select(Batch.id).where(Batch.requester_id == requester.id).scalar_subquery()
     posted = db.session.scalar(sa.select(sa.func.count()).select_from(Batch).where(Batch.requester_id == requester.id))
-    decisions = dict(db.session.execute(
-        sa.select(Assignment.review_decision, sa.func.count())
-        .where(Assignment.batch_id.in_(batch_ids), Assignment.review_decision.is_not(None))
-        .group_by(Assignment.review_decision)).all())
+    decisions = dict(
+        db.session.execute(
+            sa.select(Assignment.review_decision, sa.func.count())
+            .where(Assignment.batch_id.in_(batch_ids), Assignment.review_decision.is_not(None))
+            .group_by(Assignment.review_decision)
+        ).all()
+    )
     decided = sum(decisions.values())
     overturned = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Appeal).join(Assignment, Assignment.id == Appeal.assignment_id)
-        .where(Assignment.batch_id.in_(batch_ids), Appeal.status == "overturned"))
-    review_hours = [(reviewed - submitted).total_seconds() / 3600 for submitted, reviewed in db.session.execute(
-        sa.select(Assignment.submitted_at, Assignment.reviewed_at)
-        .where(Assignment.batch_id.in_(batch_ids), Assignment.reviewed_at.is_not(None))).all()]
-    hourly = [pay.hourly_rate_cents(reward, seconds) for reward, seconds in db.session.execute(
-        sa.select(Batch.reward_cents, Assignment.real_seconds).join(Batch, Batch.id == Assignment.batch_id)
-        .where(Batch.requester_id == requester.id, Assignment.real_seconds > 0)).all()]
+        sa.select(sa.func.count())
+        .select_from(Appeal)
+        .join(Assignment, Assignment.id == Appeal.assignment_id)
+        .where(Assignment.batch_id.in_(batch_ids), Appeal.status == "overturned")
+    )
+    review_hours = [
+        (reviewed - submitted).total_seconds() / 3600
+        for submitted, reviewed in db.session.execute(
+            sa.select(Assignment.submitted_at, Assignment.reviewed_at).where(
+                Assignment.batch_id.in_(batch_ids), Assignment.reviewed_at.is_not(None)
+            )
+        ).all()
+    ]
+    hourly = [
+        pay.hourly_rate_cents(reward, seconds)
+        for reward, seconds in db.session.execute(
+            sa.select(Batch.reward_cents, Assignment.real_seconds)
+            .join(Batch, Batch.id == Assignment.batch_id)
+            .where(Batch.requester_id == requester.id, Assignment.real_seconds > 0)
+        ).all()
+    ]
     ratings = db.session.execute(
-        sa.select(sa.func.count(), sa.func.avg(RequesterReview.rating))
-        .where(RequesterReview.requester_id == requester.id)).one()
+        sa.select(sa.func.count(), sa.func.avg(RequesterReview.rating)).where(
+            RequesterReview.requester_id == requester.id
+        )
+    ).one()
     median_review = _median(review_hours)
     median_hourly = _median(hourly)
     return {
@@ -46,8 +65,9 @@ def requester_stats(requester: User) -> dict:
         "display_name": requester.display_name,
         "organization": requester.organization,
         "batches_posted": posted,
-        "approval_rate": (round((decisions.get("approve", 0) + decisions.get("auto", 0)) / decided, 4)
-                          if decided else None),
+        "approval_rate": (
+            round((decisions.get("approve", 0) + decisions.get("auto", 0)) / decided, 4) if decided else None
+        ),
         "rejection_rate": round(decisions.get("reject", 0) / decided, 4) if decided else None,
         "appeals_overturned": overturned,
         "median_review_hours": round(median_review, 2) if median_review is not None else None,
@@ -61,14 +81,21 @@ def requester_stats(requester: User) -> dict:
 def review_requester(member: User, requester: User, rating: int, text: str) -> tuple[RequesterReview, bool]:
     """A member who worked for a requester reviews them; a second review replaces the first."""
     worked = db.session.scalar(
-        sa.select(Assignment.id).join(Batch, Batch.id == Assignment.batch_id)
-        .where(Batch.requester_id == requester.id, Assignment.worker_id == member.id,
-               Assignment.submitted_at.is_not(None)).limit(1))
+        sa.select(Assignment.id)
+        .join(Batch, Batch.id == Assignment.batch_id)
+        .where(
+            Batch.requester_id == requester.id, Assignment.worker_id == member.id, Assignment.submitted_at.is_not(None)
+        )
+        .limit(1)
+    )
     if worked is None:
         raise Forbidden("Only members who submitted work for this requester can review them.")
     now = clock.now()
-    review_row = db.session.scalar(sa.select(RequesterReview).where(
-        RequesterReview.requester_id == requester.id, RequesterReview.member_id == member.id))
+    review_row = db.session.scalar(
+        sa.select(RequesterReview).where(
+            RequesterReview.requester_id == requester.id, RequesterReview.member_id == member.id
+        )
+    )
     created = review_row is None
     if created:
         review_row = RequesterReview(requester_id=requester.id, member_id=member.id, created_at=now)
@@ -80,7 +107,9 @@ def review_requester(member: User, requester: User, rating: int, text: str) -> t
 
 def requester_reviews(requester: User, args: dict) -> tuple[list[RequesterReview], str | None]:
     """Members' reviews of a requester, newest first, authors by pseudonym."""
-    stmt = (sa.select(RequesterReview).where(RequesterReview.requester_id == requester.id)
-            .options(joinedload(RequesterReview.member)))
+    stmt = (
+        sa.select(RequesterReview)
+        .where(RequesterReview.requester_id == requester.id)
+        .options(joinedload(RequesterReview.member))
+    )
     return paged(stmt, RequesterReview.id, args)
-

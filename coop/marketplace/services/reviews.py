@@ -1,4 +1,5 @@
 """Reviews of submitted work and appeals against rejections."""
+
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -22,8 +23,9 @@ def review(requester: User, assignment: Assignment, decision: str, reason: str |
     check_owns_batch(requester, assignment.batch)
     reason = (reason or "").strip() or None
     if decision == "reject" and not reason:
-        raise Invalid("A rejection needs a reason the worker can read and appeal.",
-                      {"reason": ["Required when rejecting."]})
+        raise Invalid(
+            "A rejection needs a reason the worker can read and appeal.", {"reason": ["Required when rejecting."]}
+        )
     now = clock.now()
     lock_row(assignment)
     if assignment.status == "submitted":
@@ -71,13 +73,16 @@ def file_appeal(worker: User, assignment: Assignment, reason: str) -> Appeal:
         raise Conflict(f"This rejection was already appealed (appeal {assignment.appeal.id}).")
     deadline = appeal_deadline(assignment)
     if now > deadline:
-        raise Conflict(f"The appeal window closed at {deadline.isoformat()} "
-                       f"({protections_in_force(assignment.batch)['appeal_window_days']} days after the rejection).")
+        raise Conflict(
+            f"The appeal window closed at {deadline.isoformat()} "
+            f"({protections_in_force(assignment.batch)['appeal_window_days']} days after the rejection)."
+        )
     appeal = Appeal(assignment_id=assignment.id, reason=reason.strip(), status="pending", created_at=now)
     db.session.add(appeal)
     db.session.flush()
-    audit.append("appeal.filed", f"appeal:{appeal.id}", worker,
-                 {"assignment_id": assignment.id, "batch_id": assignment.batch_id})
+    audit.append(
+        "appeal.filed", f"appeal:{appeal.id}", worker, {"assignment_id": assignment.id, "batch_id": assignment.batch_id}
+    )
     return appeal
 
 
@@ -98,8 +103,12 @@ def read_appeal(user: User, appeal: Appeal) -> Appeal:
 
 def _overturn(assignment: Assignment, now: datetime) -> tuple[int, str]:
     batch = lock_row(assignment.batch)
-    slot = db.session.scalar(sa.select(Slot).where(Slot.id == assignment.slot_id).with_for_update(key_share=True)
-                             .execution_options(populate_existing=True))
+    slot = db.session.scalar(
+        sa.select(Slot)
+        .where(Slot.id == assignment.slot_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
     reward = batch.reward_cents
     memo = f"assignment {assignment.id} of batch {batch.id}: rejection overturned on appeal"
     if slot.state == "open":
@@ -113,7 +122,8 @@ def _overturn(assignment: Assignment, now: datetime) -> tuple[int, str]:
         if available < needed:
             raise InsufficientFunds(
                 f"The slot's money went to other work and the requester's available funds ({available} cents) "
-                f"cannot cover the {needed} cents owed; nothing was changed. Decide again once they deposit.")
+                f"cannot cover the {needed} cents owed; nothing was changed. Decide again once they deposit."
+            )
         pay_from(ledger.requester_available(batch.requester_id), batch, assignment.worker_id, reward, memo)
         source = "available"
     assignment.status, assignment.approved_at = "approved", now
@@ -138,9 +148,16 @@ def decide_appeal(coordinator: User, appeal: Appeal, decision: str, reason: str)
     else:
         appeal.status = "upheld"
     appeal.decided_at, appeal.decided_by_id, appeal.decision_reason = now, coordinator.id, reason.strip()
-    audit.append("appeal.decided", f"appeal:{appeal.id}", coordinator, {
-        "assignment_id": assignment.id, "batch_id": assignment.batch_id, "decision": decision,
-        "paid_cents": appeal.paid_cents, "paid_from": appeal.paid_from,
-    })
+    audit.append(
+        "appeal.decided",
+        f"appeal:{appeal.id}",
+        coordinator,
+        {
+            "assignment_id": assignment.id,
+            "batch_id": assignment.batch_id,
+            "decision": decision,
+            "paid_cents": appeal.paid_cents,
+            "paid_from": appeal.paid_from,
+        },
+    )
     return appeal
-

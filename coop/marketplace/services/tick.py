@@ -1,4 +1,5 @@
 """Time-driven marketplace work: lapsed leases, auto-approvals and expiry, due by the tick or before a read."""
+
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,18 +17,29 @@ def lease_is_over(assignment: Assignment, now: datetime, params: dict) -> bool:
     # The stored lease already took the longer of promise and terms at claim time; a lease
     # the members lengthened since then also holds.
     return now >= assignment.lease_expires_at and now >= assignment.claimed_at + timedelta(
-        minutes=params["claim_lease_minutes"])
+        minutes=params["claim_lease_minutes"]
+    )
 
 
-def expire_overdue_leases(now: datetime, batch_id: int | None = None, worker_id: int | None = None,
-                          assignment_id: int | None = None, params: dict | None = None) -> int:
+def expire_overdue_leases(
+    now: datetime,
+    batch_id: int | None = None,
+    worker_id: int | None = None,
+    assignment_id: int | None = None,
+    params: dict | None = None,
+) -> int:
     """Expire the lapsed leases among the assignments named; their slots go back. Returns how many."""
     params = params or current_terms().params
     stmt = sa.select(Assignment).where(
-        IS_CLAIMED, Assignment.lease_expires_at <= now,
-        Assignment.claimed_at <= now - timedelta(minutes=params["claim_lease_minutes"]))
-    for column, value in ((Assignment.batch_id, batch_id), (Assignment.worker_id, worker_id),
-                          (Assignment.id, assignment_id)):
+        IS_CLAIMED,
+        Assignment.lease_expires_at <= now,
+        Assignment.claimed_at <= now - timedelta(minutes=params["claim_lease_minutes"]),
+    )
+    for column, value in (
+        (Assignment.batch_id, batch_id),
+        (Assignment.worker_id, worker_id),
+        (Assignment.id, assignment_id),
+    ):
         if value is not None:
             stmt = stmt.where(column == value)
     # Rows another transaction is handling (a submit, another expiry) are left to it.
@@ -40,17 +52,28 @@ def expire_overdue_leases(now: datetime, batch_id: int | None = None, worker_id:
     return len(overdue)
 
 
-def auto_approve_due(now: datetime, batch_id: int | None = None, worker_id: int | None = None,
-                     assignment_id: int | None = None, params: dict | None = None) -> int:
+def auto_approve_due(
+    now: datetime,
+    batch_id: int | None = None,
+    worker_id: int | None = None,
+    assignment_id: int | None = None,
+    params: dict | None = None,
+) -> int:
     """Approve the submitted work whose wait for review is over. Returns how many."""
     params = params or current_terms().params
-    stmt = sa.select(Assignment).where(IS_SUBMITTED, sa.or_(
-        Assignment.auto_approve_at <= now,
-        # A shorter wait the members voted since submission applies too.
-        Assignment.submitted_at <= now - timedelta(hours=params["auto_approve_hours"]),
-    ))
-    for column, value in ((Assignment.batch_id, batch_id), (Assignment.worker_id, worker_id),
-                          (Assignment.id, assignment_id)):
+    stmt = sa.select(Assignment).where(
+        IS_SUBMITTED,
+        sa.or_(
+            Assignment.auto_approve_at <= now,
+            # A shorter wait the members voted since submission applies too.
+            Assignment.submitted_at <= now - timedelta(hours=params["auto_approve_hours"]),
+        ),
+    )
+    for column, value in (
+        (Assignment.batch_id, batch_id),
+        (Assignment.worker_id, worker_id),
+        (Assignment.id, assignment_id),
+    ):
         if value is not None:
             stmt = stmt.where(column == value)
     stmt = stmt.order_by(Assignment.id).with_for_update(skip_locked=True, key_share=True)
@@ -83,11 +106,15 @@ def tick(now) -> str:
     """Time-driven marketplace work that is due: batches past expiry, lapsed leases, auto-approvals."""
     params = current_terms().params
     closed = 0
-    due = list(db.session.scalars(sa.select(Batch).where(
-        Batch.status.in_(("open", "paused_underpaid")), Batch.expires_at <= now).order_by(Batch.id)))
+    due = list(
+        db.session.scalars(
+            sa.select(Batch)
+            .where(Batch.status.in_(("open", "paused_underpaid")), Batch.expires_at <= now)
+            .order_by(Batch.id)
+        )
+    )
     for batch in due:
         closed += close_if_past_expiry(batch, now)
     expired = expire_overdue_leases(now, params=params)
     approved = auto_approve_due(now, params=params)
     return f"{closed} batches closed at expiry, {expired} leases expired, {approved} assignments auto-approved"
-

@@ -1,4 +1,5 @@
 """Work: claims under leases, content-warning caps and confidentiality, submitting answers."""
+
 import json
 import math
 from datetime import UTC, datetime, time, timedelta
@@ -38,21 +39,27 @@ def flagged_seconds_today(worker: User, now: datetime) -> int:
     """Estimated seconds of today's (UTC) claims on content-warning batches, lapsed claims excluded."""
     return db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Batch.est_seconds), 0))
-        .select_from(Assignment).join(Batch, Batch.id == Assignment.batch_id)
-        .where(Assignment.worker_id == worker.id, Assignment.claimed_at >= _utc_day_start(now), NOT_EXPIRED,
-               Batch.warnings_mask != 0)
+        .select_from(Assignment)
+        .join(Batch, Batch.id == Assignment.batch_id)
+        .where(
+            Assignment.worker_id == worker.id,
+            Assignment.claimed_at >= _utc_day_start(now),
+            NOT_EXPIRED,
+            Batch.warnings_mask != 0,
+        )
     )
 
 
 def _check_content_opt_in(batch: Batch, worker: User, now: datetime) -> None:
     # Locked so two claims of one worker at once cannot both slip under the daily cap.
-    prefs = db.session.scalar(sa.select(MemberPreferences).where(MemberPreferences.user_id == worker.id)
-                              .with_for_update(key_share=True))
+    prefs = db.session.scalar(
+        sa.select(MemberPreferences).where(MemberPreferences.user_id == worker.id).with_for_update(key_share=True)
+    )
     missing = [w for w in batch.content_warnings if not (prefs and w in prefs.content_opt_in)]
     if missing:
         raise Forbidden(
             f"This batch carries content warnings you have not opted into ({', '.join(missing)}). "
-            "Opt in with PATCH /api/v1/me/preferences {\"content_opt_in\": [...]} if you choose to do this work."
+            'Opt in with PATCH /api/v1/me/preferences {"content_opt_in": [...]} if you choose to do this work.'
         )
     cap_minutes = current_terms().params["daily_flagged_minutes_cap"]
     used = flagged_seconds_today(worker, now)
@@ -64,30 +71,42 @@ def _check_content_opt_in(batch: Batch, worker: User, now: datetime) -> None:
 
 
 def _check_confidentiality(batch: Batch, worker: User, accept: bool, now: datetime) -> None:
-    accepted = db.session.scalar(sa.select(ConfidentialityAcceptance.id).where(
-        ConfidentialityAcceptance.batch_id == batch.id, ConfidentialityAcceptance.worker_id == worker.id))
+    accepted = db.session.scalar(
+        sa.select(ConfidentialityAcceptance.id).where(
+            ConfidentialityAcceptance.batch_id == batch.id, ConfidentialityAcceptance.worker_id == worker.id
+        )
+    )
     if accepted:
         return
     if not accept:
         raise Forbidden(
-            "The items of this batch hold personal data: claim with {\"accept_confidentiality\": true} to accept "
+            'The items of this batch hold personal data: claim with {"accept_confidentiality": true} to accept '
             f"confidentiality under data-processing agreement {batch.dpa_reference}."
         )
-    db.session.add(ConfidentialityAcceptance(batch_id=batch.id, worker_id=worker.id, accepted_at=now,
-                                             terms_version=current_terms().version))
+    db.session.add(
+        ConfidentialityAcceptance(
+            batch_id=batch.id, worker_id=worker.id, accepted_at=now, terms_version=current_terms().version
+        )
+    )
 
 
 def _find_open_slot(batch: Batch, worker: User, skip_items: set[int]):
-    done_before = (sa.select(Assignment.id)
-                   .where(Assignment.item_id == Slot.item_id, Assignment.worker_id == worker.id, NOT_EXPIRED)
-                   .exists())
+    done_before = (
+        sa.select(Assignment.id)
+        .where(Assignment.item_id == Slot.item_id, Assignment.worker_id == worker.id, NOT_EXPIRED)
+        .exists()
+    )
     # The item comes along (into the identity map) because the claimant is shown its data next.
-    stmt = (sa.select(Slot.id, Slot.item_id, Item).join(Item, Item.id == Slot.item_id)
-            .where(Slot.batch_id == batch.id, SLOT_IS_OPEN, ~done_before)
-            # Ordered exactly as the partial index ix_slots_open, so the planner walks it.
-            .order_by(Slot.batch_id, Slot.id).limit(1)
-            # Concurrent claimers step over each other's slots instead of queueing on them.
-            .with_for_update(of=Slot, skip_locked=True, key_share=True))
+    stmt = (
+        sa.select(Slot.id, Slot.item_id, Item)
+        .join(Item, Item.id == Slot.item_id)
+        .where(Slot.batch_id == batch.id, SLOT_IS_OPEN, ~done_before)
+        # Ordered exactly as the partial index ix_slots_open, so the planner walks it.
+        .order_by(Slot.batch_id, Slot.id)
+        .limit(1)
+        # Concurrent claimers step over each other's slots instead of queueing on them.
+        .with_for_update(of=Slot, skip_locked=True, key_share=True)
+    )
     if skip_items:
         stmt = stmt.where(Slot.item_id.not_in(skip_items))
     return db.session.execute(stmt).first()
@@ -98,8 +117,10 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
     now = clock.now()
     close_if_past_expiry(batch, now)
     if batch.status == "paused_underpaid":
-        raise Conflict(f"Batch {batch.id} is paused: at its workers' real times it pays below the minimum hourly "
-                       "rate. It reopens when the requester raises the reward.")
+        raise Conflict(
+            f"Batch {batch.id} is paused: at its workers' real times it pays below the minimum hourly "
+            "rate. It reopens when the requester raises the reward."
+        )
     if batch.status not in CLAIMABLE:
         raise Conflict(f"Batch {batch.id} is {batch.status} and takes no new claims.")
     params = current_terms().params
@@ -117,10 +138,21 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
         # If this worker's other request took a slot of the same item a moment ago, the unique
         # index turns this insert into nothing (no error, no savepoint) and we try another item.
         assignment = db.session.scalar(
-            insert_ignoring_duplicates(Assignment).values(
-                batch_id=batch.id, item_id=found.item_id, slot_id=found.id, worker_id=worker.id, status="claimed",
-                holds_slot=True, claimed_at=now, lease_expires_at=now + lease, paid_cents=0,
-            ).on_conflict_do_nothing().returning(Assignment))
+            insert_ignoring_duplicates(Assignment)
+            .values(
+                batch_id=batch.id,
+                item_id=found.item_id,
+                slot_id=found.id,
+                worker_id=worker.id,
+                status="claimed",
+                holds_slot=True,
+                claimed_at=now,
+                lease_expires_at=now + lease,
+                paid_cents=0,
+            )
+            .on_conflict_do_nothing()
+            .returning(Assignment)
+        )
         if assignment is None:
             tried.add(found.item_id)
             continue
@@ -139,8 +171,10 @@ def submit(worker: User, assignment: Assignment, answer: dict) -> Assignment:
     lock_row(assignment)
     params = current_terms().params
     if assignment.status == "expired" or (assignment.status == "claimed" and lease_is_over(assignment, now, params)):
-        raise Conflict(f"Your lease on this item ended at {assignment.lease_expires_at.isoformat()}; it went back "
-                       "to the pool. Claim again to work on the batch.")
+        raise Conflict(
+            f"Your lease on this item ended at {assignment.lease_expires_at.isoformat()}; it went back "
+            "to the pool. Claim again to work on the batch."
+        )
     if assignment.status != "claimed":
         raise Conflict(f"This assignment is already {assignment.status}.")
     limit = current_app.config["COOP_MAX_ITEM_BYTES"]
@@ -173,4 +207,3 @@ def my_assignments(worker: User, args: dict) -> tuple[list[Assignment], str | No
     if args.get("status"):
         stmt = stmt.where(Assignment.status == args["status"])
     return paged(stmt, Assignment.id, args)
-
