@@ -1,6 +1,10 @@
 """Who reads and who writes on public and members boards; a members board tells outsiders nothing."""
 import pytest
 
+from coop.errors import Forbidden
+from coop.forum import services
+from coop.forum.models import Thread
+
 API = "/api/v1/forum"
 
 
@@ -129,3 +133,15 @@ def test_member_who_withdrew_loses_the_members_board(make, forum, members_board)
     thread_id = forum.thread(client, members_board)["thread"]["id"]
     accounts.set_roles(user, member=False)
     assert client.get(f"{API}/threads/{thread_id}").status_code == 403
+
+
+def test_the_services_refuse_writers_the_board_does_not_take_whoever_calls_them(make, session, threads,
+                                                                               public_board):
+    # The checks are in the services, so a page or a CLI command refuses the same people as the API.
+    worker, requester = make.worker(), make.requester()
+    members_thread = session.get(Thread, threads["members"][1])
+    with pytest.raises(Forbidden, match="POST /api/v1/membership"):
+        services.start_thread(worker, public_board, "Hello", "I am new here.")
+    with pytest.raises(Forbidden, match="members only"):
+        services.add_post(requester, members_thread, "We post work.")
+    assert members_thread.post_count == 1

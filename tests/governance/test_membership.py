@@ -6,8 +6,9 @@ import sqlalchemy as sa
 
 from coop import clock, ledger
 from coop.accounts.models import User
+from coop.errors import Forbidden
 from coop.governance.models import Membership, ShareLine
-from coop.governance.services import patronage_account, share_held_account
+from coop.governance.services import apply_for_membership, member_register, patronage_account, share_held_account
 
 PROPOSAL = {"title": "t", "body": "b", "kind": "general", "method": "yes_no"}
 
@@ -474,6 +475,17 @@ def test_the_member_register_is_closed_to_non_members(as_worker, as_requester, a
     assert as_worker.get("/api/v1/members").status_code == 403
     assert as_requester.get("/api/v1/members").status_code == 403
     assert anon.get("/api/v1/members").status_code == 401
+
+
+def test_the_register_service_lists_applicants_to_coordinators_only(make):
+    # The check is in the service, so every edge that lists applicants refuses the same people.
+    waiting = make.worker()
+    apply_for_membership(waiting, {"payment_reference": "SEPA NIA 0412"})
+    with pytest.raises(Forbidden, match="Only coordinators"):
+        member_register(make.member(), "pending_payment", limit=10, cursor=None)
+    rows, next_cursor = member_register(make.coordinator(), "pending_payment", limit=10, cursor=None)
+    assert [(membership.status, user.id) for membership, user in rows] == [("pending_payment", waiting.id)]
+    assert next_cursor is None
 
 
 def test_the_member_register_pages_by_cursor(make, session):
