@@ -234,7 +234,7 @@ def open_flag_counts(post_ids: list[int]) -> dict[int, int]:
         sa.select(Flag.post_id, sa.func.count()).where(Flag.post_id.in_(post_ids), Flag.resolved_at.is_(None))
         .group_by(Flag.post_id)
     )
-    return dict(rows)
+    return dict(rows.all())
 
 
 # --- edits and retraction ---------------------------------------------------------------
