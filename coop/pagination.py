@@ -4,13 +4,18 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 from coop.errors import Invalid
 from coop.extensions import db
 from coop.fields import MAX_INT
+
+# What a page is ordered by: a mapped attribute (Post.id) or any column expression.
+Column = sa.ColumnElement[Any] | QueryableAttribute[Any]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -85,7 +90,7 @@ def _decode(cursor: str, columns: Sequence) -> list:
 
 def keyset_page(
     stmt: sa.Select,
-    columns: Sequence[sa.ColumnElement],
+    columns: Sequence[Column],
     *,
     limit: int,
     cursor: str | None,

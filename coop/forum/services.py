@@ -1,5 +1,6 @@
 """Forum services: boards, threads, posts, edits and retraction, flags, moderation in the open, appeals."""
 import re
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -328,10 +329,10 @@ def open_flags(posts: list[Post]) -> dict[int, list[Flag]]:
 
 
 def _resolve_flags(post: Post, resolution: str, now) -> int:
-    result = db.session.execute(
+    result = cast(sa.CursorResult, db.session.execute(
         sa.update(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
         .values(resolved_at=now, resolution=resolution).execution_options(synchronize_session=False)
-    )
+    ))
     return result.rowcount
 
 

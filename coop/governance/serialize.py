@@ -12,9 +12,10 @@ def proposal_view(proposal: Proposal, *, receipts: bool = False, threshold: int 
 
     Pass `threshold` when showing many proposals, so it is counted once for the page.
     """
-    proposal.petition_threshold = services.petition_threshold() if threshold is None else threshold
+    # View-only figures on the instance; the model declares them unmapped with a None default.
+    proposal.petition_threshold = services.petition_threshold() if threshold is None else threshold  # type: ignore[assignment]
     if receipts:
-        proposal.receipts = services.published_receipts(proposal)
+        proposal.receipts = services.published_receipts(proposal)  # type: ignore[assignment]
     return proposal
 
 

@@ -1,6 +1,8 @@
 """Governance services: terms and rules in force, membership and shares, proposals, ballots, tallies."""
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -377,7 +379,7 @@ def create_proposal(author: User, data: dict) -> Proposal:
         # Loaded again here, so callers other than the route (the forum's appeals) obey the same schema.
         data = ProposalCreateSchema().load(data)
     except ma.ValidationError as exc:
-        raise Invalid(errors=exc.messages) from None
+        raise Invalid(errors=exc.normalized_messages()) from None
     options, change = _checked_motion(data["kind"], data["method"], data.get("options"), data.get("change"))
     proposal = Proposal(
         title=data["title"].strip(), body=data["body"], kind=data["kind"], method=data["method"],
@@ -698,7 +700,7 @@ def needs_supermajority(proposal: Proposal) -> bool:
     return proposal.kind == "terms" and proposal.method == "yes_no" and bool(set(proposal.change) & GOVERNANCE_PARAMS)
 
 
-def _tally(proposal: Proposal, groups: list[tuple[dict, int]], eligible: int) -> dict:
+def _tally(proposal: Proposal, groups: Sequence[Any], eligible: int) -> dict:
     field = BALLOT_FIELDS[proposal.method]
     pairs = [(choice[field], count) for choice, count in groups]
     if proposal.method == "yes_no":
