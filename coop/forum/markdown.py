@@ -10,9 +10,33 @@ from markdown_it.rules_core import StateCore
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
     {
-        "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",
-        "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "a",
-        "table", "thead", "tbody", "tr", "th", "td", "img",
+        "p",
+        "br",
+        "hr",
+        "strong",
+        "em",
+        "del",
+        "s",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "a",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "img",
     }
 )
 
@@ -46,9 +70,7 @@ def _table_align_attribute(state: StateCore) -> None:
 
 def _build_parser() -> MarkdownIt:
     """The shared markdown-it parser configured for forum posts."""
-    md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable(
-        ["table", "strikethrough"]
-    )
+    md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable(["table", "strikethrough"])
     # nh3 is the single place URL schemes are judged. markdown-it's own check would render a
     # rejected link such as [x](javascript:...) as literal text, leaking the URL into the page;
     # letting it through makes nh3 strip the href and keep only the link text.

@@ -1,4 +1,5 @@
 """Forum tables: boards, threads, posts with their earlier versions, flags, moderation and appeals."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -118,9 +119,7 @@ class Flag(Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[str | None] = mapped_column(sa.String(16))
 
-    __table_args__ = (
-        sa.CheckConstraint(f"resolution IS NULL OR resolution IN {FLAG_RESOLUTIONS}", name="resolution"),
-    )
+    __table_args__ = (sa.CheckConstraint(f"resolution IS NULL OR resolution IN {FLAG_RESOLUTIONS}", name="resolution"),)
 
 
 class Moderation(Model):

@@ -1,4 +1,5 @@
 """Forum routes: boards, threads, posts, flags, moderation in the open, appeals."""
+
 from flask.views import MethodView
 
 from coop.accounts.permissions import authenticated_user, current_viewer, require
@@ -61,8 +62,10 @@ class BoardThreads(MethodView):
         user = authenticated_user()
         board = get_or_404(Board, board_id, "board")
         thread, post = services.start_thread(user, board, data["title"], data["body"])
-        return {"thread": serialize.thread_view(thread, user), "posts": page_body(serialize.posts_view([post], user),
-                                                                                  None)}
+        return {
+            "thread": serialize.thread_view(thread, user),
+            "posts": page_body(serialize.posts_view([post], user), None),
+        }
 
 
 @blp.route("/forum/threads/<int:thread_id>", methods=["GET"])
@@ -73,8 +76,10 @@ def read_thread(args, thread_id):
     user = current_viewer()
     thread = services.readable_thread(user, get_or_404(Thread, thread_id, "thread"))
     posts, next_cursor = services.post_page(thread, limit=args["limit"], cursor=args["cursor"])
-    return {"thread": serialize.thread_view(thread, user),
-            "posts": page_body(serialize.posts_view(posts, user), next_cursor)}
+    return {
+        "thread": serialize.thread_view(thread, user),
+        "posts": page_body(serialize.posts_view(posts, user), next_cursor),
+    }
 
 
 @blp.route("/forum/threads/<int:thread_id>/posts", methods=["POST"])
@@ -178,8 +183,7 @@ def moderate(data, post_id):
 @require()
 def moderation_log(args):
     """Every hide, redaction and restore, newest first: post, rule, reason, coordinator, time; never the text."""
-    return page_body(*services.moderation_log(limit=args["limit"], cursor=args["cursor"],
-                                              post_id=args.get("post_id")))
+    return page_body(*services.moderation_log(limit=args["limit"], cursor=args["cursor"], post_id=args.get("post_id")))
 
 
 @blp.route("/forum/posts/<int:post_id>/appeal", methods=["POST"])

@@ -1,4 +1,5 @@
 """Request and response schemas for the forum."""
+
 import marshmallow as ma
 from marshmallow import validate as v
 
@@ -10,25 +11,42 @@ BODY_MAX = 20_000
 
 class BoardSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    slug = ma.fields.String(required=True, validate=[
-        v.Length(min=2, max=64), v.Regexp(r"^[a-z0-9][a-z0-9\-]*$", error="Use lower-case letters, digits and -."),
-    ])
+    slug = ma.fields.String(
+        required=True,
+        validate=[
+            v.Length(min=2, max=64),
+            v.Regexp(r"^[a-z0-9][a-z0-9\-]*$", error="Use lower-case letters, digits and -."),
+        ],
+    )
     title = ma.fields.String(required=True, validate=v.Length(min=1, max=200))
-    visibility = ma.fields.String(required=True, validate=v.OneOf(BOARD_VISIBILITIES),
-                                  metadata={"description": "'public': every signed-in user reads; 'members': members only."})
+    visibility = ma.fields.String(
+        required=True,
+        validate=v.OneOf(BOARD_VISIBILITIES),
+        metadata={"description": "'public': every signed-in user reads; 'members': members only."},
+    )
 
 
 class NewThreadSchema(ma.Schema):
     title = ma.fields.String(required=True, validate=v.Length(min=1, max=200))
-    body = ma.fields.String(required=True, validate=v.Length(min=1, max=BODY_MAX),
-                            metadata={"description": "Markdown; rendered and sanitised into body_html."})
+    body = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=BODY_MAX),
+        metadata={"description": "Markdown; rendered and sanitised into body_html."},
+    )
 
 
 class NewPostSchema(ma.Schema):
-    body = ma.fields.String(required=True, validate=v.Length(min=1, max=BODY_MAX),
-                            metadata={"description": "Markdown; rendered and sanitised into body_html."})
-    reply_to = ma.fields.Integer(load_default=None, allow_none=True, validate=id_range,
-                                 metadata={"description": "The id of a post of the same thread this one answers."})
+    body = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=BODY_MAX),
+        metadata={"description": "Markdown; rendered and sanitised into body_html."},
+    )
+    reply_to = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=id_range,
+        metadata={"description": "The id of a post of the same thread this one answers."},
+    )
 
 
 class EditPostSchema(ma.Schema):
@@ -36,8 +54,11 @@ class EditPostSchema(ma.Schema):
 
 
 class FlagArgsSchema(ma.Schema):
-    rule = ma.fields.String(required=True, validate=v.Length(min=1, max=64),
-                            metadata={"description": "The slug of the rule the post breaks, e.g. 'forum-rules'."})
+    rule = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=64),
+        metadata={"description": "The slug of the rule the post breaks, e.g. 'forum-rules'."},
+    )
     note = ma.fields.String(load_default="", validate=v.Length(max=2000))
 
 
@@ -46,14 +67,29 @@ class ForumReasonSchema(ma.Schema):
 
 
 class ModerationArgsSchema(ma.Schema):
-    action = ma.fields.String(required=True, validate=v.OneOf(MODERATION_ACTIONS), metadata={"description": (
-        "'hide': members still read the text behind the notice; 'redact': the post exposes someone's "
-        "personal data, so only its author and the coordinators read its text and its earlier versions; "
-        "'restore': the text is readable again by everyone who reads the board.")})
-    rule = ma.fields.String(required=True, validate=v.Length(min=1, max=64),
-                            metadata={"description": "The slug of a rule document in force, e.g. 'forum-rules'."})
-    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=5000), metadata={
-        "description": "Published in the moderation log; a redaction's reason may not repeat the personal data."})
+    action = ma.fields.String(
+        required=True,
+        validate=v.OneOf(MODERATION_ACTIONS),
+        metadata={
+            "description": (
+                "'hide': members still read the text behind the notice; 'redact': the post exposes someone's "
+                "personal data, so only its author and the coordinators read its text and its earlier versions; "
+                "'restore': the text is readable again by everyone who reads the board."
+            )
+        },
+    )
+    rule = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=64),
+        metadata={"description": "The slug of a rule document in force, e.g. 'forum-rules'."},
+    )
+    reason = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=5000),
+        metadata={
+            "description": "Published in the moderation log; a redaction's reason may not repeat the personal data."
+        },
+    )
 
 
 class ForumAppealDecisionSchema(ma.Schema):
@@ -88,9 +124,15 @@ class PostSchema(ma.Schema):
     author = ma.fields.String(metadata={"description": "The author's pseudonym."})
     mine = ma.fields.Boolean()
     created_at = ma.fields.DateTime()
-    body = ma.fields.String(allow_none=True, metadata={
-        "description": ("Markdown source; null once retracted; absent when the post is hidden and the reader is "
-                        "not a member, or redacted and the reader is neither its author nor a coordinator.")})
+    body = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": (
+                "Markdown source; null once retracted; absent when the post is hidden and the reader is "
+                "not a member, or redacted and the reader is neither its author nor a coordinator."
+            )
+        },
+    )
     body_html = ma.fields.String(allow_none=True)
     edited = ma.fields.Boolean()
     edit_count = ma.fields.Integer()
@@ -131,8 +173,9 @@ class PostVersionSchema(ma.Schema):
     replaced_at = ma.fields.DateTime(allow_none=True)
     current = ma.fields.Boolean()
     erased = ma.fields.Boolean(metadata={"description": "True when the author retracted the post."})
-    withheld = ma.fields.Boolean(metadata={
-        "description": "True when this reader may not read the text under the moderation in force."})
+    withheld = ma.fields.Boolean(
+        metadata={"description": "True when this reader may not read the text under the moderation in force."}
+    )
 
 
 class FlagSchema(ma.Schema):
@@ -163,8 +206,9 @@ class ModerationEntrySchema(ma.Schema):
     rule = ma.fields.String()
     rule_version = ma.fields.Integer()
     reason = ma.fields.String()
-    by = ma.fields.Function(lambda m: m.coordinator.display_name,
-                            metadata={"description": "The coordinator's pseudonym."})
+    by = ma.fields.Function(
+        lambda m: m.coordinator.display_name, metadata={"description": "The coordinator's pseudonym."}
+    )
     at = ma.fields.DateTime()
     appeal_id = ma.fields.Integer(allow_none=True)
 
@@ -177,12 +221,14 @@ class ForumAppealSchema(ma.Schema):
     reason = ma.fields.String()
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
-    action = ma.fields.Function(lambda a: a.moderation.action,
-                                metadata={"description": "The appealed moderation: 'hide' or 'redact'."})
+    action = ma.fields.Function(
+        lambda a: a.moderation.action, metadata={"description": "The appealed moderation: 'hide' or 'redact'."}
+    )
     hidden_by = ma.fields.Function(lambda a: a.moderation.coordinator.display_name)
     decided_by = ma.fields.Function(lambda a: a.decided_by.display_name if a.decided_by else None, allow_none=True)
     decided_at = ma.fields.DateTime(allow_none=True)
     decision_reason = ma.fields.String(allow_none=True)
-    proposal_id = ma.fields.Integer(allow_none=True, metadata={
-        "description": "The general proposal the author turned this appeal into, if any."})
+    proposal_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The general proposal the author turned this appeal into, if any."}
+    )
     escalated_at = ma.fields.DateTime(allow_none=True)

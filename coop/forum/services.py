@@ -1,4 +1,5 @@
 """Forum services: boards, threads, posts, edits and retraction, flags, moderation in the open, appeals."""
+
 import re
 from typing import cast
 
@@ -182,8 +183,14 @@ def thread_page(board: Board, *, limit: int, cursor: str | None) -> tuple[list[T
 
 def _new_post(author: User, thread: Thread, body: str, reply_to: Post | None, now) -> Post:
     body = _text(body, "body", "A post")
-    post = Post(thread=thread, author=author, reply_to_id=reply_to.id if reply_to else None,
-                body=body, body_html=render(body), created_at=now)
+    post = Post(
+        thread=thread,
+        author=author,
+        reply_to_id=reply_to.id if reply_to else None,
+        body=body,
+        body_html=render(body),
+        created_at=now,
+    )
     db.session.add(post)
     return post
 
@@ -207,13 +214,16 @@ def add_post(author: User, thread: Thread, body: str, reply_to_id: int | None = 
     if reply_to_id is not None:
         reply_to = db.session.get(Post, reply_to_id)
         if reply_to is None or reply_to.thread_id != thread.id:
-            raise Invalid("A reply must answer a post of the same thread.",
-                          {"reply_to": [f"Post {reply_to_id} is not in thread {thread.id}."]})
+            raise Invalid(
+                "A reply must answer a post of the same thread.",
+                {"reply_to": [f"Post {reply_to_id} is not in thread {thread.id}."]},
+            )
     now = clock.now()
     post = _new_post(author, thread, body, reply_to, now)
     # One UPDATE in SQL, so concurrent posts neither lose a count nor move activity backwards.
     db.session.execute(
-        sa.update(Thread).where(Thread.id == thread.id)
+        sa.update(Thread)
+        .where(Thread.id == thread.id)
         .values(post_count=Thread.post_count + 1, last_activity_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -232,7 +242,8 @@ def open_flag_counts(post_ids: list[int]) -> dict[int, int]:
     if not post_ids:
         return {}
     rows = db.session.execute(
-        sa.select(Flag.post_id, sa.func.count()).where(Flag.post_id.in_(post_ids), Flag.resolved_at.is_(None))
+        sa.select(Flag.post_id, sa.func.count())
+        .where(Flag.post_id.in_(post_ids), Flag.resolved_at.is_(None))
         .group_by(Flag.post_id)
     )
     return dict(rows.all())
@@ -256,10 +267,16 @@ def edit_post(user: User, post: Post, body: str) -> Post:
     if body == post.body:
         return post
     now = clock.now()
-    db.session.add(PostVersion(
-        post_id=post.id, number=post.edit_count + 1, body=post.body, body_html=post.body_html,
-        written_at=post.edited_at or post.created_at, replaced_at=now,
-    ))
+    db.session.add(
+        PostVersion(
+            post_id=post.id,
+            number=post.edit_count + 1,
+            body=post.body,
+            body_html=post.body_html,
+            written_at=post.edited_at or post.created_at,
+            replaced_at=now,
+        )
+    )
     post.body, post.body_html = body, render(body)
     post.edit_count += 1
     post.edited_at = now
@@ -284,7 +301,9 @@ def retract_post(user: User, post: Post) -> Post:
     post.retracted_at = clock.now()
     # The versions keep their times, so the fact of each edit remains, but none of the words.
     db.session.execute(
-        sa.update(PostVersion).where(PostVersion.post_id == post.id).values(body=None, body_html=None)
+        sa.update(PostVersion)
+        .where(PostVersion.post_id == post.id)
+        .values(body=None, body_html=None)
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
@@ -304,8 +323,9 @@ def flag_post(user: User, post: Post, rule: str, note: str | None) -> Flag:
     )
     if open_flag is not None:
         raise Conflict("You have already flagged this post; coordinators will see your flag until they act on it.")
-    flag = Flag(post_id=post.id, flagger_id=user.id, rule=rule_version.slug, note=(note or "").strip(),
-                created_at=clock.now())
+    flag = Flag(
+        post_id=post.id, flagger_id=user.id, rule=rule_version.slug, note=(note or "").strip(), created_at=clock.now()
+    )
     db.session.add(flag)
     db.session.flush()
     return flag
@@ -314,8 +334,9 @@ def flag_post(user: User, post: Post, rule: str, note: str | None) -> Flag:
 def flag_queue(*, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
     """Posts with open flags, newest post first."""
     flagged = sa.select(Flag.post_id).where(Flag.resolved_at.is_(None))
-    return keyset_page(sa.select(Post).where(Post.id.in_(flagged)), [Post.id],
-                       limit=limit, cursor=cursor, descending=True)
+    return keyset_page(
+        sa.select(Post).where(Post.id.in_(flagged)), [Post.id], limit=limit, cursor=cursor, descending=True
+    )
 
 
 def open_flags(posts: list[Post]) -> dict[int, list[Flag]]:
@@ -329,10 +350,15 @@ def open_flags(posts: list[Post]) -> dict[int, list[Flag]]:
 
 
 def _resolve_flags(post: Post, resolution: str, now) -> int:
-    result = cast(sa.CursorResult, db.session.execute(
-        sa.update(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
-        .values(resolved_at=now, resolution=resolution).execution_options(synchronize_session=False)
-    ))
+    result = cast(
+        sa.CursorResult,
+        db.session.execute(
+            sa.update(Flag)
+            .where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
+            .values(resolved_at=now, resolution=resolution)
+            .execution_options(synchronize_session=False)
+        ),
+    )
     return result.rowcount
 
 
@@ -344,8 +370,9 @@ def dismiss_flags(coordinator: User, post: Post, reason: str) -> Post:
     if count == 0:
         raise Conflict("This post has no open flags to dismiss.")
     db.session.flush()
-    audit.append("forum.flags.dismissed", f"post:{post.id}", coordinator, {"post_id": post.id, "count": count,
-                                                                         "reason": reason})
+    audit.append(
+        "forum.flags.dismissed", f"post:{post.id}", coordinator, {"post_id": post.id, "count": count, "reason": reason}
+    )
     return post
 
 
@@ -380,8 +407,11 @@ def quotes_personal_data(reason: str, texts: list[str]) -> bool:
 def _check_reason_keeps_the_secret(post: Post, reason: str) -> None:
     # The reason is published in the moderation and audit logs, which nothing can take back:
     # a reason repeating the data would undo the redaction for good.
-    texts = [post.body or ""] + list(db.session.scalars(
-        sa.select(PostVersion.body).where(PostVersion.post_id == post.id, PostVersion.body.is_not(None))))
+    texts = [post.body or ""] + list(
+        db.session.scalars(
+            sa.select(PostVersion.body).where(PostVersion.post_id == post.id, PostVersion.body.is_not(None))
+        )
+    )
     if quotes_personal_data(reason, texts):
         raise Invalid(
             "The reason is published in the moderation log; name the kind of personal data "
@@ -392,8 +422,16 @@ def _check_reason_keeps_the_secret(post: Post, reason: str) -> None:
 
 def _record(coordinator: User, post: Post, action: str, rule, reason: str, now, appeal_id=None) -> Moderation:
     # The log entry and the audit entry name the post, the rule and the reason, never the post's text.
-    entry = Moderation(post_id=post.id, action=action, rule=rule.slug, rule_version=rule.version, reason=reason,
-                       coordinator=coordinator, at=now, appeal_id=appeal_id)
+    entry = Moderation(
+        post_id=post.id,
+        action=action,
+        rule=rule.slug,
+        rule_version=rule.version,
+        reason=reason,
+        coordinator=coordinator,
+        at=now,
+        appeal_id=appeal_id,
+    )
     db.session.add(entry)
     if action == "restore":
         post.hidden_at = post.hidden_by = post.hidden_rule = post.hidden_rule_version = post.hidden_reason = None
@@ -405,9 +443,17 @@ def _record(coordinator: User, post: Post, action: str, rule, reason: str, now, 
     _resolve_flags(post, action, now)
     db.session.flush()
     audit.append(
-        MODERATION_EVENTS[action], f"post:{post.id}", coordinator,
-        {"post_id": post.id, "moderation_id": entry.id, "rule": rule.slug, "rule_version": rule.version,
-         "reason": reason, "appeal_id": appeal_id},
+        MODERATION_EVENTS[action],
+        f"post:{post.id}",
+        coordinator,
+        {
+            "post_id": post.id,
+            "moderation_id": entry.id,
+            "rule": rule.slug,
+            "rule_version": rule.version,
+            "reason": reason,
+            "appeal_id": appeal_id,
+        },
     )
     return entry
 
@@ -432,14 +478,17 @@ def moderate(coordinator: User, post: Post, action: str, rule_slug: str, reason:
     if post.author_id == coordinator.id:
         raise Forbidden("A coordinator's own post can be hidden, redacted or restored only by another coordinator.")
     if action == "hide" and post.redacted:
-        raise Conflict("This post is redacted: its text is already kept from everyone but its author and the "
-                       "coordinators, and hiding it would let every member read it again. Restore it first if "
-                       "hiding is enough.")
+        raise Conflict(
+            "This post is redacted: its text is already kept from everyone but its author and the "
+            "coordinators, and hiding it would let every member read it again. Restore it first if "
+            "hiding is enough."
+        )
     if action == "hide" and post.hidden:
         raise Conflict("This post is already hidden; restore it first to hide it for another reason.")
     if action == "redact" and post.redacted:
-        raise Conflict("This post is already redacted; its text is kept from everyone but its author and the "
-                       "coordinators.")
+        raise Conflict(
+            "This post is already redacted; its text is kept from everyone but its author and the coordinators."
+        )
     if action == "restore" and not post.hidden:
         raise Conflict("This post is neither hidden nor redacted; there is nothing to restore.")
     if action == "redact":
@@ -450,8 +499,7 @@ def moderate(coordinator: User, post: Post, action: str, rule_slug: str, reason:
         _close_open_appeals(coordinator, post, f"The post was restored: {reason}", now)
     elif action == "redact" and post.hidden:
         # The appeal was against the hide, which the redaction replaces; the author may appeal the redaction.
-        _close_open_appeals(coordinator, post, f"The post was redacted instead, which may be appealed: {reason}",
-                            now)
+        _close_open_appeals(coordinator, post, f"The post was redacted instead, which may be appealed: {reason}", now)
     _record(coordinator, post, action, rule, reason, now)
     return post
 
@@ -469,16 +517,22 @@ def moderation_log(*, limit: int, cursor: str | None, post_id: int | None = None
 
 def _open_appeals(post: Post) -> list[ForumAppeal]:
     # Locked, so an appeal being escalated at this moment is seen as escalated, not reopened and closed.
-    return list(db.session.scalars(
-        sa.select(ForumAppeal).where(ForumAppeal.post_id == post.id, ForumAppeal.status == "open")
-        .with_for_update().execution_options(populate_existing=True)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(ForumAppeal)
+            .where(ForumAppeal.post_id == post.id, ForumAppeal.status == "open")
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def _moderation_in_force(post: Post) -> Moderation:
     return db.session.scalar(
-        sa.select(Moderation).where(Moderation.post_id == post.id, Moderation.action.in_(tuple(MODERATED)))
-        .order_by(Moderation.id.desc()).limit(1)
+        sa.select(Moderation)
+        .where(Moderation.post_id == post.id, Moderation.action.in_(tuple(MODERATED)))
+        .order_by(Moderation.id.desc())
+        .limit(1)
     )
 
 
@@ -490,19 +544,26 @@ def open_appeal(user: User, post: Post, reason: str) -> ForumAppeal:
         raise Conflict("This post is neither hidden nor redacted; only a moderated post can be appealed.")
     reason = _text(reason, "reason", "The reason for an appeal")
     hide = _moderation_in_force(post)
-    existing = db.session.scalar(sa.select(ForumAppeal.id).where(
-        ForumAppeal.moderation_id == hide.id, ForumAppeal.status.in_(("open", "upheld", "escalated"))
-    ))
+    existing = db.session.scalar(
+        sa.select(ForumAppeal.id).where(
+            ForumAppeal.moderation_id == hide.id, ForumAppeal.status.in_(("open", "upheld", "escalated"))
+        )
+    )
     if existing is not None:
-        raise Conflict(f"This {'redaction' if hide.action == 'redact' else 'hiding'} is already appealed "
-                       f"(appeal {existing}); follow that appeal, "
-                       "or escalate it to the members with POST /api/v1/forum/appeals/{id}/escalate.")
-    appeal = ForumAppeal(post=post, moderation=hide, author=user, reason=reason, status="open",
-                         created_at=clock.now())
+        raise Conflict(
+            f"This {'redaction' if hide.action == 'redact' else 'hiding'} is already appealed "
+            f"(appeal {existing}); follow that appeal, "
+            "or escalate it to the members with POST /api/v1/forum/appeals/{id}/escalate."
+        )
+    appeal = ForumAppeal(post=post, moderation=hide, author=user, reason=reason, status="open", created_at=clock.now())
     db.session.add(appeal)
     db.session.flush()
-    audit.append("forum.appeal.opened", f"post:{post.id}", user, {"appeal_id": appeal.id, "post_id": post.id,
-                                                                 "moderation_id": hide.id})
+    audit.append(
+        "forum.appeal.opened",
+        f"post:{post.id}",
+        user,
+        {"appeal_id": appeal.id, "post_id": post.id, "moderation_id": hide.id},
+    )
     return appeal
 
 
@@ -520,8 +581,10 @@ def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason:
     post = _locked(appeal.post)
     appeal = _locked(appeal)
     if coordinator.id == appeal.moderation.coordinator_id:
-        raise Forbidden(f"The coordinator who {'redacted' if appeal.moderation.action == 'redact' else 'hid'} "
-                        "this post cannot decide the appeal against it; another coordinator must.")
+        raise Forbidden(
+            f"The coordinator who {'redacted' if appeal.moderation.action == 'redact' else 'hid'} "
+            "this post cannot decide the appeal against it; another coordinator must."
+        )
     if coordinator.id == appeal.author_id:
         raise Forbidden("You cannot decide an appeal about your own post; another coordinator must.")
     if appeal.status != "open":
@@ -533,13 +596,18 @@ def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason:
         appeal.status = "overturned"
         hide = appeal.moderation
         rule = _require_rule(hide.rule)
-        _record(coordinator, post, "restore", rule, f"Appeal {appeal.id} overturned: {reason}", now,
-                appeal_id=appeal.id)
+        _record(
+            coordinator, post, "restore", rule, f"Appeal {appeal.id} overturned: {reason}", now, appeal_id=appeal.id
+        )
     else:
         appeal.status = "upheld"
         db.session.flush()
-        audit.append("forum.appeal.upheld", f"post:{appeal.post_id}", coordinator,
-                     {"appeal_id": appeal.id, "post_id": appeal.post_id, "reason": reason})
+        audit.append(
+            "forum.appeal.upheld",
+            f"post:{appeal.post_id}",
+            coordinator,
+            {"appeal_id": appeal.id, "post_id": appeal.post_id, "reason": reason},
+        )
     return appeal
 
 
@@ -555,23 +623,33 @@ def escalate_appeal(user: User, appeal: ForumAppeal) -> ForumAppeal:
     post_url = f"/api/v1/forum/posts/{appeal.post_id}"
     hide = appeal.moderation
     # Members vote on a redacted post without reading it: they are told why, never the text.
-    redacted = ("Its text exposed someone's personal data, so only its author and the coordinators can read it.\n\n"
-                if hide.action == "redact" else "")
-    proposal = create_proposal(user, {
-        "title": f"Appeal of moderation on post {appeal.post_id}",
-        "body": (
-            f"Appeal of moderation on post {appeal.post_id} ({post_url}).\n\n"
-            f"The post was {MODERATED[hide.action]} by {hide.coordinator.display_name} citing rule '{hide.rule}' "
-            f"(version {hide.rule_version}): {hide.reason}\n\n"
-            f"{redacted}"
-            f"The author appeals: {appeal.reason}\n\n"
-            "A yes vote asks the coordinators to restore the post."
-        ),
-        "kind": "general",
-        "method": "yes_no",
-    })
+    redacted = (
+        "Its text exposed someone's personal data, so only its author and the coordinators can read it.\n\n"
+        if hide.action == "redact"
+        else ""
+    )
+    proposal = create_proposal(
+        user,
+        {
+            "title": f"Appeal of moderation on post {appeal.post_id}",
+            "body": (
+                f"Appeal of moderation on post {appeal.post_id} ({post_url}).\n\n"
+                f"The post was {MODERATED[hide.action]} by {hide.coordinator.display_name} citing rule '{hide.rule}' "
+                f"(version {hide.rule_version}): {hide.reason}\n\n"
+                f"{redacted}"
+                f"The author appeals: {appeal.reason}\n\n"
+                "A yes vote asks the coordinators to restore the post."
+            ),
+            "kind": "general",
+            "method": "yes_no",
+        },
+    )
     appeal.status, appeal.proposal_id, appeal.escalated_at = "escalated", proposal.id, clock.now()
     db.session.flush()
-    audit.append("forum.appeal.escalated", f"post:{appeal.post_id}", user,
-                 {"appeal_id": appeal.id, "post_id": appeal.post_id, "proposal_id": proposal.id})
+    audit.append(
+        "forum.appeal.escalated",
+        f"post:{appeal.post_id}",
+        user,
+        {"appeal_id": appeal.id, "post_id": appeal.post_id, "proposal_id": proposal.id},
+    )
     return appeal

@@ -1,4 +1,5 @@
 """Governance tables: versioned terms and rules, membership and shares, proposals and ballots."""
+
 from datetime import datetime
 
 import sqlalchemy as sa

@@ -1,4 +1,5 @@
 """What a proposal may ask: the shape of a new proposal and of each kind's change, checked without the database."""
+
 import marshmallow as ma
 from marshmallow import validate as v
 
@@ -17,17 +18,20 @@ class ProposalCreateSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=v.OneOf(PROPOSAL_KINDS))
     method = ma.fields.String(required=True, validate=v.OneOf(VOTING_METHODS))
     options = ma.fields.List(
-        ma.fields.String(validate=v.Length(min=1, max=200)), allow_none=True,
+        ma.fields.String(validate=v.Length(min=1, max=200)),
+        allow_none=True,
         metadata={"description": f"approval and ranked votes: 2 to {MAX_OPTIONS} distinct options."},
     )
     change = ma.fields.Dict(
         allow_none=True,
-        metadata={"description": (
-            "terms: the parameters to change, e.g. {\"min_hourly_rate_cents\": 1500}; "
-            "median (kind terms): {\"param\": name}; rule: {\"rule\": slug, \"text\": markdown, \"title\"?}; "
-            "coordinator: {\"member_id\": user id, \"action\": \"grant\"|\"revoke\"}; "
-            "surplus: {\"amount_cents\", \"period_start\", \"period_end\"} (ISO dates, inclusive); general: none."
-        )},
+        metadata={
+            "description": (
+                'terms: the parameters to change, e.g. {"min_hourly_rate_cents": 1500}; '
+                'median (kind terms): {"param": name}; rule: {"rule": slug, "text": markdown, "title"?}; '
+                'coordinator: {"member_id": user id, "action": "grant"|"revoke"}; '
+                'surplus: {"amount_cents", "period_start", "period_end"} (ISO dates, inclusive); general: none.'
+            )
+        },
     )
 
 

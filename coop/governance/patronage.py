@@ -1,4 +1,5 @@
 """Pure patronage maths: split a surplus among members in proportion to their work."""
+
 from collections.abc import Mapping
 
 

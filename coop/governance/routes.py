@@ -1,4 +1,5 @@
 """Governance routes: membership and shares, terms and rules, proposals, co-signing and ballots."""
+
 from functools import partial
 
 from coop.accounts.models import User
@@ -185,8 +186,13 @@ def get_proposal(proposal_id):
 @require("coordinator")
 def review_proposal(data, proposal_id):
     """Accept a proposal for voting or return it with a public reason (coordinators)."""
-    proposal = services.review_proposal(authenticated_user(), get_or_404(Proposal, proposal_id, "proposal"),
-                                        data["action"], data.get("reason"), data.get("voting_days"))
+    proposal = services.review_proposal(
+        authenticated_user(),
+        get_or_404(Proposal, proposal_id, "proposal"),
+        data["action"],
+        data.get("reason"),
+        data.get("voting_days"),
+    )
     return serialize.proposal_view(proposal, receipts=True)
 
 

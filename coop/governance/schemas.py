@@ -1,4 +1,5 @@
 """Request and response schemas for governance: membership, terms, rules, proposals, ballots."""
+
 import marshmallow as ma
 from marshmallow import validate as v
 
@@ -12,12 +13,14 @@ from coop.pagination import PageArgs
 class MembershipApplicationSchema(ma.Schema):
     pay_from = ma.fields.String(
         validate=v.OneOf(["earnings"]),
-        metadata={"description": "\"earnings\": pay the share now from your own earnings, when they suffice."},
+        metadata={"description": '"earnings": pay the share now from your own earnings, when they suffice.'},
     )
-    payment_reference = PaymentReference(metadata={
-        "description": "The reference of the bank or mobile-money transfer you made for the share; a coordinator "
-                       "confirms it arrived. Without pay_from you wait as pending_payment until then.",
-    })
+    payment_reference = PaymentReference(
+        metadata={
+            "description": "The reference of the bank or mobile-money transfer you made for the share; a coordinator "
+            "confirms it arrived. Without pay_from you wait as pending_payment until then.",
+        }
+    )
 
     @ma.validates_schema
     def one_way_to_pay(self, data, **kwargs):
@@ -26,10 +29,12 @@ class MembershipApplicationSchema(ma.Schema):
 
 
 class AdmissionSchema(ma.Schema):
-    payment_reference = PaymentReference(metadata={
-        "description": "The reference of the share transfer you received; defaults to the one the applicant "
-                       "announced. Not needed for a share paid from earnings.",
-    })
+    payment_reference = PaymentReference(
+        metadata={
+            "description": "The reference of the share transfer you received; defaults to the one the applicant "
+            "announced. Not needed for a share paid from earnings.",
+        }
+    )
 
 
 class RefusalSchema(ma.Schema):
@@ -47,10 +52,14 @@ class MembershipSchema(ma.Schema):
     joined_at = ma.fields.DateTime(allow_none=True)
     ended_at = ma.fields.DateTime(allow_none=True)
     share_paid_cents = ma.fields.Integer(
-        metadata={"description": "What this membership paid in (held, for an applicant who paid from earnings); "
-                                 "exactly what leaving redeems."})
+        metadata={
+            "description": "What this membership paid in (held, for an applicant who paid from earnings); "
+            "exactly what leaving redeems."
+        }
+    )
     payment_reference = ma.fields.String(
-        allow_none=True, metadata={"description": "The share transfer's reference, announced or confirmed."})
+        allow_none=True, metadata={"description": "The share transfer's reference, announced or confirmed."}
+    )
 
 
 class ShareLineSchema(ma.Schema):
@@ -76,16 +85,21 @@ class MemberSchema(ma.Schema):
     is_coordinator = ma.fields.Boolean()
     email = ma.fields.String(metadata={"description": "Shown to coordinators only."})
     payment_reference = ma.fields.String(
-        allow_none=True, metadata={"description": "Coordinators only: the share transfer's reference to match."})
+        allow_none=True, metadata={"description": "Coordinators only: the share transfer's reference to match."}
+    )
     share_paid_cents = ma.fields.Integer(
-        metadata={"description": "Coordinators only: the share paid in (or held for an applicant)."})
+        metadata={"description": "Coordinators only: the share paid in (or held for an applicant)."}
+    )
 
 
 class MembersArgs(PageArgs):
     status = ma.fields.String(
-        load_default="member", validate=v.OneOf(MEMBERSHIP_STATUSES),
-        metadata={"description": "Coordinators may list applicants (pending_payment: the transfers to confirm; "
-                                 "applicant: paid from earnings, awaiting a decision) and former members too."},
+        load_default="member",
+        validate=v.OneOf(MEMBERSHIP_STATUSES),
+        metadata={
+            "description": "Coordinators may list applicants (pending_payment: the transfers to confirm; "
+            "applicant: paid from earnings, awaiting a decision) and former members too."
+        },
     )
 
 
@@ -175,12 +189,13 @@ class ProposalSchema(ma.Schema):
 
 class PublishedReceiptSchema(ma.Schema):
     receipt = ma.fields.String()
-    choice = ma.fields.Dict(metadata={"description": "In the ballot's own shape, e.g. {\"choice\": \"yes\"}."})
+    choice = ma.fields.Dict(metadata={"description": 'In the ballot\'s own shape, e.g. {"choice": "yes"}.'})
 
 
 class ProposalDetailSchema(ProposalSchema):
     receipts = ma.fields.List(
-        ma.fields.Nested(PublishedReceiptSchema), allow_none=True,
+        ma.fields.Nested(PublishedReceiptSchema),
+        allow_none=True,
         metadata={"description": "After close: every counted ballot by receipt, in receipt order, for a recount."},
     )
 

@@ -1,4 +1,5 @@
 """What a response shows of governance: proposals with their threshold and receipts, the member register, rules."""
+
 from coop.accounts.models import User
 from coop.accounts.permissions import has_role
 from coop.governance import services
@@ -21,12 +22,20 @@ def proposal_view(proposal: Proposal, *, receipts: bool = False, threshold: int 
 
 def member_view(membership: Membership, user: User, viewer: User) -> dict:
     """One line of the member register; coordinators also see the email, the payment reference and the share."""
-    item = {"user_id": user.id, "display_name": user.display_name, "status": membership.status,
-            "applied_at": membership.applied_at, "joined_at": membership.joined_at,
-            "is_coordinator": user.is_coordinator}
+    item = {
+        "user_id": user.id,
+        "display_name": user.display_name,
+        "status": membership.status,
+        "applied_at": membership.applied_at,
+        "joined_at": membership.joined_at,
+        "is_coordinator": user.is_coordinator,
+    }
     if has_role(viewer, "coordinator"):
-        item.update(email=user.email, payment_reference=membership.payment_reference,
-                    share_paid_cents=membership.share_paid_cents)
+        item.update(
+            email=user.email,
+            payment_reference=membership.payment_reference,
+            share_paid_cents=membership.share_paid_cents,
+        )
     return item
 
 

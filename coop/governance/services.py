@@ -1,4 +1,5 @@
 """Governance services: terms and rules in force, membership and shares, proposals, ballots, tallies."""
+
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -156,8 +157,12 @@ def apply_for_membership(user: User, data: dict) -> Membership:
         membership = _membership_row(user, membership, "pending_payment")
         membership.payment_reference = data.get("payment_reference")
         db.session.flush()
-        audit.append("membership.applied", f"user:{user.id}", user,
-                     {"paid_from": "transfer", "admission": terms.params["admission"]})
+        audit.append(
+            "membership.applied",
+            f"user:{user.id}",
+            user,
+            {"paid_from": "transfer", "admission": terms.params["admission"]},
+        )
         return membership
 
     price = terms.params["share_price_cents"]
@@ -165,7 +170,8 @@ def apply_for_membership(user: User, data: dict) -> Membership:
     if earnings < price:
         raise Conflict(
             f"The share costs {price} cents and your earnings are {earnings} cents: {price - earnings} cents "
-            "are missing. Earn them, or pay by transfer with {\"payment_reference\": \"...\"}.")
+            'are missing. Earn them, or pay by transfer with {"payment_reference": "..."}.'
+        )
     if terms.params["admission"] == "open":
         membership = _membership_row(user, membership, "member")
         return _admitted(user, membership, user, _share_from_earnings(user, ledger.COOP_SHARE_CAPITAL, price))
@@ -173,8 +179,12 @@ def apply_for_membership(user: User, data: dict) -> Membership:
     # a coordinator decides; it reaches the share capital only on admission.
     membership = _membership_row(user, membership, "applicant")
     membership.share_paid_cents = _share_from_earnings(user, share_held_account(user.id), price)["amount"]
-    audit.append("membership.applied", f"user:{user.id}", user,
-                 {"paid_from": "earnings", "admission": "approval", "share_held_cents": price})
+    audit.append(
+        "membership.applied",
+        f"user:{user.id}",
+        user,
+        {"paid_from": "earnings", "admission": "approval", "share_held_cents": price},
+    )
     return membership
 
 
@@ -195,14 +205,20 @@ def admit_applicant(coordinator: User, applicant: User, payment_reference: str |
     if membership.status == "applicant":
         # The share line was written when the earnings paid it; only the held money moves now.
         amount = membership.share_paid_cents
-        ledger.move(share_held_account(user.id), ledger.COOP_SHARE_CAPITAL, amount,
-                    f"membership share of user {user.id} admitted")
+        ledger.move(
+            share_held_account(user.id),
+            ledger.COOP_SHARE_CAPITAL,
+            amount,
+            f"membership share of user {user.id} admitted",
+        )
         share = {"amount": amount, "paid_from": "earnings", "payment_reference": None}
     else:
         reference = payment_reference or membership.payment_reference
         if not reference:
-            raise Invalid(f"{user.display_name} announced no payment reference; give the reference of the "
-                          "transfer you received.", {"payment_reference": ["Required to confirm a transfer."]})
+            raise Invalid(
+                f"{user.display_name} announced no payment reference; give the reference of the transfer you received.",
+                {"payment_reference": ["Required to confirm a transfer."]},
+            )
         share = _share_by_transfer(user, reference)
     return _admitted(user, membership, coordinator, share)
 
@@ -218,10 +234,22 @@ def refuse_applicant(coordinator: User, applicant: User, reason: str) -> Members
     refunded = 0
     if membership.status == "applicant":
         refunded = membership.share_paid_cents
-        txn = ledger.move(share_held_account(user.id), ledger.worker_earnings(user.id), refunded,
-                          f"membership share of user {user.id} refunded")
-        db.session.add(ShareLine(user_id=user.id, kind="redemption", amount_cents=-refunded, at=clock.now(),
-                                 ledger_transaction_id=txn.id, memo="share refunded: application refused"))
+        txn = ledger.move(
+            share_held_account(user.id),
+            ledger.worker_earnings(user.id),
+            refunded,
+            f"membership share of user {user.id} refunded",
+        )
+        db.session.add(
+            ShareLine(
+                user_id=user.id,
+                kind="redemption",
+                amount_cents=-refunded,
+                at=clock.now(),
+                ledger_transaction_id=txn.id,
+                memo="share refunded: application refused",
+            )
+        )
     membership.status, membership.ended_at, membership.share_paid_cents = "refused", clock.now(), 0
     db.session.flush()
     audit.append("membership.refused", f"user:{user.id}", coordinator, {"reason": reason, "refunded_cents": refunded})
@@ -244,13 +272,25 @@ def withdraw(user: User) -> Membership:
     ):
         if amount > 0:
             txn = ledger.move(source, earnings, amount, f"{memo} to user {user.id}")
-            db.session.add(ShareLine(user_id=user.id, kind="redemption", amount_cents=-amount, at=now,
-                                     ledger_transaction_id=txn.id, memo=memo))
+            db.session.add(
+                ShareLine(
+                    user_id=user.id,
+                    kind="redemption",
+                    amount_cents=-amount,
+                    at=now,
+                    ledger_transaction_id=txn.id,
+                    memo=memo,
+                )
+            )
     was_coordinator = user.is_coordinator
     membership.status, membership.ended_at, membership.share_paid_cents = "withdrawn", now, 0
     accounts.set_roles(user, member=False)
-    audit.append("membership.withdrawn", f"user:{user.id}", user,
-                 {"share_redeemed_cents": share_paid, "patronage_redeemed_cents": patronage_held})
+    audit.append(
+        "membership.withdrawn",
+        f"user:{user.id}",
+        user,
+        {"share_redeemed_cents": share_paid, "patronage_redeemed_cents": patronage_held},
+    )
     if was_coordinator:
         audit.append("role.revoked", f"user:{user.id}", user, {"role": "coordinator", "by": "withdrawal"})
     return membership
@@ -282,20 +322,41 @@ def _membership_row(user: User, membership: Membership | None, status: str) -> M
 def _share_by_transfer(user: User, payment_reference: str) -> dict:
     """A transfer that arrived: the share price enters from outside into the share capital, in the register."""
     price = current_terms().params["share_price_cents"]
-    txn = ledger.move(ledger.EXTERNAL, ledger.COOP_SHARE_CAPITAL, price,
-                      f"membership share of user {user.id} received by transfer {payment_reference}")
-    db.session.add(ShareLine(user_id=user.id, kind="membership_share", amount_cents=price, at=clock.now(),
-                             ledger_transaction_id=txn.id, payment_reference=payment_reference,
-                             memo="membership share received by transfer"))
+    txn = ledger.move(
+        ledger.EXTERNAL,
+        ledger.COOP_SHARE_CAPITAL,
+        price,
+        f"membership share of user {user.id} received by transfer {payment_reference}",
+    )
+    db.session.add(
+        ShareLine(
+            user_id=user.id,
+            kind="membership_share",
+            amount_cents=price,
+            at=clock.now(),
+            ledger_transaction_id=txn.id,
+            payment_reference=payment_reference,
+            memo="membership share received by transfer",
+        )
+    )
     return {"amount": price, "paid_from": "transfer", "payment_reference": payment_reference}
 
 
 def _share_from_earnings(user: User, destination: str, price: int) -> dict:
     """The share paid out of the worker's own earnings, into the capital or held for a decision, in the register."""
-    txn = ledger.move(ledger.worker_earnings(user.id), destination, price,
-                      f"membership share of user {user.id} paid from earnings")
-    db.session.add(ShareLine(user_id=user.id, kind="membership_share", amount_cents=price, at=clock.now(),
-                             ledger_transaction_id=txn.id, memo="membership share paid from earnings"))
+    txn = ledger.move(
+        ledger.worker_earnings(user.id), destination, price, f"membership share of user {user.id} paid from earnings"
+    )
+    db.session.add(
+        ShareLine(
+            user_id=user.id,
+            kind="membership_share",
+            amount_cents=price,
+            at=clock.now(),
+            ledger_transaction_id=txn.id,
+            memo="membership share paid from earnings",
+        )
+    )
     return {"amount": price, "paid_from": "earnings", "payment_reference": None}
 
 
@@ -306,9 +367,16 @@ def _admitted(user: User, membership: Membership, actor, share: dict) -> Members
     if share["payment_reference"]:
         membership.payment_reference = share["payment_reference"]
     accounts.set_roles(user, member=True)
-    audit.append("membership.admitted", f"user:{user.id}", actor,
-                 {"share_price_cents": share["amount"], "paid_from": share["paid_from"],
-                  "payment_reference": share["payment_reference"]})
+    audit.append(
+        "membership.admitted",
+        f"user:{user.id}",
+        actor,
+        {
+            "share_price_cents": share["amount"],
+            "paid_from": share["paid_from"],
+            "payment_reference": share["payment_reference"],
+        },
+    )
     return membership
 
 
@@ -318,8 +386,9 @@ def share_register(user: User) -> dict:
     return {"lines": lines, "total_cents": sum(line.amount_cents for line in lines)}
 
 
-def member_register(viewer: User, status: str, *, limit: int,
-                    cursor: str | None) -> tuple[list[tuple[Membership, User]], str | None]:
+def member_register(
+    viewer: User, status: str, *, limit: int, cursor: str | None
+) -> tuple[list[tuple[Membership, User]], str | None]:
     """One page of memberships in a status, oldest account first, with their users.
 
     Members see the register of members; coordinators also list applicants and former members.
@@ -344,20 +413,23 @@ def current_rules() -> list[RuleVersion]:
     """The version in force of every rule document, by slug."""
     latest = (
         sa.select(RuleVersion.slug, sa.func.max(RuleVersion.version).label("version"))
-        .group_by(RuleVersion.slug).subquery()
+        .group_by(RuleVersion.slug)
+        .subquery()
     )
-    return list(db.session.scalars(
-        sa.select(RuleVersion)
-        .join(latest, sa.and_(RuleVersion.slug == latest.c.slug, RuleVersion.version == latest.c.version))
-        .order_by(RuleVersion.slug)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(RuleVersion)
+            .join(latest, sa.and_(RuleVersion.slug == latest.c.slug, RuleVersion.version == latest.c.version))
+            .order_by(RuleVersion.slug)
+        )
+    )
 
 
 def rule_history(slug: str) -> list[RuleVersion]:
     """Every version of a rule document, newest first; NotFound when there is no such rule."""
-    versions = list(db.session.scalars(
-        sa.select(RuleVersion).where(RuleVersion.slug == slug).order_by(RuleVersion.version.desc())
-    ))
+    versions = list(
+        db.session.scalars(sa.select(RuleVersion).where(RuleVersion.slug == slug).order_by(RuleVersion.version.desc()))
+    )
     if not versions:
         raise NotFound(f"There is no rule '{slug}'; GET /api/v1/rules lists them.")
     return versions
@@ -382,15 +454,26 @@ def create_proposal(author: User, data: dict) -> Proposal:
         raise Invalid(errors=exc.normalized_messages()) from None
     options, change = _checked_motion(data["kind"], data["method"], data.get("options"), data.get("change"))
     proposal = Proposal(
-        title=data["title"].strip(), body=data["body"], kind=data["kind"], method=data["method"],
-        options=options, change=change, status="submitted", proposer_id=author.id, created_at=clock.now(),
+        title=data["title"].strip(),
+        body=data["body"],
+        kind=data["kind"],
+        method=data["method"],
+        options=options,
+        change=change,
+        status="submitted",
+        proposer_id=author.id,
+        created_at=clock.now(),
     )
     if not proposal.title:
         raise Invalid(errors={"title": ["Give the proposal a title."]})
     db.session.add(proposal)
     db.session.flush()
-    audit.append("proposal.submitted", f"proposal:{proposal.id}", author,
-                 {"title": proposal.title, "kind": proposal.kind, "method": proposal.method})
+    audit.append(
+        "proposal.submitted",
+        f"proposal:{proposal.id}",
+        author,
+        {"title": proposal.title, "kind": proposal.kind, "method": proposal.method},
+    )
     return proposal
 
 
@@ -398,9 +481,11 @@ def _checked_motion(kind: str, method: str, options, change) -> tuple[list | Non
     """The options and change of a new proposal, normalised; Invalid with field errors otherwise."""
     if method in ("approval", "ranked"):
         if kind != "general":
-            raise Invalid("Approval and ranked votes choose among options and have no automatic effect; "
-                          "use them with kind 'general'.",
-                          {"kind": ["Must be 'general' for an approval or ranked vote."]})
+            raise Invalid(
+                "Approval and ranked votes choose among options and have no automatic effect; "
+                "use them with kind 'general'.",
+                {"kind": ["Must be 'general' for an approval or ranked vote."]},
+            )
         if change:
             raise Invalid(errors={"change": ["An approval or ranked vote takes options, not a change."]})
         return _checked_options(options), None
@@ -408,8 +493,10 @@ def _checked_motion(kind: str, method: str, options, change) -> tuple[list | Non
         raise Invalid(errors={"options": ["Only approval and ranked votes take options."]})
     if method == "median":
         if kind != "terms":
-            raise Invalid("A median vote sets one numeric terms parameter; use it with kind 'terms'.",
-                          {"method": ["'median' is only for kind 'terms'."]})
+            raise Invalid(
+                "A median vote sets one numeric terms parameter; use it with kind 'terms'.",
+                {"method": ["'median' is only for kind 'terms'."]},
+            )
         return None, _loaded(MedianChangeSchema, change)
     return None, {
         "terms": _checked_terms_change,
@@ -422,8 +509,10 @@ def _checked_motion(kind: str, method: str, options, change) -> tuple[list | Non
 
 def _loaded(schema: type[ma.Schema], change) -> dict:
     if not isinstance(change, dict):
-        raise Invalid("This kind of proposal needs a 'change'; see the API docs for its shape.",
-                      {"change": ["Missing or not an object."]})
+        raise Invalid(
+            "This kind of proposal needs a 'change'; see the API docs for its shape.",
+            {"change": ["Missing or not an object."]},
+        )
     try:
         return schema().load(change)
     except ma.ValidationError as exc:
@@ -443,16 +532,22 @@ def _checked_options(options) -> list[str]:
 
 def _checked_terms_change(change) -> dict:
     if not isinstance(change, dict) or not change:
-        raise Invalid("A terms proposal names the parameters it changes, e.g. {\"min_hourly_rate_cents\": 1500}.",
-                      {"change": ["Give at least one terms parameter to change."]})
+        raise Invalid(
+            'A terms proposal names the parameters it changes, e.g. {"min_hourly_rate_cents": 1500}.',
+            {"change": ["Give at least one terms parameter to change."]},
+        )
     current = current_terms()
     merged, errors = apply_change(current.params, change)
     if errors:
-        raise Invalid(f"The change would make the terms invalid (checked against terms v{current.version}); "
-                      "see 'errors'.", {"change": errors})
+        raise Invalid(
+            f"The change would make the terms invalid (checked against terms v{current.version}); see 'errors'.",
+            {"change": errors},
+        )
     if merged == current.params:
-        raise Invalid("This change sets every parameter to the value it already has.",
-                      {"change": ["Changes nothing in the terms in force."]})
+        raise Invalid(
+            "This change sets every parameter to the value it already has.",
+            {"change": ["Changes nothing in the terms in force."]},
+        )
     return dict(change)
 
 
@@ -469,8 +564,10 @@ def _checked_coordinator_change(change) -> dict:
     data = _loaded(CoordinatorChangeSchema, change)
     target = db.session.get(User, data["member_id"])
     if target is None or not target.is_member:
-        raise Invalid("Only a current member can be granted or lose the coordinator role.",
-                      {"change": {"member_id": ["Not a current member."]}})
+        raise Invalid(
+            "Only a current member can be granted or lose the coordinator role.",
+            {"change": {"member_id": ["Not a current member."]}},
+        )
     if data["action"] == "grant" and target.is_coordinator:
         raise Invalid(errors={"change": {"action": [f"{target.display_name} is already a coordinator."]}})
     if data["action"] == "revoke" and not target.is_coordinator:
@@ -534,7 +631,9 @@ def _locked(proposal: Proposal) -> Proposal:
     happen one after the other and a vote is tallied exactly once.
     """
     proposal = db.session.scalar(
-        sa.select(Proposal).where(Proposal.id == proposal.id).with_for_update()
+        sa.select(Proposal)
+        .where(Proposal.id == proposal.id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
     now = clock.now()
@@ -550,8 +649,9 @@ def _record(events: list[tuple]) -> None:
         audit.append(event, subject, actor, payload)
 
 
-def review_proposal(coordinator: User, proposal: Proposal, action: str, reason: str | None = None,
-                    voting_days: int | None = None) -> Proposal:
+def review_proposal(
+    coordinator: User, proposal: Proposal, action: str, reason: str | None = None, voting_days: int | None = None
+) -> Proposal:
     """A coordinator opens a proposal for voting or returns it with a public reason."""
     proposal = _locked(proposal)
     reason = (reason or "").strip() or None
@@ -563,8 +663,10 @@ def review_proposal(coordinator: User, proposal: Proposal, action: str, reason: 
         low, high = terms.params["voting_days_min"], terms.params["voting_days_max"]
         days = low if voting_days is None else voting_days
         if not low <= days <= high:
-            raise Invalid(f"The voting period must last between {low} and {high} days (terms v{terms.version}).",
-                          {"voting_days": [f"Must be between {low} and {high}."]})
+            raise Invalid(
+                f"The voting period must last between {low} and {high} days (terms v{terms.version}).",
+                {"voting_days": [f"Must be between {low} and {high}."]},
+            )
         events = [("proposal.reviewed", subject, coordinator, {"action": "accept", "reason": reason})]
         events += _open(proposal, days, via="review", actor=coordinator)
     else:
@@ -595,8 +697,14 @@ def cosign(member: User, proposal: Proposal) -> Proposal:
     threshold = petition_threshold()
     events = []
     if proposal.cosigner_count >= threshold:
-        events.append(("proposal.petition_reached", f"proposal:{proposal.id}", "petition",
-                       {"cosigners": proposal.cosigner_count, "threshold": threshold}))
+        events.append(
+            (
+                "proposal.petition_reached",
+                f"proposal:{proposal.id}",
+                "petition",
+                {"cosigners": proposal.cosigner_count, "threshold": threshold},
+            )
+        )
         events += _open(proposal, current_terms().params["voting_days_min"], via="petition", actor="petition")
     _record(events)
     return proposal
@@ -615,14 +723,26 @@ def _open(proposal: Proposal, days: int, *, via: str, actor) -> list[tuple]:
         )
     )
     proposal.eligible_count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(ProposalEligibility)
+        sa.select(sa.func.count())
+        .select_from(ProposalEligibility)
         .where(ProposalEligibility.proposal_id == proposal.id)
     )
     db.session.flush()
-    return [("proposal.opened", f"proposal:{proposal.id}", actor, {
-        "via": via, "eligible": proposal.eligible_count, "voting_days": days, "terms_version": terms.version,
-        "opens_at": proposal.opens_at.isoformat(), "closes_at": proposal.closes_at.isoformat(),
-    })]
+    return [
+        (
+            "proposal.opened",
+            f"proposal:{proposal.id}",
+            actor,
+            {
+                "via": via,
+                "eligible": proposal.eligible_count,
+                "voting_days": days,
+                "terms_version": terms.version,
+                "opens_at": proposal.opens_at.isoformat(),
+                "closes_at": proposal.closes_at.isoformat(),
+            },
+        )
+    ]
 
 
 # --- ballots, closing, enactment ---------------------------------------------------------
@@ -659,8 +779,10 @@ def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, b
 def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:
     field = BALLOT_FIELDS[proposal.method]
     if set(ballot) != {field}:
-        raise Invalid(f"This is a {proposal.method} vote: send {{\"{field}\": ...}}.",
-                      {field: ["Missing; this is the field for this vote."]})
+        raise Invalid(
+            f'This is a {proposal.method} vote: send {{"{field}": ...}}.',
+            {field: ["Missing; this is the field for this vote."]},
+        )
     value = ballot[field]
     try:
         if proposal.method == "yes_no":
@@ -682,7 +804,8 @@ def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:
 def _everyone_has_voted(proposal: Proposal) -> bool:
     # Members who withdrew cannot vote any more, so the vote does not wait for them.
     waiting = db.session.scalar(
-        sa.select(sa.func.count()).select_from(ProposalEligibility)
+        sa.select(sa.func.count())
+        .select_from(ProposalEligibility)
         .join(User, User.id == ProposalEligibility.member_id)
         .where(
             ProposalEligibility.proposal_id == proposal.id,
@@ -726,8 +849,13 @@ def _close(proposal: Proposal, now: datetime) -> list[tuple]:
     params = db.session.get(TermsVersion, proposal.terms_version).params
     cast, eligible = sum(count for _, count in groups), proposal.eligible_count
     quorum = voting.quorum_met(cast, eligible, params["quorum_pct"])
-    result = {**_tally(proposal, groups, eligible), "ballots": cast, "eligible": eligible,
-              "quorum_pct": params["quorum_pct"], "quorum_met": quorum}
+    result = {
+        **_tally(proposal, groups, eligible),
+        "ballots": cast,
+        "eligible": eligible,
+        "quorum_pct": params["quorum_pct"],
+        "quorum_met": quorum,
+    }
     status = "passed" if quorum else "no_quorum"
     if proposal.method == "yes_no":
         threshold = params["supermajority_pct"] if needs_supermajority(proposal) else params["majority_pct"]
@@ -777,14 +905,20 @@ def _enact_terms(proposal: Proposal, result: dict, now: datetime) -> tuple[dict,
     merged, errors = apply_change(current.params, change)
     if errors:
         problems = "; ".join(f"{name}: {' '.join(found)}" for name, found in errors.items())
-        raise Invalid(f"Terms v{current.version} with this change would be invalid ({problems}), "
-                      "so no new terms version was made.")
+        raise Invalid(
+            f"Terms v{current.version} with this change would be invalid ({problems}), "
+            "so no new terms version was made."
+        )
     terms = TermsVersion(version=current.version + 1, params=merged, effective_at=now, adopted_by=proposal.id)
     db.session.add(terms)
     db.session.flush()
     return {"terms_version": terms.version}, [
-        ("terms.version", f"terms:{terms.version}", None,
-         {"version": terms.version, "params": merged, "changed": change, "adopted_by": proposal.id}),
+        (
+            "terms.version",
+            f"terms:{terms.version}",
+            None,
+            {"version": terms.version, "params": merged, "changed": change, "adopted_by": proposal.id},
+        ),
     ]
 
 
@@ -793,8 +927,14 @@ def _enact_rule(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]]:
     _serialise_versions()
     existing = current_rule(slug)
     title = proposal.change.get("title") or (existing.title if existing else slug.replace("-", " ").capitalize())
-    rule = RuleVersion(slug=slug, version=existing.version + 1 if existing else 1, title=title,
-                       text=proposal.change["text"], effective_at=now, adopted_by=proposal.id)
+    rule = RuleVersion(
+        slug=slug,
+        version=existing.version + 1 if existing else 1,
+        title=title,
+        text=proposal.change["text"],
+        effective_at=now,
+        adopted_by=proposal.id,
+    )
     db.session.add(rule)
     db.session.flush()
     return {"rule": slug, "version": rule.version}, [
@@ -809,8 +949,12 @@ def _enact_coordinator(proposal: Proposal) -> tuple[dict, list[tuple]]:
     grant = proposal.change["action"] == "grant"
     accounts.set_roles(target, coordinator=grant)
     return {"member_id": target.id, "coordinator": grant}, [
-        ("role.granted" if grant else "role.revoked", f"user:{target.id}", None,
-         {"role": "coordinator", "by": f"proposal:{proposal.id}"}),
+        (
+            "role.granted" if grant else "role.revoked",
+            f"user:{target.id}",
+            None,
+            {"role": "coordinator", "by": f"proposal:{proposal.id}"},
+        ),
     ]
 
 
@@ -818,8 +962,10 @@ def _enact_surplus(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]
     amount = proposal.change["amount_cents"]
     available = ledger.balance(ledger.COOP_FEES)
     if amount > available:
-        raise Conflict(f"The surplus of {amount} cents exceeds the {available} cents in {ledger.COOP_FEES}, "
-                       "so nothing was allocated.")
+        raise Conflict(
+            f"The surplus of {amount} cents exceeds the {available} cents in {ledger.COOP_FEES}, "
+            "so nothing was allocated."
+        )
     start, end = (date.fromisoformat(proposal.change[k]) for k in ("period_start", "period_end"))
     earnings = ledger.paid_for_work(start, end)
     # Patronage is for members: earnings of workers who are not (or no longer) members share nothing.
@@ -831,21 +977,35 @@ def _enact_surplus(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]
     for user_id, cents in sorted(shares.items()):
         txn = ledger.move(ledger.COOP_FEES, patronage_account(user_id), cents, f"patronage from proposal {proposal.id}")
         memo = f"patronage {start} to {end} (proposal {proposal.id})"
-        db.session.add(ShareLine(user_id=user_id, kind="patronage", amount_cents=cents, at=now,
-                                 ledger_transaction_id=txn.id, memo=memo))
+        db.session.add(
+            ShareLine(
+                user_id=user_id, kind="patronage", amount_cents=cents, at=now, ledger_transaction_id=txn.id, memo=memo
+            )
+        )
     db.session.flush()
     summary = {"amount_cents": amount, "members": len(shares)}
-    return summary, [("surplus.allocated", f"proposal:{proposal.id}", None,
-                      {**summary, "period_start": start.isoformat(), "period_end": end.isoformat()})]
+    return summary, [
+        (
+            "surplus.allocated",
+            f"proposal:{proposal.id}",
+            None,
+            {**summary, "period_start": start.isoformat(), "period_end": end.isoformat()},
+        )
+    ]
 
 
 def close_due(now: datetime) -> int:
     """Close every vote whose time is up; returns how many closed."""
     # Locked together in id order before anything else, so two closers never wait on each other in a cycle.
-    due = list(db.session.scalars(
-        sa.select(Proposal).where(Proposal.status == "open", Proposal.closes_at <= now)
-        .order_by(Proposal.id).with_for_update().execution_options(populate_existing=True)
-    ))
+    due = list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.status == "open", Proposal.closes_at <= now)
+            .order_by(Proposal.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
     events = []
     for proposal in due:
         events += _close(proposal, now)

@@ -1,4 +1,5 @@
 """The terms parameters: founding values and the one schema that validates them."""
+
 import marshmallow as ma
 from marshmallow import validate as v
 
@@ -25,13 +26,19 @@ FOUNDING_TERMS = {
 
 # Changing how the coop decides needs the supermajority.
 GOVERNANCE_PARAMS = frozenset(
-    {"quorum_pct", "majority_pct", "supermajority_pct", "petition_pct", "voting_days_min", "voting_days_max", "admission"}
+    {
+        "quorum_pct",
+        "majority_pct",
+        "supermajority_pct",
+        "petition_pct",
+        "voting_days_min",
+        "voting_days_max",
+        "admission",
+    }
 )
 
 # Parameters a `median` vote may set: single numbers.
-NUMERIC_PARAMS = frozenset(
-    k for k, val in FOUNDING_TERMS.items() if isinstance(val, int) and not isinstance(val, bool)
-)
+NUMERIC_PARAMS = frozenset(k for k, val in FOUNDING_TERMS.items() if isinstance(val, int) and not isinstance(val, bool))
 
 _pct = v.Range(min=0, max=100)
 

@@ -337,7 +337,9 @@ def validate_consent(ballot: object) -> Result:
     return {"objection": reason}
 
 
-def tally_consent(ballots: Iterable[Mapping[str, object]], eligible: int, quorum_pct: int, objection_pct: int) -> Result:
+def tally_consent(
+    ballots: Iterable[Mapping[str, object]], eligible: int, quorum_pct: int, objection_pct: int
+) -> Result:
     """Count consents and objections; the proposal passes with quorum unless objections block it.
 
     Objections block when they reach ``objection_pct`` % of the ballots cast
@@ -392,7 +394,7 @@ def validate_scores(scores: object, options: Sequence[str]) -> dict[str, int]:
 
 def _normalized_scores(scores: object, known: dict[str, int]) -> dict[str, int]:
     if not isinstance(scores, Mapping):
-        raise TallyError("Scores must map each option to a score, e.g. {\"A\": 5, \"B\": 0}.")
+        raise TallyError('Scores must map each option to a score, e.g. {"A": 5, "B": 0}.')
     unknown = [option for option in scores if not _is_known(option, known)]
     if unknown:
         raise TallyError(f"The scores name unknown option(s): {_listing(unknown)}.")
@@ -493,7 +495,11 @@ def tally_stv_grouped(groups: Iterable[tuple[Sequence[str], int]], options: Sequ
 
 
 def _run_stv_rounds(
-    piles: dict[str, list[_PileEntry[Fraction]]], known: dict[str, int], seats: int, quota: int, valid: int,
+    piles: dict[str, list[_PileEntry[Fraction]]],
+    known: dict[str, int],
+    seats: int,
+    quota: int,
+    valid: int,
     result: Result,
 ) -> None:
     elected: list[str] = result["elected"]
@@ -515,12 +521,14 @@ def _run_stv_rounds(
         if not chosen and not filling and any(votes.values()):
             excluded = _elimination_choice(votes, first_round, known)
         elected.extend(chosen)
-        result["rounds"].append({
-            "counts": {option: str(count) for option, count in votes.items()},
-            "exhausted": str(exhausted),
-            "elected": chosen,
-            "excluded": excluded,
-        })
+        result["rounds"].append(
+            {
+                "counts": {option: str(count) for option, count in votes.items()},
+                "exhausted": str(exhausted),
+                "elected": chosen,
+                "excluded": excluded,
+            }
+        )
         if excluded is None and (filling or not chosen or len(elected) == seats):
             return
         if excluded is not None:

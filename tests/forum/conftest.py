@@ -1,4 +1,5 @@
 """Forum fixtures: the founding boards, and helpers that open threads and posts through the API."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -40,8 +41,9 @@ class Forum:
         return response.json
 
     def moderate(self, coordinator, post_id, action, rule, reason):
-        response = coordinator.post(f"{API}/posts/{post_id}/moderation",
-                                    json={"action": action, "rule": rule, "reason": reason})
+        response = coordinator.post(
+            f"{API}/posts/{post_id}/moderation", json={"action": action, "rule": rule, "reason": reason}
+        )
         assert response.status_code == 200, response.json
         return response.json
 

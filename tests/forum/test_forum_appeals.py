@@ -1,4 +1,5 @@
 """Appeals against hidden posts: decided by another coordinator, or put to the members as a proposal."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -30,8 +31,7 @@ def appeal(client, post_id, reason="Criticising a requester's pay is allowed by 
 
 
 def decide(client, appeal_id, decision, reason="Read the post again"):
-    return client.post(f"{API}/appeals/{appeal_id}/decide",
-                       json={"decision": decision, "reason": reason})
+    return client.post(f"{API}/appeals/{appeal_id}/decide", json={"decision": decision, "reason": reason})
 
 
 def test_author_appeals_a_hidden_post(as_author, author, hider, hidden_post):
@@ -57,7 +57,8 @@ def test_one_appeal_per_hiding(as_author, hidden_post):
 
 
 def test_another_coordinator_overturns_and_the_post_is_restored_in_the_log(
-        make, session, as_author, as_hider, hidden_post):
+    make, session, as_author, as_hider, hidden_post
+):
     appeal_id = appeal(as_author, hidden_post).json["id"]
     judge = make.coordinator()
     response = decide(make.client(judge), appeal_id, "overturn", "Pay criticism is protected speech here")
@@ -69,8 +70,9 @@ def test_another_coordinator_overturns_and_the_post_is_restored_in_the_log(
     [restore, hide] = as_author.get(f"{API}/moderation-log?post_id={hidden_post}").json["items"]
     assert restore["action"] == "restore" and restore["by"] == judge.display_name
     assert restore["appeal_id"] == appeal_id and "Pay criticism" in restore["reason"]
-    events = session.scalars(sa.select(AuditEntry.event).where(AuditEntry.subject == f"post:{hidden_post}")
-                             .order_by(AuditEntry.seq)).all()
+    events = session.scalars(
+        sa.select(AuditEntry.event).where(AuditEntry.subject == f"post:{hidden_post}").order_by(AuditEntry.seq)
+    ).all()
     assert events == ["forum.post.hidden", "forum.appeal.opened", "forum.post.restored"]
 
 
@@ -115,8 +117,9 @@ def test_a_coordinator_may_not_decide_the_appeal_about_their_own_post(make, foru
 def test_manual_restore_closes_the_open_appeal(make, as_author, hidden_post):
     appeal_id = appeal(as_author, hidden_post).json["id"]
     other = make.client(make.coordinator())
-    other.post(f"{API}/posts/{hidden_post}/moderation",
-               json={"action": "restore", "rule": "forum-rules", "reason": "Allowed"})
+    other.post(
+        f"{API}/posts/{hidden_post}/moderation", json={"action": "restore", "rule": "forum-rules", "reason": "Allowed"}
+    )
     assert as_author.get(f"{API}/appeals/{appeal_id}").json["status"] == "closed"
     assert decide(other, appeal_id, "overturn").status_code == 409
 

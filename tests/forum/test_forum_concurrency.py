@@ -1,4 +1,5 @@
 """Concurrent writes on PostgreSQL: thread counters stay exact, a post is hidden once."""
+
 import threading
 
 import pytest
@@ -60,10 +61,13 @@ def test_concurrent_posts_keep_the_thread_count_exact(app, committed):
     clients = [_Caller(app, w) for w in writers]
     db.session.commit()
     thread_id = thread.id  # read here: the threads must not load it through this test's session
-    statuses = _run_together(app, [
-        (lambda c=c: c.post(f"{API}/threads/{thread_id}/posts", json={"body": "at once"}).status_code)
-        for c in clients
-    ])
+    statuses = _run_together(
+        app,
+        [
+            (lambda c=c: c.post(f"{API}/threads/{thread_id}/posts", json={"body": "at once"}).status_code)
+            for c in clients
+        ],
+    )
     assert statuses == [201] * len(clients)
     db.session.expire_all()
     assert db.session.get(Thread, thread_id).post_count == 1 + len(clients)
@@ -78,9 +82,10 @@ def test_two_coordinators_hiding_at_once_hide_the_post_once(app, committed):
     db.session.commit()
     post_id = post.id  # read here: the threads must not load it through this test's session
     body = {"action": "hide", "rule": "forum-rules", "reason": "Rule 2"}
-    statuses = _run_together(app, [
-        (lambda c=c: c.post(f"{API}/posts/{post_id}/moderation", json=body).status_code) for c in clients
-    ])
+    statuses = _run_together(
+        app, [(lambda c=c: c.post(f"{API}/posts/{post_id}/moderation", json=body).status_code) for c in clients]
+    )
     assert sorted(statuses) == [200, 409]
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Moderation)
-                             .where(Moderation.post_id == post_id)) == 1
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Moderation).where(Moderation.post_id == post_id)) == 1
+    )

@@ -1,4 +1,5 @@
 """Flags and moderation in the open: hide and restore citing a rule, the public log, the audit log."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -23,8 +24,9 @@ def moderate(client, post_id, action="hide", rule="forum-rules", reason="Rule 2:
 def test_reader_flags_a_post_and_coordinators_see_counts(make, as_coord, public_post):
     _, post_id = public_post
     for note in ("names a person", ""):
-        response = make.client(make.requester()).post(f"{API}/posts/{post_id}/flags",
-                                                      json={"rule": "forum-rules", "note": note})
+        response = make.client(make.requester()).post(
+            f"{API}/posts/{post_id}/flags", json={"rule": "forum-rules", "note": note}
+        )
         assert response.status_code == 201 and response.json["rule"] == "forum-rules"
     make.client(make.worker()).post(f"{API}/posts/{post_id}/flags", json={"rule": "bylaws"})
     queue = as_coord.get(f"{API}/flags").json["items"]
@@ -79,16 +81,24 @@ def test_hiding_resolves_the_open_flags(make, as_coord, public_post):
 def test_coordinator_dismisses_flags_with_a_reason(make, as_coord, public_post, session):
     _, post_id = public_post
     make.client(make.member()).post(f"{API}/posts/{post_id}/flags", json={"rule": "forum-rules"})
-    assert make.client(make.member()).post(f"{API}/posts/{post_id}/flags/dismiss",
-                                           json={"reason": "fine"}).status_code == 403
+    assert (
+        make.client(make.member()).post(f"{API}/posts/{post_id}/flags/dismiss", json={"reason": "fine"}).status_code
+        == 403
+    )
     assert make.client().post(f"{API}/posts/{post_id}/flags/dismiss", json={"reason": "fine"}).status_code == 401
     assert as_coord.post(f"{API}/posts/999999/flags/dismiss", json={"reason": "fine"}).status_code == 404
     assert as_coord.post(f"{API}/posts/{post_id}/flags/dismiss", json={}).status_code == 422
     response = as_coord.post(f"{API}/posts/{post_id}/flags/dismiss", json={"reason": "Criticism is allowed"})
     assert response.status_code == 200 and response.json["open_flags"] == 0
     assert as_coord.post(f"{API}/posts/{post_id}/flags/dismiss", json={"reason": "again"}).status_code == 409
-    assert session.scalar(sa.select(AuditEntry).where(AuditEntry.event == "forum.flags.dismissed",
-                                                     AuditEntry.subject == f"post:{post_id}")) is not None
+    assert (
+        session.scalar(
+            sa.select(AuditEntry).where(
+                AuditEntry.event == "forum.flags.dismissed", AuditEntry.subject == f"post:{post_id}"
+            )
+        )
+        is not None
+    )
 
 
 # --- hide and restore -------------------------------------------------------------------------------
@@ -101,12 +111,15 @@ def test_hide_citing_an_unknown_rule_is_422_naming_the_rule(as_coord, public_pos
     assert as_coord.get(f"{API}/posts/{post_id}").json["hidden"] is False
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"action": "hide", "rule": "forum-rules"}, "reason"),
-    ({"action": "hide", "rule": "forum-rules", "reason": "   "}, "reason"),
-    ({"action": "hide", "reason": "x"}, "rule"),
-    ({"action": "delete", "rule": "forum-rules", "reason": "x"}, "action"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"action": "hide", "rule": "forum-rules"}, "reason"),
+        ({"action": "hide", "rule": "forum-rules", "reason": "   "}, "reason"),
+        ({"action": "hide", "reason": "x"}, "rule"),
+        ({"action": "delete", "rule": "forum-rules", "reason": "x"}, "action"),
+    ],
+)
 def test_moderation_needs_action_rule_and_reason(as_coord, public_post, body, field):
     _, post_id = public_post
     response = as_coord.post(f"{API}/posts/{post_id}/moderation", json=body)
@@ -137,8 +150,10 @@ def test_hidden_post_shows_non_members_the_notice_without_the_text(make, as_coor
     thread_id, post_id = public_post
     moderate(as_coord, post_id)
     client = make.client(getattr(make, who)())
-    for post in (client.get(f"{API}/threads/{thread_id}").json["posts"]["items"][0],
-                 client.get(f"{API}/posts/{post_id}").json):
+    for post in (
+        client.get(f"{API}/threads/{thread_id}").json["posts"]["items"][0],
+        client.get(f"{API}/posts/{post_id}").json,
+    ):
         assert post["hidden"] is True and post["moderation"]["rule"] == "forum-rules"
         assert "body" not in post and "body_html" not in post
     history = client.get(f"{API}/posts/{post_id}/history").json["items"]
@@ -203,7 +218,8 @@ def test_every_action_is_in_the_public_moderation_log(make, coordinator, as_coor
         assert response.status_code == 200
         entries = response.json["items"]
         assert [(e["action"], e["rule"], e["reason"]) for e in entries] == [
-            ("restore", "bylaws", "On reflection, allowed"), ("hide", "forum-rules", "Rule 2"),
+            ("restore", "bylaws", "On reflection, allowed"),
+            ("hide", "forum-rules", "Rule 2"),
         ]
         assert all(e["post_id"] == post_id and e["by"] == coordinator.display_name and e["at"] for e in entries)
         assert all(e["rule_version"] == 1 for e in entries)

@@ -1,4 +1,5 @@
 """Threads and posts: creation, sanitising, pages, edit history, retraction, and no deletion."""
+
 from datetime import timedelta
 
 import pytest
@@ -32,20 +33,24 @@ def test_authors_appear_by_pseudonym_only(make, as_author, author, forum, public
     assert post["mine"] is False and "author_id" not in post and "email" not in post
 
 
-@pytest.mark.parametrize("source, forbidden", [
-    ("hi <script>alert(1)</script>", "<script"),
-    ('<img src="x" onerror="alert(1)">', "onerror"),
-    ("[click](javascript:alert(1))", "javascript:"),
-    ('<a href="javascript:alert(1)">click</a>', "javascript:"),
-])
+@pytest.mark.parametrize(
+    "source, forbidden",
+    [
+        ("hi <script>alert(1)</script>", "<script"),
+        ('<img src="x" onerror="alert(1)">', "onerror"),
+        ("[click](javascript:alert(1))", "javascript:"),
+        ('<a href="javascript:alert(1)">click</a>', "javascript:"),
+    ],
+)
 def test_post_html_is_sanitised_through_the_api(as_author, forum, public_board, source, forbidden):
     view = forum.thread(as_author, public_board, body=source)
     thread_id = view["thread"]["id"]
     reply = forum.post(as_author, thread_id, body=source)
     edited = as_author.patch(f"{API}/posts/{reply['id']}", json={"body": source + " again"}).json
     read = as_author.get(f"{API}/threads/{thread_id}").json["posts"]["items"]
-    for html in [view["posts"]["items"][0]["body_html"], reply["body_html"], edited["body_html"]] + \
-            [p["body_html"] for p in read]:
+    for html in [view["posts"]["items"][0]["body_html"], reply["body_html"], edited["body_html"]] + [
+        p["body_html"] for p in read
+    ]:
         assert forbidden not in html.lower()
     # The markdown source is kept as written; only the rendering is sanitised.
     assert read[0]["body"] == source
@@ -273,4 +278,3 @@ def test_no_forum_route_deletes_anything(app):
     assert any("/posts/" in r.rule for r in forum_rules)
     for rule in forum_rules:
         assert "DELETE" not in rule.methods, rule.rule
-

@@ -1,4 +1,5 @@
 """Redaction: a post that exposes someone's personal data is read only by its author and the coordinators."""
+
 import pytest
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
@@ -134,8 +135,9 @@ def test_retracting_a_redacted_post_erases_it_and_keeps_the_notice(make, as_auth
 
 def test_restore_brings_the_text_and_history_back_to_everyone(make, as_coord, redacted):
     thread_id, post_id = redacted
-    response = moderate(as_coord, post_id, action="restore", reason="The author removed nothing; the address is "
-                                                                    "a public office")
+    response = moderate(
+        as_coord, post_id, action="restore", reason="The author removed nothing; the address is a public office"
+    )
     assert response.status_code == 200
     assert response.json["hidden"] is False and response.json["redacted"] is False
     assert response.json["moderation"] is None
@@ -148,9 +150,11 @@ def test_restore_brings_the_text_and_history_back_to_everyone(make, as_coord, re
 
 def test_redaction_must_cite_an_existing_rule(session, make, as_coord, post_with_history):
     thread_id, post_id = post_with_history
-    for body, field in (({"action": "redact", "rule": "no-such-rule", "reason": "x"}, "rule"),
-                        ({"action": "redact", "reason": "x"}, "rule"),
-                        ({"action": "redact", "rule": "forum-rules"}, "reason")):
+    for body, field in (
+        ({"action": "redact", "rule": "no-such-rule", "reason": "x"}, "rule"),
+        ({"action": "redact", "reason": "x"}, "rule"),
+        ({"action": "redact", "rule": "forum-rules"}, "reason"),
+    ):
         response = as_coord.post(f"{API}/posts/{post_id}/moderation", json=body)
         assert response.status_code == 422 and field in response.json["errors"]
     assert_reads_text(make.client(make.member()), thread_id, post_id)
@@ -185,11 +189,14 @@ def test_redacting_twice_is_409(as_coord, redacted):
     assert response.status_code == 409 and "already redacted" in response.json["message"]
 
 
-@pytest.mark.parametrize("reason", [
-    "Rule 1: gives her phone, 0612345678",
-    "Rule 1: publishes Jane.Doe@example.net",
-    "Rule 1: phone 06-12-34-56-78 posted",
-])
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "Rule 1: gives her phone, 0612345678",
+        "Rule 1: publishes Jane.Doe@example.net",
+        "Rule 1: phone 06-12-34-56-78 posted",
+    ],
+)
 def test_a_redaction_reason_may_not_repeat_the_personal_data(session, as_coord, post_with_history, reason):
     # The data is in earlier versions, not only the current text: the reason is checked against all.
     _, post_id = post_with_history
@@ -210,7 +217,8 @@ def test_quotes_personal_data_looks_for_emails_and_long_numbers_only():
 
 
 def test_redacting_a_hidden_post_withholds_it_from_members_and_closes_the_appeal_on_the_hide(
-        make, as_author, as_coord, forum, post_with_history):
+    make, as_author, as_coord, forum, post_with_history
+):
     thread_id, post_id = post_with_history
     forum.hide(as_coord, post_id)
     appeal_id = as_author.post(f"{API}/posts/{post_id}/appeal", json={"reason": "Fair criticism"}).json["id"]
@@ -269,8 +277,10 @@ def test_author_appeals_and_an_overturn_restores_the_text_for_everyone(make, as_
     refused = as_coord.post(f"{API}/appeals/{appeal_id}/decide", json={"decision": "overturn", "reason": "x"})
     assert refused.status_code == 403 and "redacted" in refused.json["message"]
     judge = make.client(make.coordinator())
-    decided = judge.post(f"{API}/appeals/{appeal_id}/decide",
-                         json={"decision": "overturn", "reason": "It is the office of a public body"})
+    decided = judge.post(
+        f"{API}/appeals/{appeal_id}/decide",
+        json={"decision": "overturn", "reason": "It is the office of a public body"},
+    )
     assert decided.status_code == 200 and decided.json["status"] == "overturned"
     assert_reads_text(make.client(make.requester()), thread_id, post_id)
 

@@ -1,4 +1,5 @@
 """Who reads and who writes on public and members boards; a members board tells outsiders nothing."""
+
 import pytest
 
 from coop.errors import Forbidden
@@ -38,8 +39,14 @@ def read_urls(board_id, thread_id, post_id):
 
 
 READS = [
-    ("members", "member", 200), ("members", "worker", 403), ("members", "requester", 403), ("members", "anon", 401),
-    ("public", "member", 200), ("public", "worker", 200), ("public", "requester", 200), ("public", "anon", 200),
+    ("members", "member", 200),
+    ("members", "worker", 403),
+    ("members", "requester", 403),
+    ("members", "anon", 401),
+    ("public", "member", 200),
+    ("public", "worker", 200),
+    ("public", "requester", 200),
+    ("public", "anon", 200),
 ]
 
 
@@ -63,8 +70,14 @@ def test_members_board_refusal_reveals_no_title_or_body(clients, threads, role):
 
 
 WRITES = [
-    ("members", "member", 201), ("members", "worker", 403), ("members", "requester", 403), ("members", "anon", 401),
-    ("public", "member", 201), ("public", "worker", 403), ("public", "requester", 201), ("public", "anon", 401),
+    ("members", "member", 201),
+    ("members", "worker", 403),
+    ("members", "requester", 403),
+    ("members", "anon", 401),
+    ("public", "member", 201),
+    ("public", "worker", 403),
+    ("public", "requester", 201),
+    ("public", "anon", 401),
 ]
 
 
@@ -89,9 +102,14 @@ def test_non_member_worker_is_told_to_join_to_post(clients, threads):
     assert "/api/v1/membership" in response.json["message"]
 
 
-@pytest.mark.parametrize("role, expected", [
-    ("member", {"members", "public"}), ("worker", {"public"}), ("requester", {"public"}),
-])
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        ("member", {"members", "public"}),
+        ("worker", {"public"}),
+        ("requester", {"public"}),
+    ],
+)
 def test_board_list_shows_the_boards_each_role_may_read(clients, role, expected):
     response = clients[role].get(f"{API}/boards")
     assert response.status_code == 200
@@ -118,8 +136,13 @@ def test_coordinator_creates_a_board_and_others_may_not(make):
 
 
 def test_unknown_ids_are_404(as_member):
-    for url in (f"{API}/boards/999999", f"{API}/boards/999999/threads", f"{API}/threads/999999",
-                f"{API}/posts/999999", f"{API}/posts/999999/history"):
+    for url in (
+        f"{API}/boards/999999",
+        f"{API}/boards/999999/threads",
+        f"{API}/threads/999999",
+        f"{API}/posts/999999",
+        f"{API}/posts/999999/history",
+    ):
         assert as_member.get(url).status_code == 404, url
     assert as_member.post(f"{API}/threads/999999/posts", json={"body": "x"}).status_code == 404
     assert as_member.post(f"{API}/boards/999999/threads", json={"title": "x", "body": "x"}).status_code == 404
@@ -135,8 +158,7 @@ def test_member_who_withdrew_loses_the_members_board(make, forum, members_board)
     assert client.get(f"{API}/threads/{thread_id}").status_code == 403
 
 
-def test_the_services_refuse_writers_the_board_does_not_take_whoever_calls_them(make, session, threads,
-                                                                               public_board):
+def test_the_services_refuse_writers_the_board_does_not_take_whoever_calls_them(make, session, threads, public_board):
     # The checks are in the services, so a page or a CLI command refuses the same people as the API.
     worker, requester = make.worker(), make.requester()
     members_thread = session.get(Thread, threads["members"][1])

@@ -1,4 +1,5 @@
 """Governance fixtures: a small coop of members as API clients, and helpers to propose and vote."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -20,8 +21,13 @@ class Governance:
         return coordinator, [self.make.client(self.make.member()) for _ in range(members)]
 
     def propose(self, client, **overrides) -> dict:
-        body = {"title": "Hold a members' assembly", "body": "Let us meet.", "kind": "general", "method": "yes_no",
-                **overrides}
+        body = {
+            "title": "Hold a members' assembly",
+            "body": "Let us meet.",
+            "kind": "general",
+            "method": "yes_no",
+            **overrides,
+        }
         response = client.post("/api/v1/proposals", json=body)
         assert response.status_code == 201, response.json
         return response.json
@@ -55,8 +61,9 @@ def adopt_terms(session):
 
     def adopt(**changes) -> TermsVersion:
         current = current_terms()
-        terms = TermsVersion(version=current.version + 1, params={**current.params, **changes},
-                             effective_at=clock.now())
+        terms = TermsVersion(
+            version=current.version + 1, params={**current.params, **changes}, effective_at=clock.now()
+        )
         session.add(terms)
         session.flush()
         return terms
@@ -94,8 +101,14 @@ def money(session):
     """The balances a membership touches for one worker, and the coop's share capital and outside world."""
 
     def balances(user) -> dict:
-        names = [ledger.EXTERNAL, ledger.COOP_SHARE_CAPITAL, ledger.worker_earnings(user.id),
-                 share_held_account(user.id), patronage_account(user.id), f"worker:{user.id}:payout_pending"]
+        names = [
+            ledger.EXTERNAL,
+            ledger.COOP_SHARE_CAPITAL,
+            ledger.worker_earnings(user.id),
+            share_held_account(user.id),
+            patronage_account(user.id),
+            f"worker:{user.id}:payout_pending",
+        ]
         return {name: ledger.balance(name) for name in names}
 
     return balances

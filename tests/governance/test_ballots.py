@@ -1,4 +1,5 @@
 """Ballots: one per member, receipts, closing exactly once, secrecy, tallies over HTTP."""
+
 import json
 from datetime import timedelta
 
@@ -63,7 +64,10 @@ def test_receipts_are_published_after_close_only_the_latest_each_with_its_choice
     # Anyone can recount from the receipts.
     recount = [r["choice"]["choice"] for r in closed["receipts"]]
     assert (recount.count("yes"), recount.count("no"), recount.count("abstain")) == (
-        closed["result"]["yes"], closed["result"]["no"], closed["result"]["abstain"])
+        closed["result"]["yes"],
+        closed["result"]["no"],
+        closed["result"]["abstain"],
+    )
 
 
 def test_no_response_links_a_member_to_a_choice(gov, as_requester):
@@ -90,14 +94,20 @@ def test_audit_entries_of_a_vote_carry_counts_never_ballots_or_voters(gov, audit
     coordinator, (alice, bob) = gov.coop(members=2)
     proposal = gov.open_vote(alice, coordinator)
     opened_at_seq = audit_entries()[-1].seq
-    receipts = [gov.vote(alice, proposal["id"], choice="yes").json["receipt"],
-                gov.vote(bob, proposal["id"], choice="no").json["receipt"],
-                gov.vote(coordinator, proposal["id"], choice="yes").json["receipt"]]
+    receipts = [
+        gov.vote(alice, proposal["id"], choice="yes").json["receipt"],
+        gov.vote(bob, proposal["id"], choice="no").json["receipt"],
+        gov.vote(coordinator, proposal["id"], choice="yes").json["receipt"],
+    ]
 
     entries = audit_entries(subject=f"proposal:{proposal['id']}")
 
-    assert [e.event for e in entries] == ["proposal.submitted", "proposal.reviewed", "proposal.opened",
-                                          "proposal.closed"]
+    assert [e.event for e in entries] == [
+        "proposal.submitted",
+        "proposal.reviewed",
+        "proposal.opened",
+        "proposal.closed",
+    ]
     closed = entries[-1]
     # Closed by the system, not by whoever voted last.
     assert closed.actor == "system"
@@ -287,7 +297,9 @@ def test_a_ranked_vote_runs_an_instant_runoff(gov):
     if services.members_count() != 5:
         pytest.skip("other members exist in this database")
     proposal = gov.open_vote(members[0], coordinator, method="ranked", options=["A", "B", "C"])
-    for voter, ranking in zip([coordinator, *members], [["A"], ["A"], ["B", "A"], ["C", "B"], ["C", "B"]], strict=False):
+    for voter, ranking in zip(
+        [coordinator, *members], [["A"], ["A"], ["B", "A"], ["C", "B"], ["C", "B"]], strict=False
+    ):
         gov.vote(voter, proposal["id"], ranking=ranking)
     closed = gov.get(coordinator, proposal["id"])
     # B goes first (fewest), its ballot moves to A: A 3, C 2.
@@ -298,6 +310,10 @@ def test_a_ranked_vote_runs_an_instant_runoff(gov):
 def test_the_ballot_route_documents_how_ties_are_broken(client):
     operation = client.get("/api/openapi.json").json["paths"]["/api/v1/proposals/{proposal_id}/ballot"]["post"]
     assert {"200", "201", "422"} <= set(operation["responses"])
-    for rule in ("a tie goes to the option listed first", "fewest first preferences", "lower median",
-                 "exact tie with the threshold fails"):
+    for rule in (
+        "a tie goes to the option listed first",
+        "fewest first preferences",
+        "lower median",
+        "exact tie with the threshold fails",
+    ):
         assert rule in " ".join(operation["description"].split())

@@ -1,4 +1,5 @@
 """What the members pass is in force at once: terms, rules, coordinators and patronage."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -8,8 +9,13 @@ from coop import clock, ledger
 from coop.governance.models import ShareLine
 from coop.governance.services import patronage_account
 
-RAISE_PAY = {"title": "Raise the minimum hourly rate", "body": "Twelve euros is not enough.", "kind": "terms",
-             "method": "yes_no", "change": {"min_hourly_rate_cents": 1500}}
+RAISE_PAY = {
+    "title": "Raise the minimum hourly rate",
+    "body": "Twelve euros is not enough.",
+    "kind": "terms",
+    "method": "yes_no",
+    "change": {"min_hourly_rate_cents": 1500},
+}
 
 
 def vote_all(gov, proposal_id, voters, choices):
@@ -45,8 +51,14 @@ def test_members_raise_the_minimum_rate_and_the_new_terms_are_in_force_at_once(g
 
 def test_a_median_vote_sets_the_parameter_to_the_lower_median(gov, as_requester):
     coordinator, members = gov.coop(members=3)
-    proposal = gov.open_vote(members[0], coordinator, title="Set the minimum rate", kind="terms", method="median",
-                             change={"param": "min_hourly_rate_cents"})
+    proposal = gov.open_vote(
+        members[0],
+        coordinator,
+        title="Set the minimum rate",
+        kind="terms",
+        method="median",
+        change={"param": "min_hourly_rate_cents"},
+    )
     voters = [coordinator, *members]
 
     vote_all(gov, proposal["id"], voters, [{"value": v} for v in (1400, 1250, 2000, 1600)])
@@ -92,8 +104,13 @@ def test_a_returned_proposal_opened_by_petition_passes_and_is_enacted(gov, adopt
 
 def test_a_rule_proposal_with_sixty_percent_yes_fails_the_supermajority(gov):
     coordinator, members = gov.coop(members=4)
-    proposal = gov.open_vote(members[0], coordinator, title="Allow referral links", kind="rule",
-                             change={"rule": "forum-rules", "text": "# Forum rules\n\nAnything goes."})
+    proposal = gov.open_vote(
+        members[0],
+        coordinator,
+        title="Allow referral links",
+        kind="rule",
+        change={"rule": "forum-rules", "text": "# Forum rules\n\nAnything goes."},
+    )
     voters = [coordinator, *members]
 
     vote_all(gov, proposal["id"], voters, [{"choice": c} for c in ("yes", "yes", "yes", "no", "no")])
@@ -107,10 +124,18 @@ def test_a_rule_proposal_with_sixty_percent_yes_fails_the_supermajority(gov):
 
 def test_a_passed_rule_proposal_makes_a_new_version_and_a_new_slug_a_new_document(gov, audit_entries):
     coordinator, members = gov.coop(members=2)
-    amend = gov.open_vote(members[0], coordinator, kind="rule",
-                          change={"rule": "bylaws", "text": "# Bylaws\n\nShorter.", "title": "Bylaws"})
-    create = gov.open_vote(members[0], coordinator, kind="rule",
-                           change={"rule": "voice-data", "text": "# Voice data\n\nNever keep recordings."})
+    amend = gov.open_vote(
+        members[0],
+        coordinator,
+        kind="rule",
+        change={"rule": "bylaws", "text": "# Bylaws\n\nShorter.", "title": "Bylaws"},
+    )
+    create = gov.open_vote(
+        members[0],
+        coordinator,
+        kind="rule",
+        change={"rule": "voice-data", "text": "# Voice data\n\nNever keep recordings."},
+    )
     for proposal in (amend, create):
         vote_all(gov, proposal["id"], [coordinator, *members], [{"choice": "yes"}] * 3)
 
@@ -128,8 +153,13 @@ def test_a_passed_coordinator_proposal_lets_the_new_coordinator_review(gov, audi
     pending = gov.propose(alice)
     assert bob.post(f"/api/v1/proposals/{pending['id']}/review", json={"action": "accept"}).status_code == 403
 
-    election = gov.open_vote(alice, coordinator, title="Bob coordinates", kind="coordinator",
-                             change={"member_id": bob.user.id, "action": "grant"})
+    election = gov.open_vote(
+        alice,
+        coordinator,
+        title="Bob coordinates",
+        kind="coordinator",
+        change={"member_id": bob.user.id, "action": "grant"},
+    )
     vote_all(gov, election["id"], [coordinator, alice, bob], [{"choice": "yes"}] * 3)
 
     assert gov.get(alice, election["id"])["enacted"] == {"member_id": bob.user.id, "coordinator": True}
@@ -142,18 +172,22 @@ def test_a_passed_coordinator_proposal_lets_the_new_coordinator_review(gov, audi
 
 def test_members_can_revoke_a_coordinator(gov):
     coordinator, (alice, bob) = gov.coop(members=2)
-    proposal = gov.open_vote(alice, coordinator, kind="coordinator",
-                             change={"member_id": coordinator.user.id, "action": "revoke"})
+    proposal = gov.open_vote(
+        alice, coordinator, kind="coordinator", change={"member_id": coordinator.user.id, "action": "revoke"}
+    )
     vote_all(gov, proposal["id"], [alice, bob, coordinator], [{"choice": "yes"}, {"choice": "yes"}, {"choice": "no"}])
     assert coordinator.get("/api/v1/me").json["is_coordinator"] is False
-    assert coordinator.post(f"/api/v1/proposals/{gov.propose(alice)['id']}/review",
-                            json={"action": "accept"}).status_code == 403
+    assert (
+        coordinator.post(f"/api/v1/proposals/{gov.propose(alice)['id']}/review", json={"action": "accept"}).status_code
+        == 403
+    )
 
 
 def test_a_coordinator_grant_for_someone_who_left_passes_without_effect(gov):
     coordinator, (alice, bob, carol) = gov.coop(members=3)
-    proposal = gov.open_vote(alice, coordinator, kind="coordinator",
-                             change={"member_id": bob.user.id, "action": "grant"})
+    proposal = gov.open_vote(
+        alice, coordinator, kind="coordinator", change={"member_id": bob.user.id, "action": "grant"}
+    )
     vote_all(gov, proposal["id"], [alice, carol], [{"choice": "yes"}] * 2)
     bob.post("/api/v1/membership/withdraw")
     clock.advance(timedelta(days=3))
@@ -205,8 +239,9 @@ def test_a_change_that_became_invalid_passes_with_an_error_and_no_new_version(go
 
 def test_a_median_that_would_make_the_terms_invalid_passes_with_an_error(gov, adopt_terms):
     coordinator, members = gov.coop(members=2)
-    proposal = gov.open_vote(members[0], coordinator, kind="terms", method="median",
-                             change={"param": "voting_days_min"})
+    proposal = gov.open_vote(
+        members[0], coordinator, kind="terms", method="median", change={"param": "voting_days_min"}
+    )
     vote_all(gov, proposal["id"], members, [{"value": 10}, {"value": 12}])
     adopt_terms(voting_days_max=5)
     gov.vote(coordinator, proposal["id"], value=4)
@@ -226,8 +261,9 @@ def fees(session):
     return fund
 
 
-def test_a_passed_surplus_is_shared_as_patronage_in_proportion_to_approved_earnings(gov, make, fees, monkeypatch,
-                                                                                    session, audit_entries):
+def test_a_passed_surplus_is_shared_as_patronage_in_proportion_to_approved_earnings(
+    gov, make, fees, monkeypatch, session, audit_entries
+):
     coordinator, (alice, bob) = gov.coop(members=2)
     outsider = make.worker()
     fees(10_000)
@@ -239,8 +275,12 @@ def test_a_passed_surplus_is_shared_as_patronage_in_proportion_to_approved_earni
 
     monkeypatch.setattr("coop.ledger.paid_for_work", earnings)
     before = ledger.balance(ledger.COOP_FEES)
-    proposal = gov.open_vote(alice, coordinator, kind="surplus",
-                             change={"amount_cents": 1000, "period_start": "2026-01-01", "period_end": "2026-03-31"})
+    proposal = gov.open_vote(
+        alice,
+        coordinator,
+        kind="surplus",
+        change={"amount_cents": 1000, "period_start": "2026-01-01", "period_end": "2026-03-31"},
+    )
     vote_all(gov, proposal["id"], [coordinator, alice, bob], [{"choice": "yes"}] * 3)
 
     closed = gov.get(alice, proposal["id"])
@@ -255,8 +295,12 @@ def test_a_passed_surplus_is_shared_as_patronage_in_proportion_to_approved_earni
     assert alice_lines["lines"][-1]["kind"] == "patronage" and alice_lines["lines"][-1]["amount_cents"] == 667
     assert alice_lines["total_cents"] == 2500 + 667
     [allocated] = audit_entries(event="surplus.allocated")
-    assert allocated.payload == {"amount_cents": 1000, "members": 2, "period_start": "2026-01-01",
-                                 "period_end": "2026-03-31"}
+    assert allocated.payload == {
+        "amount_cents": 1000,
+        "members": 2,
+        "period_start": "2026-01-01",
+        "period_end": "2026-03-31",
+    }
 
 
 def test_a_surplus_above_the_coops_fees_passes_with_an_error_and_moves_no_money(gov, fees, monkeypatch, session):
@@ -264,8 +308,12 @@ def test_a_surplus_above_the_coops_fees_passes_with_an_error_and_moves_no_money(
     fees(500)
     monkeypatch.setattr("coop.ledger.paid_for_work", lambda start, end: {alice.user.id: 100})
     available = ledger.balance(ledger.COOP_FEES)
-    proposal = gov.open_vote(alice, coordinator, kind="surplus", change={
-        "amount_cents": available + 1, "period_start": "2026-01-01", "period_end": "2026-01-31"})
+    proposal = gov.open_vote(
+        alice,
+        coordinator,
+        kind="surplus",
+        change={"amount_cents": available + 1, "period_start": "2026-01-01", "period_end": "2026-01-31"},
+    )
     vote_all(gov, proposal["id"], [coordinator, alice, bob], [{"choice": "yes"}] * 3)
 
     closed = gov.get(alice, proposal["id"])
@@ -278,8 +326,12 @@ def test_a_surplus_with_no_member_earnings_passes_with_an_error(gov, fees, monke
     coordinator, (alice, bob) = gov.coop(members=2)
     fees(5000)
     monkeypatch.setattr("coop.ledger.paid_for_work", lambda start, end: {})
-    proposal = gov.open_vote(alice, coordinator, kind="surplus", change={
-        "amount_cents": 100, "period_start": "2026-01-01", "period_end": "2026-01-31"})
+    proposal = gov.open_vote(
+        alice,
+        coordinator,
+        kind="surplus",
+        change={"amount_cents": 100, "period_start": "2026-01-01", "period_end": "2026-01-31"},
+    )
     vote_all(gov, proposal["id"], [coordinator, alice, bob], [{"choice": "yes"}] * 3)
     closed = gov.get(alice, proposal["id"])
     assert closed["status"] == "passed" and "No member had approved earnings" in closed["result"]["error"]

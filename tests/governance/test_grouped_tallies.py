@@ -1,4 +1,5 @@
 """Grouped tallies (ballot, count) give exactly the result of counting every ballot one by one."""
+
 from collections import Counter
 
 import pytest

@@ -1,4 +1,5 @@
 """Membership: the share paid from earnings or by a confirmed transfer, admission, refusal, withdrawal, the registers."""
+
 from datetime import timedelta
 
 import pytest
@@ -56,8 +57,9 @@ def test_an_empty_body_also_applies_pending_payment(make, money, body):
     assert money(worker) == before
 
 
-def test_a_coordinator_confirming_the_transfer_admits_and_only_then_the_share_enters(make, money, audit_entries,
-                                                                                    as_coordinator):
+def test_a_coordinator_confirming_the_transfer_admits_and_only_then_the_share_enters(
+    make, money, audit_entries, as_coordinator
+):
     worker = make.worker()
     client = make.client(worker)
     client.post("/api/v1/membership", json={"payment_reference": "MPESA QX41"})
@@ -72,7 +74,8 @@ def test_a_coordinator_confirming_the_transfer_admits_and_only_then_the_share_en
     assert client.get("/api/v1/me").json["is_member"] is True
     shares = client.get("/api/v1/me/shares").json
     assert [(line["kind"], line["amount_cents"], line["payment_reference"]) for line in shares["lines"]] == [
-        ("membership_share", 2500, "MPESA QX41")]
+        ("membership_share", 2500, "MPESA QX41")
+    ]
     assert shares["total_cents"] == 2500
     [entry] = audit_entries(subject=f"user:{worker.id}", event="membership.admitted")
     assert entry.payload == {"share_price_cents": 2500, "paid_from": "transfer", "payment_reference": "MPESA QX41"}
@@ -92,23 +95,37 @@ def test_the_reference_the_coordinator_confirms_is_recorded_and_one_is_required(
 
     assert missing.status_code == 422 and "payment_reference" in missing.json["errors"]
     assert money(silent) == before and membership_row(session, silent).status == "pending_payment"
-    assert as_coordinator.post(f"/api/v1/membership/{silent.id}/admit",
-                               json={"payment_reference": "BANK 889"}).status_code == 200
-    assert as_coordinator.post(f"/api/v1/membership/{announced.id}/admit",
-                               json={"payment_reference": "BANK 890 (as received)"}).status_code == 200
-    references = dict(session.execute(sa.select(ShareLine.user_id, ShareLine.payment_reference)
-                                      .where(ShareLine.user_id.in_([silent.id, announced.id]))).all())
+    assert (
+        as_coordinator.post(f"/api/v1/membership/{silent.id}/admit", json={"payment_reference": "BANK 889"}).status_code
+        == 200
+    )
+    assert (
+        as_coordinator.post(
+            f"/api/v1/membership/{announced.id}/admit", json={"payment_reference": "BANK 890 (as received)"}
+        ).status_code
+        == 200
+    )
+    references = dict(
+        session.execute(
+            sa.select(ShareLine.user_id, ShareLine.payment_reference).where(
+                ShareLine.user_id.in_([silent.id, announced.id])
+            )
+        ).all()
+    )
     assert references == {silent.id: "BANK 889", announced.id: "BANK 890 (as received)"}
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"pay_from": "earnings", "payment_reference": "X1"}, "payment_reference"),
-    ({"pay_from": "savings"}, "pay_from"),
-    ({"payment_reference": "x" * 141}, "payment_reference"),
-    ({"payment_reference": "   "}, "payment_reference"),
-    ({"payment_reference": "line\nbreak"}, "payment_reference"),
-    ({"payment_reference": 12345}, "payment_reference"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"pay_from": "earnings", "payment_reference": "X1"}, "payment_reference"),
+        ({"pay_from": "savings"}, "pay_from"),
+        ({"payment_reference": "x" * 141}, "payment_reference"),
+        ({"payment_reference": "   "}, "payment_reference"),
+        ({"payment_reference": "line\nbreak"}, "payment_reference"),
+        ({"payment_reference": 12345}, "payment_reference"),
+    ],
+)
 def test_an_application_that_cannot_be_read_is_refused_naming_the_field(make, session, body, field):
     worker = make.worker()
     response = make.client(worker).post("/api/v1/membership", json=body)
@@ -139,7 +156,8 @@ def test_paying_from_earnings_makes_a_member_at_once_under_open_admission(make, 
     assert client.get("/api/v1/me").json["is_member"] is True
     lines = client.get("/api/v1/me/shares").json["lines"]
     assert [(line["kind"], line["amount_cents"], line["payment_reference"]) for line in lines] == [
-        ("membership_share", 2500, None)]
+        ("membership_share", 2500, None)
+    ]
     [entry] = audit_entries(subject=f"user:{worker.id}", event="membership.admitted")
     assert entry.payload == {"share_price_cents": 2500, "paid_from": "earnings", "payment_reference": None}
 
@@ -188,8 +206,9 @@ def test_a_member_cannot_buy_a_second_share(make, earn, money):
 # --- admission by approval --------------------------------------------------------------------
 
 
-def test_under_approval_a_transfer_waits_and_the_coordinators_confirmation_is_the_decision(make, adopt_terms, money,
-                                                                                          as_coordinator):
+def test_under_approval_a_transfer_waits_and_the_coordinators_confirmation_is_the_decision(
+    make, adopt_terms, money, as_coordinator
+):
     adopt_terms(admission="approval")
     worker = make.worker()
     client = make.client(worker)
@@ -211,8 +230,9 @@ def test_under_approval_a_transfer_waits_and_the_coordinators_confirmation_is_th
     assert as_coordinator.post(f"/api/v1/membership/{worker.id}/admit").status_code == 409
 
 
-def test_under_approval_a_share_paid_from_earnings_is_held_until_admitted(make, adopt_terms, earn, money,
-                                                                         as_coordinator, audit_entries):
+def test_under_approval_a_share_paid_from_earnings_is_held_until_admitted(
+    make, adopt_terms, earn, money, as_coordinator, audit_entries
+):
     adopt_terms(admission="approval")
     worker = make.worker()
     earn(worker, 2500)
@@ -240,8 +260,9 @@ def test_under_approval_a_share_paid_from_earnings_is_held_until_admitted(make, 
     assert entry.payload == {"share_price_cents": 2500, "paid_from": "earnings", "payment_reference": None}
 
 
-def test_a_refused_application_gives_a_held_share_back_and_may_be_made_again(make, adopt_terms, earn, money,
-                                                                              as_coordinator, audit_entries):
+def test_a_refused_application_gives_a_held_share_back_and_may_be_made_again(
+    make, adopt_terms, earn, money, as_coordinator, audit_entries
+):
     adopt_terms(admission="approval")
     worker = make.worker()
     earn(worker, 2600)
@@ -255,7 +276,9 @@ def test_a_refused_application_gives_a_held_share_back_and_may_be_made_again(mak
     assert money(worker) == before
     shares = client.get("/api/v1/me/shares").json
     assert [(line["kind"], line["amount_cents"]) for line in shares["lines"]] == [
-        ("membership_share", 2500), ("redemption", -2500)]
+        ("membership_share", 2500),
+        ("redemption", -2500),
+    ]
     assert shares["total_cents"] == 0
     [entry] = audit_entries(subject=f"user:{worker.id}", event="membership.refused")
     assert entry.payload == {"reason": "Not a click worker.", "refunded_cents": 2500}
@@ -269,14 +292,16 @@ def test_refusing_an_applicant_pending_payment_moves_no_money(make, money, as_co
     worker = make.worker()
     make.client(worker).post("/api/v1/membership", json={"payment_reference": "never arrived"})
     before = money(worker)
-    response = as_coordinator.post(f"/api/v1/membership/{worker.id}/refuse",
-                                   json={"reason": "No transfer arrived in 60 days."})
+    response = as_coordinator.post(
+        f"/api/v1/membership/{worker.id}/refuse", json={"reason": "No transfer arrived in 60 days."}
+    )
     assert response.status_code == 200 and response.json["status"] == "refused"
     assert money(worker) == before
 
 
-def test_only_another_coordinator_admits_or_refuses_and_only_applicants(make, session, as_coordinator, as_member,
-                                                                        as_requester, anon, money):
+def test_only_another_coordinator_admits_or_refuses_and_only_applicants(
+    make, session, as_coordinator, as_member, as_requester, anon, money
+):
     applicant = make.worker()
     make.client(applicant).post("/api/v1/membership", json={"payment_reference": "BANK 1"})
     bystander, member = make.worker(), make.member()
@@ -328,7 +353,10 @@ def test_withdrawal_pays_back_the_share_and_patronage_and_ends_voting_rights(mak
     assert ledger.balance(patronage_account(member.id)) == 0
     shares = client.get("/api/v1/me/shares").json
     assert [(line["kind"], line["amount_cents"]) for line in shares["lines"]] == [
-        ("membership_share", 2500), ("patronage", 300), ("redemption", -2500), ("redemption", -300),
+        ("membership_share", 2500),
+        ("patronage", 300),
+        ("redemption", -2500),
+        ("redemption", -300),
     ]
     assert shares["total_cents"] == 0
     assert client.get("/api/v1/me").json["is_member"] is False
@@ -415,8 +443,10 @@ def test_joining_and_leaving_never_creates_money(make, money, session, as_coordi
     assert client.get("/api/v1/me/balance").json == {"earnings_cents": 0, "payout_pending_cents": 0}
 
     # Once the transfer really arrived, leaving pays back exactly that, however often they re-join.
-    assert as_coordinator.post(f"/api/v1/membership/{worker.id}/admit",
-                               json={"payment_reference": "BANK 77"}).status_code == 200
+    assert (
+        as_coordinator.post(f"/api/v1/membership/{worker.id}/admit", json={"payment_reference": "BANK 77"}).status_code
+        == 200
+    )
     for _ in range(3):
         assert client.post("/api/v1/membership/withdraw").status_code == 200
         clock.advance(timedelta(days=31))
@@ -451,8 +481,9 @@ def test_members_see_pseudonyms_and_join_dates_but_never_emails_or_payments(make
     assert all("email" not in item and "payment_reference" not in item for item in items)
 
 
-def test_coordinators_list_the_applicants_pending_payment_with_their_references(make, earn, adopt_terms,
-                                                                                as_coordinator, as_member):
+def test_coordinators_list_the_applicants_pending_payment_with_their_references(
+    make, earn, adopt_terms, as_coordinator, as_member
+):
     adopt_terms(admission="approval")
     waiting = make.worker()
     make.client(waiting).post("/api/v1/membership", json={"payment_reference": "SEPA NIA 0412"})
@@ -463,8 +494,9 @@ def test_coordinators_list_the_applicants_pending_payment_with_their_references(
     members = as_coordinator.get("/api/v1/members?limit=200").json["items"]
     assert all("@" in item["email"] for item in members)
     pending = as_coordinator.get("/api/v1/members?status=pending_payment&limit=200").json["items"]
-    assert [(item["user_id"], item["email"], item["payment_reference"], item["share_paid_cents"])
-            for item in pending] == [(waiting.id, waiting.email, "SEPA NIA 0412", 0)]
+    assert [
+        (item["user_id"], item["email"], item["payment_reference"], item["share_paid_cents"]) for item in pending
+    ] == [(waiting.id, waiting.email, "SEPA NIA 0412", 0)]
     applicants = as_coordinator.get("/api/v1/members?status=applicant&limit=200").json["items"]
     assert [(item["user_id"], item["share_paid_cents"]) for item in applicants] == [(paid.id, 2500)]
     assert as_member.get("/api/v1/members?status=pending_payment").status_code == 403

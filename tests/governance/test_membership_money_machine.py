@@ -1,4 +1,5 @@
 """A stateful property test over joining, admission, refusal, leaving, earning and payouts: money never appears."""
+
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -27,14 +28,21 @@ index = st.integers(min_value=0, max_value=63)
 
 def fingerprint() -> tuple:
     """Everything a refused step must leave as it was."""
+
     def rows(*columns, order):
         return tuple(db.session.execute(sa.select(*columns).order_by(order)).all())
 
     return (
         rows(LedgerAccount.name, LedgerAccount.balance_cents, order=LedgerAccount.name),
         db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry)),
-        rows(Membership.user_id, Membership.status, Membership.share_paid_cents, Membership.payment_reference,
-             Membership.ended_at, order=Membership.user_id),
+        rows(
+            Membership.user_id,
+            Membership.status,
+            Membership.share_paid_cents,
+            Membership.payment_reference,
+            Membership.ended_at,
+            order=Membership.user_id,
+        ),
         rows(User.id, User.is_member, User.is_coordinator, order=User.id),
         rows(Withdrawal.id, Withdrawal.status, order=Withdrawal.id),
         db.session.scalar(sa.select(sa.func.count()).select_from(ShareLine)),
@@ -110,16 +118,22 @@ class MembershipMachine(RuleBasedStateMachine):
 
     def adopt(self, **changes) -> None:
         current = governance.current_terms()
-        db.session.add(TermsVersion(version=current.version + 1, params={**current.params, **changes},
-                                    effective_at=clock.now()))
+        db.session.add(
+            TermsVersion(version=current.version + 1, params={**current.params, **changes}, effective_at=clock.now())
+        )
         db.session.flush()
 
     # --- joining ----------------------------------------------------------------------------
 
     def pick(self, w: int, *statuses: str) -> User:
         """Mostly a worker in one of these states (when there is one), sometimes anyone (to be refused)."""
-        ids = list(db.session.scalars(sa.select(Membership.user_id).where(
-            Membership.status.in_(statuses), Membership.user_id.in_(self.people.workers)).order_by(Membership.user_id)))
+        ids = list(
+            db.session.scalars(
+                sa.select(Membership.user_id)
+                .where(Membership.status.in_(statuses), Membership.user_id.in_(self.people.workers))
+                .order_by(Membership.user_id)
+            )
+        )
         if ids and w % 4 != 3:
             return self.user(ids[w % len(ids)])
         return self.worker(w)
@@ -130,16 +144,25 @@ class MembershipMachine(RuleBasedStateMachine):
     def join(self, choice):
         w, how = choice
         # Mostly someone who may join (with the earnings to pay, for that way), sometimes anyone (refused).
-        live = set(db.session.scalars(sa.select(Membership.user_id).where(
-            Membership.status.in_(("member", "pending_payment", "applicant")))))
+        live = set(
+            db.session.scalars(
+                sa.select(Membership.user_id).where(Membership.status.in_(("member", "pending_payment", "applicant")))
+            )
+        )
         price = governance.current_terms().params["share_price_cents"]
-        candidates = [u for u in self.people.workers if u not in live and (
-            how != "earnings" or ledger.balance(ledger.worker_earnings(u)) >= price)]
+        candidates = [
+            u
+            for u in self.people.workers
+            if u not in live and (how != "earnings" or ledger.balance(ledger.worker_earnings(u)) >= price)
+        ]
         worker = self.user(candidates[w % len(candidates)]) if candidates and w % 4 != 3 else self.worker(w)
-        body = {"earnings": {"pay_from": "earnings"}, "reference": {"payment_reference": f"transfer {w}"},
-                "empty": {}}[how]
-        self.attempt("join_from_earnings" if how == "earnings" else "join_by_transfer",
-                     lambda: governance.apply_for_membership(worker, body))
+        body = {"earnings": {"pay_from": "earnings"}, "reference": {"payment_reference": f"transfer {w}"}, "empty": {}}[
+            how
+        ]
+        self.attempt(
+            "join_from_earnings" if how == "earnings" else "join_by_transfer",
+            lambda: governance.apply_for_membership(worker, body),
+        )
 
     @rule(choice=st.tuples(index, index, st.sampled_from(["admit", "admit", "refuse"]), st.booleans()))
     def decide(self, choice):
@@ -151,8 +174,9 @@ class MembershipMachine(RuleBasedStateMachine):
             return
         was_pending = self.status(worker) == "pending_payment"
         price = governance.current_terms().params["share_price_cents"]
-        done = self.attempt("admit", lambda: governance.admit_applicant(
-            coordinator, worker, "BANK REF" if reference else None))
+        done = self.attempt(
+            "admit", lambda: governance.admit_applicant(coordinator, worker, "BANK REF" if reference else None)
+        )
         if done is not None and was_pending:
             # The coordinator confirmed the transfer arrived: this money really came in.
             self.paid_in[worker.id] += price
@@ -173,8 +197,16 @@ class MembershipMachine(RuleBasedStateMachine):
         def paid():
             if patronage and self.status(worker) == "member":
                 txn = ledger.move(ledger.EXTERNAL, governance.patronage_account(worker.id), cents, "patronage")
-                db.session.add(ShareLine(user_id=worker.id, kind="patronage", amount_cents=cents, at=clock.now(),
-                                         ledger_transaction_id=txn.id, memo="patronage"))
+                db.session.add(
+                    ShareLine(
+                        user_id=worker.id,
+                        kind="patronage",
+                        amount_cents=cents,
+                        at=clock.now(),
+                        ledger_transaction_id=txn.id,
+                        memo="patronage",
+                    )
+                )
                 db.session.flush()
                 self.tally["patronage"]["done"] += 1
             else:
@@ -194,8 +226,9 @@ class MembershipMachine(RuleBasedStateMachine):
     @precondition(lambda machine: db.session.scalar(sa.select(sa.exists().where(Withdrawal.status == "pending"))))
     @rule(c=index)
     def confirm_payout(self, c):
-        withdrawal = db.session.scalar(sa.select(Withdrawal).where(Withdrawal.status == "pending")
-                                       .order_by(Withdrawal.id).limit(1))
+        withdrawal = db.session.scalar(
+            sa.select(Withdrawal).where(Withdrawal.status == "pending").order_by(Withdrawal.id).limit(1)
+        )
         self.attempt("confirm_payout", lambda: marketplace.confirm_withdrawal(self.coordinator(c), withdrawal))
 
     # --- time and terms ---------------------------------------------------------------------
@@ -204,8 +237,11 @@ class MembershipMachine(RuleBasedStateMachine):
     def time_passes(self, days):
         clock.advance(timedelta(days=days))
 
-    @rule(price=st.sampled_from([1_000, 2_500, 4_000]), admission=st.sampled_from(["open", "approval"]),
-          cooling=st.sampled_from([30, 0]))
+    @rule(
+        price=st.sampled_from([1_000, 2_500, 4_000]),
+        admission=st.sampled_from(["open", "approval"]),
+        cooling=st.sampled_from([30, 0]),
+    )
     def terms_change(self, price, admission, cooling):
         self.adopt(share_price_cents=price, admission=admission, rejoin_cooling_days=cooling)
 
@@ -215,20 +251,35 @@ class MembershipMachine(RuleBasedStateMachine):
     def money_never_appears(self):
         """The ledger balances; no worker is paid out more than came in for them; every cent is accounted for."""
         assert ledger.total_of_all_entries() == 0
-        negative = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerAccount).where(
-            LedgerAccount.balance_cents < 0, LedgerAccount.name.not_in(MAY_GO_NEGATIVE)))
+        negative = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(LedgerAccount)
+            .where(LedgerAccount.balance_cents < 0, LedgerAccount.name.not_in(MAY_GO_NEGATIVE))
+        )
         assert negative == 0
         workers = self.people.workers
-        balances = dict(db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.balance_cents).where(
-            sa.or_(*(LedgerAccount.name.like(f"%:{w}:%") for w in workers)))).all())
-        memberships = {user_id: (status, paid) for user_id, status, paid in db.session.execute(
-            sa.select(Membership.user_id, Membership.status, Membership.share_paid_cents)
-            .where(Membership.user_id.in_(workers)))}
+        balances = dict(
+            db.session.execute(
+                sa.select(LedgerAccount.name, LedgerAccount.balance_cents).where(
+                    sa.or_(*(LedgerAccount.name.like(f"%:{w}:%") for w in workers))
+                )
+            ).all()
+        )
+        memberships = {
+            user_id: (status, paid)
+            for user_id, status, paid in db.session.execute(
+                sa.select(Membership.user_id, Membership.status, Membership.share_paid_cents).where(
+                    Membership.user_id.in_(workers)
+                )
+            )
+        }
         is_member = dict(db.session.execute(sa.select(User.id, User.is_member).where(User.id.in_(workers))).all())
         payouts: dict = defaultdict(int)
         for user_id, status, cents in db.session.execute(
-                sa.select(Withdrawal.user_id, Withdrawal.status, sa.func.sum(Withdrawal.amount_cents))
-                .where(Withdrawal.user_id.in_(workers)).group_by(Withdrawal.user_id, Withdrawal.status)):
+            sa.select(Withdrawal.user_id, Withdrawal.status, sa.func.sum(Withdrawal.amount_cents))
+            .where(Withdrawal.user_id.in_(workers))
+            .group_by(Withdrawal.user_id, Withdrawal.status)
+        ):
             payouts[user_id, status] += int(cents)
 
         for w in workers:
@@ -240,8 +291,13 @@ class MembershipMachine(RuleBasedStateMachine):
             assert held == (share if status == "applicant" else 0)
             assert (share > 0) == (status in ("member", "applicant"))
             assert is_member[w] == (status == "member")
-            holdings = (balances.get(ledger.worker_earnings(w), 0) + balances.get(ledger.worker_payout_pending(w), 0)
-                        + balances.get(governance.patronage_account(w), 0) + share + payouts[w, "confirmed"])
+            holdings = (
+                balances.get(ledger.worker_earnings(w), 0)
+                + balances.get(ledger.worker_payout_pending(w), 0)
+                + balances.get(governance.patronage_account(w), 0)
+                + share
+                + payouts[w, "confirmed"]
+            )
             assert holdings == came_in, f"worker {w} holds or was paid {holdings}; {came_in} came in for them"
 
 
@@ -255,13 +311,30 @@ def test_no_sequence_of_joining_and_leaving_pays_out_money_that_never_came_in(se
         run.people, run.tally = people, tally
         return run
 
-    run_state_machine_as_test(machine, settings=settings(
-        max_examples=15, stateful_step_count=30, deadline=None, derandomize=True, database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=30,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
 
     # The runs must have reached every kind of step, or they proved less than they claim.
     done = {name for name, counts in tally.items() if counts["done"]}
-    assert done >= {"join_by_transfer", "join_from_earnings", "admit", "refuse", "withdraw", "earn", "patronage",
-                    "request_payout", "confirm_payout"}, dict(tally)
+    assert done >= {
+        "join_by_transfer",
+        "join_from_earnings",
+        "admit",
+        "refuse",
+        "withdraw",
+        "earn",
+        "patronage",
+        "request_payout",
+        "confirm_payout",
+    }, dict(tally)
     refused = {name for name, counts in tally.items() if counts["refused"]}
     assert refused >= {"join_by_transfer", "join_from_earnings", "admit", "withdraw", "request_payout"}, dict(tally)

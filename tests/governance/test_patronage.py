@@ -1,4 +1,5 @@
 """The pure patronage allocation: exact sums, proportional within a cent, documented tie rule."""
+
 from fractions import Fraction
 
 import pytest
@@ -36,8 +37,9 @@ def test_the_amount_must_be_whole_non_negative_cents(amount):
         allocate(amount, {1: 1})
 
 
-weights = st.dictionaries(st.integers(min_value=1, max_value=10_000), st.integers(min_value=0, max_value=10**9),
-                          max_size=50)
+weights = st.dictionaries(
+    st.integers(min_value=1, max_value=10_000), st.integers(min_value=0, max_value=10**9), max_size=50
+)
 
 
 @given(st.integers(min_value=0, max_value=10**10), weights)

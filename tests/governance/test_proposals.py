@@ -1,4 +1,5 @@
 """Proposals: submission with validated changes, coordinator review, petitions, lists."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -8,8 +9,13 @@ from coop.errors import Forbidden
 from coop.governance import services
 from coop.governance.models import Proposal
 
-RAISE_PAY = {"title": "Raise the minimum hourly rate", "body": "Twelve euros is not enough.", "kind": "terms",
-             "method": "yes_no", "change": {"min_hourly_rate_cents": 1500}}
+RAISE_PAY = {
+    "title": "Raise the minimum hourly rate",
+    "body": "Twelve euros is not enough.",
+    "kind": "terms",
+    "method": "yes_no",
+    "change": {"min_hourly_rate_cents": 1500},
+}
 
 
 def test_a_member_submits_a_proposal_for_triage(gov, as_member, audit_entries):
@@ -53,10 +59,20 @@ def test_proposals_keep_their_options(gov, as_member):
         ({"kind": "rule", "change": {"rule": "bylaws"}}, "change"),
         ({"kind": "coordinator", "change": {"member_id": 999999, "action": "grant"}}, "change"),
         ({"kind": "coordinator", "change": {"member_id": 1, "action": "crown"}}, "change"),
-        ({"kind": "surplus", "change": {"amount_cents": 100, "period_start": "2026-02-01",
-                                        "period_end": "2026-01-01"}}, "change"),
-        ({"kind": "surplus", "change": {"amount_cents": 0, "period_start": "2026-01-01",
-                                        "period_end": "2026-01-31"}}, "change"),
+        (
+            {
+                "kind": "surplus",
+                "change": {"amount_cents": 100, "period_start": "2026-02-01", "period_end": "2026-01-01"},
+            },
+            "change",
+        ),
+        (
+            {
+                "kind": "surplus",
+                "change": {"amount_cents": 0, "period_start": "2026-01-01", "period_end": "2026-01-31"},
+            },
+            "change",
+        ),
         ({"kind": "general", "change": {"anything": 1}}, "change"),
         ({"kind": "petition"}, "kind"),
         ({"method": "plurality"}, "method"),
@@ -80,20 +96,27 @@ def test_a_terms_change_is_validated_against_the_terms_in_force_with_the_paramet
 
 def test_a_coordinator_proposal_must_name_a_current_member(gov, make, as_member):
     worker = make.worker()
-    response = as_member.post("/api/v1/proposals", json={
-        **RAISE_PAY, "kind": "coordinator", "change": {"member_id": worker.id, "action": "grant"}})
+    response = as_member.post(
+        "/api/v1/proposals",
+        json={**RAISE_PAY, "kind": "coordinator", "change": {"member_id": worker.id, "action": "grant"}},
+    )
     assert response.status_code == 422
     assert response.json["errors"]["change"] == {"member_id": ["Not a current member."]}
     member = make.member()
     gov.propose(as_member, kind="coordinator", change={"member_id": member.id, "action": "grant"})
-    revoke = as_member.post("/api/v1/proposals", json={
-        **RAISE_PAY, "kind": "coordinator", "change": {"member_id": member.id, "action": "revoke"}})
+    revoke = as_member.post(
+        "/api/v1/proposals",
+        json={**RAISE_PAY, "kind": "coordinator", "change": {"member_id": member.id, "action": "revoke"}},
+    )
     assert revoke.status_code == 422
 
 
 def test_surplus_dates_are_stored_as_iso_dates(gov, as_member):
-    proposal = gov.propose(as_member, kind="surplus",
-                           change={"amount_cents": 5000, "period_start": "2026-01-01", "period_end": "2026-03-31"})
+    proposal = gov.propose(
+        as_member,
+        kind="surplus",
+        change={"amount_cents": 5000, "period_start": "2026-01-01", "period_end": "2026-03-31"},
+    )
     assert proposal["change"] == {"amount_cents": 5000, "period_start": "2026-01-01", "period_end": "2026-03-31"}
 
 
@@ -105,8 +128,9 @@ def test_only_members_can_propose(as_worker, as_requester, anon):
 
 def test_other_domains_submit_general_proposals_through_the_service(make, session):
     member = make.member()
-    proposal = services.create_proposal(member, {"title": "Appeal: post 12 hidden", "body": "Please decide.",
-                                                 "kind": "general", "method": "yes_no"})
+    proposal = services.create_proposal(
+        member, {"title": "Appeal: post 12 hidden", "body": "Please decide.", "kind": "general", "method": "yes_no"}
+    )
     assert proposal.id and proposal.status == "submitted" and proposal.proposer_id == member.id
     with pytest.raises(Forbidden):
         services.create_proposal(make.worker(), {"title": "t", "body": "b", "kind": "general", "method": "yes_no"})
@@ -163,7 +187,9 @@ def test_returning_needs_a_public_reason(gov, as_coordinator, as_member, as_requ
 
 def test_a_coordinator_may_still_accept_a_returned_proposal(gov, as_coordinator, as_member):
     proposal = gov.propose(as_member)
-    as_coordinator.post(f"/api/v1/proposals/{proposal['id']}/review", json={"action": "return", "reason": "Add a date."})
+    as_coordinator.post(
+        f"/api/v1/proposals/{proposal['id']}/review", json={"action": "return", "reason": "Add a date."}
+    )
     opened = gov.accept(as_coordinator, proposal["id"])
     assert opened["status"] == "open" and opened["review_reason"] is None
 
@@ -207,8 +233,9 @@ def test_co_signing_counts_each_member_once_and_never_the_proposer(gov, make, as
     assert again.status_code == 409 and "already co-signed" in again.json["message"]
 
 
-def test_only_members_co_sign_and_only_before_the_vote(gov, as_member, as_worker, as_requester, anon, make,
-                                                       as_coordinator):
+def test_only_members_co_sign_and_only_before_the_vote(
+    gov, as_member, as_worker, as_requester, anon, make, as_coordinator
+):
     proposal = gov.propose(as_member)
     url = f"/api/v1/proposals/{proposal['id']}/cosign"
     assert as_worker.post(url).status_code == 403
@@ -219,14 +246,14 @@ def test_only_members_co_sign_and_only_before_the_vote(gov, as_member, as_worker
     assert make.client(make.member()).post(url).status_code == 409
 
 
-def test_a_returned_proposal_goes_to_ballot_when_the_petition_reaches_the_threshold(gov, make, as_coordinator,
-                                                                                     adopt_terms, audit_entries):
+def test_a_returned_proposal_goes_to_ballot_when_the_petition_reaches_the_threshold(
+    gov, make, as_coordinator, adopt_terms, audit_entries
+):
     adopt_terms(petition_pct=50)
     proposer = make.client(make.member())
     signers = [make.client(make.member()) for _ in range(3)]
     proposal = gov.propose(proposer, **RAISE_PAY)
-    as_coordinator.post(f"/api/v1/proposals/{proposal['id']}/review",
-                        json={"action": "return", "reason": "Not now."})
+    as_coordinator.post(f"/api/v1/proposals/{proposal['id']}/review", json={"action": "return", "reason": "Not now."})
     threshold = gov.get(proposer, proposal["id"])["petition_threshold"]
     assert threshold == -(-50 * services.members_count() // 100) == 3
 

@@ -1,4 +1,5 @@
 """Reading the terms and rules in force, with their history."""
+
 from coop.governance.terms import FOUNDING_TERMS
 
 
@@ -39,8 +40,11 @@ def test_rules_lists_each_document_in_force(as_requester):
 def test_a_rule_shows_its_text_in_force_and_its_history(as_member, session):
     from coop.governance.models import RuleVersion
 
-    session.add(RuleVersion(slug="forum-rules", version=2, title="Forum rules", text="# Forum rules\n\nBe kind.",
-                            adopted_by=None))
+    session.add(
+        RuleVersion(
+            slug="forum-rules", version=2, title="Forum rules", text="# Forum rules\n\nBe kind.", adopted_by=None
+        )
+    )
     session.flush()
     rule = as_member.get("/api/v1/rules/forum-rules").json
     assert rule["version"] == 2 and rule["text"].endswith("Be kind.")

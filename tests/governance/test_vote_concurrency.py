@@ -1,4 +1,5 @@
 """On PostgreSQL, with real commits: concurrent ballots leave one ballot per member and a tally that matches."""
+
 import threading
 import uuid
 from collections import Counter
@@ -29,8 +30,9 @@ def make_member(label: str):
 
 
 def open_vote(coordinator) -> int:
-    proposal = governance.create_proposal(coordinator, {"title": "Concurrent vote", "body": "Vote now.",
-                                                        "kind": "general", "method": "yes_no"})
+    proposal = governance.create_proposal(
+        coordinator, {"title": "Concurrent vote", "body": "Vote now.", "kind": "general", "method": "yes_no"}
+    )
     governance.review_proposal(coordinator, proposal, "accept")
     db.session.commit()
     return proposal.id
@@ -44,8 +46,9 @@ def cast_at_once(app, proposal_id: int, ballots: list[tuple[str, dict]]):
     def cast(index, token, body):
         client = app.test_client()
         barrier.wait()
-        responses[index] = client.post(f"/api/v1/proposals/{proposal_id}/ballot", json=body,
-                                       headers={"Authorization": f"Bearer {token}"})
+        responses[index] = client.post(
+            f"/api/v1/proposals/{proposal_id}/ballot", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
 
     threads = [threading.Thread(target=cast, args=(i, token, body)) for i, (token, body) in enumerate(ballots)]
     for thread in threads:
@@ -66,8 +69,11 @@ def close(proposal_id: int) -> Proposal:
 
 
 def closed_entries(proposal_id: int) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.subject == f"proposal:{proposal_id}", AuditEntry.event == "proposal.closed"))
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.subject == f"proposal:{proposal_id}", AuditEntry.event == "proposal.closed")
+    )
 
 
 def test_concurrent_ballots_by_distinct_members_count_once_each(postgres_only, app, committed):
@@ -79,7 +85,9 @@ def test_concurrent_ballots_by_distinct_members_count_once_each(postgres_only, a
     member_ids = {user.id for user, _ in members}
     choices = [("yes", "no", "abstain")[i % 3] for i in range(VOTERS)]
 
-    responses = cast_at_once(app, proposal_id, [(token, {"choice": c}) for (_, token), c in zip(members, choices, strict=False)])
+    responses = cast_at_once(
+        app, proposal_id, [(token, {"choice": c}) for (_, token), c in zip(members, choices, strict=False)]
+    )
 
     assert [r.status_code for r in responses] == [201] * VOTERS
     assert len({r.json["receipt"] for r in responses}) == VOTERS
@@ -95,7 +103,10 @@ def test_concurrent_ballots_by_distinct_members_count_once_each(postgres_only, a
     assert proposal.ballot_count == VOTERS
     expected = Counter(choices)
     assert (proposal.result["yes"], proposal.result["no"], proposal.result["abstain"]) == (
-        expected["yes"], expected["no"], expected["abstain"])
+        expected["yes"],
+        expected["no"],
+        expected["abstain"],
+    )
     assert closed_entries(proposal_id) == 1
 
 

@@ -166,9 +166,7 @@ def test_approval_rejects_repeated_option_on_one_ballot():
         tally_approval([["A", "A"]], ["A", "B"])
 
 
-approval_cases = option_lists.flatmap(
-    lambda opts: st.tuples(st.just(opts), st.lists(approval_ballots_over(opts)))
-)
+approval_cases = option_lists.flatmap(lambda opts: st.tuples(st.just(opts), st.lists(approval_ballots_over(opts))))
 
 
 @given(approval_cases)
@@ -270,9 +268,7 @@ def test_irv_counts_every_ballot_of_a_large_grouped_tally():
     assert sum(result["rounds"][0].values()) == sum(1 for b in ballots if b)
 
 
-irv_cases = option_lists.flatmap(
-    lambda opts: st.tuples(st.just(opts), st.lists(rankings_over(opts)))
-)
+irv_cases = option_lists.flatmap(lambda opts: st.tuples(st.just(opts), st.lists(rankings_over(opts))))
 
 
 @given(irv_cases)
@@ -335,9 +331,7 @@ def test_median_of_a_million_values_matches_the_reference():
 numbers = st.one_of(st.integers(), st.floats(allow_nan=False))
 
 
-values_and_shuffle = st.lists(numbers).flatmap(
-    lambda values: st.tuples(st.just(values), st.permutations(values))
-)
+values_and_shuffle = st.lists(numbers).flatmap(lambda values: st.tuples(st.just(values), st.permutations(values)))
 
 
 @given(values_and_shuffle)

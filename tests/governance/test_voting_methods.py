@@ -237,7 +237,10 @@ def test_score_winner_is_decided_on_exact_sums_not_rounded_means():
 
 def test_score_without_ballots_has_no_means_and_no_winner():
     assert tally_score([], ["A", "B"]) == {
-        "sums": {"A": 0, "B": 0}, "means": {"A": None, "B": None}, "count": 0, "winner": None,
+        "sums": {"A": 0, "B": 0},
+        "means": {"A": None, "B": None},
+        "count": 0,
+        "winner": None,
     }
 
 
@@ -258,10 +261,14 @@ def test_score_tally_refuses_bad_ballots_weights_and_options():
         tally_score([], ["A", "A"])
 
 
-score_cases = st.integers(1, len(OPTIONS)).map(lambda n: OPTIONS[:n]).flatmap(
-    lambda opts: st.tuples(
-        st.just(opts),
-        st.lists(st.fixed_dictionaries({option: st.integers(0, 5) for option in opts}), max_size=40),
+score_cases = (
+    st.integers(1, len(OPTIONS))
+    .map(lambda n: OPTIONS[:n])
+    .flatmap(
+        lambda opts: st.tuples(
+            st.just(opts),
+            st.lists(st.fixed_dictionaries({option: st.integers(0, 5) for option in opts}), max_size=40),
+        )
     )
 )
 
@@ -326,27 +333,38 @@ def test_stv_reproduces_the_wikipedia_food_election():
     # Round 1: Chocolate 8 + 4 = 12 >= 6, elected; surplus 12 - 6 = 6, weight 6/12 = 1/2.
     assert rounds[0] == {
         "counts": {"Oranges": "4", "Pears": "2", "Chocolate": "12", "Strawberries": "1", "Hamburgers": "1"},
-        "exhausted": "0", "elected": ["Chocolate"], "excluded": None,
+        "exhausted": "0",
+        "elected": ["Chocolate"],
+        "excluded": None,
     }
     # Round 2: Strawberries 1 + 8/2 = 5, Hamburgers 1 + 4/2 = 3; nobody at 6, Pears (2) excluded.
     assert rounds[1] == {
         "counts": {"Oranges": "4", "Pears": "2", "Strawberries": "5", "Hamburgers": "3"},
-        "exhausted": "0", "elected": [], "excluded": "Pears",
+        "exhausted": "0",
+        "elected": [],
+        "excluded": "Pears",
     }
     # Round 3: Pears' 2 go to Oranges: 4 + 2 = 6, exactly the quota, so no surplus moves.
     assert rounds[2] == {
         "counts": {"Oranges": "6", "Strawberries": "5", "Hamburgers": "3"},
-        "exhausted": "0", "elected": ["Oranges"], "excluded": None,
+        "exhausted": "0",
+        "elected": ["Oranges"],
+        "excluded": None,
     }
     # Round 4: Strawberries 5, Hamburgers 3, one seat left for two: Hamburgers excluded.
     assert rounds[3] == {
         "counts": {"Strawberries": "5", "Hamburgers": "3"},
-        "exhausted": "0", "elected": [], "excluded": "Hamburgers",
+        "exhausted": "0",
+        "elected": [],
+        "excluded": "Hamburgers",
     }
     # Round 5: Hamburgers' ballots have no further choice (3 exhausted); one option for one
     # seat, so Strawberries take it below the quota ("Strawberry wins the final seat").
     assert rounds[4] == {
-        "counts": {"Strawberries": "5"}, "exhausted": "3", "elected": ["Strawberries"], "excluded": None,
+        "counts": {"Strawberries": "5"},
+        "exhausted": "3",
+        "elected": ["Strawberries"],
+        "excluded": None,
     }
     assert result["elected"] == ["Chocolate", "Oranges", "Strawberries"]
 
@@ -387,7 +405,10 @@ def test_stv_surplus_moves_at_an_exact_fraction():
     # B (7/3) is lowest; its ballots rank nothing after A and B, so 7/3 exhausts.
     assert result["rounds"][1]["excluded"] == "B"
     assert result["rounds"][2] == {
-        "counts": {"C": "11/3", "D": "4"}, "exhausted": "7/3", "elected": [], "excluded": "C",
+        "counts": {"C": "11/3", "D": "4"},
+        "exhausted": "7/3",
+        "elected": [],
+        "excluded": "C",
     }
     # C's 11/3 exhausts too: 7/3 + 11/3 = 6. D takes the last seat on 4.
     assert result["rounds"][3] == {"counts": {"D": "4"}, "exhausted": "6", "elected": ["D"], "excluded": None}
@@ -401,8 +422,7 @@ def test_stv_elects_everyone_at_quota_in_one_round_and_skips_them_in_transfers()
     assert result["rounds"][0]["elected"] == ["A", "B"]
     # A's surplus 2 at 2/5 skips elected B: C 1 + 5*2/5 = 3. B's surplus 1 at 1/4 skips A:
     # D 1 + 4/4 = 2. C reaches the quota for the third seat.
-    assert result["rounds"][1] == {"counts": {"C": "3", "D": "2"}, "exhausted": "0", "elected": ["C"],
-                                   "excluded": None}
+    assert result["rounds"][1] == {"counts": {"C": "3", "D": "2"}, "exhausted": "0", "elected": ["C"], "excluded": None}
     assert result["elected"] == ["A", "B", "C"]
 
 
@@ -430,14 +450,12 @@ def test_stv_leaves_a_seat_empty_rather_than_elect_an_option_nobody_voted_for():
     result = tally_stv([["A"]] * 3, ["A", "B", "C"], seats=2)
     # Quota floor(3 / 3) + 1 = 2: A elected; its surplus of 1 has nowhere to go.
     # B and C have no votes and no ballot can reach them, so the count stops.
-    assert result["rounds"][1] == {"counts": {"B": "0", "C": "0"}, "exhausted": "1", "elected": [],
-                                   "excluded": None}
+    assert result["rounds"][1] == {"counts": {"B": "0", "C": "0"}, "exhausted": "1", "elected": [], "excluded": None}
     assert result["elected"] == ["A"]
     result = tally_stv([["A"]] * 5 + [["B"]], ["A", "B", "C", "D"], seats=3)
     # Quota floor(6 / 4) + 1 = 2: A elected on 5 (surplus 3 exhausts); D (0, listed last)
     # excluded; then B and C are the two options for two seats, but only B has a vote.
-    assert result["rounds"][2] == {"counts": {"B": "1", "C": "0"}, "exhausted": "3", "elected": ["B"],
-                                   "excluded": None}
+    assert result["rounds"][2] == {"counts": {"B": "1", "C": "0"}, "exhausted": "3", "elected": ["B"], "excluded": None}
     assert result["elected"] == ["A", "B"]
 
 
@@ -445,8 +463,9 @@ def test_stv_without_valid_ballots_elects_nobody():
     assert tally_stv([], ["A", "B"], seats=1) == {"seats": 1, "quota": 1, "elected": [], "rounds": []}
     result = tally_stv([[], []], ["A", "B", "C"], seats=2)
     assert result["elected"] == []
-    assert result["rounds"] == [{"counts": {"A": "0", "B": "0", "C": "0"}, "exhausted": "0", "elected": [],
-                                 "excluded": None}]
+    assert result["rounds"] == [
+        {"counts": {"A": "0", "B": "0", "C": "0"}, "exhausted": "0", "elected": [], "excluded": None}
+    ]
 
 
 def test_stv_quota_counts_only_non_empty_rankings():
@@ -475,11 +494,15 @@ def test_stv_refuses_negative_weights_and_duplicate_options():
 
 # --- STV: properties --------------------------------------------------------
 
-stv_cases = st.integers(2, len(OPTIONS)).map(lambda n: OPTIONS[:n]).flatmap(
-    lambda opts: st.tuples(
-        st.just(opts),
-        st.lists(rankings_over(opts), max_size=40),
-        st.integers(1, len(opts) - 1),
+stv_cases = (
+    st.integers(2, len(OPTIONS))
+    .map(lambda n: OPTIONS[:n])
+    .flatmap(
+        lambda opts: st.tuples(
+            st.just(opts),
+            st.lists(rankings_over(opts), max_size=40),
+            st.integers(1, len(opts) - 1),
+        )
     )
 )
 
@@ -535,6 +558,7 @@ def test_stv_elects_on_quota_until_the_last_seats_and_exhausted_weight_only_grow
         elected_before += len(count["elected"])
         exhausted_before = Fraction(count["exhausted"])
 
+
 def reference_stv(ballots, options, seats):
     """The STV rules recounted from scratch every round, one ballot at a time, as a person
     would check them by hand: each ballot counts, at its weight, for the first option on it
@@ -565,8 +589,14 @@ def reference_stv(ballots, options, seats):
         excluded = None
         if not chosen and not filling and any(votes.values()):
             excluded = min(continuing, key=lambda o: (votes[o], first_round[o], -options.index(o)))
-        rounds.append({"counts": {o: str(v) for o, v in votes.items()}, "exhausted": str(exhausted),
-                       "elected": chosen, "excluded": excluded})
+        rounds.append(
+            {
+                "counts": {o: str(v) for o, v in votes.items()},
+                "exhausted": str(exhausted),
+                "elected": chosen,
+                "excluded": excluded,
+            }
+        )
         elected += chosen
         if excluded is None and (filling or not chosen or len(elected) == seats):
             break

@@ -1,4 +1,5 @@
 """Per-object checks live in the services, so every edge (API, pages, CLI) refuses the same people."""
+
 import pytest
 
 from coop.errors import Forbidden
@@ -21,8 +22,17 @@ def work(make, session):
     services.review(owner, rejected, "reject", "Boxes miss the signs.")
     appeal = services.file_appeal(worker, rejected, "They do not.")
     claimed = services.claim(worker, batch)
-    return {"owner": owner, "other_requester": other_requester, "worker": worker, "other_worker": other_worker,
-            "coordinator": coordinator, "batch": batch, "claimed": claimed, "rejected": rejected, "appeal": appeal}
+    return {
+        "owner": owner,
+        "other_requester": other_requester,
+        "worker": worker,
+        "other_worker": other_worker,
+        "coordinator": coordinator,
+        "batch": batch,
+        "claimed": claimed,
+        "rejected": rejected,
+        "appeal": appeal,
+    }
 
 
 def test_another_requester_cannot_manage_the_batch_or_review_its_work(work):
