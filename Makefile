@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 COOP_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+COVERAGE_FLOOR ?= 90
 
-.PHONY: run test test-sqlite test-postgres install bench clean
+.PHONY: run test check lint typecheck test-sqlite test-postgres install bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,19 +22,32 @@ run: $(STAMP)
 	$(BIN)/flask coop seed-demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: test-sqlite test-postgres
+# The README's test command: lint, types, then the suite on SQLite and on PostgreSQL with coverage.
+test: check
+
+check: lint typecheck test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 # The SQLite run ignores any PostgreSQL URL in the environment, so both backends are always tested.
+# Coverage of both runs is added up; the PostgreSQL run (or this one alone, without PostgreSQL) checks the floor.
 test-sqlite: $(STAMP)
-	env -u COOP_TEST_DATABASE_URL $(BIN)/python -m pytest
+	env -u COOP_TEST_DATABASE_URL $(BIN)/python -m pytest --cov --cov-report=
 
 # Runs only when PostgreSQL answers, so a laptop without it still gets the SQLite run.
 test-postgres: $(STAMP)
 	@if $(BIN)/python -c "import sqlalchemy as sa, sys; sa.create_engine(sys.argv[1]).connect().close()" "$(COOP_TEST_DATABASE_URL)" 2>/dev/null; then \
 		echo "== PostgreSQL: $(COOP_TEST_DATABASE_URL)"; \
-		COOP_TEST_DATABASE_URL="$(COOP_TEST_DATABASE_URL)" $(BIN)/python -m pytest; \
+		COOP_TEST_DATABASE_URL="$(COOP_TEST_DATABASE_URL)" $(BIN)/python -m pytest --cov --cov-append \
+			--cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR); \
 	else \
 		echo "== PostgreSQL not reachable at $(COOP_TEST_DATABASE_URL); skipped"; \
+		$(BIN)/coverage report --skip-covered --fail-under=$(COVERAGE_FLOOR); \
 	fi
 
 bench: $(STAMP)
