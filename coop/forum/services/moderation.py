@@ -1,4 +1,4 @@
-"""Forum services: boards, threads, posts, edits and retraction, flags, moderation in the open, appeals."""
+"""Moderation in the open: flags, hiding and redacting under a rule, the log, appeals."""
 
 import re
 from typing import cast
@@ -7,234 +7,12 @@ import sqlalchemy as sa
 
 from coop import audit, clock
 from coop.accounts.models import User
-from coop.errors import Conflict, Forbidden, Invalid, Unauthorized
+from coop.errors import Conflict, Forbidden, Invalid
 from coop.extensions import db
-from coop.forum.markdown import render
-from coop.forum.models import Board, Flag, ForumAppeal, Moderation, Post, PostVersion, Thread
-from coop.governance.services import create_proposal, current_rule
+from coop.forum.models import Flag, ForumAppeal, Moderation, Post, PostVersion
+from coop.forum.services.access import check_author, checked_text, lock_row, readable_post, require_rule
+from coop.governance.services import create_proposal
 from coop.pagination import keyset_page
-
-DEFAULT_BOARDS = (
-    ("members", "Members' hall", "members"),
-    ("public", "Public square", "public"),
-)
-
-MEMBERS_ONLY = "This board is for members only; its threads and posts are readable by members alone."
-JOIN_TO_POST = (
-    "Workers who are not yet members may read public boards but not post; "
-    "become a member with POST /api/v1/membership to join the conversation."
-)
-
-
-def ensure_default_boards() -> list[str]:
-    """Create the founding boards where missing; returns the slugs created."""
-    created = []
-    for slug, title, visibility in DEFAULT_BOARDS:
-        if db.session.scalar(sa.select(Board.id).where(Board.slug == slug)) is None:
-            db.session.add(Board(slug=slug, title=title, visibility=visibility))
-            created.append(slug)
-    db.session.flush()
-    return created
-
-
-# --- who may read and write ------------------------------------------------------------
-
-
-def can_read(user: User, board: Board) -> bool:
-    """Public boards are read by everyone, signed in or not; members boards by members only."""
-    return board.visibility == "public" or user.is_member
-
-
-def can_post(user: User, board: Board) -> bool:
-    """Members post everywhere; requesters may also speak to workers on public boards."""
-    if board.visibility == "members":
-        return user.is_member
-    return user.is_member or user.is_requester
-
-
-def _signed_in(user) -> bool:
-    # Readers of a public board may one day be anonymous: None, or Flask-Login's anonymous user.
-    return user is not None and user.is_authenticated
-
-
-def is_coordinator(user: User | None) -> bool:
-    """Coordinators act for the members, so they must be members too."""
-    return _signed_in(user) and user.is_coordinator and user.is_member
-
-
-def is_author(user: User | None, post: Post) -> bool:
-    """Whether `user` wrote the post."""
-    return _signed_in(user) and user.id == post.author_id
-
-
-def sees_text(user: User | None, post: Post) -> bool:
-    """Whether `user` may read the post's text, current and earlier, under the moderation in force.
-
-    A hidden post is read by members behind its notice; a redacted one exposed someone's
-    personal data, so only the coordinators who judge it read it. Its author always reads
-    their own words.
-    """
-    if not post.hidden:
-        return True
-    if not _signed_in(user):
-        return False
-    if is_author(user, post):
-        return True
-    if post.redacted:
-        return is_coordinator(user)
-    return user.is_member
-
-
-def check_read(user: User, board: Board) -> None:
-    """Refuse (403) a user who may not read the board."""
-    # The message names no title: a members board tells outsiders nothing about its content.
-    if not can_read(user, board):
-        if not user.is_authenticated:
-            raise Unauthorized()
-        if user.kind == "worker":
-            raise Forbidden(f"{MEMBERS_ONLY} Become a member with POST /api/v1/membership.")
-        raise Forbidden(MEMBERS_ONLY)
-
-
-def check_post(user: User, board: Board) -> None:
-    """Refuse (403) a user who may not post on the board, telling a non-member worker how to join."""
-    check_read(user, board)
-    if not can_post(user, board):
-        raise Forbidden(JOIN_TO_POST)
-
-
-def readable_board(user: User, board: Board) -> Board:
-    """The board, once the user's right to read it is checked."""
-    check_read(user, board)
-    return board
-
-
-def readable_thread(user: User, thread: Thread) -> Thread:
-    """The thread, once the user's right to read its board is checked."""
-    check_read(user, thread.board)
-    return thread
-
-
-def readable_post(user: User, post: Post) -> Post:
-    """The post, once the user's right to read its board is checked."""
-    check_read(user, post.thread.board)
-    return post
-
-
-def readable_appeal(user: User, appeal: ForumAppeal) -> ForumAppeal:
-    """The appeal, read only by its author and by the coordinators."""
-    if not (user.id == appeal.author_id or (user.is_coordinator and user.is_member)):
-        raise Forbidden("Only the author of the appealed post and the coordinators can see this appeal.")
-    return appeal
-
-
-def _locked(row: Post | ForumAppeal):
-    """`row` read again with its row lock held to the end of the transaction (PostgreSQL).
-
-    Every change to a post or an appeal takes its lock first, so two changes to one post
-    (two flags by one reader, a hide and an appeal) happen one after the other.
-    """
-    return db.session.get(type(row), row.id, with_for_update=True, populate_existing=True)
-
-
-def _require_rule(slug: str):
-    rule = current_rule(slug)
-    if rule is None:
-        raise Invalid(
-            f"There is no rule '{slug}'; cite one of the rule documents the members adopted (see /api/v1/rules).",
-            {"rule": [f"Unknown rule '{slug}'."]},
-        )
-    return rule
-
-
-def _text(value: str, field: str, what: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise Invalid(f"{what} cannot be empty.", {field: ["Write something."]})
-    return value
-
-
-# --- boards, threads, posts ------------------------------------------------------------
-
-
-def list_boards(user: User) -> list[Board]:
-    """The boards the user may read, oldest first."""
-    boards = db.session.scalars(sa.select(Board).order_by(Board.id))
-    return [b for b in boards if can_read(user, b)]
-
-
-def create_board(coordinator: User, slug: str, title: str, visibility: str) -> Board:
-    """Open a new board."""
-    slug, title = slug.strip().lower(), _text(title, "title", "A board's title")
-    if db.session.scalar(sa.select(Board.id).where(Board.slug == slug)) is not None:
-        raise Conflict(f"A board with the slug '{slug}' already exists; choose another.", {"slug": ["Already taken."]})
-    board = Board(slug=slug, title=title, visibility=visibility)
-    db.session.add(board)
-    db.session.flush()
-    audit.append("forum.board.created", f"board:{board.id}", coordinator, {"slug": slug, "visibility": visibility})
-    return board
-
-
-def thread_page(board: Board, *, limit: int, cursor: str | None) -> tuple[list[Thread], str | None]:
-    """A board's threads, newest activity first."""
-    stmt = sa.select(Thread).where(Thread.board_id == board.id)
-    return keyset_page(stmt, [Thread.last_activity_at, Thread.id], limit=limit, cursor=cursor, descending=True)
-
-
-def _new_post(author: User, thread: Thread, body: str, reply_to: Post | None, now) -> Post:
-    body = _text(body, "body", "A post")
-    post = Post(
-        thread=thread,
-        author=author,
-        reply_to_id=reply_to.id if reply_to else None,
-        body=body,
-        body_html=render(body),
-        created_at=now,
-    )
-    db.session.add(post)
-    return post
-
-
-def start_thread(author: User, board: Board, title: str, body: str) -> tuple[Thread, Post]:
-    """Open a thread on a board with its first post (members; requesters too on public boards)."""
-    check_post(author, board)
-    title = _text(title, "title", "A thread's title")
-    now = clock.now()
-    thread = Thread(board=board, author=author, title=title, created_at=now, last_activity_at=now, post_count=1)
-    db.session.add(thread)
-    post = _new_post(author, thread, body, None, now)
-    db.session.flush()
-    return thread, post
-
-
-def add_post(author: User, thread: Thread, body: str, reply_to_id: int | None = None) -> Post:
-    """Post in a thread, optionally replying to an earlier post of the same thread."""
-    check_post(author, thread.board)
-    reply_to = None
-    if reply_to_id is not None:
-        reply_to = db.session.get(Post, reply_to_id)
-        if reply_to is None or reply_to.thread_id != thread.id:
-            raise Invalid(
-                "A reply must answer a post of the same thread.",
-                {"reply_to": [f"Post {reply_to_id} is not in thread {thread.id}."]},
-            )
-    now = clock.now()
-    post = _new_post(author, thread, body, reply_to, now)
-    # One UPDATE in SQL, so concurrent posts neither lose a count nor move activity backwards.
-    db.session.execute(
-        sa.update(Thread)
-        .where(Thread.id == thread.id)
-        .values(post_count=Thread.post_count + 1, last_activity_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.flush()
-    db.session.refresh(thread)
-    return post
-
-
-def post_page(thread: Thread, *, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
-    """A thread's posts, oldest first."""
-    return keyset_page(sa.select(Post).where(Post.thread_id == thread.id), [Post.id], limit=limit, cursor=cursor)
 
 
 def open_flag_counts(post_ids: list[int]) -> dict[int, int]:
@@ -249,75 +27,11 @@ def open_flag_counts(post_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-# --- edits and retraction ---------------------------------------------------------------
-
-
-def _check_author(user: User, post: Post, doing: str) -> None:
-    if post.author_id != user.id:
-        raise Forbidden(f"Only the author of a post can {doing} it.")
-
-
-def edit_post(user: User, post: Post, body: str) -> Post:
-    """Change a post's text, keeping the previous text as an earlier version."""
-    post = readable_post(user, _locked(post))
-    _check_author(user, post, "edit")
-    if post.retracted:
-        raise Conflict("This post was retracted; a retracted post cannot be edited. Write a new post instead.")
-    body = _text(body, "body", "A post")
-    if body == post.body:
-        return post
-    now = clock.now()
-    db.session.add(
-        PostVersion(
-            post_id=post.id,
-            number=post.edit_count + 1,
-            body=post.body,
-            body_html=post.body_html,
-            written_at=post.edited_at or post.created_at,
-            replaced_at=now,
-        )
-    )
-    post.body, post.body_html = body, render(body)
-    post.edit_count += 1
-    post.edited_at = now
-    db.session.flush()
-    return post
-
-
-def history_page(post: Post, *, limit: int, cursor: str | None) -> tuple[list[PostVersion], str | None]:
-    """A post's earlier versions, oldest first; the current text follows the last page."""
-    return keyset_page(
-        sa.select(PostVersion).where(PostVersion.post_id == post.id), [PostVersion.number], limit=limit, cursor=cursor
-    )
-
-
-def retract_post(user: User, post: Post) -> Post:
-    """Withdraw one's own post: its text and every earlier text are erased; the placeholder stays."""
-    post = readable_post(user, _locked(post))
-    _check_author(user, post, "retract")
-    if post.retracted:
-        raise Conflict("This post is already retracted.")
-    post.body = post.body_html = None
-    post.retracted_at = clock.now()
-    # The versions keep their times, so the fact of each edit remains, but none of the words.
-    db.session.execute(
-        sa.update(PostVersion)
-        .where(PostVersion.post_id == post.id)
-        .values(body=None, body_html=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.flush()
-    return post
-
-
-# --- flags -----------------------------------------------------------------------------
-
-
 def flag_post(user: User, post: Post, rule: str, note: str | None) -> Flag:
     """Report a post as breaking a rule; one open flag per reader and post."""
     # The post row is locked, so two flags by one reader cannot both pass the check below.
-    post = readable_post(user, _locked(post))
-    rule_version = _require_rule(rule)
+    post = readable_post(user, lock_row(post))
+    rule_version = require_rule(rule)
     open_flag = db.session.scalar(
         sa.select(Flag.id).where(Flag.post_id == post.id, Flag.flagger_id == user.id, Flag.resolved_at.is_(None))
     )
@@ -350,22 +64,19 @@ def open_flags(posts: list[Post]) -> dict[int, list[Flag]]:
 
 
 def _resolve_flags(post: Post, resolution: str, now) -> int:
-    result = cast(
-        sa.CursorResult,
-        db.session.execute(
-            sa.update(Flag)
-            .where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
-            .values(resolved_at=now, resolution=resolution)
-            .execution_options(synchronize_session=False)
-        ),
+    result = db.session.execute(
+        sa.update(Flag)
+        .where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
+        .values(resolved_at=now, resolution=resolution)
+        .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(sa.CursorResult, result).rowcount
 
 
 def dismiss_flags(coordinator: User, post: Post, reason: str) -> Post:
     """Close a post's open flags without hiding it."""
-    post = readable_post(coordinator, _locked(post))
-    reason = _text(reason, "reason", "The reason for dismissing flags")
+    post = readable_post(coordinator, lock_row(post))
+    reason = checked_text(reason, "reason", "The reason for dismissing flags")
     count = _resolve_flags(post, "dismissed", clock.now())
     if count == 0:
         raise Conflict("This post has no open flags to dismiss.")
@@ -376,15 +87,17 @@ def dismiss_flags(coordinator: User, post: Post, reason: str) -> Post:
     return post
 
 
-# --- moderation -------------------------------------------------------------------------
-
-
 MODERATION_EVENTS = {"hide": "forum.post.hidden", "redact": "forum.post.redacted", "restore": "forum.post.restored"}
+
+
 MODERATED = {"hide": "hidden", "redact": "redacted"}
+
 
 # What personal data most often looks like in a post: an email address, or a long number
 # (telephone, bank account, street or identity number, birth date) however it is spaced.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
 _NUMBER = re.compile(r"\d(?:[\s./-]?\d){5,}")
 
 
@@ -472,9 +185,9 @@ def moderate(coordinator: User, post: Post, action: str, rule_slug: str, reason:
     redacted (the stricter notice replaces the hide); a redacted post is not hidden, since
     that would let every member read it again: restore it first.
     """
-    post = readable_post(coordinator, _locked(post))
-    rule = _require_rule(rule_slug)
-    reason = _text(reason, "reason", "The reason for a moderation action")
+    post = readable_post(coordinator, lock_row(post))
+    rule = require_rule(rule_slug)
+    reason = checked_text(reason, "reason", "The reason for a moderation action")
     if post.author_id == coordinator.id:
         raise Forbidden("A coordinator's own post can be hidden, redacted or restored only by another coordinator.")
     if action == "hide" and post.redacted:
@@ -512,9 +225,6 @@ def moderation_log(*, limit: int, cursor: str | None, post_id: int | None = None
     return keyset_page(stmt, [Moderation.id], limit=limit, cursor=cursor, descending=True)
 
 
-# --- appeals ----------------------------------------------------------------------------
-
-
 def _open_appeals(post: Post) -> list[ForumAppeal]:
     # Locked, so an appeal being escalated at this moment is seen as escalated, not reopened and closed.
     return list(
@@ -538,11 +248,11 @@ def _moderation_in_force(post: Post) -> Moderation:
 
 def open_appeal(user: User, post: Post, reason: str) -> ForumAppeal:
     """The author of a hidden or redacted post asks for it to be restored."""
-    post = _locked(post)
-    _check_author(user, post, "appeal the moderation of")
+    post = lock_row(post)
+    check_author(user, post, "appeal the moderation of")
     if not post.hidden:
         raise Conflict("This post is neither hidden nor redacted; only a moderated post can be appealed.")
-    reason = _text(reason, "reason", "The reason for an appeal")
+    reason = checked_text(reason, "reason", "The reason for an appeal")
     hide = _moderation_in_force(post)
     existing = db.session.scalar(
         sa.select(ForumAppeal.id).where(
@@ -578,8 +288,8 @@ def appeal_page(*, status: str | None, limit: int, cursor: str | None):
 def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason: str) -> ForumAppeal:
     """Uphold or overturn an appeal; an overturn restores the post, for everyone, in the public log."""
     # Post first, then appeal: the order every writer of both takes, so none waits on another in a circle.
-    post = _locked(appeal.post)
-    appeal = _locked(appeal)
+    post = lock_row(appeal.post)
+    appeal = lock_row(appeal)
     if coordinator.id == appeal.moderation.coordinator_id:
         raise Forbidden(
             f"The coordinator who {'redacted' if appeal.moderation.action == 'redact' else 'hid'} "
@@ -589,13 +299,13 @@ def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason:
         raise Forbidden("You cannot decide an appeal about your own post; another coordinator must.")
     if appeal.status != "open":
         raise Conflict(f"This appeal is already {appeal.status}; only an open appeal can be decided.")
-    reason = _text(reason, "reason", "The reason for an appeal decision")
+    reason = checked_text(reason, "reason", "The reason for an appeal decision")
     now = clock.now()
     appeal.decided_by, appeal.decided_at, appeal.decision_reason = coordinator, now, reason
     if decision == "overturn":
         appeal.status = "overturned"
         hide = appeal.moderation
-        rule = _require_rule(hide.rule)
+        rule = require_rule(hide.rule)
         _record(
             coordinator, post, "restore", rule, f"Appeal {appeal.id} overturned: {reason}", now, appeal_id=appeal.id
         )
@@ -613,7 +323,7 @@ def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason:
 
 def escalate_appeal(user: User, appeal: ForumAppeal) -> ForumAppeal:
     """Put an appeal to the members as a `general` proposal linking back to the post."""
-    appeal = _locked(appeal)
+    appeal = lock_row(appeal)
     if appeal.author_id != user.id:
         raise Forbidden("Only the author of the appeal can put it to the members.")
     if not user.is_member:

@@ -1,0 +1,232 @@
+"""Ballots and closing: the proposal lock, casting, tallying, closing due votes, receipts, the tick."""
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from coop import audit, clock
+from coop.accounts.models import User
+from coop.errors import Conflict, CoopError, Forbidden, Invalid
+from coop.extensions import db
+from coop.governance import voting
+from coop.governance.models import (
+    Ballot,
+    Proposal,
+    ProposalEligibility,
+    TermsVersion,
+)
+from coop.governance.services.enactment import enact
+from coop.governance.services.terms import current_terms
+from coop.governance.terms import GOVERNANCE_PARAMS, apply_change
+
+# The ballot field each voting method takes.
+BALLOT_FIELDS = {"yes_no": "choice", "approval": "approvals", "ranked": "ranking", "median": "value"}
+
+
+def published_receipts(proposal: Proposal) -> list[dict] | None:
+    """After close, every counted ballot as {receipt, choice}, in receipt order; None before."""
+    if not proposal.is_closed:
+        return None
+    rows = db.session.execute(sa.select(Ballot.receipt, Ballot.choice).where(Ballot.proposal_id == proposal.id))
+    # Sorted by receipt (in Python, the same on every database's collation), never by casting
+    # order, which could tell who voted when.
+    return [{"receipt": row.receipt, "choice": row.choice} for row in sorted(rows, key=lambda row: row.receipt)]
+
+
+def close_if_due(proposal: Proposal) -> Proposal:
+    """The proposal as of now: closed first, in this transaction, if its vote is due."""
+    if _is_due(proposal, clock.now()):
+        proposal = lock_proposal(proposal)
+    return proposal
+
+
+def _is_due(proposal: Proposal, now: datetime) -> bool:
+    return proposal.status == "open" and proposal.closes_at <= now
+
+
+def lock_proposal(proposal: Proposal) -> Proposal:
+    """The proposal read again with its row locked for the rest of the transaction, closed first if due.
+
+    Every change to a proposal (review, co-sign, ballot, close) takes this lock, so they
+    happen one after the other and a vote is tallied exactly once.
+    """
+    proposal = db.session.scalar(
+        sa.select(Proposal)
+        .where(Proposal.id == proposal.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    now = clock.now()
+    if _is_due(proposal, now):
+        record_events(_close(proposal, now))
+    return proposal
+
+
+def record_events(events: list[tuple]) -> None:
+    """Append the audit entries a governance change produced, in order."""
+    # Audit entries are appended last in a transaction: the append lock is then the last
+    # lock taken, so it cannot close a cycle with proposal, version or ledger locks.
+    for event, subject, actor, payload in events:
+        audit.append(event, subject, actor, payload)
+
+
+def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, bool]:
+    """Record a member's secret ballot and return a fresh receipt; True when it is their first."""
+    proposal = lock_proposal(proposal)
+    if proposal.status != "open":
+        if proposal.is_closed:
+            raise Conflict(f"Voting on this proposal has closed ({proposal.status}); ballots are no longer taken.")
+        raise Conflict(f"This proposal is {proposal.status}; voting has not opened yet.")
+    eligible = db.session.get(ProposalEligibility, (proposal.id, member.id)) is not None
+    if not (eligible and member.is_member):
+        raise Forbidden("Only those who were members when voting opened, and still are, can vote on this proposal.")
+    choice = _checked_ballot(proposal, ballot)
+    receipt = secrets.token_urlsafe(16)
+    existing = db.session.scalar(
+        sa.select(Ballot).where(Ballot.proposal_id == proposal.id, Ballot.member_id == member.id)
+    )
+    if existing is None:
+        db.session.add(Ballot(proposal_id=proposal.id, member_id=member.id, receipt=receipt, choice=choice))
+        proposal.ballot_count += 1
+    else:
+        # The new ballot replaces the old one, receipt included: only the latest is counted.
+        existing.choice, existing.receipt = choice, receipt
+    db.session.flush()
+    if _everyone_has_voted(proposal):
+        # Closed by the system, not by this voter: the audit log must not say who voted last.
+        record_events(_close(proposal, clock.now()))
+    return {"receipt": receipt, "proposal_id": proposal.id, "proposal_status": proposal.status}, existing is None
+
+
+def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:
+    field = BALLOT_FIELDS[proposal.method]
+    if set(ballot) != {field}:
+        raise Invalid(
+            f'This is a {proposal.method} vote: send {{"{field}": ...}}.',
+            {field: ["Missing; this is the field for this vote."]},
+        )
+    value = ballot[field]
+    try:
+        if proposal.method == "yes_no":
+            return {"choice": voting.validate_choice(value)}
+        if proposal.method == "approval":
+            return {"approvals": voting.validate_approvals(value, proposal.options)}
+        if proposal.method == "ranked":
+            return {"ranking": voting.validate_ranking(value, proposal.options)}
+    except voting.TallyError as exc:
+        raise Invalid(str(exc), {field: [str(exc)]}) from None
+    param = proposal.change["param"]
+    _, errors = apply_change(current_terms().params, {param: value})
+    if errors:
+        messages = [f"{name}: {message}" for name, found in errors.items() for message in found]
+        raise Invalid(f"{value} is not a valid value for {param}: " + " ".join(messages), {"value": messages})
+    return {"value": value}
+
+
+def _everyone_has_voted(proposal: Proposal) -> bool:
+    # Members who withdrew cannot vote any more, so the vote does not wait for them.
+    waiting = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ProposalEligibility)
+        .join(User, User.id == ProposalEligibility.member_id)
+        .where(
+            ProposalEligibility.proposal_id == proposal.id,
+            User.is_member.is_(True),
+            ~sa.exists().where(Ballot.proposal_id == proposal.id, Ballot.member_id == ProposalEligibility.member_id),
+        )
+    )
+    return waiting == 0
+
+
+def needs_supermajority(proposal: Proposal) -> bool:
+    """Rules, and terms that change how the coop decides, need the supermajority."""
+    if proposal.kind == "rule":
+        return True
+    return proposal.kind == "terms" and proposal.method == "yes_no" and bool(set(proposal.change) & GOVERNANCE_PARAMS)
+
+
+def _tally(proposal: Proposal, groups: Sequence[Any], eligible: int) -> dict:
+    field = BALLOT_FIELDS[proposal.method]
+    pairs = [(choice[field], count) for choice, count in groups]
+    if proposal.method == "yes_no":
+        return voting.tally_yes_no_grouped(pairs, eligible)
+    if proposal.method == "approval":
+        result = voting.tally_approval_grouped(pairs, proposal.options)
+    elif proposal.method == "ranked":
+        result = voting.tally_ranked_grouped(pairs, proposal.options)
+    else:
+        result = {"param": proposal.change["param"], **voting.tally_median_grouped(pairs)}
+    cast = sum(count for _, count in groups)
+    result["turnout_pct"] = round(cast * 100 / eligible, 2) if eligible else 0.0
+    return result
+
+
+def _close(proposal: Proposal, now: datetime) -> list[tuple]:
+    """Tally a locked, open proposal and enact what passed, in this transaction; returns the audit events."""
+    # Identical ballots are counted by the database, so a million ballots arrive as a few
+    # hundred (ballot, count) groups instead of a million rows.
+    groups = db.session.execute(
+        sa.select(Ballot.choice, sa.func.count()).where(Ballot.proposal_id == proposal.id).group_by(Ballot.choice)
+    ).all()
+    params = db.session.get(TermsVersion, proposal.terms_version).params
+    cast, eligible = sum(count for _, count in groups), proposal.eligible_count
+    quorum = voting.quorum_met(cast, eligible, params["quorum_pct"])
+    result = {
+        **_tally(proposal, groups, eligible),
+        "ballots": cast,
+        "eligible": eligible,
+        "quorum_pct": params["quorum_pct"],
+        "quorum_met": quorum,
+    }
+    status = "passed" if quorum else "no_quorum"
+    if proposal.method == "yes_no":
+        threshold = params["supermajority_pct"] if needs_supermajority(proposal) else params["majority_pct"]
+        result["threshold_pct"] = threshold
+        if quorum and not voting.yes_share_exceeds(result["yes"], result["no"], threshold):
+            status = "rejected"
+    proposal.status, proposal.closed_at = status, now
+    effect_events: list[tuple] = []
+    if status == "passed" and proposal.kind != "general" and proposal.method in ("yes_no", "median"):
+        try:
+            # A savepoint, so an enactment refused halfway (say, fees spent meanwhile) leaves no trace.
+            with db.session.begin_nested():
+                enacted, effect_events = enact(proposal, result, now)
+        except CoopError as exc:
+            result["error"] = exc.message
+        else:
+            proposal.status, proposal.enacted = "enacted", enacted
+    proposal.result = result
+    db.session.flush()
+    subject = f"proposal:{proposal.id}"
+    events = [("proposal.closed", subject, None, {"status": status, "result": result})]
+    if proposal.status == "enacted":
+        events += effect_events + [("proposal.enacted", subject, None, proposal.enacted)]
+    return events
+
+
+def close_due(now: datetime) -> int:
+    """Close every vote whose time is up; returns how many closed."""
+    # Locked together in id order before anything else, so two closers never wait on each other in a cycle.
+    due = list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.status == "open", Proposal.closes_at <= now)
+            .order_by(Proposal.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+    events = []
+    for proposal in due:
+        events += _close(proposal, now)
+    record_events(events)
+    return len(due)
+
+
+def tick(now) -> str:
+    """Time-driven governance work that is due: close the votes whose time is up."""
+    closed = close_due(now)
+    return f"closed {closed} proposal(s)" if closed else "nothing due"

@@ -1,0 +1,134 @@
+"""Enactment of passed proposals: new terms and rule versions, coordinator roles, surplus as patronage."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from coop import ledger
+from coop.accounts import services as accounts
+from coop.accounts.models import User
+from coop.errors import Conflict, Invalid
+from coop.extensions import db
+from coop.governance import patronage
+from coop.governance.models import (
+    Proposal,
+    RuleVersion,
+    ShareLine,
+    TermsVersion,
+)
+from coop.governance.services.membership import patronage_account
+from coop.governance.services.terms import current_rule, current_terms, serialise_versions
+from coop.governance.terms import apply_change
+
+
+def enact(proposal: Proposal, result: dict, now: datetime) -> tuple[dict, list[tuple]]:
+    """Carry out what a passed proposal decided; returns the enacted summary and its audit events."""
+    if proposal.kind == "terms":
+        return _enact_terms(proposal, result, now)
+    if proposal.kind == "rule":
+        return _enact_rule(proposal, now)
+    if proposal.kind == "coordinator":
+        return _enact_coordinator(proposal)
+    return _enact_surplus(proposal, now)
+
+
+def _enact_terms(proposal: Proposal, result: dict, now: datetime) -> tuple[dict, list[tuple]]:
+    if proposal.method == "median":
+        if result["value"] is None:
+            raise Invalid("No values were cast, so there is no median to adopt; no new terms version was made.")
+        change = {proposal.change["param"]: result["value"]}
+    else:
+        change = proposal.change
+    serialise_versions()
+    current = current_terms()
+    # Applied to the terms in force now, which another vote may have changed since submission.
+    merged, errors = apply_change(current.params, change)
+    if errors:
+        problems = "; ".join(f"{name}: {' '.join(found)}" for name, found in errors.items())
+        raise Invalid(
+            f"Terms v{current.version} with this change would be invalid ({problems}), "
+            "so no new terms version was made."
+        )
+    terms = TermsVersion(version=current.version + 1, params=merged, effective_at=now, adopted_by=proposal.id)
+    db.session.add(terms)
+    db.session.flush()
+    return {"terms_version": terms.version}, [
+        (
+            "terms.version",
+            f"terms:{terms.version}",
+            None,
+            {"version": terms.version, "params": merged, "changed": change, "adopted_by": proposal.id},
+        ),
+    ]
+
+
+def _enact_rule(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]]:
+    slug = proposal.change["rule"]
+    serialise_versions()
+    existing = current_rule(slug)
+    title = proposal.change.get("title") or (existing.title if existing else slug.replace("-", " ").capitalize())
+    rule = RuleVersion(
+        slug=slug,
+        version=existing.version + 1 if existing else 1,
+        title=title,
+        text=proposal.change["text"],
+        effective_at=now,
+        adopted_by=proposal.id,
+    )
+    db.session.add(rule)
+    db.session.flush()
+    return {"rule": slug, "version": rule.version}, [
+        ("rule.version", f"rule:{slug}", None, {"slug": slug, "version": rule.version, "adopted_by": proposal.id}),
+    ]
+
+
+def _enact_coordinator(proposal: Proposal) -> tuple[dict, list[tuple]]:
+    target = db.session.get(User, proposal.change["member_id"])
+    if target is None or not target.is_member:
+        raise Conflict("The person named is no longer a member, so the coordinator role was not changed.")
+    grant = proposal.change["action"] == "grant"
+    accounts.set_roles(target, coordinator=grant)
+    return {"member_id": target.id, "coordinator": grant}, [
+        (
+            "role.granted" if grant else "role.revoked",
+            f"user:{target.id}",
+            None,
+            {"role": "coordinator", "by": f"proposal:{proposal.id}"},
+        ),
+    ]
+
+
+def _enact_surplus(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]]:
+    amount = proposal.change["amount_cents"]
+    available = ledger.balance(ledger.COOP_FEES)
+    if amount > available:
+        raise Conflict(
+            f"The surplus of {amount} cents exceeds the {available} cents in {ledger.COOP_FEES}, "
+            "so nothing was allocated."
+        )
+    start, end = (date.fromisoformat(proposal.change[k]) for k in ("period_start", "period_end"))
+    earnings = ledger.paid_for_work(start, end)
+    # Patronage is for members: earnings of workers who are not (or no longer) members share nothing.
+    members = set(db.session.scalars(sa.select(User.id).where(User.id.in_(list(earnings)), User.is_member.is_(True))))
+    allocations = patronage.allocate(amount, {uid: cents for uid, cents in earnings.items() if uid in members})
+    shares = {uid: cents for uid, cents in allocations.items() if cents}
+    if not shares:
+        raise Conflict(f"No member had approved earnings between {start} and {end}, so nothing was allocated.")
+    for user_id, cents in sorted(shares.items()):
+        txn = ledger.move(ledger.COOP_FEES, patronage_account(user_id), cents, f"patronage from proposal {proposal.id}")
+        memo = f"patronage {start} to {end} (proposal {proposal.id})"
+        db.session.add(
+            ShareLine(
+                user_id=user_id, kind="patronage", amount_cents=cents, at=now, ledger_transaction_id=txn.id, memo=memo
+            )
+        )
+    db.session.flush()
+    summary = {"amount_cents": amount, "members": len(shares)}
+    return summary, [
+        (
+            "surplus.allocated",
+            f"proposal:{proposal.id}",
+            None,
+            {**summary, "period_start": start.isoformat(), "period_end": end.isoformat()},
+        )
+    ]

@@ -1,0 +1,287 @@
+"""Proposals: submitting and checking motions, listing, triage by coordinators, petitions, opening the vote."""
+
+from datetime import timedelta
+
+import marshmallow as ma
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from coop import audit, clock
+from coop.accounts.models import User
+from coop.accounts.permissions import ROLE_MESSAGES
+from coop.errors import Conflict, Forbidden, Invalid
+from coop.extensions import db
+from coop.governance.models import (
+    Cosignature,
+    Proposal,
+    ProposalEligibility,
+)
+from coop.governance.motions import (
+    MAX_OPTIONS,
+    CoordinatorChangeSchema,
+    MedianChangeSchema,
+    ProposalCreateSchema,
+    RuleChangeSchema,
+    SurplusChangeSchema,
+)
+from coop.governance.services.ballots import close_due, lock_proposal, record_events
+from coop.governance.services.membership import members_count
+from coop.governance.services.terms import current_rule, current_terms
+from coop.governance.terms import apply_change
+from coop.pagination import keyset_page
+
+
+def create_proposal(author: User, data: dict) -> Proposal:
+    """Submit a proposal `{title, body, kind, method, options?, change?}` for triage; author must be a member."""
+    if not author.is_member:
+        raise Forbidden(ROLE_MESSAGES["member"])
+    try:
+        # Loaded again here, so callers other than the route (the forum's appeals) obey the same schema.
+        data = ProposalCreateSchema().load(data)
+    except ma.ValidationError as exc:
+        raise Invalid(errors=exc.normalized_messages()) from None
+    options, change = _checked_motion(data["kind"], data["method"], data.get("options"), data.get("change"))
+    proposal = Proposal(
+        title=data["title"].strip(),
+        body=data["body"],
+        kind=data["kind"],
+        method=data["method"],
+        options=options,
+        change=change,
+        status="submitted",
+        proposer_id=author.id,
+        created_at=clock.now(),
+    )
+    if not proposal.title:
+        raise Invalid(errors={"title": ["Give the proposal a title."]})
+    db.session.add(proposal)
+    db.session.flush()
+    audit.append(
+        "proposal.submitted",
+        f"proposal:{proposal.id}",
+        author,
+        {"title": proposal.title, "kind": proposal.kind, "method": proposal.method},
+    )
+    return proposal
+
+
+def _checked_motion(kind: str, method: str, options, change) -> tuple[list | None, dict | None]:
+    """The options and change of a new proposal, normalised; Invalid with field errors otherwise."""
+    if method in ("approval", "ranked"):
+        if kind != "general":
+            raise Invalid(
+                "Approval and ranked votes choose among options and have no automatic effect; "
+                "use them with kind 'general'.",
+                {"kind": ["Must be 'general' for an approval or ranked vote."]},
+            )
+        if change:
+            raise Invalid(errors={"change": ["An approval or ranked vote takes options, not a change."]})
+        return _checked_options(options), None
+    if options:
+        raise Invalid(errors={"options": ["Only approval and ranked votes take options."]})
+    if method == "median":
+        if kind != "terms":
+            raise Invalid(
+                "A median vote sets one numeric terms parameter; use it with kind 'terms'.",
+                {"method": ["'median' is only for kind 'terms'."]},
+            )
+        return None, _loaded(MedianChangeSchema, change)
+    return None, {
+        "terms": _checked_terms_change,
+        "rule": _checked_rule_change,
+        "coordinator": _checked_coordinator_change,
+        "surplus": _checked_surplus_change,
+        "general": _checked_no_change,
+    }[kind](change)
+
+
+def _loaded(schema: type[ma.Schema], change) -> dict:
+    if not isinstance(change, dict):
+        raise Invalid(
+            "This kind of proposal needs a 'change'; see the API docs for its shape.",
+            {"change": ["Missing or not an object."]},
+        )
+    try:
+        return schema().load(change)
+    except ma.ValidationError as exc:
+        raise Invalid("The change is not valid; see 'errors'.", {"change": exc.messages}) from None
+
+
+def _checked_options(options) -> list[str]:
+    cleaned = [option.strip() for option in options or []]
+    if not 2 <= len(cleaned) <= MAX_OPTIONS:
+        raise Invalid(errors={"options": [f"Give between 2 and {MAX_OPTIONS} options."]})
+    if not all(cleaned):
+        raise Invalid(errors={"options": ["Options must not be blank."]})
+    if len(set(cleaned)) != len(cleaned):
+        raise Invalid(errors={"options": ["Options must be distinct."]})
+    return cleaned
+
+
+def _checked_terms_change(change) -> dict:
+    if not isinstance(change, dict) or not change:
+        raise Invalid(
+            'A terms proposal names the parameters it changes, e.g. {"min_hourly_rate_cents": 1500}.',
+            {"change": ["Give at least one terms parameter to change."]},
+        )
+    current = current_terms()
+    merged, errors = apply_change(current.params, change)
+    if errors:
+        raise Invalid(
+            f"The change would make the terms invalid (checked against terms v{current.version}); see 'errors'.",
+            {"change": errors},
+        )
+    if merged == current.params:
+        raise Invalid(
+            "This change sets every parameter to the value it already has.",
+            {"change": ["Changes nothing in the terms in force."]},
+        )
+    return dict(change)
+
+
+def _checked_rule_change(change) -> dict:
+    data = _loaded(RuleChangeSchema, change)
+    existing = current_rule(data["rule"])
+    if existing is not None and existing.text == data["text"] and data.get("title", existing.title) == existing.title:
+        message = f"This is already the text of '{data['rule']}' v{existing.version}."
+        raise Invalid(message, {"change": {"text": [message]}})
+    return data
+
+
+def _checked_coordinator_change(change) -> dict:
+    data = _loaded(CoordinatorChangeSchema, change)
+    target = db.session.get(User, data["member_id"])
+    if target is None or not target.is_member:
+        raise Invalid(
+            "Only a current member can be granted or lose the coordinator role.",
+            {"change": {"member_id": ["Not a current member."]}},
+        )
+    if data["action"] == "grant" and target.is_coordinator:
+        raise Invalid(errors={"change": {"action": [f"{target.display_name} is already a coordinator."]}})
+    if data["action"] == "revoke" and not target.is_coordinator:
+        raise Invalid(errors={"change": {"action": [f"{target.display_name} is not a coordinator."]}})
+    return data
+
+
+def _checked_surplus_change(change) -> dict:
+    data = _loaded(SurplusChangeSchema, change)
+    return {**data, "period_start": data["period_start"].isoformat(), "period_end": data["period_end"].isoformat()}
+
+
+def _checked_no_change(change) -> None:
+    if change:
+        raise Invalid(errors={"change": ["A general proposal has no automatic effect and takes no change."]})
+    return None
+
+
+def petition_threshold() -> int:
+    """Co-signers needed now to bring a proposal to ballot: ceil(petition_pct × members / 100), at least one."""
+    pct = current_terms().params["petition_pct"]
+    return max(1, -(-pct * members_count() // 100))
+
+
+def list_proposals(*, status: str | None, kind: str | None, limit: int, cursor: str | None):
+    """One page of proposals, newest first, after closing every vote that is due."""
+    close_due(clock.now())
+    stmt = sa.select(Proposal).options(selectinload(Proposal.proposer), selectinload(Proposal.reviewer))
+    if status:
+        stmt = stmt.where(Proposal.status == status)
+    if kind:
+        stmt = stmt.where(Proposal.kind == kind)
+    return keyset_page(stmt, [Proposal.id], limit=limit, cursor=cursor, descending=True)
+
+
+def review_proposal(
+    coordinator: User, proposal: Proposal, action: str, reason: str | None = None, voting_days: int | None = None
+) -> Proposal:
+    """A coordinator opens a proposal for voting or returns it with a public reason."""
+    proposal = lock_proposal(proposal)
+    reason = (reason or "").strip() or None
+    subject = f"proposal:{proposal.id}"
+    if action == "accept":
+        if proposal.status not in ("submitted", "returned"):
+            raise Conflict(f"This proposal is {proposal.status}; only submitted or returned proposals can be accepted.")
+        terms = current_terms()
+        low, high = terms.params["voting_days_min"], terms.params["voting_days_max"]
+        days = low if voting_days is None else voting_days
+        if not low <= days <= high:
+            raise Invalid(
+                f"The voting period must last between {low} and {high} days (terms v{terms.version}).",
+                {"voting_days": [f"Must be between {low} and {high}."]},
+            )
+        events = [("proposal.reviewed", subject, coordinator, {"action": "accept", "reason": reason})]
+        events += _open(proposal, days, via="review", actor=coordinator)
+    else:
+        if proposal.status != "submitted":
+            raise Conflict(f"This proposal is {proposal.status}; only a submitted proposal can be returned.")
+        if reason is None:
+            raise Invalid(errors={"reason": ["Give the public reason for returning the proposal."]})
+        proposal.status = "returned"
+        events = [("proposal.reviewed", subject, coordinator, {"action": "return", "reason": reason})]
+    proposal.reviewer_id, proposal.reviewed_at, proposal.review_reason = coordinator.id, clock.now(), reason
+    db.session.flush()
+    record_events(events)
+    return proposal
+
+
+def cosign(member: User, proposal: Proposal) -> Proposal:
+    """A member co-signs the petition to bring a proposal to ballot; enough signatures open the vote."""
+    proposal = lock_proposal(proposal)
+    if proposal.proposer_id == member.id:
+        raise Forbidden("You proposed this; a petition needs the signatures of other members.")
+    if proposal.status not in ("submitted", "returned"):
+        raise Conflict(f"This proposal is {proposal.status}; only submitted or returned proposals take co-signatures.")
+    if db.session.get(Cosignature, (proposal.id, member.id)) is not None:
+        raise Conflict("You have already co-signed this proposal.")
+    db.session.add(Cosignature(proposal_id=proposal.id, member_id=member.id, at=clock.now()))
+    proposal.cosigner_count += 1
+    db.session.flush()
+    threshold = petition_threshold()
+    events = []
+    if proposal.cosigner_count >= threshold:
+        events.append(
+            (
+                "proposal.petition_reached",
+                f"proposal:{proposal.id}",
+                "petition",
+                {"cosigners": proposal.cosigner_count, "threshold": threshold},
+            )
+        )
+        events += _open(proposal, current_terms().params["voting_days_min"], via="petition", actor="petition")
+    record_events(events)
+    return proposal
+
+
+def _open(proposal: Proposal, days: int, *, via: str, actor) -> list[tuple]:
+    now = clock.now()
+    terms = current_terms()
+    proposal.status, proposal.opened_by, proposal.terms_version = "open", via, terms.version
+    proposal.opens_at, proposal.closes_at = now, now + timedelta(days=days)
+    # Eligible voters are the members at this moment; later members vote on later proposals.
+    db.session.execute(
+        sa.insert(ProposalEligibility).from_select(
+            ["proposal_id", "member_id"],
+            sa.select(sa.literal(proposal.id), User.id).where(User.is_member.is_(True)),
+        )
+    )
+    proposal.eligible_count = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ProposalEligibility)
+        .where(ProposalEligibility.proposal_id == proposal.id)
+    )
+    db.session.flush()
+    return [
+        (
+            "proposal.opened",
+            f"proposal:{proposal.id}",
+            actor,
+            {
+                "via": via,
+                "eligible": proposal.eligible_count,
+                "voting_days": days,
+                "terms_version": terms.version,
+                "opens_at": proposal.opens_at.isoformat(),
+                "closes_at": proposal.closes_at.isoformat(),
+            },
+        )
+    ]

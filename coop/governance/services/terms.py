@@ -1,0 +1,87 @@
+"""The terms and rules in force, their histories, and the founding versions."""
+
+import sqlalchemy as sa
+
+from coop import audit, clock
+from coop.errors import NotFound
+from coop.extensions import db
+from coop.governance.founding import FOUNDING_RULES
+from coop.governance.models import (
+    RuleVersion,
+    TermsVersion,
+)
+from coop.governance.terms import FOUNDING_TERMS
+from coop.pagination import keyset_page
+
+# Serialises the numbering of new terms and rule versions on PostgreSQL: two votes closing
+# at once must not both create "the next" version.
+_VERSIONS_LOCK_KEY = 7_267_003
+
+
+def current_terms() -> TermsVersion:
+    """The terms version in force; other domains read the terms only through this."""
+    terms = db.session.scalar(sa.select(TermsVersion).order_by(TermsVersion.version.desc()).limit(1))
+    if terms is None:
+        raise NotFound("The coop has no terms yet; run 'flask coop init'.")
+    return terms
+
+
+def current_rule(slug: str) -> RuleVersion | None:
+    """The version of a rule document in force, or None when no such rule exists."""
+    return db.session.scalar(
+        sa.select(RuleVersion).where(RuleVersion.slug == slug).order_by(RuleVersion.version.desc()).limit(1)
+    )
+
+
+def found() -> list[str]:
+    """Create the founding terms and rules where missing; returns what was created."""
+    created = []
+    if db.session.scalar(sa.select(sa.func.count()).select_from(TermsVersion)) == 0:
+        db.session.add(TermsVersion(version=1, params=dict(FOUNDING_TERMS), effective_at=clock.now()))
+        db.session.flush()
+        audit.append("terms.version", "terms:1", None, {"version": 1, "params": FOUNDING_TERMS, "adopted_by": None})
+        created.append("terms v1")
+    for slug, (title, text) in FOUNDING_RULES.items():
+        if current_rule(slug) is None:
+            db.session.add(RuleVersion(slug=slug, version=1, title=title, text=text, effective_at=clock.now()))
+            db.session.flush()
+            audit.append("rule.version", f"rule:{slug}", None, {"slug": slug, "version": 1, "adopted_by": None})
+            created.append(f"rule {slug}")
+    return created
+
+
+def terms_history(*, limit: int, cursor: str | None) -> tuple[list[TermsVersion], str | None]:
+    """Terms versions, newest first."""
+    return keyset_page(sa.select(TermsVersion), [TermsVersion.version], limit=limit, cursor=cursor, descending=True)
+
+
+def current_rules() -> list[RuleVersion]:
+    """The version in force of every rule document, by slug."""
+    latest = (
+        sa.select(RuleVersion.slug, sa.func.max(RuleVersion.version).label("version"))
+        .group_by(RuleVersion.slug)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(RuleVersion)
+            .join(latest, sa.and_(RuleVersion.slug == latest.c.slug, RuleVersion.version == latest.c.version))
+            .order_by(RuleVersion.slug)
+        )
+    )
+
+
+def rule_history(slug: str) -> list[RuleVersion]:
+    """Every version of a rule document, newest first; NotFound when there is no such rule."""
+    versions = list(
+        db.session.scalars(sa.select(RuleVersion).where(RuleVersion.slug == slug).order_by(RuleVersion.version.desc()))
+    )
+    if not versions:
+        raise NotFound(f"There is no rule '{slug}'; GET /api/v1/rules lists them.")
+    return versions
+
+
+def serialise_versions() -> None:
+    """Take the lock that numbers new terms and rule versions one at a time (PostgreSQL)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _VERSIONS_LOCK_KEY})
