@@ -23,11 +23,21 @@ def _imported_modules(path: Path) -> set[str]:
     return found
 
 
+def _service_files(domain: str) -> list[Path]:
+    """A domain's services: one services.py, or a services/ package with a file per story."""
+    single = ROOT / domain / "services.py"
+    files = [single] if single.exists() else sorted((ROOT / domain / "services").glob("*.py"))
+    assert files, f"coop.{domain} has no services"
+    return files
+
+
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_services_do_not_import_schemas(domain):
-    assert f"coop.{domain}.schemas" not in _imported_modules(ROOT / domain / "services.py")
+    for path in _service_files(domain):
+        assert f"coop.{domain}.schemas" not in _imported_modules(path), path.name
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_schemas_do_not_import_services(domain):
-    assert f"coop.{domain}.services" not in _imported_modules(ROOT / domain / "schemas.py")
+    imported = _imported_modules(ROOT / domain / "schemas.py")
+    assert not {name for name in imported if name.split(".")[:3] == ["coop", domain, "services"]}
