@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from coop import clock, ledger
 from coop.accounts import services as accounts
 from coop.accounts.models import User
+from coop.audit import AuditEntry
 from coop.errors import CoopError
 from coop.extensions import db
 from coop.governance import services as governance
@@ -225,10 +226,10 @@ def test_ballots_racing_the_close_are_counted_once_or_refused(app, committed):
         assert proposal.result["yes"] == 8 + accepted and proposal.result["no"] == 8
         closed = db.session.scalar(
             sa.select(sa.func.count())
-            .select_from(governance.audit.AuditEntry)
+            .select_from(AuditEntry)
             .where(
-                governance.audit.AuditEntry.subject == f"proposal:{proposal_id}",
-                governance.audit.AuditEntry.event == "proposal.closed",
+                AuditEntry.subject == f"proposal:{proposal_id}",
+                AuditEntry.event == "proposal.closed",
             )
         )
         assert closed == 1
