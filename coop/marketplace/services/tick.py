@@ -21,6 +21,22 @@ def lease_is_over(assignment: Assignment, now: datetime, params: dict) -> bool:
     )
 
 
+def _locked_due(
+    stmt: sa.Select, batch_id: int | None, worker_id: int | None, assignment_id: int | None
+) -> list[Assignment]:
+    """The due assignments `stmt` selects, narrowed to those named, each row locked for this sweep."""
+    for column, value in (
+        (Assignment.batch_id, batch_id),
+        (Assignment.worker_id, worker_id),
+        (Assignment.id, assignment_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    # Rows another transaction is handling (a submit, a review, another sweep) are left to it.
+    stmt = stmt.order_by(Assignment.id).with_for_update(skip_locked=True, key_share=True)
+    return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
+
+
 def expire_overdue_leases(
     now: datetime,
     batch_id: int | None = None,
@@ -35,16 +51,7 @@ def expire_overdue_leases(
         Assignment.lease_expires_at <= now,
         Assignment.claimed_at <= now - timedelta(minutes=params["claim_lease_minutes"]),
     )
-    for column, value in (
-        (Assignment.batch_id, batch_id),
-        (Assignment.worker_id, worker_id),
-        (Assignment.id, assignment_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    # Rows another transaction is handling (a submit, another expiry) are left to it.
-    stmt = stmt.order_by(Assignment.id).with_for_update(skip_locked=True, key_share=True)
-    overdue = list(db.session.scalars(stmt.execution_options(populate_existing=True)))
+    overdue = _locked_due(stmt, batch_id, worker_id, assignment_id)
     for assignment in overdue:
         assignment.status, assignment.holds_slot = "expired", False
         db.session.flush()
@@ -69,15 +76,7 @@ def auto_approve_due(
             Assignment.submitted_at <= now - timedelta(hours=params["auto_approve_hours"]),
         ),
     )
-    for column, value in (
-        (Assignment.batch_id, batch_id),
-        (Assignment.worker_id, worker_id),
-        (Assignment.id, assignment_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    stmt = stmt.order_by(Assignment.id).with_for_update(skip_locked=True, key_share=True)
-    due = list(db.session.scalars(stmt.execution_options(populate_existing=True)))
+    due = _locked_due(stmt, batch_id, worker_id, assignment_id)
     for assignment in due:
         approve(assignment, now, "auto")
     return len(due)
