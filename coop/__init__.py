@@ -19,7 +19,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
 
-    from coop import models  # noqa: F401  (the whole schema, before anything touches the database)
+    from coop import (
+        i18n,
+        models,  # noqa: F401  (the whole schema, before anything touches the database)
+    )
     from coop.accounts import auth
 
     db.init_app(app)
@@ -28,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     _configure_sqlite(app)
     auth.init_app(app)
+    i18n.init_app(app)
 
     from coop.api import register_api
 

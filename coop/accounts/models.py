@@ -27,6 +27,8 @@ class User(UserMixin, Model):
     # passed coordinator proposals, the founding CLI step).
     is_member: Mapped[bool] = mapped_column(default=False)
     is_coordinator: Mapped[bool] = mapped_column(default=False)
+    # The member's own choice of language for pages and emails; None: follow the browser.
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")

@@ -78,6 +78,7 @@ class UserSchema(ma.Schema):
     organization = ma.fields.String(dump_only=True, allow_none=True)
     is_member = ma.fields.Boolean(dump_only=True)
     is_coordinator = ma.fields.Boolean(dump_only=True)
+    locale = ma.fields.String(dump_only=True, allow_none=True)
     created_at = ma.fields.DateTime(dump_only=True)
 
 

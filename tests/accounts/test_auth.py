@@ -129,6 +129,7 @@ def test_me_reports_roles(make):
         "organization",
         "is_member",
         "is_coordinator",
+        "locale",
         "created_at",
     }
 

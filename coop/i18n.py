@@ -1,0 +1,37 @@
+"""Languages: French and English, chosen per request, with Babel's formats for dates, numbers and money."""
+
+from flask import Flask, request, session
+from flask_babel import Babel, format_currency
+from flask_login import current_user
+
+LANGUAGES = ("en", "fr")
+DEFAULT_LANGUAGE = "en"
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["format_money"] = format_money
+
+
+def select_locale() -> str:
+    """The member's own setting, then `?lang=` (remembered for the visit), then the browser's languages."""
+    user = current_user
+    if user and getattr(user, "is_authenticated", False) and user.locale in LANGUAGES:
+        return user.locale
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        session["lang"] = asked
+        return asked
+    remembered = session.get("lang")
+    if remembered in LANGUAGES:
+        return remembered
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def format_money(cents: int, currency: str = "EUR") -> str:
+    """Integer cents as the current language writes money: `12,00 €` in French, `€12.00` in English."""
+    return format_currency(cents / 100, currency)
