@@ -180,7 +180,7 @@ def _post(conn, path, body, headers):
 # --- runs -------------------------------------------------------------------------------------
 
 
-def _summarise(name: str, results: list[dict], seconds: float) -> dict:
+def _summarise(name: str, results: list[dict], seconds: float, generator_cpu_s: float) -> dict:
     latencies = [x for r in results for x in r["latencies"]]
     claims = sum(r["claims"] for r in results)
     return {
@@ -191,13 +191,16 @@ def _summarise(name: str, results: list[dict], seconds: float) -> dict:
         "claims_per_s": round(claims / seconds, 1) if seconds else None,
         "errors": sum(r["errors"] for r in results),
         **summary_ms(latencies),
+        # Share of the whole machine's CPU the load generator used: near 1/cpus per busy core it
+        # competes with the server, and the run measures the machine rather than the server.
+        "generator_cpu_pct": round(100 * generator_cpu_s / (seconds * (os.cpu_count() or 1)), 1) if seconds else None,
     }
 
 
 def _timed(fn, args_list):
     start = time.perf_counter()
-    results = run_clients(fn, args_list, processes=min(PROCESSES, len(args_list)))
-    return results, time.perf_counter() - start
+    results, generator_cpu_s = run_clients(fn, args_list, processes=min(PROCESSES, len(args_list)))
+    return results, time.perf_counter() - start, generator_cpu_s
 
 
 def _server_env(url: str) -> dict:
@@ -213,24 +216,24 @@ def run_api(url: str, setup: dict, batch_id: int, clients: int, budget_s: float 
     with gunicorn("wsgi:app", _server_env(url), workers=GUNICORN_WORKERS) as port:
         deadline = time.monotonic() + budget_s
         args = [(port, setup["tokens"][i], batch_id, deadline) for i in range(clients)]
-        results, seconds = _timed(api_client, args)
-    return _summarise("api", results, seconds)
+        results, seconds, cpu = _timed(api_client, args)
+    return _summarise("api", results, seconds, cpu)
 
 
 def run_raw(url: str, setup: dict, batch_id: int, clients: int, budget_s: float = 600) -> dict:
     dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     deadline = time.monotonic() + budget_s
     args = [(dsn, setup["worker_ids"][i], batch_id, deadline) for i in range(clients)]
-    results, seconds = _timed(raw_client, args)
-    return _summarise("raw", results, seconds)
+    results, seconds, cpu = _timed(raw_client, args)
+    return _summarise("raw", results, seconds, cpu)
 
 
 def run_bare(clients: int, total: int, budget_s: float = 600) -> dict:
     with gunicorn("bench.bare_app:app", {}, workers=GUNICORN_WORKERS) as port:
         deadline = time.monotonic() + budget_s
         args = [(port, total // clients, deadline) for _ in range(clients)]
-        results, seconds = _timed(bare_client, args)
-    return _summarise("bare", results, seconds)
+        results, seconds, cpu = _timed(bare_client, args)
+    return _summarise("bare", results, seconds, cpu)
 
 
 def integrity(url: str, batch_id: int) -> dict:
@@ -269,7 +272,12 @@ def main() -> dict:
         "api_over_bare": round(api["claims_per_s"] / bare["claims_per_s"], 3),
         "goal_api_over_raw": GOAL_RATIO,
     }
-    print(table(rows, ["run", "clients", "claims", "seconds", "claims_per_s", "p50_ms", "p99_ms", "errors"]))
+    print(
+        table(
+            rows,
+            ["run", "clients", "claims", "seconds", "claims_per_s", "p50_ms", "p99_ms", "errors", "generator_cpu_pct"],
+        )
+    )
     print(f"API/raw = {ratios['api_over_raw']}  (goal >= {GOAL_RATIO});  API/bare = {ratios['api_over_bare']}")
     print(f"API integrity: {api_integrity}")
     print(f"raw integrity: {raw_integrity}")

@@ -111,20 +111,27 @@ def _warm_up(port: int, requests: int) -> None:
                 time.sleep(0.1)
 
 
-def run_clients(client_fn, args_list: list, processes: int = 4):
-    """Run one client function per argument set, spread over processes (each runs its share in threads)."""
+def run_clients(client_fn, args_list: list, processes: int = 4) -> tuple[list, float]:
+    """Run one client function per argument set, spread over processes (each runs its share in threads).
+
+    Returns the clients' results and the CPU seconds the load generator itself used, so a run can
+    show when the generator, not the server, was the limit.
+    """
     chunks = [args_list[i::processes] for i in range(processes)]
     with ProcessPoolExecutor(max_workers=processes) as pool:
         results = list(pool.map(_run_threads, [(client_fn, c) for c in chunks if c]))
-    return [r for chunk in results for r in chunk]
+    cpu_seconds = sum(cpu for _, cpu in results)
+    return [r for chunk, _ in results for r in chunk], cpu_seconds
 
 
 def _run_threads(packed):
     from concurrent.futures import ThreadPoolExecutor
 
     client_fn, args_list = packed
+    started = time.process_time()
     with ThreadPoolExecutor(max_workers=len(args_list)) as pool:
-        return list(pool.map(lambda a: client_fn(*a), args_list))
+        results = list(pool.map(lambda a: client_fn(*a), args_list))
+    return results, time.process_time() - started
 
 
 def percentile(values, pct: float) -> float | None:
