@@ -246,6 +246,18 @@ class Assignment(Model):
     )
 
 
+class BatchTimeHistogram(Model):
+    """How many of a batch's submissions took each whole number of real seconds, kept as work is handed in."""
+
+    __tablename__ = "batch_time_histogram"
+
+    # Real seconds are whole (rounded up at submit) and never cleared, so one row per distinct value
+    # gives the audit its count and exact median without reading the batch's submissions.
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), primary_key=True, autoincrement=False)
+    seconds: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    submissions: Mapped[int] = mapped_column()
+
+
 class Appeal(Model):
     """A rejected worker's appeal, decided by a coordinator."""
 

@@ -93,6 +93,37 @@ def median_seconds(seconds: Iterable[float]) -> float | None:
     return float(statistics.median(values))
 
 
+def median_from_histogram(
+    buckets: Iterable[tuple[int, int]], total: int | None = None, before: int = 0
+) -> float | None:
+    """Median of the values a histogram counts, as median_seconds would give for the expanded list.
+
+    buckets are (value, count) pairs, one per distinct value. They may be a slice of a larger
+    histogram: before is how many values lie below the first bucket, total how many there are in all
+    (by default before plus the buckets' counts). Costs one pass over the buckets, not the values.
+    """
+    ordered = sorted((value, count) for value, count in buckets if count)
+    if total is None:
+        total = before + sum(count for _, count in ordered)
+    if total <= 0:
+        return None
+    # 1-based positions of the middle value (odd total) or the middle two (even total).
+    low, high = (total + 1) // 2, total // 2 + 1
+    seen, found = before, {}
+    for value, count in ordered:
+        if count < 0:
+            raise ValueError(f"counts must not be negative, got {count!r}")
+        for position in (low, high):
+            if seen < position <= seen + count:
+                found[position] = value
+        seen += count
+        if high in found:
+            break
+    if low not in found or high not in found:
+        raise ValueError("the buckets do not reach the middle of the histogram")
+    return median_seconds([found[low]] if low == high else [found[low], found[high]])
+
+
 class UnderpayFinding(TypedDict):
     """What the real-pay audit found: the median real time, the pay it gives, and the reward the minimum needs."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from fractions import Fraction
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from coop.marketplace.pay import (
     batch_cost_cents,
     hourly_rate_cents,
+    median_from_histogram,
     median_seconds,
     meets_minimum,
     payout_fee_cents,
@@ -346,3 +348,50 @@ def test_slot_cost_is_the_reward_and_its_floored_fee():
 def test_slots_paid_one_by_one_never_cost_more_than_the_batch_charged(reward, slots, pct):
     rewards_total, fee = batch_cost_cents(reward, slots, pct)
     assert slot_cost_cents(reward, pct) * slots <= rewards_total + fee
+
+
+# --- median_from_histogram ----------------------------------------------------------------
+
+
+def test_histogram_median_of_nothing_is_none():
+    assert median_from_histogram([]) is None
+    assert median_from_histogram([(30, 0)]) is None
+
+
+def test_histogram_median_odd_and_even():
+    assert median_from_histogram([(10, 1), (20, 1), (30, 1)]) == 20.0
+    assert median_from_histogram([(10, 2), (30, 2)]) == 20.0
+    assert median_from_histogram([(7, 4)]) == 7.0
+    # Unsorted buckets are read in value order.
+    assert median_from_histogram([(40, 1), (10, 1), (20, 1), (30, 1)]) == 25.0
+
+
+def test_histogram_median_of_a_middle_slice():
+    # values 1,1,1,2,5,5,9: the slice [(2, 1), (5, 2)] with 3 below and 7 in all holds the middle.
+    assert median_from_histogram([(2, 1), (5, 2)], total=7, before=3) == 2.0
+    assert median_from_histogram([(2, 1), (5, 2)], total=8, before=3) == 3.5
+
+
+def test_histogram_median_refuses_a_slice_that_misses_the_middle():
+    with pytest.raises(ValueError):
+        median_from_histogram([(2, 1)], total=9, before=0)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=200))
+def test_histogram_median_equals_median_of_the_expanded_list(values):
+    counts: dict[int, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    assert median_from_histogram(counts.items()) == float(statistics.median(values)) == median_seconds(values)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=200), st.data())
+def test_histogram_median_from_any_slice_holding_the_middle(values, data):
+    buckets = sorted((v, values.count(v)) for v in set(values))
+    cut = data.draw(st.integers(min_value=0, max_value=len(buckets)))
+    total = len(values)
+    before = sum(count for _, count in buckets[:cut])
+    # Only a slice that starts at or below the middle can answer; keep every bucket from the cut on.
+    if before >= (total + 1) // 2:
+        cut, before = 0, 0
+    assert median_from_histogram(buckets[cut:], total=total, before=before) == float(statistics.median(values))

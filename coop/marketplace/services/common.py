@@ -29,7 +29,6 @@ SLOT_IS_LIVE = sa.text("slots.state IN ('open', 'held')")
 IS_CLAIMED = sa.text("assignments.status = 'claimed'")
 IS_SUBMITTED = sa.text("assignments.status = 'submitted'")
 NOT_EXPIRED = sa.text("assignments.status <> 'expired'")
-HAS_REAL_TIME = sa.text("assignments.real_seconds IS NOT NULL")
 
 NOT_YOUR_BATCH = "This batch belongs to another requester."
 NOT_YOUR_ASSIGNMENT = "This assignment is another worker's."

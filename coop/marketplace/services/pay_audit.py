@@ -8,11 +8,11 @@ from coop.errors import Invalid
 from coop.extensions import db
 from coop.ledger import InsufficientFunds
 from coop.marketplace import pay
-from coop.marketplace.models import Assignment, Batch, Slot
+from coop.marketplace.models import Assignment, Batch, BatchTimeHistogram, Slot
 from coop.marketplace.services.common import (
-    HAS_REAL_TIME,
     SLOT_IS_LIVE,
     check_owns_batch,
+    insert_ignoring_duplicates,
     lock_row,
     protections_in_force,
 )
@@ -21,26 +21,51 @@ from coop.marketplace.services.escrow import settle_if_done
 AUDIT_MIN_SUBMISSIONS = 10
 
 
-def _median_real_seconds(batch_id: int, count: int) -> float:
-    # Read off the (batch_id, real_seconds) index: the middle one or two rows, not all of them.
-    ordered = (
-        sa.select(Assignment.real_seconds)
-        .where(Assignment.batch_id == batch_id, HAS_REAL_TIME)
-        .order_by(Assignment.real_seconds)
+def count_real_time(assignment: Assignment) -> None:
+    """Add a submission's real seconds to its batch's histogram, in the submit's transaction."""
+    stmt = insert_ignoring_duplicates(BatchTimeHistogram).values(
+        batch_id=assignment.batch_id, seconds=assignment.real_seconds, submissions=1
     )
-    middle = ordered.offset(count // 2).limit(1) if count % 2 else ordered.offset(count // 2 - 1).limit(2)
-    return pay.median_seconds(db.session.scalars(middle))
+    db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["batch_id", "seconds"],
+            set_={"submissions": BatchTimeHistogram.submissions + 1},
+        )
+    )
+
+
+def _real_time_count_and_median(batch_id: int) -> tuple[int, float | None]:
+    """(submissions with a real time, their median seconds), read off the batch's histogram."""
+    # The running sums walk the distinct values only; the outer select keeps the one or two
+    # buckets that hold the middle positions, so a batch's size never reaches the wire.
+    hist = BatchTimeHistogram
+    running = sa.select(
+        hist.seconds,
+        hist.submissions,
+        sa.func.sum(hist.submissions).over(order_by=hist.seconds).label("through"),
+        sa.func.sum(hist.submissions).over().label("total"),
+    ).where(hist.batch_id == batch_id, hist.submissions > 0)
+    r = running.subquery()
+    low, high = (r.c.total + 1) // 2, r.c.total // 2 + 1
+    rows = db.session.execute(
+        sa.select(r.c.seconds, r.c.submissions, r.c.through, r.c.total)
+        .where(r.c.through >= low, r.c.through - r.c.submissions < high)
+        .order_by(r.c.seconds)
+    ).all()
+    if not rows:
+        return 0, None
+    total = int(rows[0].total)
+    before = int(rows[0].through) - rows[0].submissions
+    return total, pay.median_from_histogram([(row.seconds, row.submissions) for row in rows], total, before)
 
 
 def audit_real_pay(batch: Batch, params: dict | None = None) -> pay.UnderpayFinding | None:
     """The real-pay audit: pause a batch whose pay at the median real time is below the minimum."""
-    count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Assignment).where(Assignment.batch_id == batch.id, HAS_REAL_TIME)
-    )
-    if count < AUDIT_MIN_SUBMISSIONS:
+    count, median = _real_time_count_and_median(batch.id)
+    if count < AUDIT_MIN_SUBMISSIONS or median is None:
         return None
     minimum = protections_in_force(batch, params)["min_hourly_rate_cents"]
-    finding = pay.underpaid_at_median(batch.reward_cents, _median_real_seconds(batch.id, count), minimum)
+    finding = pay.underpaid_at_median(batch.reward_cents, median, minimum)
     if finding is None or batch.status != "open":
         return finding
     lock_row(batch)

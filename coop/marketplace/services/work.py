@@ -27,7 +27,7 @@ from coop.marketplace.services.common import (
     protections_in_force,
 )
 from coop.marketplace.services.escrow import close_if_past_expiry
-from coop.marketplace.services.pay_audit import audit_real_pay
+from coop.marketplace.services.pay_audit import audit_real_pay, count_real_time
 from coop.marketplace.services.tick import auto_approve_due, expire_overdue_leases, lease_is_over, refresh_assignment
 
 
@@ -186,6 +186,7 @@ def submit(worker: User, assignment: Assignment, answer: dict) -> Assignment:
     assignment.real_seconds = math.ceil((now - assignment.claimed_at).total_seconds())
     assignment.auto_approve_at = now + timedelta(hours=hours)
     db.session.flush()
+    count_real_time(assignment)
     audit_real_pay(batch, params)
     return assignment
 
