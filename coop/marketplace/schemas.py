@@ -218,7 +218,7 @@ class WorkReviewSchema(ma.Schema):
         load_default=None,
         allow_none=True,
         validate=v.Length(max=5_000),
-        metadata={"description": "Required when rejecting."},
+        metadata={"description": "Required when rejecting: at least 10 characters saying what was wrong."},
     )
 
 
