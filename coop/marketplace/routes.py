@@ -269,6 +269,14 @@ def submit(data, assignment_id):
     return services.submit(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["answer"])
 
 
+@blp.route("/assignments/<int:assignment_id>/return", methods=["POST"])
+@blp.response(200, WorkerAssignmentSchema)
+@require("worker")
+def return_claim(assignment_id):
+    """Give back your claim before submitting: the slot reopens for others and nothing counts against you."""
+    return services.return_claim(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"))
+
+
 @blp.route("/assignments/<int:assignment_id>/review", methods=["POST"])
 @blp.arguments(WorkReviewSchema)
 @blp.response(200, RequesterAssignmentSchema)

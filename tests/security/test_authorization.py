@@ -112,6 +112,7 @@ MATRIX = {
     "GET /api/v1/me/assignments": only(dict.fromkeys(WORKERS, 200)),
     "GET /api/v1/assignments/{assignment_id}": only({MEMBER: 200, REQ: 200}),
     "POST /api/v1/assignments/{assignment_id}/submit": only({MEMBER: 200}),
+    "POST /api/v1/assignments/{assignment_id}/return": only({MEMBER: 200}),
     "POST /api/v1/assignments/{assignment_id}/review": only({REQ: 200}),
     "POST /api/v1/assignments/{assignment_id}/appeal": only({MEMBER: 201}),
     "GET /api/v1/appeals": only({COORD: 200}),
@@ -268,6 +269,11 @@ def _raise(w):
 @setup("POST /api/v1/assignments/{assignment_id}/submit")
 def _claimed(w):
     return {"assignment_id": w.assignment("claimed").id}, {"answer": {"label": "stop sign"}}
+
+
+@setup("POST /api/v1/assignments/{assignment_id}/return")
+def _claimed_to_return(w):
+    return {"assignment_id": w.assignment("claimed").id}, None
 
 
 @setup("POST /api/v1/assignments/{assignment_id}/review")

@@ -40,7 +40,14 @@ from coop.marketplace.services.reviews import (
     review,
 )
 from coop.marketplace.services.tick import refresh_assignment, refresh_batch, tick
-from coop.marketplace.services.work import claim, flagged_seconds_today, my_assignments, read_assignment, submit
+from coop.marketplace.services.work import (
+    claim,
+    flagged_seconds_today,
+    my_assignments,
+    read_assignment,
+    return_claim,
+    submit,
+)
 
 __all__ = [
     "AUDIT_MIN_SUBMISSIONS",
@@ -80,6 +87,7 @@ __all__ = [
     "request_withdrawal",
     "requester_reviews",
     "requester_stats",
+    "return_claim",
     "review",
     "review_requester",
     "set_preferences",
