@@ -12,6 +12,7 @@ from coop.marketplace.schemas import (
     AppealDecisionSchema,
     AssignmentListArgs,
     BalanceSchema,
+    BatchAppealListArgs,
     BatchCreateSchema,
     BatchItemSchema,
     BatchListArgs,
@@ -215,6 +216,15 @@ def raise_reward(data, batch_id):
 def batch_assignments(args, batch_id):
     """The work done on your batch; workers appear by pseudonym only."""
     return page_body(*services.batch_assignments(authenticated_user(), get_or_404(Batch, batch_id, "batch"), args))
+
+
+@blp.route("/batches/<int:batch_id>/appeals", methods=["GET"])
+@blp.arguments(BatchAppealListArgs, location="query")
+@blp.response(200, page_schema(WorkAppealSchema, "BatchAppealPage"))
+@require("requester", "coordinator")
+def batch_appeals(args, batch_id):
+    """The appeals against your batch's rejections and the coordinators' decisions, oldest first."""
+    return page_body(*services.batch_appeals(authenticated_user(), get_or_404(Batch, batch_id, "batch"), args))
 
 
 # --- work ---------------------------------------------------------------------------------

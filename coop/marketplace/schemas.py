@@ -316,6 +316,12 @@ class WorkAppealListArgs(PageArgs):
     status = ma.fields.String(load_default="pending", validate=v.OneOf(APPEAL_STATUSES))
 
 
+class BatchAppealListArgs(PageArgs):
+    status = ma.fields.String(
+        validate=v.OneOf(APPEAL_STATUSES), metadata={"description": "Only appeals in this state; all by default."}
+    )
+
+
 class RequesterStatsSchema(ma.Schema):
     requester_id = ma.fields.Integer()
     display_name = ma.fields.String()

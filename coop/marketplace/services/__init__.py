@@ -32,6 +32,7 @@ from coop.marketplace.services.pay_audit import AUDIT_MIN_SUBMISSIONS, audit_rea
 from coop.marketplace.services.requesters import requester_reviews, requester_stats, review_requester
 from coop.marketplace.services.reviews import (
     appeal_deadline,
+    batch_appeals,
     batch_assignments,
     decide_appeal,
     file_appeal,
@@ -57,6 +58,7 @@ __all__ = [
     "appeal_deadline",
     "audit_real_pay",
     "balance_of",
+    "batch_appeals",
     "batch_assignments",
     "batch_detail",
     "batch_items",

@@ -98,6 +98,21 @@ def list_appeals(args: dict) -> tuple[list[Appeal], str | None]:
     return paged(stmt, Appeal.id, args, descending=False)
 
 
+def batch_appeals(user: User, batch: Batch, args: dict) -> tuple[list[Appeal], str | None]:
+    """The appeals against a batch's rejections and their decisions, oldest first, for its requester and coordinators."""
+    if not has_role(user, "coordinator"):
+        check_owns_batch(user, batch)
+    stmt = (
+        sa.select(Appeal)
+        .join(Assignment, Assignment.id == Appeal.assignment_id)
+        .where(Assignment.batch_id == batch.id)
+        .options(joinedload(Appeal.assignment).joinedload(Assignment.worker), joinedload(Appeal.decided_by))
+    )
+    if args.get("status"):
+        stmt = stmt.where(Appeal.status == args["status"])
+    return paged(stmt, Appeal.id, args, descending=False)
+
+
 def read_appeal(user: User, appeal: Appeal) -> Appeal:
     """One appeal, for coordinators and the appealing worker."""
     if not (has_role(user, "coordinator") or appeal.assignment.worker_id == user.id):
