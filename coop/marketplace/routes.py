@@ -12,6 +12,7 @@ from coop.marketplace.schemas import (
     AppealDecisionSchema,
     AssignmentListArgs,
     BalanceSchema,
+    BatchAppealListArgs,
     BatchCreateSchema,
     BatchItemSchema,
     BatchListArgs,
@@ -217,6 +218,15 @@ def batch_assignments(args, batch_id):
     return page_body(*services.batch_assignments(authenticated_user(), get_or_404(Batch, batch_id, "batch"), args))
 
 
+@blp.route("/batches/<int:batch_id>/appeals", methods=["GET"])
+@blp.arguments(BatchAppealListArgs, location="query")
+@blp.response(200, page_schema(WorkAppealSchema, "BatchAppealPage"))
+@require("requester", "coordinator")
+def batch_appeals(args, batch_id):
+    """The appeals against your batch's rejections and the coordinators' decisions, oldest first."""
+    return page_body(*services.batch_appeals(authenticated_user(), get_or_404(Batch, batch_id, "batch"), args))
+
+
 # --- work ---------------------------------------------------------------------------------
 
 
@@ -267,6 +277,14 @@ def get_assignment(assignment_id):
 def submit(data, assignment_id):
     """Hand in your answer; the time from claim to submit is recorded."""
     return services.submit(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["answer"])
+
+
+@blp.route("/assignments/<int:assignment_id>/return", methods=["POST"])
+@blp.response(200, WorkerAssignmentSchema)
+@require("worker")
+def return_claim(assignment_id):
+    """Give back your claim before submitting: the slot reopens for others and nothing counts against you."""
+    return services.return_claim(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"))
 
 
 @blp.route("/assignments/<int:assignment_id>/review", methods=["POST"])

@@ -218,7 +218,7 @@ class WorkReviewSchema(ma.Schema):
         load_default=None,
         allow_none=True,
         validate=v.Length(max=5_000),
-        metadata={"description": "Required when rejecting."},
+        metadata={"description": "Required when rejecting: at least 10 characters saying what was wrong."},
     )
 
 
@@ -314,6 +314,12 @@ class WorkAppealSchema(ma.Schema):
 
 class WorkAppealListArgs(PageArgs):
     status = ma.fields.String(load_default="pending", validate=v.OneOf(APPEAL_STATUSES))
+
+
+class BatchAppealListArgs(PageArgs):
+    status = ma.fields.String(
+        validate=v.OneOf(APPEAL_STATUSES), metadata={"description": "Only appeals in this state; all by default."}
+    )
 
 
 class RequesterStatsSchema(ma.Schema):

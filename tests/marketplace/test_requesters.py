@@ -24,7 +24,7 @@ def test_stats_are_computed_from_the_requesters_record(market, session):
     clock.advance(timedelta(hours=2))
     market.review(held[0]["id"])
     clock.advance(timedelta(hours=2))
-    market.review(held[1]["id"], "reject", "Wrong.")
+    market.review(held[1]["id"], "reject", "Wrong labels on the signs.")
     appeal_id = market.mc[1].post(f"{API}/assignments/{held[1]['id']}/appeal", json={"reason": "No."}).get_json()["id"]
     market.cc.post(f"{API}/appeals/{appeal_id}/decide", json={"decision": "overturn", "reason": "Right."})
     clock.advance(timedelta(hours=69))  # the third is auto-approved 72 h after submission
@@ -98,7 +98,7 @@ def test_pay_for_work_counts_raises_and_overturned_rejections_but_no_other_credi
     for client, a in ((market.mc[0], approved), (market.mc[1], rejected)):
         market.submit(client, a["id"])
     market.review(approved["id"])
-    market.review(rejected["id"], "reject", "Wrong.")
+    market.review(rejected["id"], "reject", "Wrong labels on the signs.")
     appeal = market.mc[1].post(f"/api/v1/assignments/{rejected['id']}/appeal", json={"reason": "It was right."})
     overturned = market.cc.post(
         f"/api/v1/appeals/{appeal.get_json()['id']}/decide", json={"decision": "overturn", "reason": "Checked."}

@@ -76,7 +76,7 @@ def test_overturn_pays_from_escrow_when_the_slot_is_still_open(market, session):
     batch = market.post(items=1, reward_cents=33, est_seconds=90)
     a = market.claim(market.mc[0], batch["id"])
     market.submit(market.mc[0], a["id"])
-    market.review(a["id"], "reject", "Empty answer.")
+    market.review(a["id"], "reject", "Empty answer given.")
     appeal_id = (
         market.mc[0].post(f"{API}/assignments/{a['id']}/appeal", json={"reason": "It was not."}).get_json()["id"]
     )
@@ -101,7 +101,7 @@ def test_overturn_refused_when_neither_escrow_nor_available_funds_suffice(make, 
     batch = rc.post(f"{API}/batches", json=batch_body(items=1)).get_json()
     a = fc.post(f"{API}/batches/{batch['id']}/claim").get_json()
     fc.post(f"{API}/assignments/{a['id']}/submit", json={"answer": {}})
-    rc.post(f"{API}/assignments/{a['id']}/review", json={"decision": "reject", "reason": "wrong"})
+    rc.post(f"{API}/assignments/{a['id']}/review", json={"decision": "reject", "reason": "wrong signs boxed"})
     b = sc.post(f"{API}/batches/{batch['id']}/claim").get_json()
     sc.post(f"{API}/assignments/{b['id']}/submit", json={"answer": {}})
     rc.post(f"{API}/assignments/{b['id']}/review", json={"decision": "approve"})
@@ -122,7 +122,7 @@ def test_upheld_appeal_pays_nothing_and_cannot_be_decided_twice(market, session)
     batch = market.post(items=1)
     a = market.claim(market.mc[0], batch["id"])
     market.submit(market.mc[0], a["id"])
-    market.review(a["id"], "reject", "Wrong.")
+    market.review(a["id"], "reject", "Wrong labels on the signs.")
     appeal_id = market.mc[0].post(f"{API}/assignments/{a['id']}/appeal", json={"reason": "No."}).get_json()["id"]
     before = snapshot(market.requester, market.members[0])
     upheld = market.cc.post(f"{API}/appeals/{appeal_id}/decide", json={"decision": "uphold", "reason": "It was."})
@@ -138,7 +138,7 @@ def test_appeals_are_refused_outside_the_window_or_for_unrejected_work(market, s
     a = market.claim(market.mc[0], batch["id"])
     assert market.mc[0].post(f"{API}/assignments/{a['id']}/appeal", json={"reason": "x"}).status_code == 409
     market.submit(market.mc[0], a["id"])
-    market.review(a["id"], "reject", "Wrong.")
+    market.review(a["id"], "reject", "Wrong labels on the signs.")
     deadline = market.mc[0].get(f"{API}/assignments/{a['id']}").get_json()["appeal_deadline"]
     assert deadline is not None
     clock.advance(timedelta(days=14, minutes=1))
@@ -150,7 +150,7 @@ def test_appeal_and_decision_denials(market, make, session):
     batch = market.post(items=1)
     a = market.claim(market.mc[0], batch["id"])
     market.submit(market.mc[0], a["id"])
-    market.review(a["id"], "reject", "Wrong.")
+    market.review(a["id"], "reject", "Wrong labels on the signs.")
     assert market.mc[1].post(f"{API}/assignments/{a['id']}/appeal", json={"reason": "x"}).status_code == 403
     assert market.rc.post(f"{API}/assignments/{a['id']}/appeal", json={"reason": "x"}).status_code == 403
     assert make.client().post(f"{API}/assignments/{a['id']}/appeal", json={"reason": "x"}).status_code == 401
@@ -173,7 +173,7 @@ def test_a_coordinator_cannot_decide_their_own_appeal(market, session):
     batch = market.post(items=1)
     a = market.claim(market.cc, batch["id"])
     market.submit(market.cc, a["id"])
-    market.review(a["id"], "reject", "Wrong.")
+    market.review(a["id"], "reject", "Wrong labels on the signs.")
     appeal_id = market.cc.post(f"{API}/assignments/{a['id']}/appeal", json={"reason": "x"}).get_json()["id"]
     before = snapshot(market.coordinator)
     response = market.cc.post(f"{API}/appeals/{appeal_id}/decide", json={"decision": "overturn", "reason": "me"})
@@ -185,11 +185,16 @@ def test_rejection_needs_a_reason(market, session):
     a = market.claim(market.mc[0], batch["id"])
     market.submit(market.mc[0], a["id"])
     before = snapshot(market.requester, market.members[0])
-    for reason in (None, "   "):
+    # Nine characters once stripped is still too short to say what was wrong.
+    for reason in (None, "   ", "Wrong.", "  123456789  "):
         response = market.rc.post(f"{API}/assignments/{a['id']}/review", json={"decision": "reject", "reason": reason})
         assert response.status_code == 422 and "reason" in response.get_json()["errors"]
     assert snapshot(market.requester, market.members[0]) == before
     assert session.get(Assignment, a["id"]).status == "submitted"
+    response = market.rc.post(
+        f"{API}/assignments/{a['id']}/review", json={"decision": "reject", "reason": " 1234567890 "}
+    )
+    assert response.status_code == 200 and response.get_json()["review_reason"] == "1234567890"
 
 
 def test_review_is_for_submitted_work_of_ones_own_batch(market, make, session):
@@ -312,7 +317,7 @@ def test_a_member_holds_several_claims_but_never_two_on_one_item(market, session
     assert response.status_code == 409 and "Nothing left" in response.get_json()["message"]
     # Rejected work frees the slot for others, never for the same worker.
     market.submit(market.mc[0], first["id"])
-    market.review(first["id"], "reject", "Wrong.")
+    market.review(first["id"], "reject", "Wrong labels on the signs.")
     assert market.mc[0].post(f"{API}/batches/{batch['id']}/claim").status_code == 409
     assert market.claim(market.mc[1], batch["id"])["item"]["id"] == first["item"]["id"]
 

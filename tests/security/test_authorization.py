@@ -107,11 +107,13 @@ MATRIX = {
     "POST /api/v1/batches/{batch_id}/cancel": only({REQ: 200}),
     "POST /api/v1/batches/{batch_id}/raise": only({REQ: 200}),
     "GET /api/v1/batches/{batch_id}/assignments": only({REQ: 200}),
+    "GET /api/v1/batches/{batch_id}/appeals": only({REQ: 200, COORD: 200}),
     "POST /api/v1/batches/{batch_id}/claim": only(dict.fromkeys(MEMBERS, 201)),
     # marketplace: work (MEMBER's assignments on REQ's batches)
     "GET /api/v1/me/assignments": only(dict.fromkeys(WORKERS, 200)),
     "GET /api/v1/assignments/{assignment_id}": only({MEMBER: 200, REQ: 200}),
     "POST /api/v1/assignments/{assignment_id}/submit": only({MEMBER: 200}),
+    "POST /api/v1/assignments/{assignment_id}/return": only({MEMBER: 200}),
     "POST /api/v1/assignments/{assignment_id}/review": only({REQ: 200}),
     "POST /api/v1/assignments/{assignment_id}/appeal": only({MEMBER: 201}),
     "GET /api/v1/appeals": only({COORD: 200}),
@@ -270,6 +272,11 @@ def _claimed(w):
     return {"assignment_id": w.assignment("claimed").id}, {"answer": {"label": "stop sign"}}
 
 
+@setup("POST /api/v1/assignments/{assignment_id}/return")
+def _claimed_to_return(w):
+    return {"assignment_id": w.assignment("claimed").id}, None
+
+
 @setup("POST /api/v1/assignments/{assignment_id}/review")
 def _submitted(w):
     return {"assignment_id": w.assignment("submitted").id}, {"decision": "approve"}
@@ -278,6 +285,11 @@ def _submitted(w):
 @setup("POST /api/v1/assignments/{assignment_id}/appeal")
 def _rejected(w):
     return {"assignment_id": w.assignment("rejected").id}, {"reason": "The boxes do cover the signs."}
+
+
+@setup("GET /api/v1/batches/{batch_id}/appeals")
+def _batch_with_appeal(w):
+    return {"batch_id": w.appeal().assignment.batch_id}, None
 
 
 @setup("GET /api/v1/appeals/{appeal_id}")

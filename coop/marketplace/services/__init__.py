@@ -32,6 +32,7 @@ from coop.marketplace.services.pay_audit import AUDIT_MIN_SUBMISSIONS, audit_rea
 from coop.marketplace.services.requesters import requester_reviews, requester_stats, review_requester
 from coop.marketplace.services.reviews import (
     appeal_deadline,
+    batch_appeals,
     batch_assignments,
     decide_appeal,
     file_appeal,
@@ -40,7 +41,14 @@ from coop.marketplace.services.reviews import (
     review,
 )
 from coop.marketplace.services.tick import refresh_assignment, refresh_batch, tick
-from coop.marketplace.services.work import claim, flagged_seconds_today, my_assignments, read_assignment, submit
+from coop.marketplace.services.work import (
+    claim,
+    flagged_seconds_today,
+    my_assignments,
+    read_assignment,
+    return_claim,
+    submit,
+)
 
 __all__ = [
     "AUDIT_MIN_SUBMISSIONS",
@@ -50,6 +58,7 @@ __all__ = [
     "appeal_deadline",
     "audit_real_pay",
     "balance_of",
+    "batch_appeals",
     "batch_assignments",
     "batch_detail",
     "batch_items",
@@ -80,6 +89,7 @@ __all__ = [
     "request_withdrawal",
     "requester_reviews",
     "requester_stats",
+    "return_claim",
     "review",
     "review_requester",
     "set_preferences",

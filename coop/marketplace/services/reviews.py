@@ -17,14 +17,18 @@ from coop.marketplace.services.common import check_claimant, check_owns_batch, l
 from coop.marketplace.services.escrow import approve, pay_from, release_slot, settle_if_done
 from coop.marketplace.services.tick import auto_approve_due, refresh_batch
 
+# Long enough to say what was wrong: a word like "no" or "wrong" gives the worker nothing to appeal against.
+MIN_REJECTION_REASON = 10
+
 
 def review(requester: User, assignment: Assignment, decision: str, reason: str | None) -> Assignment:
     """The requester's decision: approve (worker and coop paid from escrow) or reject with a reason."""
     check_owns_batch(requester, assignment.batch)
     reason = (reason or "").strip() or None
-    if decision == "reject" and not reason:
+    if decision == "reject" and len(reason or "") < MIN_REJECTION_REASON:
         raise Invalid(
-            "A rejection needs a reason the worker can read and appeal.", {"reason": ["Required when rejecting."]}
+            "A rejection needs a reason the worker can read and appeal.",
+            {"reason": [f"At least {MIN_REJECTION_REASON} characters when rejecting: say what was wrong."]},
         )
     now = clock.now()
     lock_row(assignment)
@@ -89,6 +93,21 @@ def file_appeal(worker: User, assignment: Assignment, reason: str) -> Appeal:
 def list_appeals(args: dict) -> tuple[list[Appeal], str | None]:
     """Appeals for coordinators, pending ones by default, oldest first."""
     stmt = sa.select(Appeal).options(joinedload(Appeal.assignment))
+    if args.get("status"):
+        stmt = stmt.where(Appeal.status == args["status"])
+    return paged(stmt, Appeal.id, args, descending=False)
+
+
+def batch_appeals(user: User, batch: Batch, args: dict) -> tuple[list[Appeal], str | None]:
+    """The appeals against a batch's rejections and their decisions, oldest first, for its requester and coordinators."""
+    if not has_role(user, "coordinator"):
+        check_owns_batch(user, batch)
+    stmt = (
+        sa.select(Appeal)
+        .join(Assignment, Assignment.id == Appeal.assignment_id)
+        .where(Assignment.batch_id == batch.id)
+        .options(joinedload(Appeal.assignment).joinedload(Assignment.worker), joinedload(Appeal.decided_by))
+    )
     if args.get("status"):
         stmt = stmt.where(Appeal.status == args["status"])
     return paged(stmt, Appeal.id, args, descending=False)

@@ -21,6 +21,17 @@ def lease_is_over(assignment: Assignment, now: datetime, params: dict) -> bool:
     )
 
 
+def lapse(assignment: Assignment, now: datetime) -> None:
+    """End a claim without work: its slot goes back (to the pool, or refunded if the batch closed).
+
+    The one way a claim ends unworked, whether its lease ran out or its worker gave it back,
+    so both release exactly the same money and count the same (as a lapsed lease, not against the worker).
+    """
+    assignment.status, assignment.holds_slot = "expired", False
+    db.session.flush()
+    release_slot(assignment, now)
+
+
 def _locked_due(
     stmt: sa.Select, batch_id: int | None, worker_id: int | None, assignment_id: int | None
 ) -> list[Assignment]:
@@ -53,9 +64,7 @@ def expire_overdue_leases(
     )
     overdue = _locked_due(stmt, batch_id, worker_id, assignment_id)
     for assignment in overdue:
-        assignment.status, assignment.holds_slot = "expired", False
-        db.session.flush()
-        release_slot(assignment, now)
+        lapse(assignment, now)
     return len(overdue)
 
 

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from coop import clock
+from coop import audit, clock
 from coop.accounts.models import User
 from coop.errors import Conflict, Forbidden, Invalid
 from coop.extensions import db
@@ -28,7 +28,13 @@ from coop.marketplace.services.common import (
 )
 from coop.marketplace.services.escrow import close_if_past_expiry
 from coop.marketplace.services.pay_audit import audit_real_pay, count_real_time
-from coop.marketplace.services.tick import auto_approve_due, expire_overdue_leases, lease_is_over, refresh_assignment
+from coop.marketplace.services.tick import (
+    auto_approve_due,
+    expire_overdue_leases,
+    lapse,
+    lease_is_over,
+    refresh_assignment,
+)
 
 
 def _utc_day_start(moment: datetime) -> datetime:
@@ -188,6 +194,30 @@ def submit(worker: User, assignment: Assignment, answer: dict) -> Assignment:
     db.session.flush()
     count_real_time(assignment)
     audit_real_pay(batch, params)
+    return assignment
+
+
+def return_claim(worker: User, assignment: Assignment) -> Assignment:
+    """Give back a claim not yet submitted: the slot reopens and nothing counts against the worker."""
+    check_claimant(worker, assignment)
+    now = clock.now()
+    lock_row(assignment)
+    # A lapsed lease already gave the slot back (or will, at the next sweep), exactly as submit sees it:
+    # there is nothing left to return, and accepting it would hide that the lease ran out.
+    if assignment.status == "expired" or (
+        assignment.status == "claimed" and lease_is_over(assignment, now, current_terms().params)
+    ):
+        raise Conflict("This claim has already expired and its slot is back in the pool.")
+    if assignment.status != "claimed":
+        raise Conflict(f"Only a claim not yet submitted can be returned; this assignment is {assignment.status}.")
+    # The same path as a lapsed lease, so a return releases exactly what an expiry would.
+    lapse(assignment, now)
+    audit.append(
+        "assignment.returned",
+        f"assignment:{assignment.id}",
+        worker,
+        {"batch_id": assignment.batch_id, "slot_id": assignment.slot_id},
+    )
     return assignment
 
 
