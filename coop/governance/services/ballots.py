@@ -13,7 +13,6 @@ from coop.accounts.models import User
 from coop.errors import Conflict, CoopError, Forbidden, Invalid
 from coop.extensions import db
 from coop.governance import voting
-from coop.pagination import keyset_page
 from coop.governance.models import (
     Ballot,
     Proposal,
@@ -23,6 +22,7 @@ from coop.governance.models import (
 from coop.governance.services.enactment import enact
 from coop.governance.services.terms import current_terms
 from coop.governance.terms import GOVERNANCE_PARAMS, apply_change
+from coop.pagination import keyset_page
 
 # The ballot field each voting method takes.
 BALLOT_FIELDS = {"yes_no": "choice", "approval": "approvals", "ranked": "ranking", "median": "value"}
@@ -63,9 +63,7 @@ def published_receipts(proposal: Proposal) -> tuple[list[dict], int] | None:
     items = [{"receipt": row.receipt, "choice": row.choice} for row in rows]
     if len(items) < cap:
         return items, len(items)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Ballot).where(Ballot.proposal_id == proposal.id)
-    )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Ballot).where(Ballot.proposal_id == proposal.id))
     return items, total
 
 
