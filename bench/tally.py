@@ -4,6 +4,8 @@ Run from the repository root: `python -m bench.tally` (PostgreSQL at COOP_BENCH_
 default the local test server; a throwaway database is created and dropped). Each close runs in
 its own process so its peak memory is its own. Prints seconds and peak RSS, writes
 bench/results/tally.json. Scale with COOP_BENCH_TALLY_SIZES (comma-separated ballot counts).
+After a yes/no close it also times reading the receipts back through the API: GET /proposals/{id}
+(1,000 inlined), the first and second 200-receipt pages, and the whole ?format=csv stream.
 """
 
 import multiprocessing
@@ -14,7 +16,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from bench.common import make_app, table, throwaway_database, write_results
+from bench.common import make_app, p50_ms, table, throwaway_database, write_results
 
 GOAL_SECONDS = 2.0
 RANKED_OPTIONS = [f"option-{c}" for c in "ABCDEFGH"]
@@ -77,6 +79,40 @@ def _cast_ballots(app, proposal_id: int, method: str, n: int) -> None:
         conn.execute(sa.text("ANALYZE ballots"))
 
 
+def _read_receipts(app, proposal_id: int) -> dict:
+    """Median times of reading a closed vote's receipts over HTTP, and one full CSV export."""
+    from coop.accounts import services as accounts
+    from coop.accounts.models import User
+    from coop.extensions import db
+
+    with app.app_context():
+        _, token = accounts.issue_token(db.session.get(User, 1), "bench")
+        db.session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/proposals/{proposal_id}"
+
+    def get(path: str, **query):
+        response = client.get(path, headers=headers, query_string=query)
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        return response
+
+    shown = get(url).json
+    cursor = get(f"{url}/receipts", limit=200).json["next_cursor"]
+    start = time.perf_counter()
+    lines = sum(chunk.count(b"\n") for chunk in get(f"{url}/receipts", format="csv").iter_encoded())
+    csv_seconds = time.perf_counter() - start
+    return {
+        "inlined": len(shown["receipts"]),
+        "receipts_total": shown["receipts_total"],
+        "get_proposal_ms": p50_ms(lambda: get(url), repeats=10),
+        "first_page_ms": p50_ms(lambda: get(f"{url}/receipts", limit=200), repeats=10),
+        "second_page_ms": p50_ms(lambda: get(f"{url}/receipts", limit=200, cursor=cursor), repeats=10),
+        "csv_seconds": round(csv_seconds, 3),
+        "csv_lines": lines,
+    }
+
+
 def _close_in_child(url: str, proposal_id: int, queue) -> None:
     from coop import clock
     from coop.extensions import db
@@ -92,13 +128,16 @@ def _close_in_child(url: str, proposal_id: int, queue) -> None:
         db.session.commit()
         seconds = time.perf_counter() - start
         proposal = db.session.get(Proposal, proposal_id)
+        peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        reads = _read_receipts(app, proposal_id) if proposal.method == "yes_no" else {}
         queue.put(
             {
                 "seconds": round(seconds, 3),
                 "closed": closed,
                 "status": proposal.status,
                 "winner_or_value": (proposal.result or {}).get("winner", (proposal.result or {}).get("value")),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "peak_rss_mb": peak_rss_mb,
+                **reads,
             }
         )
 
@@ -143,6 +182,10 @@ def main(cases=None) -> list[dict]:
         print(f"{method:7} {n:>9,} ballots: {row['seconds']:.3f} s, peak RSS {row['peak_rss_mb']} MB, {row['status']}")
         rows.append(row)
     print(table(rows, ["method", "ballots", "seconds", "peak_rss_mb", "status", "meets_goal"]))
+    reads = [row for row in rows if "get_proposal_ms" in row]
+    if reads:
+        columns = ["ballots", "get_proposal_ms", "first_page_ms", "second_page_ms", "csv_seconds", "csv_lines"]
+        print(table(reads, columns))
     return rows
 
 

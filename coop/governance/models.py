@@ -138,6 +138,8 @@ class Proposal(Model):
     # Filled for display by serialize.py (they depend on the membership now), never stored.
     petition_threshold = None
     receipts = None
+    receipts_total = None
+    receipts_url = None
 
     @property
     def is_closed(self) -> bool:

@@ -19,6 +19,8 @@ from coop.governance.schemas import (
     ProposalDetailSchema,
     ProposalReviewSchema,
     ProposalSchema,
+    PublishedReceiptSchema,
+    ReceiptArgs,
     RefusalSchema,
     RuleSchema,
     RuleVersionSchema,
@@ -175,9 +177,29 @@ def list_proposals(args):
 @blp.response(200, ProposalDetailSchema)
 @require()
 def get_proposal(proposal_id):
-    """One proposal with its counts; after close also its result and every receipt with its choice."""
+    """One proposal with its counts; after close also its result and up to 1,000 receipts with their choice.
+
+    `receipts_total` counts every receipt and `receipts_url` pages through all of them.
+    """
     proposal = services.close_if_due(get_or_404(Proposal, proposal_id, "proposal"))
     return serialize.proposal_view(proposal, receipts=True)
+
+
+@blp.route("/proposals/<int:proposal_id>/receipts", methods=["GET"])
+@blp.arguments(ReceiptArgs, location="query")
+@blp.response(200, page_schema(PublishedReceiptSchema, "ReceiptPage"))
+@require()
+def proposal_receipts(args, proposal_id):
+    """Every counted ballot of a closed vote with its choice, in receipt order; 409 before close.
+
+    Anyone signed in may read them, as they may read the proposal. `?format=csv` streams all of
+    them at once (a `receipt,choice` header, the choice as JSON) instead of one page.
+    """
+    proposal = services.close_if_due(get_or_404(Proposal, proposal_id, "proposal"))
+    if args["format"] == "csv":
+        return serialize.receipts_csv(services.export_receipts(proposal), f"proposal-{proposal.id}-receipts.csv")
+    items, next_cursor = services.receipt_page(proposal, limit=args["limit"], cursor=args["cursor"])
+    return page_body(items, next_cursor, view=serialize.receipt_view)
 
 
 @blp.route("/proposals/<int:proposal_id>/review", methods=["POST"])

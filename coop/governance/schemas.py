@@ -196,7 +196,25 @@ class ProposalDetailSchema(ProposalSchema):
     receipts = ma.fields.List(
         ma.fields.Nested(PublishedReceiptSchema),
         allow_none=True,
-        metadata={"description": "After close: every counted ballot by receipt, in receipt order, for a recount."},
+        metadata={
+            "description": "After close: the counted ballots in receipt order, for a recount; at most 1,000 "
+            "(see receipts_total and receipts_url for the rest)."
+        },
+    )
+    receipts_total = ma.fields.Integer(
+        allow_none=True, metadata={"description": "After close: how many receipts there are in all."}
+    )
+    receipts_url = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "After close: the paged list of every receipt (?format=csv for all at once)."},
+    )
+
+
+class ReceiptArgs(PageArgs):
+    format = ma.fields.String(
+        load_default="json",
+        validate=ma.validate.OneOf(["json", "csv"]),
+        metadata={"description": "csv: every receipt in one streamed text/csv file, ignoring limit and cursor."},
     )
 
 

@@ -1,9 +1,16 @@
 """What a response shows of governance: proposals with their threshold and receipts, the member register, rules."""
 
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+
+from flask import Response, stream_with_context, url_for
+
 from coop.accounts.models import User
 from coop.accounts.permissions import has_role
 from coop.governance import services
-from coop.governance.models import Membership, Proposal, RuleVersion
+from coop.governance.models import Ballot, Membership, Proposal, RuleVersion
 
 RULE_FIELDS = ("slug", "version", "title", "text", "effective_at", "adopted_by")
 
@@ -11,13 +18,67 @@ RULE_FIELDS = ("slug", "version", "title", "text", "effective_at", "adopted_by")
 def proposal_view(proposal: Proposal, *, receipts: bool = False, threshold: int | None = None) -> Proposal:
     """The proposal with what depends on the membership now: the petition threshold, and after close the receipts.
 
+    After close, `receipts` holds at most `receipts_inline_max()` (1,000) receipts, the first in
+    receipt order, so a big vote's page stays small; `receipts_total` says how many there are in
+    all and `receipts_url` names the paged list that holds every one (the first page of which
+    starts with the same receipts). Before close all three are null.
     Pass `threshold` when showing many proposals, so it is counted once for the page.
     """
     # View-only figures on the instance; the model declares them unmapped with a None default.
     proposal.petition_threshold = services.petition_threshold() if threshold is None else threshold  # type: ignore[assignment]
     if receipts:
-        proposal.receipts = services.published_receipts(proposal)  # type: ignore[assignment]
+        published = services.published_receipts(proposal)
+        if published is not None:
+            proposal.receipts, proposal.receipts_total = published  # type: ignore[assignment]
+            proposal.receipts_url = url_for("governance.proposal_receipts", proposal_id=proposal.id)  # type: ignore[assignment]
     return proposal
+
+
+def receipt_view(ballot: Ballot) -> dict:
+    """A published receipt: the receipt and its choice, never the member."""
+    return {"receipt": ballot.receipt, "choice": ballot.choice}
+
+
+# Lines sent per chunk of a CSV download: few enough to stay small, enough to spare per-line overhead.
+CSV_CHUNK_LINES = 1000
+# A spreadsheet runs a cell starting with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def receipts_csv(rows: Iterable[tuple[str, dict]], filename: str) -> Response:
+    """Receipts as a streamed text/csv download: a `receipt,choice` header, then one line per receipt.
+
+    `choice` is the ballot as compact JSON. A cell that a spreadsheet would run as a formula
+    (starting with = + - @; a receipt may start with -) is written with a leading `'`, which
+    a recount strips before comparing.
+    """
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+
+        def flush() -> str:
+            text = buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            return text
+
+        writer.writerow(["receipt", "choice"])
+        for count, (receipt, choice) in enumerate(rows, start=1):
+            writer.writerow([_cell(receipt), _cell(json.dumps(choice, separators=(",", ":"), sort_keys=True))])
+            if count % CSV_CHUNK_LINES == 0:
+                yield flush()
+        yield flush()
+
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def member_view(membership: Membership, user: User, viewer: User) -> dict:

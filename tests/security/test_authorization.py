@@ -15,7 +15,7 @@ Conventions the table holds the domain to:
 
 import pytest
 
-from coop import ledger
+from coop import clock, ledger
 from coop.accounts import services as accounts_services
 from coop.forum import services as forum_services
 from tests.security.conftest import (
@@ -83,6 +83,7 @@ MATRIX = {
     "POST /api/v1/proposals": only(dict.fromkeys(MEMBERS, 201)),
     "GET /api/v1/proposals": signed_in(200),
     "GET /api/v1/proposals/{proposal_id}": signed_in(200),
+    "GET /api/v1/proposals/{proposal_id}/receipts": signed_in(200),
     "POST /api/v1/proposals/{proposal_id}/review": only({COORD: 200}),
     "POST /api/v1/proposals/{proposal_id}/cosign": only(dict.fromkeys(MEMBERS, 200)),
     "POST /api/v1/proposals/{proposal_id}/ballot": only(dict.fromkeys(MEMBERS, 201)),
@@ -212,6 +213,14 @@ def _new_proposal(w):
 @setup("POST /api/v1/proposals/{proposal_id}/cosign")
 def _submitted_proposal(w):
     return {"proposal_id": w.proposal().id}, None
+
+
+@setup("GET /api/v1/proposals/{proposal_id}/receipts")
+def _closing_proposal(w):
+    # Due now: the request closes it, and its receipts are published.
+    proposal = w.proposal("open")
+    proposal.closes_at = clock.now()
+    return {"proposal_id": proposal.id}, None
 
 
 @setup("POST /api/v1/proposals/{proposal_id}/review")

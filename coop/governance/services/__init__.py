@@ -5,8 +5,11 @@ from coop.governance.services.ballots import (
     cast_ballot,
     close_due,
     close_if_due,
+    export_receipts,
     needs_supermajority,
     published_receipts,
+    receipt_page,
+    receipts_inline_max,
     tick,
 )
 from coop.governance.services.membership import (
@@ -61,6 +64,9 @@ __all__ = [
     "patronage_account",
     "petition_threshold",
     "published_receipts",
+    "receipt_page",
+    "receipts_inline_max",
+    "export_receipts",
     "refuse_applicant",
     "rejoin_possible_on",
     "review_proposal",

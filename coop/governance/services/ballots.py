@@ -1,11 +1,12 @@
 """Ballots and closing: the proposal lock, casting, tallying, closing due votes, receipts, the tick."""
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from coop import audit, clock
 from coop.accounts.models import User
@@ -21,19 +22,77 @@ from coop.governance.models import (
 from coop.governance.services.enactment import enact
 from coop.governance.services.terms import current_terms
 from coop.governance.terms import GOVERNANCE_PARAMS, apply_change
+from coop.pagination import keyset_page
 
 # The ballot field each voting method takes.
 BALLOT_FIELDS = {"yes_no": "choice", "approval": "approvals", "ranked": "ranking", "median": "value"}
 
 
-def published_receipts(proposal: Proposal) -> list[dict] | None:
-    """After close, every counted ballot as {receipt, choice}, in receipt order; None before."""
+# How many receipts GET /proposals/{id} inlines at most; the rest are on the paged receipts list.
+RECEIPTS_INLINE_MAX = 1000
+# Rows fetched per round trip when a CSV export streams every receipt.
+EXPORT_BATCH = 1000
+
+
+def receipts_inline_max() -> int:
+    """The inline cap: COOP_RECEIPTS_INLINE_MAX when set, else 1,000."""
+    return int(current_app.config.get("COOP_RECEIPTS_INLINE_MAX", RECEIPTS_INLINE_MAX))
+
+
+def _receipt_order() -> sa.ColumnElement:
+    # Byte order on every database (PostgreSQL would otherwise follow its locale's collation),
+    # never casting order, which could tell who voted when.
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Ballot.receipt.collate("C")
+    return Ballot.receipt.expression
+
+
+def _receipts(proposal: Proposal) -> sa.Select:
+    return sa.select(Ballot.receipt, Ballot.choice).where(Ballot.proposal_id == proposal.id)
+
+
+def published_receipts(proposal: Proposal) -> tuple[list[dict], int] | None:
+    """After close, the first counted ballots as {receipt, choice} in receipt order, and how many there are; None before.
+
+    At most `receipts_inline_max()` are returned; the total says whether more wait on the paged list.
+    """
     if not proposal.is_closed:
         return None
-    rows = db.session.execute(sa.select(Ballot.receipt, Ballot.choice).where(Ballot.proposal_id == proposal.id))
-    # Sorted by receipt (in Python, the same on every database's collation), never by casting
-    # order, which could tell who voted when.
-    return [{"receipt": row.receipt, "choice": row.choice} for row in sorted(rows, key=lambda row: row.receipt)]
+    cap = receipts_inline_max()
+    rows = db.session.execute(_receipts(proposal).order_by(_receipt_order()).limit(cap)).all()
+    items = [{"receipt": row.receipt, "choice": row.choice} for row in rows]
+    # ballot_count is kept under the proposal lock with every first ballot and is final after
+    # close: no need to count a million rows again.
+    return items, len(items) if len(items) < cap else proposal.ballot_count
+
+
+def _ensure_published(proposal: Proposal) -> None:
+    if not proposal.is_closed:
+        raise Conflict(f"This proposal is {proposal.status}; receipts are published when its vote closes.")
+
+
+def receipt_page(proposal: Proposal, *, limit: int, cursor: str | None) -> tuple[list[Ballot], str | None]:
+    """One page of a closed proposal's counted ballots in receipt order (409 before close)."""
+    _ensure_published(proposal)
+    order = _receipt_order()
+    stmt = sa.select(Ballot).where(Ballot.proposal_id == proposal.id)
+    return keyset_page(stmt, [order], limit=limit, cursor=cursor, key=lambda ballot: [ballot.receipt])
+
+
+def export_receipts(proposal: Proposal) -> Iterator[tuple[str, dict]]:
+    """Every counted ballot of a closed proposal as (receipt, choice), in receipt order (409 before close).
+
+    The check runs now; the rows are read only as the iterator is consumed, a batch at a time,
+    so a response can stream a million of them after the request's transaction has committed.
+    """
+    _ensure_published(proposal)
+    stmt = _receipts(proposal).order_by(_receipt_order()).execution_options(yield_per=EXPORT_BATCH)
+
+    def rows() -> Iterator[tuple[str, dict]]:
+        for row in db.session.execute(stmt):
+            yield row.receipt, row.choice
+
+    return rows()
 
 
 def close_if_due(proposal: Proposal) -> Proposal:
