@@ -176,8 +176,16 @@ class Ballot(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"))
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    receipt: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    # Byte order ("C") on PostgreSQL, as SQLite always sorts, so receipts page in one order on every
+    # database and the (proposal_id, receipt) index serves that order.
+    receipt: Mapped[str] = mapped_column(
+        sa.String(32).with_variant(sa.String(32, collation="C"), "postgresql"), unique=True
+    )
     # In the ballot's own shape: {"choice": ...}, {"approvals": [...]}, {"ranking": [...]}, {"value": n}.
     choice: Mapped[dict] = mapped_column(JSONType)
 
-    __table_args__ = (sa.UniqueConstraint("proposal_id", "member_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "member_id"),
+        # A page of a closed vote's receipts reads this index, never sorting the whole vote.
+        sa.Index("ix_ballots_proposal_id_receipt", "proposal_id", "receipt"),
+    )
