@@ -183,6 +183,8 @@ class Ballot(Model):
     )
     # In the ballot's own shape: {"choice": ...}, {"approvals": [...]}, {"ranking": [...]}, {"value": n}.
     choice: Mapped[dict] = mapped_column(JSONType)
+    # Why the member voted so, if they chose to say: published with the receipt after close.
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     __table_args__ = (
         sa.UniqueConstraint("proposal_id", "member_id"),

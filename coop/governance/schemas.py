@@ -190,6 +190,7 @@ class ProposalSchema(ma.Schema):
 class PublishedReceiptSchema(ma.Schema):
     receipt = ma.fields.String()
     choice = ma.fields.Dict(metadata={"description": 'In the ballot\'s own shape, e.g. {"choice": "yes"}.'})
+    reason = ma.fields.String(allow_none=True, metadata={"description": "The voter's reason, if they gave one."})
 
 
 class ProposalDetailSchema(ProposalSchema):
@@ -225,10 +226,14 @@ class BallotSchema(ma.Schema):
     approvals = ma.fields.List(ma.fields.String(), metadata={"description": "approval: the options you approve."})
     ranking = ma.fields.List(ma.fields.String(), metadata={"description": "ranked: options, most preferred first."})
     value = Count(metadata={"description": "median: your value for the parameter."})
+    reason = ma.fields.String(
+        validate=v.Length(max=500),
+        metadata={"description": "Optional: why you vote so (at most 500 characters), published with your receipt."},
+    )
 
     @ma.validates_schema
     def exactly_one(self, data, **kwargs):
-        if len(data) != 1:
+        if len(set(data) - {"reason"}) != 1:
             raise ma.ValidationError("Send exactly one of choice, approvals, ranking or value.", "_schema")
 
 

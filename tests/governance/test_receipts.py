@@ -73,7 +73,7 @@ def test_the_paged_list_holds_every_receipt_once_in_receipt_order(gov, closed_vo
     assert [len(page) for page in pages] == [3, 3, 1]
     items = [item for page in pages for item in page]
     assert [item["receipt"] for item in items] == sorted(receipts)
-    assert {frozenset(item) for item in items} == {frozenset({"receipt", "choice"})}
+    assert {frozenset(item) for item in items} == {frozenset({"receipt", "choice", "reason"})}
     # Under the cap, the proposal inlines the same receipts in the same order.
     proposal = gov.get(reader, proposal_id)
     assert proposal["receipts"] == items and proposal["receipts_total"] == 7
@@ -119,12 +119,15 @@ def test_the_csv_export_holds_every_receipt_the_pages_hold_with_formulas_defused
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == ["receipt", "choice"]
+    assert rows[0] == ["receipt", "choice", "reason"]
     body = rows[1:]
     # Every cell a spreadsheet would run as a formula starts with a quote.
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in body for cell in row)
     assert sum(row[0].startswith("'") for row in body) == 4
-    exported = [{"receipt": unguard(receipt), "choice": json.loads(choice)} for receipt, choice in body]
+    exported = [
+        {"receipt": unguard(receipt), "choice": json.loads(choice), "reason": reason or None}
+        for receipt, choice, reason in body
+    ]
     paged = [item for page in all_pages(reader, proposal_id, limit=2) for item in page]
     assert exported == paged and len(exported) == len(risky)
 
@@ -164,3 +167,38 @@ def test_bad_query_arguments_are_422(closed_vote, query):
     response = reader.get(receipts_url(proposal_id), query_string=query)
 
     assert response.status_code == 422, response.json
+
+
+def test_a_ballots_reason_is_published_with_its_receipt_after_close(gov):
+    coordinator, (alice, bob) = gov.coop(members=2)
+    proposal_id = gov.open_vote(alice, coordinator)["id"]
+    first = gov.vote(alice, proposal_id, choice="no", reason="Too early: the pilot has not reported.")
+    assert first.status_code == 201
+    # Casting again replaces the reason with the ballot; saying nothing leaves none.
+    replaced = gov.vote(alice, proposal_id, choice="yes", reason="  The pilot reported well.  ")
+    silent = gov.vote(bob, proposal_id, choice="yes")
+    assert replaced.status_code == 200 and silent.status_code == 201
+    assert gov.get(alice, proposal_id)["receipts"] is None
+
+    clock.advance(timedelta(days=30))
+    shown = {r["receipt"]: r for r in gov.get(bob, proposal_id)["receipts"]}
+    assert shown[replaced.json["receipt"]]["reason"] == "The pilot reported well."
+    assert shown[silent.json["receipt"]]["reason"] is None
+    assert first.json["receipt"] not in shown
+    rows = list(csv.reader(io.StringIO(bob.get(receipts_url(proposal_id), query_string={"format": "csv"}).text)))
+    assert {row[0]: row[2] for row in rows[1:]} == {
+        replaced.json["receipt"]: "The pilot reported well.",
+        silent.json["receipt"]: "",
+    }
+
+
+@pytest.mark.parametrize(
+    "ballot",
+    [{"choice": "yes", "reason": "x" * 501}, {"reason": "Only a reason, no choice."}, {"choice": "yes", "reason": 5}],
+)
+def test_a_bad_reason_is_refused_and_casts_nothing(gov, ballot):
+    coordinator, (alice, _) = gov.coop(members=2)
+    proposal_id = gov.open_vote(alice, coordinator)["id"]
+    response = gov.vote(alice, proposal_id, **ballot)
+    assert response.status_code == 422
+    assert gov.get(alice, proposal_id)["ballots_cast"] == 0

@@ -46,11 +46,11 @@ def _receipt_order() -> sa.ColumnElement:
 
 
 def _receipts(proposal: Proposal) -> sa.Select:
-    return sa.select(Ballot.receipt, Ballot.choice).where(Ballot.proposal_id == proposal.id)
+    return sa.select(Ballot.receipt, Ballot.choice, Ballot.reason).where(Ballot.proposal_id == proposal.id)
 
 
 def published_receipts(proposal: Proposal) -> tuple[list[dict], int] | None:
-    """After close, the first counted ballots as {receipt, choice} in receipt order, and how many there are; None before.
+    """After close, the first counted ballots as {receipt, choice, reason} in receipt order, and how many there are; None before.
 
     At most `receipts_inline_max()` are returned; the total says whether more wait on the paged list.
     """
@@ -58,7 +58,7 @@ def published_receipts(proposal: Proposal) -> tuple[list[dict], int] | None:
         return None
     cap = receipts_inline_max()
     rows = db.session.execute(_receipts(proposal).order_by(_receipt_order()).limit(cap)).all()
-    items = [{"receipt": row.receipt, "choice": row.choice} for row in rows]
+    items = [{"receipt": row.receipt, "choice": row.choice, "reason": row.reason} for row in rows]
     # ballot_count is kept under the proposal lock with every first ballot and is final after
     # close: no need to count a million rows again.
     return items, len(items) if len(items) < cap else proposal.ballot_count
@@ -77,8 +77,8 @@ def receipt_page(proposal: Proposal, *, limit: int, cursor: str | None) -> tuple
     return keyset_page(stmt, [order], limit=limit, cursor=cursor, key=lambda ballot: [ballot.receipt])
 
 
-def export_receipts(proposal: Proposal) -> Iterator[tuple[str, dict]]:
-    """Every counted ballot of a closed proposal as (receipt, choice), in receipt order (409 before close).
+def export_receipts(proposal: Proposal) -> Iterator[tuple[str, dict, str | None]]:
+    """Every counted ballot of a closed proposal as (receipt, choice, reason), in receipt order (409 before close).
 
     The check runs now; the rows are read only as the iterator is consumed, a batch at a time,
     so a response can stream a million of them after the request's transaction has committed.
@@ -86,9 +86,9 @@ def export_receipts(proposal: Proposal) -> Iterator[tuple[str, dict]]:
     _ensure_published(proposal)
     stmt = _receipts(proposal).order_by(_receipt_order()).execution_options(yield_per=EXPORT_BATCH)
 
-    def rows() -> Iterator[tuple[str, dict]]:
+    def rows() -> Iterator[tuple[str, dict, str | None]]:
         for row in db.session.execute(stmt):
-            yield row.receipt, row.choice
+            yield row.receipt, row.choice, row.reason
 
     return rows()
 
@@ -140,17 +140,21 @@ def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, b
     eligible = db.session.get(ProposalEligibility, (proposal.id, member.id)) is not None
     if not (eligible and member.is_member):
         raise Forbidden("Only those who were members when voting opened, and still are, can vote on this proposal.")
+    ballot = dict(ballot)
+    reason = (ballot.pop("reason", None) or "").strip() or None
     choice = _checked_ballot(proposal, ballot)
     receipt = secrets.token_urlsafe(16)
     existing = db.session.scalar(
         sa.select(Ballot).where(Ballot.proposal_id == proposal.id, Ballot.member_id == member.id)
     )
     if existing is None:
-        db.session.add(Ballot(proposal_id=proposal.id, member_id=member.id, receipt=receipt, choice=choice))
+        db.session.add(
+            Ballot(proposal_id=proposal.id, member_id=member.id, receipt=receipt, choice=choice, reason=reason)
+        )
         proposal.ballot_count += 1
     else:
         # The new ballot replaces the old one, receipt included: only the latest is counted.
-        existing.choice, existing.receipt = choice, receipt
+        existing.choice, existing.receipt, existing.reason = choice, receipt, reason
     db.session.flush()
     if _everyone_has_voted(proposal):
         # Closed by the system, not by this voter: the audit log must not say who voted last.
