@@ -170,13 +170,18 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
     raise Conflict("Could not find a free slot just now; try again.")
 
 
+def _lapsed(assignment: Assignment, now: datetime, params: dict) -> bool:
+    # Lapsed whether or not the sweep has marked it yet: submit and return judge the lease alike.
+    return assignment.status == "expired" or (assignment.status == "claimed" and lease_is_over(assignment, now, params))
+
+
 def submit(worker: User, assignment: Assignment, answer: dict) -> Assignment:
     """Hand in the answer; the real working time (claim to submit) is kept for the pay audit."""
     check_claimant(worker, assignment)
     now = clock.now()
     lock_row(assignment)
     params = current_terms().params
-    if assignment.status == "expired" or (assignment.status == "claimed" and lease_is_over(assignment, now, params)):
+    if _lapsed(assignment, now, params):
         raise Conflict(
             f"Your lease on this item ended at {assignment.lease_expires_at.isoformat()}; it went back "
             "to the pool. Claim again to work on the batch."
@@ -204,9 +209,7 @@ def return_claim(worker: User, assignment: Assignment) -> Assignment:
     lock_row(assignment)
     # A lapsed lease already gave the slot back (or will, at the next sweep), exactly as submit sees it:
     # there is nothing left to return, and accepting it would hide that the lease ran out.
-    if assignment.status == "expired" or (
-        assignment.status == "claimed" and lease_is_over(assignment, now, current_terms().params)
-    ):
+    if _lapsed(assignment, now, current_terms().params):
         raise Conflict("This claim has already expired and its slot is back in the pool.")
     if assignment.status != "claimed":
         raise Conflict(f"Only a claim not yet submitted can be returned; this assignment is {assignment.status}.")
