@@ -18,6 +18,7 @@ import time
 import sqlalchemy as sa
 
 from bench.common import (
+    grammar_batch,
     gunicorn,
     make_app,
     run_clients,
@@ -53,20 +54,7 @@ def _setup(url: str, clients: int, slots: int, batches: int = 2) -> dict:
         batch_ids = []
         for n in range(batches):
             batch = market.create_batch(
-                requester,
-                {
-                    "title": f"Grammar check {n}",
-                    "description": "Benchmark batch",
-                    "instructions": "Answer yes or no.",
-                    "end_client": "Bench University",
-                    "purpose": "verification",
-                    "content_warnings": [],
-                    "personal_data": False,
-                    "reward_cents": 10,
-                    "est_seconds": 30,
-                    "assignments_per_item": ASSIGNMENTS_PER_ITEM,
-                    "items": items,
-                },
+                requester, grammar_batch(f"Grammar check {n}", items, 10, 30, ASSIGNMENTS_PER_ITEM)
             )
             batch_ids.append(batch.id)
         tokens, worker_ids = [], []

@@ -42,6 +42,25 @@ def throwaway_database(base: str | None = None):
         yield target
 
 
+def grammar_batch(
+    title: str, items: list[dict], reward_cents: int, est_seconds: int, assignments_per_item: int
+) -> dict:
+    """The body of a plain yes/no grammar batch, as the benchmarks post it."""
+    return {
+        "title": title,
+        "description": "Benchmark batch",
+        "instructions": "Answer yes or no.",
+        "end_client": "Bench University",
+        "purpose": "verification",
+        "content_warnings": [],
+        "personal_data": False,
+        "reward_cents": reward_cents,
+        "est_seconds": est_seconds,
+        "assignments_per_item": assignments_per_item,
+        "items": items,
+    }
+
+
 def make_app(database_url: str, **overrides):
     from coop import create_app
 

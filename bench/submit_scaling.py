@@ -15,7 +15,7 @@ import time
 
 import sqlalchemy as sa
 
-from bench.common import make_app, table, throwaway_database, write_results
+from bench.common import grammar_batch, make_app, table, throwaway_database, write_results
 
 SIZES = [1_000, 10_000, 100_000]
 SUBMITS = int(os.environ.get("COOP_BENCH_SUBMITS", "30"))
@@ -42,23 +42,8 @@ GROUP BY batch_id, real_seconds
 
 def _batch(market, requester, name: str):
     items = [{"data": {"text": f"Is sentence {i} of {name} grammatical?"}} for i in range(SUBMITS + 2)]
-    return market.create_batch(
-        requester,
-        {
-            "title": f"Grammar check {name}",
-            "description": "Benchmark batch",
-            "instructions": "Answer yes or no.",
-            "end_client": "Bench University",
-            "purpose": "verification",
-            "content_warnings": [],
-            "personal_data": False,
-            # Pays well above any minimum at the slowest prior time, so the audit never pauses the batch.
-            "reward_cents": 1_000,
-            "est_seconds": 60,
-            "assignments_per_item": 1,
-            "items": items,
-        },
-    )
+    # Pays well above any minimum at the slowest prior time, so the audit never pauses the batch.
+    return market.create_batch(requester, grammar_batch(f"Grammar check {name}", items, 1_000, 60, 1))
 
 
 def measure(url: str) -> list[dict]:
