@@ -47,6 +47,8 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/api/docs/assets/"
 
     COOP_MAX_ITEM_BYTES = 16_384
+    # Lines a results.csv download reads per query: memory stays one page whatever the batch's size.
+    COOP_RESULTS_PAGE_ROWS = 1000
     # Larger request bodies are refused (413) before they are read.
     COOP_MAX_BODY_BYTES = 1_048_576
 

@@ -9,6 +9,7 @@ from flask import Response, stream_with_context, url_for
 
 from coop.accounts.models import User
 from coop.accounts.permissions import has_role
+from coop.csvfiles import safe_cell
 from coop.governance import services
 from coop.governance.models import Ballot, Membership, Proposal, RuleVersion
 
@@ -41,12 +42,8 @@ def receipt_view(ballot: Ballot) -> dict:
 
 # Lines sent per chunk of a CSV download: few enough to stay small, enough to spare per-line overhead.
 CSV_CHUNK_LINES = 1000
-# A spreadsheet runs a cell starting with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+# Shared with every CSV download, so one rule decides what a spreadsheet would run.
+_cell = safe_cell
 
 
 def receipts_csv(rows: Iterable[tuple[str, dict, str | None]], filename: str) -> Response:

@@ -24,6 +24,8 @@ ASSIGNMENT_STATUSES = ("claimed", "submitted", "approved", "rejected", "expired"
 REVIEW_DECISIONS = ("approve", "reject", "auto")
 APPEAL_STATUSES = ("pending", "upheld", "overturned")
 PAYMENT_SOURCES = ("escrow", "available")
+# Items in one batch, whether sent as JSON or as CSV lines.
+MAX_BATCH_ITEMS = 10_000
 
 
 def warnings_mask(warnings) -> int:
@@ -119,6 +121,11 @@ class Batch(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The answer form ([{name, label, type, options?, required}]); None takes any JSON answer.
+    answer_fields: Mapped[list | None] = mapped_column(JSONType)
+    # The items' fields, the columns of the results file: a CSV's header, or the keys JSON items
+    # used; None when JSON items used too many for columns.
+    item_fields: Mapped[list | None] = mapped_column(JSONType)
 
     requester: Mapped[User] = relationship()
 
@@ -234,6 +241,14 @@ class Assignment(Model):
             "submitted_at",
             sqlite_where=sa.text("status = 'submitted'"),
             postgresql_where=sa.text("status = 'submitted'"),
+        ),
+        # The results file pages through a batch's approved work in id order off this index.
+        sa.Index(
+            "ix_assignments_batch_id_approved",
+            "batch_id",
+            "id",
+            sqlite_where=sa.text("status = 'approved'"),
+            postgresql_where=sa.text("status = 'approved'"),
         ),
         # The pay audit reads the median real time of a batch straight off this index.
         sa.Index(

@@ -4,6 +4,7 @@ from flask import jsonify
 
 from coop.accounts.models import User
 from coop.accounts.permissions import authenticated_user, require
+from coop.csvfiles import csv_download
 from coop.errors import NotFound
 from coop.loading import get_or_404
 from coop.marketplace import services
@@ -190,6 +191,28 @@ def get_batch(batch_id):
 def batch_items(args, batch_id):
     """The items of your batch with their data."""
     return page_body(*services.batch_items(authenticated_user(), get_or_404(Batch, batch_id, "batch"), args))
+
+
+@blp.route("/batches/<int:batch_id>/results.csv", methods=["GET"])
+@blp.doc(
+    responses={
+        "200": {
+            "description": "A CSV file: item.<field> columns, answer.<name> columns, worker, submitted_at, approved_at.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    }
+)
+@require("requester")
+def batch_results(batch_id):
+    """Your batch's approved work as one streamed CSV file, oldest first; workers by pseudonym only.
+
+    Columns: the item fields (`item.<field>`, or one `item` column of JSON), the answer fields
+    (`answer.<name>`, or one `answer` column of JSON for a batch without a form), then `worker`,
+    `submitted_at` and `approved_at` (ISO 8601, UTC). A cell a spreadsheet would run as a
+    formula starts with `'`.
+    """
+    header, lines = services.export_results(authenticated_user(), get_or_404(Batch, batch_id, "batch"))
+    return csv_download(header, lines, f"batch-{batch_id}-results.csv")
 
 
 @blp.route("/batches/<int:batch_id>/cancel", methods=["POST"])

@@ -4,19 +4,21 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from coop.fields import Cents, PaymentReference
-from coop.marketplace import pay
+from coop.marketplace import forms, pay
 from coop.marketplace.models import (
     APPEAL_STATUSES,
     ASSIGNMENT_STATUSES,
     BATCH_STATUSES,
     CONTENT_WARNINGS,
     DEPOSIT_STATUSES,
+    MAX_BATCH_ITEMS,
     WITHDRAWAL_STATUSES,
 )
+from coop.marketplace.services.pay_audit import AUDIT_MIN_SUBMISSIONS, RealTime, real_time_of
 from coop.marketplace.services.reviews import appeal_deadline
 from coop.pagination import PageArgs
 
-MAX_ITEMS = 10_000
+MAX_ITEMS = MAX_BATCH_ITEMS
 # A reward per item: with up to 10,000 items × 100 assignments a batch stays within MAX_CENTS.
 MAX_REWARD_CENTS = 10_000_000
 
@@ -90,6 +92,38 @@ class BatchItemInSchema(ma.Schema):
     data = ma.fields.Dict(required=True, metadata={"description": "Any JSON object, up to COOP_MAX_ITEM_BYTES."})
 
 
+def _identifier(name: str) -> None:
+    # fullmatch: the documented pattern's $ would let a trailing line break through.
+    if not forms.NAME_PATTERN.fullmatch(name):
+        raise ma.ValidationError(f"Use {forms.NAME_RULE}.")
+
+
+class AnswerFieldSchema(ma.Schema):
+    name = ma.fields.String(
+        required=True,
+        validate=[v.Regexp(f"^{forms.NAME_PATTERN.pattern}$", error=f"Use {forms.NAME_RULE}."), _identifier],
+        metadata={"description": "The answer's key and the results column (answer.<name>)."},
+    )
+    label = ma.fields.String(required=True, validate=v.Length(min=1, max=forms.MAX_LABEL))
+    type = ma.fields.String(required=True, validate=v.OneOf(forms.FIELD_TYPES))
+    options = ma.fields.List(
+        ma.fields.String(validate=v.Length(min=1, max=forms.MAX_OPTION)),
+        validate=v.Length(min=1, max=forms.MAX_OPTIONS),
+        metadata={"description": f"Choice fields only: 1 to {forms.MAX_OPTIONS} distinct options."},
+    )
+    required = ma.fields.Boolean(
+        load_default=True, metadata={"description": "Must the worker fill it in? Default true."}
+    )
+
+    @ma.post_load
+    def _shape(self, data, **kwargs):
+        # Stored in one shape, so the form a worker reads is the form their answer is checked against.
+        shaped = {"name": data["name"], "label": data["label"], "type": data["type"], "required": data["required"]}
+        if "options" in data:
+            shaped["options"] = data["options"]
+        return shaped
+
+
 class BatchCreateSchema(ma.Schema):
     title = ma.fields.String(required=True, validate=v.Length(min=1, max=200))
     description = ma.fields.String(load_default="", validate=v.Length(max=20_000))
@@ -114,9 +148,37 @@ class BatchCreateSchema(ma.Schema):
     expires_at = ma.fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
     items = ma.fields.List(
         ma.fields.Nested(BatchItemInSchema),
-        required=True,
         validate=v.Length(min=1, max=MAX_ITEMS, error="Give between 1 and 10,000 items."),
+        metadata={"description": "The items as JSON; or give items_csv instead."},
     )
+    items_csv = ma.fields.String(
+        validate=v.Length(min=1),
+        metadata={
+            "description": "The items as CSV text instead of items: a header line naming the item fields, then one "
+            "line per item (at most 10,000). Problems are listed as {line, message} and nothing is stored."
+        },
+    )
+    answer_fields = ma.fields.List(
+        ma.fields.Nested(AnswerFieldSchema),
+        load_default=None,
+        allow_none=True,
+        validate=v.Length(min=1, max=forms.MAX_FIELDS),
+        metadata={
+            "description": f"The answer form, 1 to {forms.MAX_FIELDS} fields; answers are checked against it. "
+            "Without it any JSON object is accepted as an answer."
+        },
+    )
+
+    @ma.validates_schema
+    def _items_and_form(self, data, **kwargs):
+        if "items" in data and "items_csv" in data:
+            raise ma.ValidationError("Give the items once: as items (JSON) or as items_csv, not both.", "items_csv")
+        if "items" not in data and "items_csv" not in data:
+            raise ma.ValidationError("Give the items: as a JSON list (items) or as CSV text (items_csv).", "items")
+        if data.get("answer_fields"):
+            errors = forms.form_errors(data["answer_fields"])
+            if errors:
+                raise ma.ValidationError(errors, "answer_fields")
 
 
 class RequesterRefSchema(ma.Schema):
@@ -173,9 +235,48 @@ class BatchSchema(ma.Schema):
     created_at = ma.fields.DateTime()
     closed_at = ma.fields.DateTime(allow_none=True)
     progress = ma.fields.Nested(BatchProgressSchema, metadata={"description": "Only on GET /batches/{id}."})
+    answer_fields = ma.fields.List(
+        ma.fields.Dict(), allow_none=True, metadata={"description": "The answer form; null takes any JSON object."}
+    )
+    item_fields = ma.fields.List(
+        ma.fields.String(), allow_none=True, metadata={"description": "The items' fields (columns of results.csv)."}
+    )
+    estimated_seconds = ma.fields.Function(
+        lambda batch: batch.est_seconds,
+        metadata={"type": "integer", "description": "The requester's estimate of the time one item takes."},
+    )
+    estimated_hourly_cents = ma.fields.Method(
+        "get_hourly_rate", metadata={"description": "The pay per hour if the estimate holds: reward × 3600 / estimate."}
+    )
+    timed_submissions = ma.fields.Method(
+        "get_timed_submissions", metadata={"description": "Submissions whose real working time is known."}
+    )
+    median_real_seconds = ma.fields.Method(
+        "get_median_real_seconds",
+        allow_none=True,
+        metadata={"description": f"The median real working time, once {AUDIT_MIN_SUBMISSIONS} submissions exist."},
+    )
+    real_hourly_cents = ma.fields.Method(
+        "get_real_hourly_cents",
+        allow_none=True,
+        metadata={"description": "The pay per hour at the median real time (null until that is shown)."},
+    )
 
     def get_hourly_rate(self, batch):
         return pay.hourly_rate_cents(batch.reward_cents, batch.est_seconds)
+
+    def _real_time(self, batch) -> RealTime:
+        # Pages have it counted for all their batches at once; a single batch is counted here.
+        return getattr(batch, "real_time", None) or real_time_of([batch])[batch.id]
+
+    def get_timed_submissions(self, batch):
+        return self._real_time(batch).submissions
+
+    def get_median_real_seconds(self, batch):
+        return self._real_time(batch).median_seconds
+
+    def get_real_hourly_cents(self, batch):
+        return self._real_time(batch).hourly_cents(batch.reward_cents)
 
     def get_message(self, batch):
         if batch.status != "paused_underpaid":
@@ -271,6 +372,11 @@ class WorkerAssignmentSchema(AssignmentBaseSchema):
 
     item = ma.fields.Method("get_item")
     batch_title = ma.fields.Function(lambda a: a.batch.title)
+    answer_fields = ma.fields.Function(
+        lambda a: a.batch.answer_fields,
+        allow_none=True,
+        metadata={"description": "The batch's answer form, which the answer must fit; null takes any JSON object."},
+    )
     appeal_deadline = ma.fields.Method("get_appeal_deadline", allow_none=True)
 
     def get_item(self, assignment):

@@ -30,6 +30,7 @@ from coop.marketplace.services.funds import (
 )
 from coop.marketplace.services.pay_audit import AUDIT_MIN_SUBMISSIONS, audit_real_pay, raise_reward
 from coop.marketplace.services.requesters import requester_reviews, requester_stats, review_requester
+from coop.marketplace.services.results import export_results
 from coop.marketplace.services.reviews import (
     appeal_deadline,
     batch_appeals,
@@ -70,6 +71,7 @@ __all__ = [
     "decide_appeal",
     "earnings_lines",
     "escrow_owed",
+    "export_results",
     "file_appeal",
     "flagged_seconds_today",
     "get_preferences",

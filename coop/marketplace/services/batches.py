@@ -15,6 +15,7 @@ from coop.ledger import InsufficientFunds
 from coop.marketplace import pay
 from coop.marketplace.models import (
     CONTENT_WARNINGS,
+    MAX_BATCH_ITEMS,
     PURPOSES,
     Assignment,
     Batch,
@@ -33,7 +34,9 @@ from coop.marketplace.services.common import (
     paged,
 )
 from coop.marketplace.services.escrow import close_batch
+from coop.marketplace.services.pay_audit import real_time_of
 from coop.marketplace.services.tick import refresh_batch
+from coop.marketplace.spreadsheets import item_fields_of, read_items_csv
 
 
 def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, str, str]]:
@@ -114,12 +117,30 @@ def _check_items(items: list[dict]) -> None:
         )
 
 
+def _items_of(data: dict) -> tuple[list[dict], list[str] | None]:
+    """The batch's items and their fields, from JSON items or from CSV text (every bad line named)."""
+    if data.get("items_csv") is None:
+        _check_items(data["items"])
+        return data["items"], item_fields_of(data["items"])
+    table = read_items_csv(
+        data["items_csv"], max_rows=MAX_BATCH_ITEMS, max_item_bytes=current_app.config["COOP_MAX_ITEM_BYTES"]
+    )
+    if table.errors:
+        first = table.errors[0]
+        raise Invalid(
+            f"The CSV has {len(table.errors)} problem(s), the first on line {first['line']}: {first['message']} "
+            "Nothing was stored; see 'errors' for every line.",
+            {"items_csv": table.errors},
+        )
+    return table.items, table.fields
+
+
 def create_batch(requester: User, data: dict) -> Batch:
     """Post a batch: checked against the terms in force, its rewards and fee moved into escrow."""
     now = clock.now()
     if data.get("expires_at") and data["expires_at"] <= now:
         raise Invalid("expires_at is in the past.", {"expires_at": ["Give a time in the future (or none)."]})
-    _check_items(data["items"])
+    items, item_fields = _items_of(data)
     terms = current_terms()
     params = terms.params
     breaches = terms_breaches(data, terms.version, params)
@@ -132,7 +153,6 @@ def create_batch(requester: User, data: dict) -> Batch:
             f"This batch breaks terms version {terms.version}: {named}. See 'errors' for each.", errors
         )
 
-    items = data["items"]
     slots = len(items) * data["assignments_per_item"]
     rewards_total, fee = pay.batch_cost_cents(data["reward_cents"], slots, params["platform_fee_pct"])
     cost = rewards_total + fee
@@ -170,6 +190,8 @@ def create_batch(requester: User, data: dict) -> Batch:
         fee_cents=fee,
         escrow_cents=cost,
         created_at=now,
+        answer_fields=data.get("answer_fields"),
+        item_fields=item_fields,
     )
     db.session.add(batch)
     db.session.flush()
@@ -226,7 +248,15 @@ def list_batches(user: User, args: dict) -> tuple[list[Batch], str | None]:
             Batch.warnings_mask.op("&")(~opted & 0xFFFF) == 0,
             sa.select(Slot.id).where(Slot.batch_id == Batch.id, SLOT_IS_OPEN).exists(),
         )
-    return paged(stmt, Batch.id, args)
+    return _with_real_time(*paged(stmt, Batch.id, args))
+
+
+def _with_real_time(batches: list[Batch], next_cursor: str | None) -> tuple[list[Batch], str | None]:
+    # Counted for the whole page in one query, never one per batch.
+    found = real_time_of(batches)
+    for batch in batches:
+        batch.real_time = found[batch.id]  # type: ignore[attr-defined]  # a view-only figure the schema reads
+    return batches, next_cursor
 
 
 def progress(batch: Batch) -> dict:
@@ -264,7 +294,7 @@ def batch_detail(user: User, batch: Batch) -> Batch:
         raise Forbidden(NOT_YOUR_BATCH)
     refresh_batch(batch)
     batch.progress = progress(batch)  # type: ignore[attr-defined]  # a view-only figure the schema reads
-    return batch
+    return _with_real_time([batch], None)[0][0]
 
 
 def batch_items(requester: User, batch: Batch, args: dict) -> tuple[list[Item], str | None]:

@@ -1,5 +1,8 @@
 """The real-pay audit, which pauses underpaying batches, and the raise that reopens them."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from coop import audit, clock, ledger
@@ -57,6 +60,58 @@ def _real_time_count_and_median(batch_id: int) -> tuple[int, float | None]:
     total = int(rows[0].total)
     before = int(rows[0].through) - rows[0].submissions
     return total, pay.median_from_histogram([(row.seconds, row.submissions) for row in rows], total, before)
+
+
+@dataclass(frozen=True)
+class RealTime:
+    """A batch's real working time as its listing shows it: how many submissions are timed, and their median."""
+
+    submissions: int
+    median: float | None
+
+    @property
+    def median_seconds(self) -> float | None:
+        """The median, once there are as many submissions as the audit itself waits for."""
+        return self.median if self.submissions >= AUDIT_MIN_SUBMISSIONS else None
+
+    def hourly_cents(self, reward_cents: int) -> int | None:
+        """The pay per hour at the shown median; None before it is shown or when it is instant."""
+        median = self.median_seconds
+        return pay.hourly_rate_cents(reward_cents, median) if median is not None and median > 0 else None
+
+
+def real_time_of(batches: Iterable[Batch]) -> dict[int, RealTime]:
+    """Per batch id, the timed submissions and their median, read off the histograms of all of them in one query."""
+    ids = [batch.id for batch in batches]
+    found = {batch_id: RealTime(0, None) for batch_id in ids}
+    if not ids:
+        return found
+    # As _real_time_count_and_median, per batch: running sums over each batch's distinct
+    # values, keeping only the buckets that hold its middle positions.
+    hist = BatchTimeHistogram
+    running = sa.select(
+        hist.batch_id,
+        hist.seconds,
+        hist.submissions,
+        sa.func.sum(hist.submissions).over(partition_by=hist.batch_id, order_by=hist.seconds).label("through"),
+        sa.func.sum(hist.submissions).over(partition_by=hist.batch_id).label("total"),
+    ).where(hist.batch_id.in_(ids), hist.submissions > 0)
+    r = running.subquery()
+    low, high = (r.c.total + 1) // 2, r.c.total // 2 + 1
+    rows = db.session.execute(
+        sa.select(r.c.batch_id, r.c.seconds, r.c.submissions, r.c.through, r.c.total)
+        .where(r.c.through >= low, r.c.through - r.c.submissions < high)
+        .order_by(r.c.batch_id, r.c.seconds)
+    ).all()
+    middles: dict[int, list] = {}
+    for row in rows:
+        middles.setdefault(row.batch_id, []).append(row)
+    for batch_id, middle in middles.items():
+        total = int(middle[0].total)
+        before = int(middle[0].through) - middle[0].submissions
+        median = pay.median_from_histogram([(row.seconds, row.submissions) for row in middle], total, before)
+        found[batch_id] = RealTime(total, median)
+    return found
 
 
 def audit_real_pay(batch: Batch, params: dict | None = None) -> pay.UnderpayFinding | None:

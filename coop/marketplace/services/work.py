@@ -14,6 +14,7 @@ from coop.accounts.models import User
 from coop.errors import Conflict, Forbidden, Invalid
 from coop.extensions import db
 from coop.governance.services import current_terms
+from coop.marketplace.forms import answer_errors
 from coop.marketplace.models import Assignment, Batch, ConfidentialityAcceptance, Item, MemberPreferences, Slot
 from coop.marketplace.services.common import (
     CLAIMABLE,
@@ -192,6 +193,13 @@ def submit(worker: User, assignment: Assignment, answer: dict) -> Assignment:
     if len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()) > limit:
         raise Invalid(f"The answer is larger than {limit} bytes of JSON.", {"answer": [f"At most {limit} bytes."]})
     batch = assignment.batch
+    if batch.answer_fields is not None:
+        wrong = answer_errors(batch.answer_fields, answer)
+        if wrong:
+            raise Invalid(
+                "The answer does not fit this batch's answer form; see 'errors' for each field. Nothing was submitted.",
+                {"answer": wrong},
+            )
     hours = protections_in_force(batch, params)["auto_approve_hours"]
     assignment.status, assignment.answer, assignment.submitted_at = "submitted", answer, now
     assignment.real_seconds = math.ceil((now - assignment.claimed_at).total_seconds())
