@@ -146,6 +146,8 @@ MATRIX = {
     "GET /api/v1/forum/appeals/{appeal_id}": only(dict.fromkeys(MEMBERS, 200)),
     "POST /api/v1/forum/appeals/{appeal_id}/decide": only({COORD: 200}),
     "POST /api/v1/forum/appeals/{appeal_id}/escalate": only({MEMBER: 200}),
+    # marketplace: results (REQ's batch)
+    "GET /api/v1/batches/{batch_id}/results.csv": only({REQ: 200}),
 }
 
 
@@ -367,6 +369,11 @@ def _hidden(w):
 @setup("POST /api/v1/forum/appeals/{appeal_id}/escalate")
 def _forum_appeal(w):
     return {"appeal_id": w.forum_appeal().id}, {"decision": "overturn", "reason": "Friends joking."}
+
+
+@setup("GET /api/v1/batches/{batch_id}/results.csv")
+def _batch_with_submitted_work(w):
+    return {"batch_id": w.assignment("submitted").batch_id}, None
 
 
 def _only_fields(route: str, body):
