@@ -103,6 +103,18 @@ def my_shares():
 @blp.route("/members", methods=["GET"])
 @blp.arguments(MembersArgs, location="query")
 @blp.response(200, page_schema(MemberSchema, "MemberPage"))
+# The register also comes as CSV (?format=csv); the spec names both bodies.
+@blp.doc(
+    responses={
+        "200": {
+            "description": "OK",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/MemberPage"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    }
+)
 @require("member")
 def members(args):
     """The member register: pseudonyms and join dates.
