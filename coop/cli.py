@@ -20,6 +20,7 @@ def _tick_functions():
     # Votes close before marketplace work, so terms a vote enacts apply to this tick.
     return [
         ("governance", governance.tick),
+        ("outcome reviews", governance.mark_reviews_due),
         ("marketplace", marketplace.tick),
         ("idempotency", idempotency.purge_expired),
     ]

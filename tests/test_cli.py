@@ -21,7 +21,7 @@ def test_init_is_idempotent(app, session):
     assert result.exit_code == 0, result.output
     assert "nothing to do" in result.output
     assert counts(session) == before
-    assert before[:3] == (1, 3, 2)
+    assert before[:3] == (1, 3, 3)
 
 
 def test_init_creates_founding_terms_rules_and_boards(app, session):
@@ -36,6 +36,7 @@ def test_init_creates_founding_terms_rules_and_boards(app, session):
     assert {(b.slug, b.visibility) for b in session.scalars(sa.select(Board))} == {
         ("members", "members"),
         ("public", "public"),
+        ("proposals", "members"),
     }
 
 

@@ -1,6 +1,6 @@
 """Governance tables: versioned terms and rules, membership and shares, proposals and ballots."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -122,9 +122,14 @@ class Proposal(Model):
     cosigner_count: Mapped[int] = mapped_column(default=0)
     result: Mapped[dict | None] = mapped_column(JSONType)
     enacted: Mapped[dict | None] = mapped_column(JSONType)
+    # The proposal's discussion in the forum's `proposals` board; null only for proposals older than it.
+    thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("threads.id"))
+    # The number of the version in force: 1 as submitted, one more for each accepted amendment.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     proposer: Mapped[User] = relationship(foreign_keys=[proposer_id])
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    outcome: Mapped["ProposalOutcome | None"] = relationship(lazy="selectin", viewonly=True)
 
     __table_args__ = (
         sa.CheckConstraint(f"kind IN {PROPOSAL_KINDS}", name="kind"),
@@ -191,3 +196,73 @@ class Ballot(Model):
         # A page of a closed vote's receipts reads this index, never sorting the whole vote.
         sa.Index("ix_ballots_proposal_id_receipt", "proposal_id", "receipt"),
     )
+
+
+class ProposalVersion(Model):
+    """One version of a proposal's text and motion: as submitted, then after each accepted amendment."""
+
+    __tablename__ = "proposal_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"))
+    number: Mapped[int] = mapped_column()
+    body: Mapped[str] = mapped_column(sa.Text)
+    options: Mapped[list | None] = mapped_column(JSONType)
+    change: Mapped[dict | None] = mapped_column(JSONType)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The amendment that made this version; null for the version as submitted.
+    amendment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proposal_amendments.id"))
+
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "number"),)
+
+
+AMENDMENT_STATUSES = ("pending", "accepted", "declined", "lapsed")
+
+
+class Amendment(Model):
+    """A member's proposed change to a proposal before its vote; its author accepts or declines it.
+
+    Pending amendments lapse when voting opens: members vote on the proposal as it then stands.
+    """
+
+    __tablename__ = "proposal_amendments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # Only the fields the amendment replaces are set.
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    options: Mapped[list | None] = mapped_column(JSONType)
+    change: Mapped[dict | None] = mapped_column(JSONType)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    # The version of the proposal the amendment was written against.
+    based_on_version: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # The proposal version its acceptance made.
+    version: Mapped[int | None] = mapped_column()
+
+    author: Mapped[User] = relationship(lazy="selectin")
+
+    __table_args__ = (sa.CheckConstraint(f"status IN {AMENDMENT_STATUSES}", name="status"),)
+
+
+class ProposalOutcome(Model):
+    """What came of a closed proposal, stated by its author or a coordinator, with an optional review date."""
+
+    __tablename__ = "proposal_outcomes"
+
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"), primary_key=True)
+    statement: Mapped[str] = mapped_column(sa.Text)
+    review_on: Mapped[date | None] = mapped_column(sa.Date)
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Set by the tick once the review date has come, so the reminder is recorded exactly once.
+    review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    recorded_by: Mapped[User] = relationship(lazy="selectin")
+
+    # The tick's search for reviews that have come due.
+    __table_args__ = (sa.Index("ix_proposal_outcomes_review", "review_due_at", "review_on"),)

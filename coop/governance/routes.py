@@ -5,20 +5,25 @@ from functools import partial
 from coop.accounts.models import User
 from coop.accounts.permissions import authenticated_user, require
 from coop.governance import serialize, services
-from coop.governance.models import Proposal, TermsVersion
+from coop.governance.models import Amendment, Proposal, TermsVersion
 from coop.governance.motions import ProposalCreateSchema
 from coop.governance.schemas import (
     AdmissionSchema,
+    AmendmentCreateSchema,
+    AmendmentDeclineSchema,
+    AmendmentSchema,
     BallotReceiptSchema,
     BallotSchema,
     MembersArgs,
     MemberSchema,
     MembershipApplicationSchema,
     MembershipSchema,
+    OutcomeCreateSchema,
     ProposalArgs,
     ProposalDetailSchema,
     ProposalReviewSchema,
     ProposalSchema,
+    ProposalVersionSchema,
     PublishedReceiptSchema,
     ReceiptArgs,
     RefusalSchema,
@@ -98,14 +103,32 @@ def my_shares():
 @blp.route("/members", methods=["GET"])
 @blp.arguments(MembersArgs, location="query")
 @blp.response(200, page_schema(MemberSchema, "MemberPage"))
+# The register also comes as CSV (?format=csv); the spec names both bodies.
+@blp.doc(
+    responses={
+        "200": {
+            "description": "OK",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/MemberPage"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    }
+)
 @require("member")
 def members(args):
     """The member register: pseudonyms and join dates.
 
     Coordinators also see emails and payment references, and list applicants with
     `?status=pending_payment` (transfers to confirm) or `?status=applicant`.
+    `?format=csv` (coordinators only) streams the share register of that status at once:
+    `user_id,display_name,status,applied_at,joined_at,ended_at,share_paid_cents,held_cents`,
+    never an email.
     """
     viewer = authenticated_user()
+    if args["format"] == "csv":
+        rows = services.export_share_register(viewer, args["status"])
+        return serialize.register_csv(services.REGISTER_COLUMNS, rows, f"share-register-{args['status']}.csv")
     rows, next_cursor = services.member_register(viewer, args["status"], limit=args["limit"], cursor=args["cursor"])
     return page_body(rows, next_cursor, view=lambda row: serialize.member_view(*row, viewer))
 
@@ -258,3 +281,75 @@ def cast_ballot(data, proposal_id):
     """
     receipt, first = services.cast_ballot(authenticated_user(), get_or_404(Proposal, proposal_id, "proposal"), data)
     return receipt, 201 if first else 200
+
+
+# --- amendments, versions and outcomes ---------------------------------------------------
+
+
+@blp.route("/proposals/<int:proposal_id>/amendments", methods=["POST"])
+@blp.arguments(AmendmentCreateSchema)
+@blp.response(201, AmendmentSchema)
+@require("member")
+def propose_amendment(data, proposal_id):
+    """Propose an amendment to a proposal before its vote opens (members); its author accepts or declines it.
+
+    The fields given (`body`, `options`, `change`) replace the proposal's; the proposal they
+    would make is checked as a new proposal is (422 with field errors). 409 once voting opened.
+    """
+    return services.propose_amendment(authenticated_user(), get_or_404(Proposal, proposal_id, "proposal"), data)
+
+
+@blp.route("/proposals/<int:proposal_id>/amendments", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(AmendmentSchema, "AmendmentPage"))
+@require()
+def amendments(args, proposal_id):
+    """A proposal's amendments, oldest first, with their status and the author's decision."""
+    proposal = get_or_404(Proposal, proposal_id, "proposal")
+    return page_body(*services.amendment_page(proposal, limit=args["limit"], cursor=args["cursor"]))
+
+
+@blp.route("/amendments/<int:amendment_id>/accept", methods=["POST"])
+@blp.response(200, AmendmentSchema)
+@require("member")
+def accept_amendment(amendment_id):
+    """Accept an amendment to your proposal: it becomes the proposal's next version (checked again; 422 if it no longer holds).
+
+    Co-signatures stay; the co-signers are to be told of the change.
+    """
+    return services.accept_amendment(authenticated_user(), get_or_404(Amendment, amendment_id, "amendment"))
+
+
+@blp.route("/amendments/<int:amendment_id>/decline", methods=["POST"])
+@blp.arguments(AmendmentDeclineSchema)
+@blp.response(200, AmendmentSchema)
+@require("member")
+def decline_amendment(data, amendment_id):
+    """Decline an amendment to your proposal with a public reason."""
+    amendment = get_or_404(Amendment, amendment_id, "amendment")
+    return services.decline_amendment(authenticated_user(), amendment, data["reason"])
+
+
+@blp.route("/proposals/<int:proposal_id>/versions", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(ProposalVersionSchema, "ProposalVersionPage"))
+@require()
+def proposal_versions(args, proposal_id):
+    """Every version of a proposal, oldest first: as submitted, then one per accepted amendment."""
+    proposal = get_or_404(Proposal, proposal_id, "proposal")
+    return page_body(*services.version_page(proposal, limit=args["limit"], cursor=args["cursor"]))
+
+
+@blp.route("/proposals/<int:proposal_id>/outcome", methods=["POST"])
+@blp.arguments(OutcomeCreateSchema)
+@blp.response(200, ProposalDetailSchema)
+@require("member")
+def record_outcome(data, proposal_id):
+    """Record what came of a closed proposal, once (its author or a coordinator; 409 before close).
+
+    `review_on`, a day after today, is when the author and co-signers are to look at it again.
+    """
+    proposal = services.record_outcome(
+        authenticated_user(), get_or_404(Proposal, proposal_id, "proposal"), data["statement"], data.get("review_on")
+    )
+    return serialize.proposal_view(proposal, receipts=True)

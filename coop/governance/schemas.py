@@ -101,6 +101,14 @@ class MembersArgs(PageArgs):
             "applicant: paid from earnings, awaiting a decision) and former members too."
         },
     )
+    format = ma.fields.String(
+        load_default="json",
+        validate=v.OneOf(["json", "csv"]),
+        metadata={
+            "description": "csv (coordinators only): the share register of every membership in the status, "
+            "streamed as text/csv, ignoring limit and cursor; no emails."
+        },
+    )
 
 
 # --- terms and rules ------------------------------------------------------------
@@ -156,6 +164,16 @@ class ProposalArgs(PageArgs):
     kind = ma.fields.String(validate=v.OneOf(PROPOSAL_KINDS))
 
 
+class OutcomeSchema(ma.Schema):
+    statement = ma.fields.String()
+    review_on = ma.fields.Date(allow_none=True, metadata={"description": "When the outcome is to be looked at again."})
+    recorded_by = ma.fields.Function(lambda o: o.recorded_by.display_name, metadata={"description": "Pseudonym."})
+    recorded_at = ma.fields.DateTime()
+    review_due_at = ma.fields.DateTime(
+        allow_none=True, metadata={"description": "When the review date was found to have come (by the tick)."}
+    )
+
+
 class ProposalSchema(ma.Schema):
     """A proposal as anyone signed in sees it: counts only, never who voted or how."""
 
@@ -184,6 +202,15 @@ class ProposalSchema(ma.Schema):
     result = ma.fields.Dict(allow_none=True, metadata={"description": "The tally, after close."})
     enacted = ma.fields.Dict(
         allow_none=True, metadata={"description": "What the vote put in force: terms or rule version, role, patronage."}
+    )
+    thread_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The proposal's discussion thread in the forum's proposals board."}
+    )
+    version = ma.fields.Integer(
+        metadata={"description": "1 as submitted, one more per accepted amendment; see /proposals/{id}/versions."}
+    )
+    outcome = ma.fields.Nested(
+        OutcomeSchema, allow_none=True, metadata={"description": "What came of it, recorded after close."}
     )
 
 
@@ -241,3 +268,73 @@ class BallotReceiptSchema(ma.Schema):
     receipt = ma.fields.String(metadata={"description": "Keep it: after close it is published with your choice."})
     proposal_id = ma.fields.Integer()
     proposal_status = ma.fields.String(metadata={"description": "open, or the outcome if your ballot was the last."})
+
+
+# --- amendments and outcomes ------------------------------------------------------
+
+
+class AmendmentCreateSchema(ma.Schema):
+    """The fields to replace; what they make is checked as a new proposal is (POST /proposals)."""
+
+    body = ma.fields.String(allow_none=True, metadata={"description": "The new text (markdown)."})
+    options = ma.fields.List(
+        ma.fields.String(), allow_none=True, metadata={"description": "approval and ranked votes: the new options."}
+    )
+    change = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": "The new change, whole (it replaces the proposal's), in the shape its kind takes."},
+    )
+    reason = ma.fields.String(
+        required=True,
+        validate=[v.Length(min=1, max=2000), v.Regexp(r"\s*\S", error="Say why you propose this amendment.")],
+    )
+
+    @ma.validates_schema
+    def something_to_amend(self, data, **kwargs):
+        if all(data.get(field) is None for field in ("body", "options", "change")):
+            raise ma.ValidationError("Amend at least one of body, options or change.", "_schema")
+
+
+class AmendmentDeclineSchema(ma.Schema):
+    reason = ma.fields.String(
+        required=True,
+        validate=[v.Length(min=1, max=2000), v.Regexp(r"\s*\S", error="Say why you decline the amendment.")],
+        metadata={"description": "Public, shown with the amendment."},
+    )
+
+
+class AmendmentSchema(ma.Schema):
+    id = ma.fields.Integer()
+    proposal_id = ma.fields.Integer()
+    author = ma.fields.Function(lambda a: a.author.display_name, metadata={"description": "Pseudonym."})
+    body = ma.fields.String(allow_none=True, metadata={"description": "Null when the amendment keeps the text."})
+    options = ma.fields.List(ma.fields.String(), allow_none=True)
+    change = ma.fields.Dict(allow_none=True)
+    reason = ma.fields.String()
+    status = ma.fields.String(
+        metadata={"description": "pending, accepted, declined, or lapsed (still pending when voting opened)."}
+    )
+    based_on_version = ma.fields.Integer(metadata={"description": "The proposal version it was written against."})
+    created_at = ma.fields.DateTime()
+    decided_at = ma.fields.DateTime(allow_none=True)
+    decline_reason = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer(allow_none=True, metadata={"description": "The proposal version its acceptance made."})
+
+
+class ProposalVersionSchema(ma.Schema):
+    number = ma.fields.Integer()
+    body = ma.fields.String()
+    options = ma.fields.List(ma.fields.String(), allow_none=True)
+    change = ma.fields.Dict(allow_none=True)
+    at = ma.fields.DateTime()
+    amendment_id = ma.fields.Integer(allow_none=True, metadata={"description": "Null for the version as submitted."})
+
+
+class OutcomeCreateSchema(ma.Schema):
+    statement = ma.fields.String(
+        required=True,
+        validate=[v.Length(min=1, max=5000), v.Regexp(r"\s*\S", error="Write what came of the proposal.")],
+    )
+    review_on = ma.fields.Date(
+        allow_none=True, metadata={"description": "A day after today (UTC) to look at the outcome again."}
+    )

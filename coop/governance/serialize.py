@@ -3,7 +3,7 @@
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from flask import Response, stream_with_context, url_for
 
@@ -103,3 +103,40 @@ def rule_view(history: list[RuleVersion]) -> dict:
     """A rule document: its version in force, with every version newest first."""
     current = history[0]
     return {**{k: getattr(current, k) for k in RULE_FIELDS}, "history": history}
+
+
+def _register_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        # Pseudonyms are chosen by their owners: one may start like a formula.
+        return _cell(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def register_csv(header: Sequence[str], rows: Iterable[tuple], filename: str) -> Response:
+    """The share register as a streamed text/csv download: `header`, then one line per membership.
+
+    Text that a spreadsheet would run as a formula is written with a leading `'`, as in the
+    receipts; times are ISO 8601 in UTC, amounts integer cents, an empty cell for no value.
+    """
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        for count, row in enumerate(rows, start=1):
+            writer.writerow([_register_cell(value) for value in row])
+            if count % CSV_CHUNK_LINES == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -105,7 +105,7 @@ def test_non_member_worker_is_told_to_join_to_post(clients, threads):
 @pytest.mark.parametrize(
     "role, expected",
     [
-        ("member", {"members", "public"}),
+        ("member", {"members", "public", "proposals"}),
         ("worker", {"public"}),
         ("requester", {"public"}),
     ],

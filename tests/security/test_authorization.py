@@ -18,6 +18,7 @@ import pytest
 from coop import clock, ledger
 from coop.accounts import services as accounts_services
 from coop.forum import services as forum_services
+from coop.governance import services as governance_services
 from tests.security.conftest import (
     ANON,
     COORD,
@@ -148,6 +149,14 @@ MATRIX = {
     "POST /api/v1/forum/appeals/{appeal_id}/escalate": only({MEMBER: 200}),
     # marketplace: results (REQ's batch)
     "GET /api/v1/batches/{batch_id}/results.csv": only({REQ: 200}),
+    # governance: amendments (the proposal is MEMBER's for deciding, "proposer"'s for amending), outcomes
+    "POST /api/v1/proposals/{proposal_id}/amendments": only(dict.fromkeys(MEMBERS, 201)),
+    "GET /api/v1/proposals/{proposal_id}/amendments": signed_in(200),
+    "POST /api/v1/amendments/{amendment_id}/accept": only({MEMBER: 200}),
+    "POST /api/v1/amendments/{amendment_id}/decline": only({MEMBER: 200}),
+    "GET /api/v1/proposals/{proposal_id}/versions": signed_in(200),
+    # The author (MEMBER) or a coordinator, after close.
+    "POST /api/v1/proposals/{proposal_id}/outcome": only(dict.fromkeys(MEMBERS, 200)),
 }
 
 
@@ -374,6 +383,36 @@ def _forum_appeal(w):
 @setup("GET /api/v1/batches/{batch_id}/results.csv")
 def _batch_with_submitted_work(w):
     return {"batch_id": w.assignment("submitted").batch_id}, None
+
+
+@setup("POST /api/v1/proposals/{proposal_id}/amendments")
+@setup("GET /api/v1/proposals/{proposal_id}/amendments")
+@setup("GET /api/v1/proposals/{proposal_id}/versions")
+def _proposal_to_amend(w):
+    return {"proposal_id": w.proposal().id}, {"body": "Let us meet on Tuesday.", "reason": "A day helps."}
+
+
+def _amendment_to_members_proposal(w):
+    proposal = w.proposal(proposer=w.member)
+    return governance_services.propose_amendment(
+        w.user("second_member"), proposal, {"body": "Let us meet on Tuesday.", "reason": "A day helps."}
+    )
+
+
+setup("POST /api/v1/amendments/{amendment_id}/accept")(
+    lambda w: ({"amendment_id": _amendment_to_members_proposal(w).id}, None)
+)
+setup("POST /api/v1/amendments/{amendment_id}/decline")(
+    lambda w: ({"amendment_id": _amendment_to_members_proposal(w).id}, {"reason": "Tuesdays are taken."})
+)
+
+
+@setup("POST /api/v1/proposals/{proposal_id}/outcome")
+def _members_closing_proposal(w):
+    # Due now: the request closes it before the outcome is recorded.
+    proposal = w.proposal("open", proposer=w.member)
+    proposal.closes_at = clock.now()
+    return {"proposal_id": proposal.id}, {"statement": "We met on Tuesday."}
 
 
 def _only_fields(route: str, body):

@@ -14,6 +14,8 @@ from coop.pagination import keyset_page
 DEFAULT_BOARDS = (
     ("members", "Members' hall", "members"),
     ("public", "Public square", "public"),
+    # Each proposal's discussion: members deliberate on what members decide.
+    ("proposals", "Proposals", "members"),
 )
 
 
@@ -26,6 +28,17 @@ def ensure_default_boards() -> list[str]:
             created.append(slug)
     db.session.flush()
     return created
+
+
+def founding_board(slug: str) -> Board:
+    """A founding board, created now if the database was founded before it existed."""
+    board = db.session.scalar(sa.select(Board).where(Board.slug == slug))
+    if board is None:
+        ensure_default_boards()
+        board = db.session.scalar(sa.select(Board).where(Board.slug == slug))
+    if board is None:
+        raise KeyError(slug)
+    return board
 
 
 def list_boards(user: User) -> list[Board]:

@@ -1,5 +1,12 @@
 """Governance services, one file per story; the public ones are re-exported here for other domains."""
 
+from coop.governance.services.amendments import (
+    accept_amendment,
+    amendment_page,
+    decline_amendment,
+    propose_amendment,
+    version_page,
+)
 from coop.governance.services.ballots import (
     BALLOT_FIELDS,
     cast_ballot,
@@ -13,9 +20,11 @@ from coop.governance.services.ballots import (
     tick,
 )
 from coop.governance.services.membership import (
+    REGISTER_COLUMNS,
     admit_applicant,
     admit_founder,
     apply_for_membership,
+    export_share_register,
     found_coordinator,
     member_register,
     members_count,
@@ -26,6 +35,7 @@ from coop.governance.services.membership import (
     share_register,
     withdraw,
 )
+from coop.governance.services.outcomes import mark_reviews_due, record_outcome
 from coop.governance.services.proposals import (
     cosign,
     create_proposal,
@@ -76,4 +86,13 @@ __all__ = [
     "terms_history",
     "tick",
     "withdraw",
+    "REGISTER_COLUMNS",
+    "accept_amendment",
+    "amendment_page",
+    "decline_amendment",
+    "export_share_register",
+    "mark_reviews_due",
+    "propose_amendment",
+    "record_outcome",
+    "version_page",
 ]

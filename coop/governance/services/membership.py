@@ -1,5 +1,6 @@
 """Membership and shares: founding members, applying, admitting, refusing, withdrawing, the registers."""
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -338,3 +339,55 @@ def member_register(
     memberships, next_cursor = keyset_page(stmt, [Membership.user_id], limit=limit, cursor=cursor)
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([m.user_id for m in memberships])))}
     return [(m, users[m.user_id]) for m in memberships], next_cursor
+
+
+# The columns of the share register export, in order; never an email or a payment reference.
+REGISTER_COLUMNS = (
+    "user_id",
+    "display_name",
+    "status",
+    "applied_at",
+    "joined_at",
+    "ended_at",
+    "share_paid_cents",
+    "held_cents",
+)
+# Rows fetched per round trip when the register streams.
+REGISTER_BATCH = 1000
+
+
+def export_share_register(viewer: User, status: str) -> Iterator[tuple]:
+    """Every membership in a status as a row of REGISTER_COLUMNS, by account (coordinators only).
+
+    `held_cents` is what the coop holds for the person now: the share plus patronage, less
+    redemptions. The check runs now; the rows are read as the iterator is consumed.
+    """
+    if not has_role(viewer, "coordinator"):
+        raise Forbidden("Only coordinators can export the share register.")
+    held = (
+        sa.select(sa.func.coalesce(sa.func.sum(ShareLine.amount_cents), 0))
+        .where(ShareLine.user_id == Membership.user_id)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(
+            Membership.user_id,
+            User.display_name,
+            Membership.status,
+            Membership.applied_at,
+            Membership.joined_at,
+            Membership.ended_at,
+            Membership.share_paid_cents,
+            held,
+        )
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.status == status)
+        .order_by(Membership.user_id)
+        .execution_options(yield_per=REGISTER_BATCH)
+    )
+
+    def rows() -> Iterator[tuple]:
+        for row in db.session.execute(stmt):
+            yield tuple(row)
+
+    return rows()

@@ -12,9 +12,11 @@ from coop.accounts.permissions import ROLE_MESSAGES
 from coop.errors import Conflict, Forbidden, Invalid
 from coop.extensions import db
 from coop.governance.models import (
+    Amendment,
     Cosignature,
     Proposal,
     ProposalEligibility,
+    ProposalVersion,
 )
 from coop.governance.motions import (
     MAX_OPTIONS,
@@ -35,12 +37,7 @@ def create_proposal(author: User, data: dict) -> Proposal:
     """Submit a proposal `{title, body, kind, method, options?, change?}` for triage; author must be a member."""
     if not author.is_member:
         raise Forbidden(ROLE_MESSAGES["member"])
-    try:
-        # Loaded again here, so callers other than the route (the forum's appeals) obey the same schema.
-        data = ProposalCreateSchema().load(data)
-    except ma.ValidationError as exc:
-        raise Invalid(errors=exc.normalized_messages()) from None
-    options, change = _checked_motion(data["kind"], data["method"], data.get("options"), data.get("change"))
+    data, options, change = checked_proposal(data)
     proposal = Proposal(
         title=data["title"].strip(),
         body=data["body"],
@@ -56,13 +53,53 @@ def create_proposal(author: User, data: dict) -> Proposal:
         raise Invalid(errors={"title": ["Give the proposal a title."]})
     db.session.add(proposal)
     db.session.flush()
+    db.session.add(
+        ProposalVersion(
+            proposal_id=proposal.id,
+            number=1,
+            body=proposal.body,
+            options=proposal.options,
+            change=proposal.change,
+            at=proposal.created_at,
+        )
+    )
+    proposal.thread_id = _open_discussion(author, proposal)
+    db.session.flush()
     audit.append(
         "proposal.submitted",
         f"proposal:{proposal.id}",
         author,
-        {"title": proposal.title, "kind": proposal.kind, "method": proposal.method},
+        {"title": proposal.title, "kind": proposal.kind, "method": proposal.method, "thread_id": proposal.thread_id},
     )
     return proposal
+
+
+def checked_proposal(data: dict) -> tuple[dict, list | None, dict | None]:
+    """A proposal's fields checked as submission checks them: the loaded data and its normalised options and change.
+
+    Amendments are checked by the same function against the proposal they would make.
+    """
+    try:
+        # Loaded again here, so callers other than the route (the forum's appeals) obey the same schema.
+        data = ProposalCreateSchema().load(data)
+    except ma.ValidationError as exc:
+        raise Invalid(errors=exc.normalized_messages()) from None
+    options, change = _checked_motion(data["kind"], data["method"], data.get("options"), data.get("change"))
+    return data, options, change
+
+
+def _open_discussion(author: User, proposal: Proposal) -> int:
+    # The forum builds on governance (rules, escalated appeals), so it is imported when used.
+    from coop.forum.services import founding_board, start_thread
+
+    thread, _ = start_thread(
+        author,
+        founding_board("proposals"),
+        proposal.title,
+        f'Discussion of proposal {proposal.id}, "{proposal.title}". Its text, amendments and versions: '
+        f"/api/v1/proposals/{proposal.id}.\n\n{proposal.body}",
+    )
+    return thread.id
 
 
 def _checked_motion(kind: str, method: str, options, change) -> tuple[list | None, dict | None]:
@@ -263,6 +300,13 @@ def _open(proposal: Proposal, days: int, *, via: str, actor) -> list[tuple]:
             ["proposal_id", "member_id"],
             sa.select(sa.literal(proposal.id), User.id).where(User.is_member.is_(True)),
         )
+    )
+    # Members vote on the proposal as it stands now: amendments still pending lapse.
+    db.session.execute(
+        sa.update(Amendment)
+        .where(Amendment.proposal_id == proposal.id, Amendment.status == "pending")
+        .values(status="lapsed", decided_at=now)
+        .execution_options(synchronize_session=False)
     )
     proposal.eligible_count = db.session.scalar(
         sa.select(sa.func.count())
