@@ -196,21 +196,28 @@ def issue_token(user: User, name: str = "", expires_in_days: int | None = None) 
     return token, plain
 
 
-def token_in_use(plain: str) -> ApiToken:
-    """The live token with this value, its owner loaded by the same query; Unauthorized otherwise."""
-    token = db.session.scalar(
-        sa.select(ApiToken)
+def token_in_use(plain: str, *also) -> tuple:
+    """The live token with this value, its owner loaded by the same query; Unauthorized otherwise.
+
+    `also` names entities (single rows) read in the same statement; they come back after the token.
+    """
+    stmt = (
+        sa.select(ApiToken, *also)
         .join(ApiToken.user)
         .options(contains_eager(ApiToken.user))
         .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None))
     )
+    for entity in also:
+        stmt = stmt.join(entity, sa.true(), isouter=True)
+    row = db.session.execute(stmt).first()
+    token = row[0] if row else None
     if token is None:
         raise Unauthorized(UNKNOWN_TOKEN)
     if token.expires_at is not None and token.expires_at <= clock.now():
         raise Unauthorized(
             f"This API token expired on {_when(token.expires_at)}; create a new one with POST /api/v1/auth/token."
         )
-    return token
+    return tuple(row)
 
 
 def _when(moment: datetime) -> str:
