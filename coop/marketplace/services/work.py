@@ -3,6 +3,7 @@
 import json
 import math
 from datetime import UTC, datetime, time, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -265,7 +266,7 @@ def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now
     Guarded by owner, status and lease in its WHERE, so it is the check and the write at once;
     None when the guard refuses (the caller then finds out why).
     """
-    table, batches = Assignment.__table__, Batch.__table__
+    table, batches = cast(sa.Table, Assignment.__table__), cast(sa.Table, Batch.__table__)
     at = sa.literal(now, UTCDateTime())
     # The same lease and auto-approval rules as `lease_is_over` and `protections_in_force`.
     lease_over = sa.and_(
