@@ -1,5 +1,7 @@
 """The terms and rules in force, their histories, and the founding versions."""
 
+import functools
+
 import sqlalchemy as sa
 from flask import g, has_app_context
 from sqlalchemy.orm import Session, aliased
@@ -24,13 +26,16 @@ def _latest_terms():
     return sa.select(TermsVersion).order_by(TermsVersion.version.desc()).limit(1)
 
 
+@functools.cache
 def terms_in_force_entity():
     """The terms in force as an entity a sign-in query can select alongside the caller.
 
     Reading them in the statement that recognises the caller saves every signed-in request a
     round trip; `remember_terms_in_force` then hands them to `current_terms` for that request.
     """
-    return aliased(TermsVersion, _latest_terms().subquery(), name="terms_in_force")
+    # Built once and reused, so its LIMIT is SQL rather than an anonymous bound value.
+    latest = sa.select(TermsVersion).order_by(TermsVersion.version.desc()).limit(sa.literal_column("1", sa.Integer))
+    return aliased(TermsVersion, latest.subquery(), name="terms_in_force")
 
 
 def remember_terms_in_force(terms: TermsVersion | None) -> None:

@@ -1,5 +1,6 @@
 """Work: claims under leases, content-warning caps and confidentiality, submitting answers."""
 
+import functools
 import json
 import math
 from datetime import UTC, datetime, time, timedelta
@@ -49,7 +50,6 @@ from coop.marketplace.services.tick import (
     lease_is_over,
     refresh_assignment,
 )
-from coop.types import UTCDateTime
 
 
 def _utc_day_start(moment: datetime) -> datetime:
@@ -147,23 +147,58 @@ def _new_assignment(batch: Batch, worker: User, now: datetime, lease: timedelta)
 NO_SLOT, ITEM_TAKEN = "no open slot", "item taken"
 
 
-def _take_slot_in_one_statement(batch: Batch, worker: User, skip_items: set[int], now: datetime, lease: timedelta):
-    """Find, lock, insert, mark held and return the item, in one PostgreSQL statement."""
-    slot = _open_slot_query(batch, worker, skip_items).cte("slot")
-    values = _new_assignment(batch, worker, now, lease)
-    table = Assignment.__table__
-    source = sa.select(slot.c.item_id, slot.c.id, *(sa.literal(v, table.c[k].type) for k, v in values.items()))
+# Constants are written into the cached statements as SQL, not as anonymous bound values.
+_ONE = sa.literal_column("1", sa.Integer)
+
+
+def _bind(name: str, column: sa.Column):
+    # Never a column's own name: an UPDATE would take a parameter named like a column as a value to SET.
+    return sa.bindparam(name, type_=column.type)
+
+
+@functools.cache
+def _claim_statement():
+    """The whole claim as one PostgreSQL statement, built once and run with bound values."""
+    table = cast(sa.Table, Assignment.__table__)
+    done_before = (
+        sa.select(Assignment.id)
+        .where(Assignment.item_id == Slot.item_id, Assignment.worker_id == _bind("claim_worker", table.c.worker_id))
+        .where(NOT_EXPIRED)
+        .exists()
+    )
+    slot = (
+        sa.select(Slot.id, Slot.item_id)
+        .where(
+            Slot.batch_id == _bind("claim_batch", table.c.batch_id),
+            SLOT_IS_OPEN,
+            ~done_before,
+            Slot.item_id.not_in(sa.bindparam("skip_items", expanding=True, type_=sa.Integer)),
+        )
+        .order_by(Slot.batch_id, Slot.id)
+        .limit(_ONE)
+        .with_for_update(of=Slot, skip_locked=True, key_share=True)
+        .cte("slot")
+    )
+    values = {
+        "batch_id": _bind("claim_batch", table.c.batch_id),
+        "worker_id": _bind("claim_worker", table.c.worker_id),
+        "status": sa.literal_column("'claimed'", table.c.status.type),
+        "holds_slot": sa.true(),
+        "claimed_at": _bind("claim_at", table.c.claimed_at),
+        "lease_expires_at": _bind("claim_lease_end", table.c.lease_expires_at),
+        "paid_cents": sa.literal_column("0", table.c.paid_cents.type),
+    }
     # If this worker's other request took a slot of the same item a moment ago, the unique
     # index turns the insert into nothing (no error) and the slot stays open.
     inserted = (
         pg_insert(Assignment)
-        .from_select(["item_id", "slot_id", *values], source)
+        .from_select(["item_id", "slot_id", *values], sa.select(slot.c.item_id, slot.c.id, *values.values()))
         .on_conflict_do_nothing()
         .returning(*table.c)
         .cte("inserted")
     )
-    held = sa.update(Slot).where(Slot.id == inserted.c.slot_id).values(state="held").cte("held")
-    found = db.session.execute(
+    held = sa.update(Slot).where(Slot.id == inserted.c.slot_id).values(state=sa.literal_column("'held'")).cte("held")
+    return (
         sa.select(
             slot.c.item_id.label("found_item_id"),
             Item.position.label("item_position"),
@@ -174,13 +209,27 @@ def _take_slot_in_one_statement(batch: Batch, worker: User, skip_items: set[int]
         .join(Item, Item.id == slot.c.item_id)
         .outerjoin(inserted, sa.true())
         .add_cte(held)
+    )
+
+
+def _take_slot_in_one_statement(batch: Batch, worker: User, skip_items: set[int], now: datetime, lease: timedelta):
+    """Find, lock, insert, mark held and return the item, in one PostgreSQL statement."""
+    found = db.session.execute(
+        _claim_statement(),
+        {
+            "claim_batch": batch.id,
+            "claim_worker": worker.id,
+            "skip_items": sorted(skip_items),
+            "claim_at": now,
+            "claim_lease_end": now + lease,
+        },
     ).first()
     if found is None:
         return NO_SLOT, None
     if found.a_id is None:
         return ITEM_TAKEN, found.found_item_id
     row = found._mapping
-    assignment = as_loaded(Assignment, {c.name: row[f"a_{c.name}"] for c in table.c})
+    assignment = as_loaded(Assignment, {c.name: row[f"a_{c.name}"] for c in Assignment.__table__.c})
     item = as_loaded(
         Item,
         {"id": found.found_item_id, "batch_id": batch.id, "position": found.item_position, "data": found.item_data},
@@ -260,35 +309,34 @@ def _check_answer_size(answer: dict) -> None:
         raise Invalid(f"The answer is larger than {limit} bytes of JSON.", {"answer": [f"At most {limit} bytes."]})
 
 
-def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now: datetime, params: dict):
-    """Hand in, record the real time and count it for the audit, in one PostgreSQL statement.
-
-    Guarded by owner, status and lease in its WHERE, so it is the check and the write at once;
-    None when the guard refuses (the caller then finds out why).
-    """
+@functools.cache
+def _submit_statement():
+    """The whole submit as one PostgreSQL statement, built once and run with bound values."""
     table, batches = cast(sa.Table, Assignment.__table__), cast(sa.Table, Batch.__table__)
-    at = sa.literal(now, UTCDateTime())
+    at = _bind("submit_at", table.c.submitted_at)
+    minute, hour = sa.literal_column("interval '1 minute'"), sa.literal_column("interval '1 hour'")
     # The same lease and auto-approval rules as `lease_is_over` and `protections_in_force`.
     lease_over = sa.and_(
-        at >= table.c.lease_expires_at, at >= table.c.claimed_at + _minutes(params["claim_lease_minutes"])
+        at >= table.c.lease_expires_at,
+        at >= table.c.claimed_at + minute * sa.bindparam("lease_minutes", type_=sa.Integer),
     )
-    promised_hours = batches.c.protections["auto_approve_hours"].as_integer()
-    approve_within = sa.func.least(promised_hours, params["auto_approve_hours"])
+    promised_hours = sa.cast(batches.c.protections.op("->>")(sa.literal_column("'auto_approve_hours'")), sa.Integer)
+    approve_within = sa.func.least(promised_hours, sa.bindparam("auto_approve_hours", type_=sa.Integer))
     submitted = (
         sa.update(table)
         .where(
-            table.c.id == assignment_id,
-            table.c.worker_id == worker.id,
+            table.c.id == _bind("submit_id", table.c.id),
+            table.c.worker_id == _bind("submit_worker", table.c.worker_id),
             IS_CLAIMED,
             ~lease_over,
             batches.c.id == table.c.batch_id,
         )
         .values(
-            status="submitted",
-            answer=answer,
-            submitted_at=now,
+            status=sa.literal_column("'submitted'"),
+            answer=_bind("submit_answer", table.c.answer),
+            submitted_at=at,
             real_seconds=sa.cast(sa.func.ceil(sa.extract("epoch", at - table.c.claimed_at)), sa.Integer),
-            auto_approve_at=at + sa.literal_column("interval '1 hour'") * approve_within,
+            auto_approve_at=at + hour * approve_within,
         )
         .returning(*(c.label(f"a_{c.name}") for c in table.c), *(c.label(f"b_{c.name}") for c in batches.c))
         .cte("submitted")
@@ -297,25 +345,40 @@ def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now
         pg_insert(BatchTimeHistogram)
         .from_select(
             ["batch_id", "seconds", "submissions"],
-            sa.select(submitted.c.a_batch_id, submitted.c.a_real_seconds, sa.literal(1)),
+            sa.select(submitted.c.a_batch_id, submitted.c.a_real_seconds, _ONE),
         )
         .on_conflict_do_update(
-            index_elements=["batch_id", "seconds"], set_={"submissions": BatchTimeHistogram.submissions + 1}
+            index_elements=["batch_id", "seconds"], set_={"submissions": BatchTimeHistogram.submissions + _ONE}
         )
         .cte("counted")
     )
-    row = db.session.execute(sa.select(submitted).add_cte(counted)).first()
+    return sa.select(submitted).add_cte(counted)
+
+
+def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now: datetime, params: dict):
+    """Hand in, record the real time and count it for the audit, in one PostgreSQL statement.
+
+    Guarded by owner, status and lease in its WHERE, so it is the check and the write at once;
+    None when the guard refuses (the caller then finds out why).
+    """
+    row = db.session.execute(
+        _submit_statement(),
+        {
+            "submit_id": assignment_id,
+            "submit_worker": worker.id,
+            "submit_answer": answer,
+            "submit_at": now,
+            "lease_minutes": params["claim_lease_minutes"],
+            "auto_approve_hours": params["auto_approve_hours"],
+        },
+    ).first()
     if row is None:
         return None
     values = row._mapping
-    assignment = as_loaded(Assignment, {c.name: values[f"a_{c.name}"] for c in table.c})
-    batch = as_loaded(Batch, {c.name: values[f"b_{c.name}"] for c in batches.c})
+    assignment = as_loaded(Assignment, {c.name: values[f"a_{c.name}"] for c in Assignment.__table__.c})
+    batch = as_loaded(Batch, {c.name: values[f"b_{c.name}"] for c in Batch.__table__.c})
     set_committed_value(assignment, "batch", batch)
     return assignment
-
-
-def _minutes(n: int):
-    return sa.literal_column("interval '1 minute'") * n
 
 
 def submit(worker: User, assignment: Assignment | int, answer: dict) -> Assignment:
