@@ -6,8 +6,10 @@ local test server; a throwaway database is created and dropped). Three runs with
   raw  - the same claim+submit done as raw SQL (`FOR UPDATE SKIP LOCKED`) over psycopg: the database's limit;
   bare - a bare Flask JSON endpoint pair under the same gunicorn: the framework's ceiling.
 Prints claims/s, the ratios API/raw and API/bare, p50/p99 latency and the double claims found (must be 0);
-writes bench/results/claims.json. COOP_BENCH_SLOTS (default 20000), COOP_BENCH_CLIENTS (default 64),
-COOP_BENCH_GUNICORN_WORKERS (default 4) tune it.
+writes bench/results/claims.json. COOP_BENCH_SLOTS (default 8000), COOP_BENCH_CLIENTS (default 64; a
+comma-separated list such as 1,8,32,64 sweeps the concurrency, each level on fresh batches),
+COOP_BENCH_SECONDS (the longest a run may take, default 600), COOP_BENCH_GUNICORN_WORKERS (default 4),
+COOP_BENCH_WORKER_CLASS (sync, gthread or gevent; default sync) and COOP_BENCH_THREADS (default 1) tune it.
 """
 
 import http.client
@@ -28,15 +30,18 @@ from bench.common import (
     write_results,
 )
 
-SLOTS = int(os.environ.get("COOP_BENCH_SLOTS", "20000"))
-CLIENTS = int(os.environ.get("COOP_BENCH_CLIENTS", "64"))
+SLOTS = int(os.environ.get("COOP_BENCH_SLOTS", "8000"))
+CLIENT_LEVELS = [int(n) for n in os.environ.get("COOP_BENCH_CLIENTS", "64").split(",")]
+SECONDS = float(os.environ.get("COOP_BENCH_SECONDS", "600"))
 GUNICORN_WORKERS = int(os.environ.get("COOP_BENCH_GUNICORN_WORKERS", "4"))
+WORKER_CLASS = os.environ.get("COOP_BENCH_WORKER_CLASS", "sync")
+THREADS = int(os.environ.get("COOP_BENCH_THREADS", "1"))
 ASSIGNMENTS_PER_ITEM = 2
 PROCESSES = 4
 GOAL_RATIO = 0.5
 
 
-def _setup(url: str, clients: int, slots: int, batches: int = 2) -> dict:
+def _setup(url: str, clients: int, slots: int, batches: int = 2, tag: str = "") -> dict:
     """A requester with funds, `batches` identical open batches and `clients` members with API tokens."""
     from coop.accounts import services as accounts
     from coop.extensions import db
@@ -45,9 +50,13 @@ def _setup(url: str, clients: int, slots: int, batches: int = 2) -> dict:
 
     app = make_app(url)
     with app.app_context():
-        requester = accounts.register("lab@bench.coop", "bench-password-1", "Bench Lab", "requester", "Bench Lab")
+        requester = accounts.register(
+            f"lab{tag}@bench.coop", "bench-password-1", f"Bench Lab{tag}", "requester", "Bench Lab"
+        )
         deposit = market.request_deposit(requester, 10_000_000_00)
-        coordinator = accounts.register("coord@bench.coop", "bench-password-1", "Bench Coordinator", "worker")
+        coordinator = accounts.register(
+            f"coord{tag}@bench.coop", "bench-password-1", f"Bench Coordinator{tag}", "worker"
+        )
         governance.found_coordinator(coordinator.email)
         market.confirm_deposit(coordinator, deposit)
         items = [{"data": {"text": f"Is this sentence {i} grammatical?"}} for i in range(slots // ASSIGNMENTS_PER_ITEM)]
@@ -59,7 +68,7 @@ def _setup(url: str, clients: int, slots: int, batches: int = 2) -> dict:
             batch_ids.append(batch.id)
         tokens, worker_ids = [], []
         for i in range(clients):
-            member = accounts.register(f"w{i}@bench.coop", "bench-password-1", f"Bench Worker {i}", "worker")
+            member = accounts.register(f"w{i}{tag}@bench.coop", "bench-password-1", f"Bench Worker {i}{tag}", "worker")
             governance.admit_founder(member, "bench")
             tokens.append(accounts.issue_token(member, "bench")[1])
             worker_ids.append(member.id)
@@ -200,8 +209,12 @@ def _server_env(url: str) -> dict:
     }
 
 
+def _serve(app_spec: str, env: dict):
+    return gunicorn(app_spec, env, workers=GUNICORN_WORKERS, threads=THREADS, worker_class=WORKER_CLASS)
+
+
 def run_api(url: str, setup: dict, batch_id: int, clients: int, budget_s: float = 600) -> dict:
-    with gunicorn("wsgi:app", _server_env(url), workers=GUNICORN_WORKERS) as port:
+    with _serve("wsgi:app", _server_env(url)) as port:
         deadline = time.monotonic() + budget_s
         args = [(port, setup["tokens"][i], batch_id, deadline) for i in range(clients)]
         results, seconds, cpu = _timed(api_client, args)
@@ -217,7 +230,7 @@ def run_raw(url: str, setup: dict, batch_id: int, clients: int, budget_s: float 
 
 
 def run_bare(clients: int, total: int, budget_s: float = 600) -> dict:
-    with gunicorn("bench.bare_app:app", {}, workers=GUNICORN_WORKERS) as port:
+    with _serve("bench.bare_app:app", {}) as port:
         deadline = time.monotonic() + budget_s
         args = [(port, total // clients, deadline) for _ in range(clients)]
         results, seconds, cpu = _timed(bare_client, args)
@@ -245,39 +258,45 @@ def integrity(url: str, batch_id: int) -> dict:
     return found
 
 
-def main() -> dict:
-    with throwaway_database() as url:
-        setup = _setup(url, CLIENTS, SLOTS)
-        api_batch, raw_batch = setup["batch_ids"]
-        api = run_api(url, setup, api_batch, CLIENTS)
-        api_integrity = integrity(url, api_batch)
-        raw = run_raw(url, setup, raw_batch, CLIENTS)
-        raw_integrity = integrity(url, raw_batch)
-    bare = run_bare(CLIENTS, SLOTS)
-    rows = [api, raw, bare]
-    ratios = {
+def level(url: str, clients: int) -> dict:
+    """API, raw and bare at one concurrency, on batches of their own."""
+    setup = _setup(url, clients, SLOTS, tag=f"-{clients}")
+    api_batch, raw_batch = setup["batch_ids"]
+    api = run_api(url, setup, api_batch, clients, SECONDS)
+    api_integrity = integrity(url, api_batch)
+    raw = run_raw(url, setup, raw_batch, clients, SECONDS)
+    raw_integrity = integrity(url, raw_batch)
+    bare = run_bare(clients, SLOTS, SECONDS)
+    return {
+        "clients": clients,
+        "runs": [api, raw, bare],
         "api_over_raw": round(api["claims_per_s"] / raw["claims_per_s"], 3),
         "api_over_bare": round(api["claims_per_s"] / bare["claims_per_s"], 3),
-        "goal_api_over_raw": GOAL_RATIO,
-    }
-    print(
-        table(
-            rows,
-            ["run", "clients", "claims", "seconds", "claims_per_s", "p50_ms", "p99_ms", "errors", "generator_cpu_pct"],
-        )
-    )
-    print(f"API/raw = {ratios['api_over_raw']}  (goal >= {GOAL_RATIO});  API/bare = {ratios['api_over_bare']}")
-    print(f"API integrity: {api_integrity}")
-    print(f"raw integrity: {raw_integrity}")
-    return {
-        "slots": SLOTS,
-        "clients": CLIENTS,
-        "gunicorn_workers": GUNICORN_WORKERS,
-        "cpus": os.cpu_count(),
-        "runs": rows,
-        "ratios": ratios,
         "api_integrity": api_integrity,
         "raw_integrity": raw_integrity,
+    }
+
+
+def main() -> dict:
+    levels = []
+    with throwaway_database() as url:
+        for clients in CLIENT_LEVELS:
+            levels.append(level(url, clients))
+            # Each level's members and batches stay; the tables only grow, as in real use.
+    columns = ["run", "clients", "claims", "seconds", "claims_per_s", "p50_ms", "p99_ms", "errors", "generator_cpu_pct"]
+    print(f"gunicorn: {GUNICORN_WORKERS} workers, {WORKER_CLASS}, {THREADS} thread(s); {os.cpu_count()} CPUs")
+    print(table([run for found in levels for run in found["runs"]], columns))
+    for found in levels:
+        print(
+            f"{found['clients']:>3} clients: API/raw = {found['api_over_raw']}  (goal >= {GOAL_RATIO});  "
+            f"API/bare = {found['api_over_bare']};  API integrity {found['api_integrity']}"
+        )
+    return {
+        "slots": SLOTS,
+        "gunicorn": {"workers": GUNICORN_WORKERS, "worker_class": WORKER_CLASS, "threads": THREADS},
+        "cpus": os.cpu_count(),
+        "levels": levels,
+        "goal_api_over_raw": GOAL_RATIO,
     }
 
 

@@ -75,7 +75,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec: str, env: dict, workers: int = 4, threads: int = 1):
+def gunicorn(app_spec: str, env: dict, workers: int = 4, threads: int = 1, worker_class: str = "sync"):
     """Serve `app_spec` (module:app) on a free loopback port; yields the port."""
     port = free_port()
     command = [
@@ -84,6 +84,8 @@ def gunicorn(app_spec: str, env: dict, workers: int = 4, threads: int = 1):
         "gunicorn",
         "-w",
         str(workers),
+        "-k",
+        worker_class,
         "--threads",
         str(threads),
         "-b",

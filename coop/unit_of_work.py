@@ -149,12 +149,30 @@ def _configure_database_limits(app: Flask) -> None:
     if engine.dialect.name != "postgresql":
         return
 
-    @event.listens_for(engine, "begin")
-    def _limits(conn):
-        # Per transaction (SET LOCAL semantics), so requests and the CLI can share a pool.
+    def wanted() -> tuple[int, int]:
         prefix = "COOP_DB_" if has_request_context() else "COOP_DB_CLI_"
-        lock_ms = int(app.config[f"{prefix}LOCK_TIMEOUT_MS"])
-        statement_ms = int(app.config[f"{prefix}STATEMENT_TIMEOUT_MS"])
+        return int(app.config[f"{prefix}LOCK_TIMEOUT_MS"]), int(app.config[f"{prefix}STATEMENT_TIMEOUT_MS"])
+
+    @event.listens_for(engine, "connect")
+    def _request_limits_by_default(dbapi_connection, record):
+        # Set once per connection, outside any transaction, so a request pays no round trip for them.
+        lock_ms, statement_ms = (
+            int(app.config["COOP_DB_LOCK_TIMEOUT_MS"]),
+            int(app.config["COOP_DB_STATEMENT_TIMEOUT_MS"]),
+        )
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = '{lock_ms}ms'")
+            cursor.execute(f"SET statement_timeout = '{statement_ms}ms'")
+        dbapi_connection.commit()
+        record.info["coop_limits"] = (lock_ms, statement_ms)
+
+    @event.listens_for(engine, "begin")
+    def _other_limits_per_transaction(conn):
+        # The CLI (or a changed setting) shares the pool with requests: its own limits hold for
+        # its transaction only (SET LOCAL semantics), and the connection's defaults come back after.
+        lock_ms, statement_ms = wanted()
+        if conn.info.get("coop_limits") == (lock_ms, statement_ms):
+            return
         conn.exec_driver_sql(
             f"SELECT set_config('lock_timeout', '{lock_ms}ms', true), "
             f"set_config('statement_timeout', '{statement_ms}ms', true)"

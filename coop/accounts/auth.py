@@ -8,6 +8,7 @@ from coop.accounts import services
 from coop.accounts.permissions import Visitor
 from coop.errors import Forbidden, Unauthorized
 from coop.extensions import db, login_manager
+from coop.governance import services as governance
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints a caller reaches before holding a session; they carry credentials themselves.
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorized)
     app.before_request(authenticate_and_check_csrf)
+    app.teardown_request(governance.forget_terms_in_force)
     app.register_error_handler(CSRFError, _csrf_error)
 
 
@@ -71,7 +73,8 @@ def authenticate_and_check_csrf():
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Send API tokens as 'Authorization: Bearer <token>'.")
-        api_token = services.token_in_use(token.strip())
+        api_token, terms = services.token_in_use(token.strip(), governance.terms_in_force_entity())
+        governance.remember_terms_in_force(terms)
         # Setting Flask-Login's per-request user makes a Bearer request ignore any cookie.
         g._login_user = api_token.user
         g.auth_via, g.api_token_id = "token", api_token.id

@@ -299,7 +299,8 @@ def get_assignment(assignment_id):
 @require("worker")
 def submit(data, assignment_id):
     """Hand in your answer; the time from claim to submit is recorded."""
-    return services.submit(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["answer"])
+    # The service loads the assignment itself: on the hot path its guarded write is the first read.
+    return services.submit(authenticated_user(), assignment_id, data["answer"])
 
 
 @blp.route("/assignments/<int:assignment_id>/return", methods=["POST"])

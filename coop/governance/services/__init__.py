@@ -47,9 +47,12 @@ from coop.governance.services.terms import (
     current_rule,
     current_rules,
     current_terms,
+    forget_terms_in_force,
     found,
+    remember_terms_in_force,
     rule_history,
     terms_history,
+    terms_in_force_entity,
 )
 
 __all__ = [
@@ -84,6 +87,9 @@ __all__ = [
     "share_held_account",
     "share_register",
     "terms_history",
+    "terms_in_force_entity",
+    "remember_terms_in_force",
+    "forget_terms_in_force",
     "tick",
     "withdraw",
     "REGISTER_COLUMNS",

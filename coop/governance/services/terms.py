@@ -1,6 +1,10 @@
 """The terms and rules in force, their histories, and the founding versions."""
 
+import functools
+
 import sqlalchemy as sa
+from flask import g, has_app_context
+from sqlalchemy.orm import Session, aliased
 
 from coop import audit, clock
 from coop.errors import NotFound
@@ -18,9 +22,47 @@ from coop.pagination import keyset_page
 _VERSIONS_LOCK_KEY = 7_267_003
 
 
+def _latest_terms():
+    return sa.select(TermsVersion).order_by(TermsVersion.version.desc()).limit(1)
+
+
+@functools.cache
+def terms_in_force_entity():
+    """The terms in force as an entity a sign-in query can select alongside the caller.
+
+    Reading them in the statement that recognises the caller saves every signed-in request a
+    round trip; `remember_terms_in_force` then hands them to `current_terms` for that request.
+    """
+    # Built once and reused, so its LIMIT is SQL rather than an anonymous bound value.
+    latest = sa.select(TermsVersion).order_by(TermsVersion.version.desc()).limit(sa.literal_column("1", sa.Integer))
+    return aliased(TermsVersion, latest.subquery(), name="terms_in_force")
+
+
+def remember_terms_in_force(terms: TermsVersion | None) -> None:
+    """Let `current_terms` answer from the terms read with the caller until the request ends."""
+    if terms is not None:
+        g.terms_in_force = terms
+
+
+def forget_terms_in_force(*_args) -> None:
+    """Drop the terms read with the caller (at the end of a request, or when new terms are flushed)."""
+    if has_app_context():
+        g.pop("terms_in_force", None)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _new_terms_replace_remembered(session, _flush_context) -> None:
+    # A vote enacted in this transaction puts new terms in force at once, for the rest of it too.
+    if any(isinstance(obj, TermsVersion) for obj in session.new):
+        forget_terms_in_force()
+
+
 def current_terms() -> TermsVersion:
     """The terms version in force; other domains read the terms only through this."""
-    terms = db.session.scalar(sa.select(TermsVersion).order_by(TermsVersion.version.desc()).limit(1))
+    known = g.get("terms_in_force") if has_app_context() else None
+    if known is not None:
+        return known
+    terms = db.session.scalar(_latest_terms())
     if terms is None:
         raise NotFound("The coop has no terms yet; run 'flask coop init'.")
     return terms

@@ -1,11 +1,14 @@
 """Work: claims under leases, content-warning caps and confidentiality, submitting answers."""
 
+import functools
 import json
 import math
 from datetime import UTC, datetime, time, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -14,16 +17,28 @@ from coop.accounts.models import User
 from coop.errors import Conflict, Forbidden, Invalid
 from coop.extensions import db
 from coop.governance.services import current_terms
+from coop.loading import get_or_404
 from coop.marketplace.forms import answer_errors
-from coop.marketplace.models import Assignment, Batch, ConfidentialityAcceptance, Item, MemberPreferences, Slot
+from coop.marketplace.models import (
+    Assignment,
+    Batch,
+    BatchTimeHistogram,
+    ConfidentialityAcceptance,
+    Item,
+    MemberPreferences,
+    Slot,
+)
 from coop.marketplace.services.common import (
     CLAIMABLE,
+    IS_CLAIMED,
     NOT_EXPIRED,
     NOT_YOUR_ASSIGNMENT,
     SLOT_IS_OPEN,
+    as_loaded,
     check_claimant,
     insert_ignoring_duplicates,
     lock_row,
+    on_postgresql,
     paged,
     protections_in_force,
 )
@@ -97,16 +112,14 @@ def _check_confidentiality(batch: Batch, worker: User, accept: bool, now: dateti
     )
 
 
-def _find_open_slot(batch: Batch, worker: User, skip_items: set[int]):
+def _open_slot_query(batch: Batch, worker: User, skip_items: set[int]):
     done_before = (
         sa.select(Assignment.id)
         .where(Assignment.item_id == Slot.item_id, Assignment.worker_id == worker.id, NOT_EXPIRED)
         .exists()
     )
-    # The item comes along (into the identity map) because the claimant is shown its data next.
     stmt = (
-        sa.select(Slot.id, Slot.item_id, Item)
-        .join(Item, Item.id == Slot.item_id)
+        sa.select(Slot.id, Slot.item_id)
         .where(Slot.batch_id == batch.id, SLOT_IS_OPEN, ~done_before)
         # Ordered exactly as the partial index ix_slots_open, so the planner walks it.
         .order_by(Slot.batch_id, Slot.id)
@@ -116,7 +129,133 @@ def _find_open_slot(batch: Batch, worker: User, skip_items: set[int]):
     )
     if skip_items:
         stmt = stmt.where(Slot.item_id.not_in(skip_items))
-    return db.session.execute(stmt).first()
+    return stmt
+
+
+def _new_assignment(batch: Batch, worker: User, now: datetime, lease: timedelta) -> dict:
+    return {
+        "batch_id": batch.id,
+        "worker_id": worker.id,
+        "status": "claimed",
+        "holds_slot": True,
+        "claimed_at": now,
+        "lease_expires_at": now + lease,
+        "paid_cents": 0,
+    }
+
+
+# What taking a slot can find besides a new assignment.
+NO_SLOT, ITEM_TAKEN = "no open slot", "item taken"
+
+
+# Constants are written into the cached statements as SQL, not as anonymous bound values.
+_ONE = sa.literal_column("1", sa.Integer)
+
+
+def _bind(name: str, column: sa.Column):
+    # Never a column's own name: an UPDATE would take a parameter named like a column as a value to SET.
+    return sa.bindparam(name, type_=column.type)
+
+
+@functools.cache
+def _claim_statement():
+    """The whole claim as one PostgreSQL statement, built once and run with bound values."""
+    table = cast(sa.Table, Assignment.__table__)
+    done_before = (
+        sa.select(Assignment.id)
+        .where(Assignment.item_id == Slot.item_id, Assignment.worker_id == _bind("claim_worker", table.c.worker_id))
+        .where(NOT_EXPIRED)
+        .exists()
+    )
+    slot = (
+        sa.select(Slot.id, Slot.item_id)
+        .where(
+            Slot.batch_id == _bind("claim_batch", table.c.batch_id),
+            SLOT_IS_OPEN,
+            ~done_before,
+            Slot.item_id.not_in(sa.bindparam("skip_items", expanding=True, type_=sa.Integer)),
+        )
+        .order_by(Slot.batch_id, Slot.id)
+        .limit(_ONE)
+        .with_for_update(of=Slot, skip_locked=True, key_share=True)
+        .cte("slot")
+    )
+    values = {
+        "batch_id": _bind("claim_batch", table.c.batch_id),
+        "worker_id": _bind("claim_worker", table.c.worker_id),
+        "status": sa.literal_column("'claimed'", table.c.status.type),
+        "holds_slot": sa.true(),
+        "claimed_at": _bind("claim_at", table.c.claimed_at),
+        "lease_expires_at": _bind("claim_lease_end", table.c.lease_expires_at),
+        "paid_cents": sa.literal_column("0", table.c.paid_cents.type),
+    }
+    # If this worker's other request took a slot of the same item a moment ago, the unique
+    # index turns the insert into nothing (no error) and the slot stays open.
+    inserted = (
+        pg_insert(Assignment)
+        .from_select(["item_id", "slot_id", *values], sa.select(slot.c.item_id, slot.c.id, *values.values()))
+        .on_conflict_do_nothing()
+        .returning(*table.c)
+        .cte("inserted")
+    )
+    held = sa.update(Slot).where(Slot.id == inserted.c.slot_id).values(state=sa.literal_column("'held'")).cte("held")
+    return (
+        sa.select(
+            slot.c.item_id.label("found_item_id"),
+            Item.position.label("item_position"),
+            Item.data.label("item_data"),
+            *(inserted.c[c.name].label(f"a_{c.name}") for c in table.c),
+        )
+        .select_from(slot)
+        .join(Item, Item.id == slot.c.item_id)
+        .outerjoin(inserted, sa.true())
+        .add_cte(held)
+    )
+
+
+def _take_slot_in_one_statement(batch: Batch, worker: User, skip_items: set[int], now: datetime, lease: timedelta):
+    """Find, lock, insert, mark held and return the item, in one PostgreSQL statement."""
+    found = db.session.execute(
+        _claim_statement(),
+        {
+            "claim_batch": batch.id,
+            "claim_worker": worker.id,
+            "skip_items": sorted(skip_items),
+            "claim_at": now,
+            "claim_lease_end": now + lease,
+        },
+    ).first()
+    if found is None:
+        return NO_SLOT, None
+    if found.a_id is None:
+        return ITEM_TAKEN, found.found_item_id
+    row = found._mapping
+    assignment = as_loaded(Assignment, {c.name: row[f"a_{c.name}"] for c in Assignment.__table__.c})
+    item = as_loaded(
+        Item,
+        {"id": found.found_item_id, "batch_id": batch.id, "position": found.item_position, "data": found.item_data},
+    )
+    return assignment, item
+
+
+def _take_slot_step_by_step(batch: Batch, worker: User, skip_items: set[int], now: datetime, lease: timedelta):
+    """What `_take_slot_in_one_statement` does, for a database without writes inside WITH."""
+    # The item comes along (into the identity map) because the claimant is shown its data next.
+    found = db.session.execute(
+        _open_slot_query(batch, worker, skip_items).add_columns(Item).join(Item, Item.id == Slot.item_id)
+    ).first()
+    if found is None:
+        return NO_SLOT, None
+    assignment = db.session.scalar(
+        insert_ignoring_duplicates(Assignment)
+        .values(item_id=found.item_id, slot_id=found.id, **_new_assignment(batch, worker, now, lease))
+        .on_conflict_do_nothing()
+        .returning(Assignment)
+    )
+    if assignment is None:
+        return ITEM_TAKEN, found.item_id
+    db.session.execute(sa.update(Slot).where(Slot.id == found.id).values(state="held"))
+    return assignment, found.Item
 
 
 def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> Assignment:
@@ -131,41 +270,30 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
     if batch.status not in CLAIMABLE:
         raise Conflict(f"Batch {batch.id} is {batch.status} and takes no new claims.")
     params = current_terms().params
-    expire_overdue_leases(now, batch_id=batch.id, params=params)
     if batch.warnings_mask:
+        # Lapsed claims must not count against today's cap.
+        expire_overdue_leases(now, batch_id=batch.id, params=params)
         _check_content_opt_in(batch, worker, now)
     if batch.personal_data:
         _check_confidentiality(batch, worker, accept_confidentiality, now)
     lease = timedelta(minutes=protections_in_force(batch, params)["claim_lease_minutes"])
+    take = _take_slot_in_one_statement if on_postgresql() else _take_slot_step_by_step
     tried: set[int] = set()
-    for _ in range(3):
-        found = _find_open_slot(batch, worker, tried)
-        if found is None:
-            raise Conflict(f"Nothing left for you to claim in batch {batch.id}.")
-        # If this worker's other request took a slot of the same item a moment ago, the unique
-        # index turns this insert into nothing (no error, no savepoint) and we try another item.
-        assignment = db.session.scalar(
-            insert_ignoring_duplicates(Assignment)
-            .values(
-                batch_id=batch.id,
-                item_id=found.item_id,
-                slot_id=found.id,
-                worker_id=worker.id,
-                status="claimed",
-                holds_slot=True,
-                claimed_at=now,
-                lease_expires_at=now + lease,
-                paid_cents=0,
-            )
-            .on_conflict_do_nothing()
-            .returning(Assignment)
-        )
-        if assignment is None:
-            tried.add(found.item_id)
+    swept = False
+    for _ in range(4):
+        assignment, item = take(batch, worker, tried, now, lease)
+        if assignment == ITEM_TAKEN:
+            tried.add(item)
             continue
-        db.session.execute(sa.update(Slot).where(Slot.id == found.id).values(state="held"))
+        if assignment == NO_SLOT:
+            # Lapsed leases are given back when they are needed: a claim that finds an open slot
+            # does not pay for the sweep (the tick and every read still apply them).
+            if not swept and expire_overdue_leases(now, batch_id=batch.id, params=params):
+                swept = True
+                continue
+            raise Conflict(f"Nothing left for you to claim in batch {batch.id}.")
         # Known already; saves two queries when the claim is shown.
-        set_committed_value(assignment, "item", found.Item)
+        set_committed_value(assignment, "item", item)
         set_committed_value(assignment, "batch", batch)
         return assignment
     raise Conflict("Could not find a free slot just now; try again.")
@@ -176,12 +304,117 @@ def _lapsed(assignment: Assignment, now: datetime, params: dict) -> bool:
     return assignment.status == "expired" or (assignment.status == "claimed" and lease_is_over(assignment, now, params))
 
 
-def submit(worker: User, assignment: Assignment, answer: dict) -> Assignment:
-    """Hand in the answer; the real working time (claim to submit) is kept for the pay audit."""
-    check_claimant(worker, assignment)
+def _check_answer_size(answer: dict) -> None:
+    limit = current_app.config["COOP_MAX_ITEM_BYTES"]
+    if len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()) > limit:
+        raise Invalid(f"The answer is larger than {limit} bytes of JSON.", {"answer": [f"At most {limit} bytes."]})
+
+
+@functools.cache
+def _submit_statement():
+    """The whole submit as one PostgreSQL statement, built once and run with bound values."""
+    table, batches = cast(sa.Table, Assignment.__table__), cast(sa.Table, Batch.__table__)
+    at = _bind("submit_at", table.c.submitted_at)
+    minute, hour = sa.literal_column("interval '1 minute'"), sa.literal_column("interval '1 hour'")
+    # The same lease and auto-approval rules as `lease_is_over` and `protections_in_force`.
+    lease_over = sa.and_(
+        at >= table.c.lease_expires_at,
+        at >= table.c.claimed_at + minute * sa.bindparam("lease_minutes", type_=sa.Integer),
+    )
+    promised_hours = sa.cast(batches.c.protections.op("->>")(sa.literal_column("'auto_approve_hours'")), sa.Integer)
+    approve_within = sa.func.least(promised_hours, sa.bindparam("auto_approve_hours", type_=sa.Integer))
+    submitted = (
+        sa.update(table)
+        .where(
+            table.c.id == _bind("submit_id", table.c.id),
+            table.c.worker_id == _bind("submit_worker", table.c.worker_id),
+            IS_CLAIMED,
+            ~lease_over,
+            batches.c.id == table.c.batch_id,
+        )
+        .values(
+            status=sa.literal_column("'submitted'"),
+            answer=_bind("submit_answer", table.c.answer),
+            submitted_at=at,
+            real_seconds=sa.cast(sa.func.ceil(sa.extract("epoch", at - table.c.claimed_at)), sa.Integer),
+            auto_approve_at=at + hour * approve_within,
+        )
+        .returning(*(c.label(f"a_{c.name}") for c in table.c), *(c.label(f"b_{c.name}") for c in batches.c))
+        .cte("submitted")
+    )
+    counted = (
+        pg_insert(BatchTimeHistogram)
+        .from_select(
+            ["batch_id", "seconds", "submissions"],
+            sa.select(submitted.c.a_batch_id, submitted.c.a_real_seconds, _ONE),
+        )
+        .on_conflict_do_update(
+            index_elements=["batch_id", "seconds"], set_={"submissions": BatchTimeHistogram.submissions + _ONE}
+        )
+        .cte("counted")
+    )
+    return sa.select(submitted).add_cte(counted)
+
+
+def _check_answer_form(batch: Batch, answer: dict) -> None:
+    if batch.answer_fields is None:
+        return
+    wrong = answer_errors(batch.answer_fields, answer)
+    if wrong:
+        raise Invalid(
+            "The answer does not fit this batch's answer form; see 'errors' for each field. Nothing was submitted.",
+            {"answer": wrong},
+        )
+
+
+def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now: datetime, params: dict):
+    """Hand in, record the real time and count it for the audit, in one PostgreSQL statement.
+
+    Guarded by owner, status and lease in its WHERE, so it is the check and the write at once;
+    None when the guard refuses (the caller then finds out why).
+    """
+    row = db.session.execute(
+        _submit_statement(),
+        {
+            "submit_id": assignment_id,
+            "submit_worker": worker.id,
+            "submit_answer": answer,
+            "submit_at": now,
+            "lease_minutes": params["claim_lease_minutes"],
+            "auto_approve_hours": params["auto_approve_hours"],
+        },
+    ).first()
+    if row is None:
+        return None
+    values = row._mapping
+    assignment = as_loaded(Assignment, {c.name: values[f"a_{c.name}"] for c in Assignment.__table__.c})
+    batch = as_loaded(Batch, {c.name: values[f"b_{c.name}"] for c in Batch.__table__.c})
+    set_committed_value(assignment, "batch", batch)
+    return assignment
+
+
+def submit(worker: User, assignment: Assignment | int, answer: dict) -> Assignment:
+    """Hand in the answer; the real working time (claim to submit) is kept for the pay audit.
+
+    The route passes the assignment's id, not the loaded row: on PostgreSQL the guarded write
+    is the first touch, and the row is read (to explain a refusal) only when the write was refused.
+    """
     now = clock.now()
-    lock_row(assignment)
     params = current_terms().params
+    _check_answer_size(answer)
+    assignment_id = assignment if isinstance(assignment, int) else assignment.id
+    if on_postgresql():
+        done = _submit_in_one_statement(worker, assignment_id, answer, now, params)
+        if done is not None:
+            # Checked once the write has shown whose batch it is; a refusal here is rolled back
+            # with the request, so a wrong answer still changes nothing.
+            _check_answer_form(done.batch, answer)
+            audit_real_pay(done.batch, params)
+            return done
+    if isinstance(assignment, int):
+        assignment = get_or_404(Assignment, assignment, "assignment")
+    check_claimant(worker, assignment)
+    lock_row(assignment)
     if _lapsed(assignment, now, params):
         raise Conflict(
             f"Your lease on this item ended at {assignment.lease_expires_at.isoformat()}; it went back "
@@ -189,17 +422,8 @@ def submit(worker: User, assignment: Assignment, answer: dict) -> Assignment:
         )
     if assignment.status != "claimed":
         raise Conflict(f"This assignment is already {assignment.status}.")
-    limit = current_app.config["COOP_MAX_ITEM_BYTES"]
-    if len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()) > limit:
-        raise Invalid(f"The answer is larger than {limit} bytes of JSON.", {"answer": [f"At most {limit} bytes."]})
     batch = assignment.batch
-    if batch.answer_fields is not None:
-        wrong = answer_errors(batch.answer_fields, answer)
-        if wrong:
-            raise Invalid(
-                "The answer does not fit this batch's answer form; see 'errors' for each field. Nothing was submitted.",
-                {"answer": wrong},
-            )
+    _check_answer_form(batch, answer)
     hours = protections_in_force(batch, params)["auto_approve_hours"]
     assignment.status, assignment.answer, assignment.submitted_at = "submitted", answer, now
     assignment.real_seconds = math.ceil((now - assignment.claimed_at).total_seconds())

@@ -1,0 +1,88 @@
+"""The claim and submit hot path: every rule kept, in at most three statements each on PostgreSQL."""
+
+import contextlib
+
+import sqlalchemy as sa
+
+from coop.extensions import db
+from coop.governance.services import current_terms, remember_terms_in_force
+from tests.marketplace.conftest import new_terms
+
+_TRANSACTION_CONTROL = ("begin", "commit", "rollback", "savepoint", "release")
+
+
+@contextlib.contextmanager
+def statements():
+    """The SQL statements sent while the block runs, transaction control left out."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.strip().lower().startswith(_TRANSACTION_CONTROL):
+            seen.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_claim_and_a_submit_take_three_statements_each(market, postgres_only):
+    batch = market.post(items=5)
+    market.claim(market.mc[1], batch["id"])  # the first request records the token's use
+    market.mc[0].get("/api/v1/me")
+    with statements() as claim:
+        assignment = market.claim(market.mc[0], batch["id"])
+    with statements() as submit:
+        submitted = market.submit(market.mc[0], assignment["id"])
+    assert submitted["status"] == "submitted" and submitted["real_seconds"] is not None
+    # Sign-in (with the terms in force), the batch, the claim itself.
+    assert len(claim) <= 3, claim
+    # Sign-in, the guarded write counting the real time, the audit's median.
+    assert len(submit) <= 3, submit
+    assert not [s for s in claim + submit if s.startswith("SELECT terms_versions")]
+
+
+def test_the_claim_statement_holds_the_slot_it_leased(market, postgres_only):
+    batch = market.post(items=2)
+    first = market.claim(market.mc[0], batch["id"])
+    second = market.claim(market.mc[1], batch["id"])
+    assert first["item"]["id"] != second["item"]["id"] and first["item"]["data"] != second["item"]["data"]
+    states = db.session.execute(
+        sa.text("SELECT state, count(*) FROM slots WHERE batch_id = :b GROUP BY state"), {"b": batch["id"]}
+    ).all()
+    assert dict(states) == {"held": 2}
+
+
+def test_a_claim_on_a_full_batch_gives_back_lapsed_leases_first(market):
+    from datetime import timedelta
+
+    from coop import clock
+
+    batch = market.post(items=1)
+    lapsed = market.claim(market.mc[0], batch["id"])
+    clock.advance(timedelta(hours=2))
+    taken = market.claim(market.mc[1], batch["id"])
+    assert taken["item"]["id"] == lapsed["item"]["id"]
+    assert market.mc[0].get(f"/api/v1/assignments/{lapsed['id']}").get_json()["status"] == "expired"
+
+
+def test_the_fast_submit_refuses_what_the_slow_one_refuses(market):
+    batch = market.post(items=3)
+    mine = market.claim(market.mc[0], batch["id"])
+    theirs = market.mc[1].post(f"/api/v1/assignments/{mine['id']}/submit", json={"answer": {"ok": True}})
+    assert theirs.status_code == 403
+    missing = market.mc[0].post("/api/v1/assignments/999999/submit", json={"answer": {"ok": True}})
+    assert missing.status_code == 404
+    market.submit(market.mc[0], mine["id"])
+    again = market.mc[0].post(f"/api/v1/assignments/{mine['id']}/submit", json={"answer": {"ok": True}})
+    assert again.status_code == 409 and "already submitted" in again.get_json()["message"]
+
+
+def test_terms_read_with_the_caller_give_way_to_terms_adopted_in_the_same_transaction(market, app):
+    with app.test_request_context():
+        old = current_terms()
+        remember_terms_in_force(old)
+        assert current_terms() is old
+        adopted = new_terms(claim_lease_minutes=old.params["claim_lease_minutes"] + 5)
+        assert current_terms().version == adopted.version == old.version + 1
