@@ -17,6 +17,7 @@ from coop.governance import services as governance
 from coop.governance.models import Ballot, Proposal
 from coop.marketplace import services as marketplace
 from coop.marketplace.models import Assignment, Batch, Slot
+from coop.marketplace.services.tick import expire_overdue_leases
 from tests.reliability.conftest import batch_body, person
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
@@ -233,3 +234,45 @@ def test_ballots_racing_the_close_are_counted_once_or_refused(app, committed):
             )
         )
         assert closed == 1
+
+
+def test_a_submit_racing_the_lease_sweep_is_either_in_time_or_refused(app, committed, books):
+    """The lease ends while the submit is in flight: the work is handed in, or the slot goes back; never both."""
+    requester = person("requester", "lessor")
+    workers = [person("worker", f"late{n}", member=True) for n in range(ROUNDS * 2)]
+    ledger.move(ledger.EXTERNAL, ledger.requester_available(requester.id), 100_000, "race deposit")
+    batch = marketplace.create_batch(requester, batch_body(items=len(workers)))
+    claims = [marketplace.claim(w, batch) for w in workers]
+    db.session.commit()
+    rounds = [(w.id, a.id, a.lease_expires_at) for w, a in zip(workers, claims, strict=True)]
+    batch_id = batch.id
+
+    outcomes = []
+    for worker_id, assignment_id, lease_end in rounds:
+        # The submit starts a moment before the lease ends; the sweep runs just after it ended.
+        clock.reset()
+        clock.advance(lease_end - clock.now() - timedelta(milliseconds=5))
+
+        def submit(worker_id=worker_id, assignment_id=assignment_id):
+            return marketplace.submit(db.session.get(User, worker_id), assignment_id, {"total": "1"}).status
+
+        def sweep(assignment_id=assignment_id, at=lease_end + timedelta(milliseconds=1)):
+            return expire_overdue_leases(at, assignment_id=assignment_id)
+
+        outcomes.append(together([unit_of_work(app, submit), unit_of_work(app, sweep)])[0])
+    clock.reset()
+
+    db.session.remove()
+    for (_, assignment_id, _), outcome in zip(rounds, outcomes, strict=True):
+        assignment = db.session.get(Assignment, assignment_id)
+        slot = db.session.get(Slot, assignment.slot_id)
+        if outcome == "submitted":
+            assert assignment.status == "submitted" and slot.state == "held" and assignment.holds_slot
+        else:
+            assert isinstance(outcome, CoopError) and "lease" in str(outcome), outcome
+            assert assignment.status == "expired" and slot.state == "open" and not assignment.holds_slot
+            assert assignment.answer is None
+    counted = db.session.scalar(
+        sa.text("SELECT coalesce(sum(submissions), 0) FROM batch_time_histogram WHERE batch_id = :b"), {"b": batch_id}
+    )
+    assert counted == outcomes.count("submitted")
