@@ -11,6 +11,8 @@ from coop.governance.schemas import (
     AdmissionSchema,
     BallotReceiptSchema,
     BallotSchema,
+    DelegationRequestSchema,
+    DelegationSchema,
     MembersArgs,
     MemberSchema,
     MembershipApplicationSchema,
@@ -258,3 +260,40 @@ def cast_ballot(data, proposal_id):
     """
     receipt, first = services.cast_ballot(authenticated_user(), get_or_404(Proposal, proposal_id, "proposal"), data)
     return receipt, 201 if first else 200
+
+
+# --- delegation -----------------------------------------------------------------------------
+
+
+@blp.route("/me/delegation", methods=["GET"])
+@blp.response(200, DelegationSchema)
+@require("member")
+def my_delegation():
+    """Your delegate, if any, and how many members delegate to you (a count: never who)."""
+    return services.delegation_of(authenticated_user())
+
+
+@blp.route("/me/delegation", methods=["PUT"])
+@blp.arguments(DelegationRequestSchema)
+@blp.response(200, DelegationSchema)
+@require("member")
+def set_delegation(data):
+    """Name one member as your delegate, replacing any other; only you ever see whom you named.
+
+    At every vote's close, if you did not vote, your vote counts as the ballot of your
+    delegate, or if they did not vote either, of theirs, and so on down the chain; a chain
+    that loops without a voter, or reaches someone who may not vote on that proposal (they
+    left, or joined after it opened), counts for no one. Voting yourself always overrides.
+    Refused with 409 while the terms' `delegation_allowed` is false, 422 for yourself or a
+    user who is not a member, 404 for an unknown id.
+    """
+    delegate = get_or_404(User, data["delegate_id"], "member")
+    return services.set_delegate(authenticated_user(), delegate)
+
+
+@blp.route("/me/delegation", methods=["DELETE"])
+@blp.response(200, DelegationSchema)
+@require("member")
+def remove_delegation():
+    """Stop delegating: from now on your vote counts only when you cast it (409 when you have no delegate)."""
+    return services.remove_delegate(authenticated_user())

@@ -12,6 +12,7 @@ from coop.governance.services.ballots import (
     receipts_inline_max,
     tick,
 )
+from coop.governance.services.delegation import delegation_of, remove_delegate, set_delegate
 from coop.governance.services.membership import (
     admit_applicant,
     admit_founder,
@@ -76,4 +77,7 @@ __all__ = [
     "terms_history",
     "tick",
     "withdraw",
+    "delegation_of",
+    "remove_delegate",
+    "set_delegate",
 ]
