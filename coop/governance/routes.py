@@ -195,7 +195,7 @@ def proposal_receipts(args, proposal_id):
     """Every counted ballot of a closed vote with its choice, in receipt order; 409 before close.
 
     Anyone signed in may read them, as they may read the proposal. `?format=csv` streams all of
-    them at once (a `receipt,choice,reason` header, the choice as JSON) instead of one page.
+    them at once (a `receipt,choice,reason,weight` header, the choice as JSON) instead of one page.
     """
     proposal = services.close_if_due(get_or_404(Proposal, proposal_id, "proposal"))
     if args["format"] == "csv":
