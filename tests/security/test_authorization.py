@@ -146,6 +146,10 @@ MATRIX = {
     "GET /api/v1/forum/appeals/{appeal_id}": only(dict.fromkeys(MEMBERS, 200)),
     "POST /api/v1/forum/appeals/{appeal_id}/decide": only({COORD: 200}),
     "POST /api/v1/forum/appeals/{appeal_id}/escalate": only({MEMBER: 200}),
+    # governance: delegation (the caller's own; DELETE finds one set by its builder)
+    "GET /api/v1/me/delegation": only(dict.fromkeys(MEMBERS, 200)),
+    "PUT /api/v1/me/delegation": only(dict.fromkeys(MEMBERS, 200)),
+    "DELETE /api/v1/me/delegation": only(dict.fromkeys(MEMBERS, 200)),
 }
 
 
@@ -367,6 +371,20 @@ def _hidden(w):
 @setup("POST /api/v1/forum/appeals/{appeal_id}/escalate")
 def _forum_appeal(w):
     return {"appeal_id": w.forum_appeal().id}, {"decision": "overturn", "reason": "Friends joking."}
+
+
+@setup("PUT /api/v1/me/delegation")
+def _delegate_body(w):
+    return {}, {"delegate_id": w.user("second_member").id}
+
+
+@setup("DELETE /api/v1/me/delegation")
+def _delegating_caller(w):
+    from coop.governance import services as governance_services
+
+    if w.caller is not None and w.caller.is_member:
+        governance_services.set_delegate(w.caller, w.user("second_member"))
+    return {}, None
 
 
 def _only_fields(route: str, body):
