@@ -284,11 +284,10 @@ def set_delegation(data):
     delegate, or if they did not vote either, of theirs, and so on down the chain; a chain
     that loops without a voter, or reaches someone who may not vote on that proposal (they
     left, or joined after it opened), counts for no one. Voting yourself always overrides.
-    Refused with 409 while the terms' `delegation_allowed` is false, 422 for yourself or a
-    user who is not a member, 404 for an unknown id.
+    Refused with 409 while the terms' `delegation_allowed` is false, and with 422 for yourself
+    or an id that names no current member.
     """
-    delegate = get_or_404(User, data["delegate_id"], "member")
-    return services.set_delegate(authenticated_user(), delegate)
+    return services.set_delegate(authenticated_user(), data["delegate_id"])
 
 
 @blp.route("/me/delegation", methods=["DELETE"])

@@ -253,9 +253,9 @@ class BallotReceiptSchema(ma.Schema):
 
 
 class DelegationRequestSchema(ma.Schema):
-    delegate_id = ma.fields.Integer(
+    delegate_id = Count(
+        min=1,
         required=True,
-        strict=True,
         metadata={"description": "The user id of the member whose ballot counts for you when you do not vote."},
     )
 

@@ -123,10 +123,11 @@ def test_a_malformed_body_is_422(gov, body):
     assert alice.get(URL).json["delegate"] is None
 
 
-def test_an_unknown_delegate_is_404(gov):
+def test_an_id_that_names_no_one_is_422_like_a_non_member(gov):
     _, (alice,) = gov.coop(members=1)
     response = alice.put(URL, json={"delegate_id": 999_999_999})
-    assert response.status_code == 404 and "999999999" in response.json["message"]
+    assert response.status_code == 422 and "999999999" in response.json["message"]
+    assert "delegate_id" in response.json["errors"]
 
 
 def test_while_the_terms_forbid_delegation_naming_is_409_but_removing_still_works(gov, adopt_terms):

@@ -61,7 +61,7 @@ def test_delegation_changes_racing_the_close_count_exactly_when_committed_before
         db.session.remove()
         no_voter = db.session.get(User, no_id)
         for member_id in delegator_ids:
-            governance.set_delegate(db.session.get(User, member_id), no_voter)
+            governance.set_delegate(db.session.get(User, member_id), no_id)
         db.session.commit()
         proposal_id = open_vote(db.session.get(User, coordinator_id))
         proposal = db.session.get(Proposal, proposal_id)

@@ -383,7 +383,7 @@ def _delegating_caller(w):
     from coop.governance import services as governance_services
 
     if w.caller is not None and w.caller.is_member:
-        governance_services.set_delegate(w.caller, w.user("second_member"))
+        governance_services.set_delegate(w.caller, w.user("second_member").id)
     return {}, None
 
 

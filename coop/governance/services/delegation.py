@@ -80,8 +80,8 @@ def _record(event: str) -> None:
     audit.append(event, "delegation", "a member", {"delegating_members": delegating})
 
 
-def set_delegate(member: User, delegate: User) -> dict:
-    """Name `delegate` as the member's one delegate, replacing any other; returns the member's delegation."""
+def set_delegate(member: User, delegate_id: int) -> dict:
+    """Name the member with id `delegate_id` as the member's one delegate, replacing any other; returns the member's delegation."""
     _lock_delegations(exclusive=False)
     member = _locked_member(member)
     terms = current_terms()
@@ -90,11 +90,13 @@ def set_delegate(member: User, delegate: User) -> dict:
             f"The terms in force (v{terms.version}) do not allow delegation; you can still vote yourself, "
             "or propose to change delegation_allowed."
         )
-    if delegate.id == member.id:
+    if delegate_id == member.id:
         raise Invalid("You cannot be your own delegate.", {"delegate_id": ["Name another member."]})
-    if not delegate.is_member:
+    # An id in the body, not the address: naming no one is a field error like naming a non-member.
+    delegate = db.session.get(User, delegate_id)
+    if delegate is None or not delegate.is_member:
         raise Invalid(
-            f"{delegate.display_name} is not a member; only members vote, so only a member can be your delegate.",
+            f"User {delegate_id} is not a member; only members vote, so only a member can be your delegate.",
             {"delegate_id": ["Not a current member."]},
         )
     delegation = db.session.get(Delegation, member.id)
@@ -134,16 +136,11 @@ def weigh_ballots(proposal: Proposal) -> int:
         return 0
     _lock_delegations(exclusive=True)
     voter, delegator = aliased(User), aliased(User)
-    chains = (
-        sa.select(Ballot.member_id.label("root"), Ballot.member_id.label("member_id"))
-        .join(voter, voter.id == Ballot.member_id)
-        .where(Ballot.proposal_id == proposal.id, voter.is_member.is_(True))
-        .cte("chains", recursive=True)
-    )
     voted = sa.exists().where(Ballot.proposal_id == proposal.id, Ballot.member_id == Delegation.member_id)
-    chains = chains.union_all(
-        sa.select(chains.c.root, Delegation.member_id)
-        .join(Delegation, Delegation.delegate_id == chains.c.member_id)
+    # The delegations that may pass a vote on: of members who may vote on this proposal and did not.
+    # Read once, so each step down the chains is one probe of a hash of them.
+    open_delegations = (
+        sa.select(Delegation.member_id, Delegation.delegate_id)
         .join(
             ProposalEligibility,
             sa.and_(
@@ -152,6 +149,24 @@ def weigh_ballots(proposal: Proposal) -> int:
         )
         .join(delegator, delegator.id == Delegation.member_id)
         .where(delegator.is_member.is_(True), ~voted)
+        .cte("open_delegations")
+        .prefix_with("MATERIALIZED")
+    )
+    chains = (
+        sa.select(Ballot.member_id.label("root"), Ballot.member_id.label("member_id"))
+        .join(voter, voter.id == Ballot.member_id)
+        .where(
+            Ballot.proposal_id == proposal.id,
+            voter.is_member.is_(True),
+            # Only voters someone names can gather weight; the rest keep theirs at 1 unread.
+            sa.exists().where(Delegation.delegate_id == Ballot.member_id),
+        )
+        .cte("chains", recursive=True)
+    )
+    chains = chains.union_all(
+        sa.select(chains.c.root, open_delegations.c.member_id).join(
+            open_delegations, open_delegations.c.delegate_id == chains.c.member_id
+        )
     )
     weights = (
         sa.select(chains.c.root, sa.func.count().label("weight"))
