@@ -6,9 +6,13 @@ import json
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coop import clock
-from coop.governance import voting
+from coop.governance import services, voting
+from coop.governance.models import Ballot, Delegation
 from coop.governance.services.ballots import BALLOT_FIELDS
 
 URL = "/api/v1/me/delegation"
@@ -397,3 +401,61 @@ def test_no_published_response_says_who_delegates_to_whom(gov, as_requester):
         assert not any(name in text for name in delegators for text in texts)
     # Alice learns how many name her, never who.
     assert alice.get(URL).json["delegators"] == 1 and bob.get(URL).json["delegators"] == 1
+
+
+# --- the close against a reference walk of the chains ----------------------------------------
+
+
+def walked_weights(delegations: dict[int, int], voters: set[int]) -> dict[int, int]:
+    """The rules walked forward, member by member: the weight each voter's ballot should carry."""
+    weights = dict.fromkeys(voters, 1)
+    for member, current in delegations.items():
+        if member in voters:
+            continue
+        seen = {member}
+        while current not in voters and current not in seen and current in delegations:
+            seen.add(current)
+            current = delegations[current]
+        if current in voters:
+            weights[current] += 1
+    return weights
+
+
+SIZE = 8
+graphs = st.tuples(
+    st.lists(st.one_of(st.none(), st.integers(0, SIZE - 1)), min_size=SIZE, max_size=SIZE),
+    st.sets(st.integers(0, SIZE - 1)),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(graph=graphs)
+def test_the_close_weighs_every_ballot_as_walking_each_chain_would(make, session, graph):
+    targets, voting = graph
+    coordinator = make.coordinator()
+    members = [make.member() for _ in range(SIZE)]
+    session.execute(sa.delete(Delegation).where(Delegation.member_id.in_([m.id for m in members])))
+    delegations = {}
+    for index, target in enumerate(targets):
+        if target is not None and target != index:
+            session.add(Delegation(member_id=members[index].id, delegate_id=members[target].id, set_at=clock.now()))
+            delegations[members[index].id] = members[target].id
+    proposal = services.create_proposal(
+        coordinator, {"title": "Weigh", "body": "Check.", "kind": "general", "method": "yes_no"}
+    )
+    services.review_proposal(coordinator, proposal, "accept")
+    for index in voting:
+        services.cast_ballot(members[index], proposal, {"choice": "yes"})
+    clock.advance(timedelta(days=30))
+
+    proposal = services.close_if_due(proposal)
+
+    voters = {members[index].id for index in voting}
+    stored = dict(
+        session.execute(sa.select(Ballot.member_id, Ballot.weight).where(Ballot.proposal_id == proposal.id)).all()
+    )
+    expected = walked_weights(delegations, voters)
+    assert stored == expected
+    assert proposal.result["yes"] == sum(expected.values())
+    assert proposal.result["delegated"] == sum(expected.values()) - len(voters)
+    clock.reset()
