@@ -84,6 +84,10 @@ def main() -> None:
     results["forum_paging"] = forum_paging.main()
     results["proposal_paging"] = proposal_paging.main()
     write_results("proposal_paging", results["proposal_paging"])
+    from bench import delegation
+
+    results["delegation"] = delegation.main()
+    write_results("delegation", results["delegation"])
     plot(results["scaling"], results["tally"])
     scaling_table = table(results["scaling"], list(results["scaling"][0]))
     tally_table = table(results["tally"], ["method", "ballots", "seconds", "peak_rss_mb", "status"])

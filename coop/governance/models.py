@@ -190,6 +190,9 @@ class Ballot(Model):
     choice: Mapped[dict] = mapped_column(JSONType)
     # Why the member voted so, if they chose to say: published with the receipt after close.
     reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # How many members this ballot counts for: 1, plus at close the members who did not vote and
+    # whose delegation chain ends here. Set once in the close transaction and published with the receipt.
+    weight: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.UniqueConstraint("proposal_id", "member_id"),
@@ -266,3 +269,20 @@ class ProposalOutcome(Model):
 
     # The tick's search for reviews that have come due.
     __table_args__ = (sa.Index("ix_proposal_outcomes_review", "review_due_at", "review_on"),)
+
+
+class Delegation(Model):
+    """A member's one delegate, whose ballot counts for the member in any vote the member does not cast.
+
+    Known to the member alone: the delegate sees only how many delegate to them, and the
+    published recount only each ballot's weight.
+    """
+
+    __tablename__ = "delegations"
+
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    # Indexed: closing a vote walks the chains from each voter back to those who delegate to them.
+    delegate_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    __table_args__ = (sa.CheckConstraint("member_id <> delegate_id", name="not_self"),)

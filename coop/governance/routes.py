@@ -14,6 +14,8 @@ from coop.governance.schemas import (
     AmendmentSchema,
     BallotReceiptSchema,
     BallotSchema,
+    DelegationRequestSchema,
+    DelegationSchema,
     MembersArgs,
     MemberSchema,
     MembershipApplicationSchema,
@@ -216,7 +218,7 @@ def proposal_receipts(args, proposal_id):
     """Every counted ballot of a closed vote with its choice, in receipt order; 409 before close.
 
     Anyone signed in may read them, as they may read the proposal. `?format=csv` streams all of
-    them at once (a `receipt,choice,reason` header, the choice as JSON) instead of one page.
+    them at once (a `receipt,choice,reason,weight` header, the choice as JSON) instead of one page.
     """
     proposal = services.close_if_due(get_or_404(Proposal, proposal_id, "proposal"))
     if args["format"] == "csv":
@@ -353,3 +355,39 @@ def record_outcome(data, proposal_id):
         authenticated_user(), get_or_404(Proposal, proposal_id, "proposal"), data["statement"], data.get("review_on")
     )
     return serialize.proposal_view(proposal, receipts=True)
+
+
+# --- delegation -----------------------------------------------------------------------------
+
+
+@blp.route("/me/delegation", methods=["GET"])
+@blp.response(200, DelegationSchema)
+@require("member")
+def my_delegation():
+    """Your delegate, if any, and how many members delegate to you (a count: never who)."""
+    return services.delegation_of(authenticated_user())
+
+
+@blp.route("/me/delegation", methods=["PUT"])
+@blp.arguments(DelegationRequestSchema)
+@blp.response(200, DelegationSchema)
+@require("member")
+def set_delegation(data):
+    """Name one member as your delegate, replacing any other; only you ever see whom you named.
+
+    At every vote's close, if you did not vote, your vote counts as the ballot of your
+    delegate, or if they did not vote either, of theirs, and so on down the chain; a chain
+    that loops without a voter, or reaches someone who may not vote on that proposal (they
+    left, or joined after it opened), counts for no one. Voting yourself always overrides.
+    Refused with 409 while the terms' `delegation_allowed` is false, and with 422 for yourself
+    or an id that names no current member.
+    """
+    return services.set_delegate(authenticated_user(), data["delegate_id"])
+
+
+@blp.route("/me/delegation", methods=["DELETE"])
+@blp.response(200, DelegationSchema)
+@require("member")
+def remove_delegation():
+    """Stop delegating: from now on your vote counts only when you cast it (409 when you have no delegate)."""
+    return services.remove_delegate(authenticated_user())

@@ -218,6 +218,12 @@ class PublishedReceiptSchema(ma.Schema):
     receipt = ma.fields.String()
     choice = ma.fields.Dict(metadata={"description": 'In the ballot\'s own shape, e.g. {"choice": "yes"}.'})
     reason = ma.fields.String(allow_none=True, metadata={"description": "The voter's reason, if they gave one."})
+    weight = ma.fields.Integer(
+        metadata={
+            "description": "How many members this ballot counted for: its voter plus the members who did not vote "
+            "and whose delegation chain ends at this voter. The tally is the receipts' choices times their weights."
+        }
+    )
 
 
 class ProposalDetailSchema(ProposalSchema):
@@ -338,3 +344,33 @@ class OutcomeCreateSchema(ma.Schema):
     review_on = ma.fields.Date(
         allow_none=True, metadata={"description": "A day after today (UTC) to look at the outcome again."}
     )
+
+
+# --- delegation -------------------------------------------------------------------
+
+
+class DelegationRequestSchema(ma.Schema):
+    delegate_id = Count(
+        min=1,
+        required=True,
+        metadata={"description": "The user id of the member whose ballot counts for you when you do not vote."},
+    )
+
+
+class DelegateSchema(ma.Schema):
+    user_id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    is_member = ma.fields.Boolean(
+        metadata={"description": "False once they left: your vote then counts for no one until you name another."}
+    )
+
+
+class DelegationSchema(ma.Schema):
+    """Your own delegation: never shown to anyone else."""
+
+    delegate = ma.fields.Nested(
+        DelegateSchema, allow_none=True, metadata={"description": "Null: you delegate to no one."}
+    )
+    set_at = ma.fields.DateTime(allow_none=True)
+    delegators = ma.fields.Integer(metadata={"description": "How many members name you as their delegate (never who)."})
+    delegation_allowed = ma.fields.Boolean(metadata={"description": "Whether the terms in force allow delegating."})

@@ -36,8 +36,8 @@ def proposal_view(proposal: Proposal, *, receipts: bool = False, threshold: int 
 
 
 def receipt_view(ballot: Ballot) -> dict:
-    """A published receipt: the receipt, its choice and the voter's reason if given, never the member."""
-    return {"receipt": ballot.receipt, "choice": ballot.choice, "reason": ballot.reason}
+    """A published receipt: the receipt, its choice, the voter's reason if given and its weight; never the member."""
+    return {"receipt": ballot.receipt, "choice": ballot.choice, "reason": ballot.reason, "weight": ballot.weight}
 
 
 # Lines sent per chunk of a CSV download: few enough to stay small, enough to spare per-line overhead.
@@ -46,8 +46,8 @@ CSV_CHUNK_LINES = 1000
 _cell = safe_cell
 
 
-def receipts_csv(rows: Iterable[tuple[str, dict, str | None]], filename: str) -> Response:
-    """Receipts as a streamed text/csv download: a `receipt,choice,reason` header, then one line per receipt.
+def receipts_csv(rows: Iterable[tuple[str, dict, str | None, int]], filename: str) -> Response:
+    """Receipts as a streamed text/csv download: a `receipt,choice,reason,weight` header, then one line per receipt.
 
     `choice` is the ballot as compact JSON. A cell that a spreadsheet would run as a formula
     (starting with = + - @; a receipt may start with -) is written with a leading `'`, which
@@ -64,10 +64,15 @@ def receipts_csv(rows: Iterable[tuple[str, dict, str | None]], filename: str) ->
             buffer.truncate()
             return text
 
-        writer.writerow(["receipt", "choice", "reason"])
-        for count, (receipt, choice, reason) in enumerate(rows, start=1):
+        writer.writerow(["receipt", "choice", "reason", "weight"])
+        for count, (receipt, choice, reason, weight) in enumerate(rows, start=1):
             writer.writerow(
-                [_cell(receipt), _cell(json.dumps(choice, separators=(",", ":"), sort_keys=True)), _cell(reason or "")]
+                [
+                    _cell(receipt),
+                    _cell(json.dumps(choice, separators=(",", ":"), sort_keys=True)),
+                    _cell(reason or ""),
+                    weight,
+                ]
             )
             if count % CSV_CHUNK_LINES == 0:
                 yield flush()

@@ -85,7 +85,7 @@ def test_no_response_links_a_member_to_a_choice(gov, as_requester):
         for voter in (alice.user, bob.user):
             assert voter.email not in text and f'"member_id": {voter.id}' not in text
         assert "voters" not in text
-    assert {frozenset(r) for r in closed["receipts"]} == {frozenset({"receipt", "choice", "reason"})}
+    assert {frozenset(r) for r in closed["receipts"]} == {frozenset({"receipt", "choice", "reason", "weight"})}
     # Only the proposer's pseudonym appears, as the proposer.
     assert bob.user.display_name not in json.dumps(closed)
 

@@ -73,7 +73,7 @@ def test_the_paged_list_holds_every_receipt_once_in_receipt_order(gov, closed_vo
     assert [len(page) for page in pages] == [3, 3, 1]
     items = [item for page in pages for item in page]
     assert [item["receipt"] for item in items] == sorted(receipts)
-    assert {frozenset(item) for item in items} == {frozenset({"receipt", "choice", "reason"})}
+    assert {frozenset(item) for item in items} == {frozenset({"receipt", "choice", "reason", "weight"})}
     # Under the cap, the proposal inlines the same receipts in the same order.
     proposal = gov.get(reader, proposal_id)
     assert proposal["receipts"] == items and proposal["receipts_total"] == 7
@@ -119,14 +119,14 @@ def test_the_csv_export_holds_every_receipt_the_pages_hold_with_formulas_defused
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == ["receipt", "choice", "reason"]
+    assert rows[0] == ["receipt", "choice", "reason", "weight"]
     body = rows[1:]
     # Every cell a spreadsheet would run as a formula starts with a quote.
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in body for cell in row)
     assert sum(row[0].startswith("'") for row in body) == 4
     exported = [
-        {"receipt": unguard(receipt), "choice": json.loads(choice), "reason": reason or None}
-        for receipt, choice, reason in body
+        {"receipt": unguard(receipt), "choice": json.loads(choice), "reason": reason or None, "weight": int(weight)}
+        for receipt, choice, reason, weight in body
     ]
     paged = [item for page in all_pages(reader, proposal_id, limit=2) for item in page]
     assert exported == paged and len(exported) == len(risky)

@@ -157,6 +157,10 @@ MATRIX = {
     "GET /api/v1/proposals/{proposal_id}/versions": signed_in(200),
     # The author (MEMBER) or a coordinator, after close.
     "POST /api/v1/proposals/{proposal_id}/outcome": only(dict.fromkeys(MEMBERS, 200)),
+    # governance: delegation (the caller's own; DELETE finds one set by its builder)
+    "GET /api/v1/me/delegation": only(dict.fromkeys(MEMBERS, 200)),
+    "PUT /api/v1/me/delegation": only(dict.fromkeys(MEMBERS, 200)),
+    "DELETE /api/v1/me/delegation": only(dict.fromkeys(MEMBERS, 200)),
 }
 
 
@@ -413,6 +417,20 @@ def _members_closing_proposal(w):
     proposal = w.proposal("open", proposer=w.member)
     proposal.closes_at = clock.now()
     return {"proposal_id": proposal.id}, {"statement": "We met on Tuesday."}
+
+
+@setup("PUT /api/v1/me/delegation")
+def _delegate_body(w):
+    return {}, {"delegate_id": w.user("second_member").id}
+
+
+@setup("DELETE /api/v1/me/delegation")
+def _delegating_caller(w):
+    from coop.governance import services as governance_services
+
+    if w.caller is not None and w.caller.is_member:
+        governance_services.set_delegate(w.caller, w.user("second_member").id)
+    return {}, None
 
 
 def _only_fields(route: str, body):

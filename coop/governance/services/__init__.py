@@ -19,6 +19,7 @@ from coop.governance.services.ballots import (
     receipts_inline_max,
     tick,
 )
+from coop.governance.services.delegation import delegation_of, remove_delegate, set_delegate
 from coop.governance.services.membership import (
     REGISTER_COLUMNS,
     admit_applicant,
@@ -101,4 +102,7 @@ __all__ = [
     "propose_amendment",
     "record_outcome",
     "version_page",
+    "delegation_of",
+    "remove_delegate",
+    "set_delegate",
 ]

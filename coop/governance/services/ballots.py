@@ -19,6 +19,7 @@ from coop.governance.models import (
     ProposalEligibility,
     TermsVersion,
 )
+from coop.governance.services.delegation import weigh_ballots
 from coop.governance.services.enactment import enact
 from coop.governance.services.terms import current_terms
 from coop.governance.terms import GOVERNANCE_PARAMS, apply_change
@@ -46,11 +47,13 @@ def _receipt_order() -> sa.ColumnElement:
 
 
 def _receipts(proposal: Proposal) -> sa.Select:
-    return sa.select(Ballot.receipt, Ballot.choice, Ballot.reason).where(Ballot.proposal_id == proposal.id)
+    return sa.select(Ballot.receipt, Ballot.choice, Ballot.reason, Ballot.weight).where(
+        Ballot.proposal_id == proposal.id
+    )
 
 
 def published_receipts(proposal: Proposal) -> tuple[list[dict], int] | None:
-    """After close, the first counted ballots as {receipt, choice, reason} in receipt order, and how many there are; None before.
+    """After close, the first counted ballots as {receipt, choice, reason, weight} in receipt order, and how many there are; None before.
 
     At most `receipts_inline_max()` are returned; the total says whether more wait on the paged list.
     """
@@ -58,7 +61,7 @@ def published_receipts(proposal: Proposal) -> tuple[list[dict], int] | None:
         return None
     cap = receipts_inline_max()
     rows = db.session.execute(_receipts(proposal).order_by(_receipt_order()).limit(cap)).all()
-    items = [{"receipt": row.receipt, "choice": row.choice, "reason": row.reason} for row in rows]
+    items = [{"receipt": row.receipt, "choice": row.choice, "reason": row.reason, "weight": row.weight} for row in rows]
     # ballot_count is kept under the proposal lock with every first ballot and is final after
     # close: no need to count a million rows again.
     return items, len(items) if len(items) < cap else proposal.ballot_count
@@ -77,8 +80,8 @@ def receipt_page(proposal: Proposal, *, limit: int, cursor: str | None) -> tuple
     return keyset_page(stmt, [order], limit=limit, cursor=cursor, key=lambda ballot: [ballot.receipt])
 
 
-def export_receipts(proposal: Proposal) -> Iterator[tuple[str, dict, str | None]]:
-    """Every counted ballot of a closed proposal as (receipt, choice, reason), in receipt order (409 before close).
+def export_receipts(proposal: Proposal) -> Iterator[tuple[str, dict, str | None, int]]:
+    """Every counted ballot of a closed proposal as (receipt, choice, reason, weight), in receipt order (409 before close).
 
     The check runs now; the rows are read only as the iterator is consumed, a batch at a time,
     so a response can stream a million of them after the request's transaction has committed.
@@ -86,9 +89,9 @@ def export_receipts(proposal: Proposal) -> Iterator[tuple[str, dict, str | None]
     _ensure_published(proposal)
     stmt = _receipts(proposal).order_by(_receipt_order()).execution_options(yield_per=EXPORT_BATCH)
 
-    def rows() -> Iterator[tuple[str, dict, str | None]]:
+    def rows() -> Iterator[tuple[str, dict, str | None, int]]:
         for row in db.session.execute(stmt):
-            yield row.receipt, row.choice, row.reason
+            yield row.receipt, row.choice, row.reason, row.weight
 
     return rows()
 
@@ -227,10 +230,14 @@ def _tally(proposal: Proposal, groups: Sequence[Any], eligible: int) -> dict:
 
 def _close(proposal: Proposal, now: datetime) -> list[tuple]:
     """Tally a locked, open proposal and enact what passed, in this transaction; returns the audit events."""
+    # Each ballot counts for its weight: its voter and the members who delegated to them.
+    delegated = weigh_ballots(proposal)
     # Identical ballots are counted by the database, so a million ballots arrive as a few
-    # hundred (ballot, count) groups instead of a million rows.
+    # hundred (ballot, weight) groups instead of a million rows.
     groups = db.session.execute(
-        sa.select(Ballot.choice, sa.func.count()).where(Ballot.proposal_id == proposal.id).group_by(Ballot.choice)
+        sa.select(Ballot.choice, sa.func.sum(Ballot.weight))
+        .where(Ballot.proposal_id == proposal.id)
+        .group_by(Ballot.choice)
     ).all()
     params = db.session.get(TermsVersion, proposal.terms_version).params
     cast, eligible = sum(count for _, count in groups), proposal.eligible_count
@@ -238,6 +245,7 @@ def _close(proposal: Proposal, now: datetime) -> list[tuple]:
     result = {
         **_tally(proposal, groups, eligible),
         "ballots": cast,
+        "delegated": delegated,
         "eligible": eligible,
         "quorum_pct": params["quorum_pct"],
         "quorum_met": quorum,

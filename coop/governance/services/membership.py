@@ -12,6 +12,7 @@ from coop.accounts.permissions import has_role
 from coop.errors import Conflict, Forbidden, Invalid, NotFound
 from coop.extensions import db
 from coop.governance.models import (
+    Delegation,
     Membership,
     ShareLine,
     TermsVersion,
@@ -225,6 +226,9 @@ def withdraw(user: User) -> Membership:
     was_coordinator = user.is_coordinator
     membership.status, membership.ended_at, membership.share_paid_cents = "withdrawn", now, 0
     accounts.set_roles(user, member=False)
+    # Their delegation ends with their membership: coming back, they choose again. Those who named
+    # them keep their choice, which counts for no one while they are not a member.
+    db.session.execute(sa.delete(Delegation).where(Delegation.member_id == user.id))
     audit.append(
         "membership.withdrawn",
         f"user:{user.id}",
