@@ -22,6 +22,7 @@ FOUNDING_TERMS = {
     "voting_days_min": 3,
     "voting_days_max": 21,
     "petition_pct": 10,
+    "objection_pct": 10,
 }
 
 # Changing how the coop decides needs the supermajority.
@@ -34,6 +35,7 @@ GOVERNANCE_PARAMS = frozenset(
         "voting_days_min",
         "voting_days_max",
         "admission",
+        "objection_pct",
     }
 )
 
@@ -67,6 +69,8 @@ class TermsParamsSchema(ma.Schema):
     voting_days_min = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=365))
     voting_days_max = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=365))
     petition_pct = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=100))
+    # At 0 every consent proposal would be blocked, so a share of ballots from 1 to 100.
+    objection_pct = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=100))
 
 
 def validate_params(params: dict) -> dict[str, list[str]]:
