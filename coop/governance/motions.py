@@ -26,7 +26,9 @@ class ProposalCreateSchema(ma.Schema):
         strict=True,
         allow_none=True,
         validate=v.Range(min=1, max=MAX_OPTIONS - 1),
-        metadata={"description": "stv votes only: how many options are elected, at least 1 and fewer than the options."},
+        metadata={
+            "description": "stv votes only: how many options are elected, at least 1 and fewer than the options."
+        },
     )
     change = ma.fields.Dict(
         allow_none=True,
