@@ -227,6 +227,7 @@ def test_score_highest_mean_wins_with_each_mean_and_count_and_receipts_show_the_
     assert result["result"]["means"] == {"Monday": 2.67, "Tuesday": 3.67, "Wednesday": 3.33}
     assert result["result"]["sums"] == {"Monday": 8, "Tuesday": 11, "Wednesday": 10}
     assert result["result"]["count"] == 3 and result["result"]["ballots"] == 3
+    assert result["result"]["counts"] == dict.fromkeys(DAYS, 3)
     published = receipts_of(as_requester, proposal["id"])
     assert published[responses[1].json["receipt"]] == {"scores": {"Monday": 1, "Tuesday": 4, "Wednesday": 5}}
     assert csv_receipts_of(as_requester, proposal["id"]) == published

@@ -247,9 +247,20 @@ def objection_pct(params: dict) -> int:
 
 
 def withdrawn_candidates(proposal: Proposal) -> list[str]:
-    """The candidates of a coordinator election who are no longer members: the count passes over them."""
+    """The candidates of a coordinator election who are no longer members: the count passes over them.
+
+    The candidates stay locked until the close commits, so nobody leaves between the count and the
+    grant of the role (leaving locks the member first, and never a proposal).
+    """
     candidates = proposal.change["candidates"]
-    members = set(db.session.scalars(sa.select(User.id).where(User.id.in_(candidates), User.is_member.is_(True))))
+    locked = db.session.scalars(
+        sa.select(User)
+        .where(User.id.in_(candidates))
+        .order_by(User.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    members = {user.id for user in locked if user.is_member}
     return [str(uid) for uid in candidates if uid not in members]
 
 
@@ -270,6 +281,8 @@ def _tally(proposal: Proposal, groups: Sequence[Any], eligible: int, params: dic
         result = voting.tally_ranked_grouped(pairs, proposal.options)
     elif proposal.method == "score":
         result = voting.tally_score_grouped(pairs, proposal.options)
+        # Every ballot scores every option, so each option's count is the ballots'.
+        result["counts"] = dict.fromkeys(proposal.options, result["count"])
     elif proposal.method == "stv":
         withdrawn = withdrawn_candidates(proposal) if proposal.kind == "coordinator" else []
         result = voting.tally_stv_grouped(pairs, proposal.options, proposal.seats, withdrawn)
