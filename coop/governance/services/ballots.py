@@ -265,32 +265,36 @@ def withdrawn_candidates(proposal: Proposal) -> list[str]:
 
 
 def _tally(proposal: Proposal, groups: Sequence[Any], eligible: int, params: dict) -> dict:
-    if proposal.method == "consent":
-        # The whole ballot is the choice: an objection's reason is part of it.
-        consent = voting.tally_consent_grouped(groups, eligible, params["quorum_pct"], objection_pct(params))
-        result = {key: consent[key] for key in ("consents", "objections", "blocked")}
-        result["objection_pct"] = objection_pct(params)
-        return result
-    field = BALLOT_FIELDS[proposal.method]
-    pairs = [(choice[field], count) for choice, count in groups]
     if proposal.method == "yes_no":
-        return voting.tally_yes_no_grouped(pairs, eligible)
-    if proposal.method == "approval":
-        result = voting.tally_approval_grouped(pairs, proposal.options)
-    elif proposal.method == "ranked":
-        result = voting.tally_ranked_grouped(pairs, proposal.options)
-    elif proposal.method == "score":
-        result = voting.tally_score_grouped(pairs, proposal.options)
-        # Every ballot scores every option, so each option's count is the ballots'.
-        result["counts"] = dict.fromkeys(proposal.options, result["count"])
-    elif proposal.method == "stv":
-        withdrawn = withdrawn_candidates(proposal) if proposal.kind == "coordinator" else []
-        result = voting.tally_stv_grouped(pairs, proposal.options, proposal.seats, withdrawn)
-    else:
-        result = {"param": proposal.change["param"], **voting.tally_median_grouped(pairs)}
+        return voting.tally_yes_no_grouped([(choice["choice"], count) for choice, count in groups], eligible)
+    result = _method_tally(proposal, groups, eligible, params)
     cast = sum(count for _, count in groups)
     result["turnout_pct"] = round(cast * 100 / eligible, 2) if eligible else 0.0
     return result
+
+
+def _method_tally(proposal: Proposal, groups: Sequence[Any], eligible: int, params: dict) -> dict:
+    if proposal.method == "consent":
+        # The whole ballot is the choice: an objection's reason is part of it.
+        consent = voting.tally_consent_grouped(groups, eligible, params["quorum_pct"], objection_pct(params))
+        return {
+            **{key: consent[key] for key in ("consents", "objections", "blocked")},
+            "objection_pct": objection_pct(params),
+        }
+    field = BALLOT_FIELDS[proposal.method]
+    pairs = [(choice[field], count) for choice, count in groups]
+    if proposal.method == "approval":
+        return voting.tally_approval_grouped(pairs, proposal.options)
+    if proposal.method == "ranked":
+        return voting.tally_ranked_grouped(pairs, proposal.options)
+    if proposal.method == "score":
+        result = voting.tally_score_grouped(pairs, proposal.options)
+        # Every ballot scores every option, so each option's count is the ballots'.
+        return {**result, "counts": dict.fromkeys(proposal.options, result["count"])}
+    if proposal.method == "stv":
+        withdrawn = withdrawn_candidates(proposal) if proposal.kind == "coordinator" else []
+        return voting.tally_stv_grouped(pairs, proposal.options, proposal.seats, withdrawn)
+    return {"param": proposal.change["param"], **voting.tally_median_grouped(pairs)}
 
 
 def _close(proposal: Proposal, now: datetime) -> list[tuple]:

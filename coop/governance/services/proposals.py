@@ -33,7 +33,7 @@ from coop.pagination import keyset_page
 
 
 def create_proposal(author: User, data: dict) -> Proposal:
-    """Submit a proposal `{title, body, kind, method, options?, change?}` for triage; author must be a member."""
+    """Submit a proposal `{title, body, kind, method, options?, seats?, change?}` for triage; author must be a member."""
     if not author.is_member:
         raise Forbidden(ROLE_MESSAGES["member"])
     try:
