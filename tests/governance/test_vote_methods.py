@@ -404,6 +404,8 @@ def test_an_election_gives_the_elected_the_role_skips_a_candidate_who_left_and_k
     proposal = gov.propose(m1, **election(cands, 2))
     # Options are the candidates' ids as text, in the order given; seats are stored from the change.
     assert proposal["options"] == [c0, c2, c3, c4] and proposal["seats"] == 2
+    [submitted] = audit_entries(subject=f"proposal:{proposal['id']}", event="proposal.submitted")
+    assert submitted.payload == {"title": "Elect coordinators", "kind": "coordinator", "method": "stv"}
     gov.accept(coordinator, proposal["id"])
     # A candidate who leaves before close is passed over: ballots skip them to their next choice.
     assert m4.post(f"{V1}/membership/withdraw").status_code == 200
