@@ -95,3 +95,30 @@ def test_membership_payments_migration_keeps_what_members_paid_and_turns_applica
             ).scalar()
             assert terms == {**params, "rejoin_cooling_days": 30}
         db.engine.dispose()
+
+
+def test_vote_methods_migration_gives_every_terms_version_the_founding_objection_pct_and_takes_it_back(
+    app, empty_database_url
+):
+    from flask_migrate import downgrade
+
+    old = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with old.app_context():
+        directory = old.extensions["migrate"].directory
+        upgrade(directory=directory, revision="0011")
+        params = {"quorum_pct": 20, "petition_pct": 10}
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text("INSERT INTO terms_versions (version, params, effective_at) VALUES (1, :p, :at)").bindparams(
+                    sa.bindparam("p", type_=JSONType)
+                ),
+                {"p": params, "at": datetime(2026, 1, 1)},
+            )
+        read = sa.text("SELECT params FROM terms_versions WHERE version = 1").columns(params=JSONType)
+        upgrade(directory=directory, revision="0012")
+        with db.engine.connect() as conn:
+            assert conn.execute(read).scalar() == {**params, "objection_pct": 10}
+        downgrade(directory=directory, revision="0011")
+        with db.engine.connect() as conn:
+            assert conn.execute(read).scalar() == params
+        db.engine.dispose()

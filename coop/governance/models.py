@@ -85,7 +85,7 @@ class ShareLine(Model):
 
 
 PROPOSAL_KINDS = ("terms", "rule", "coordinator", "surplus", "general")
-VOTING_METHODS = ("yes_no", "approval", "ranked", "median")
+VOTING_METHODS = ("yes_no", "approval", "ranked", "median", "consent", "score", "stv")
 PROPOSAL_STATUSES = ("submitted", "returned", "open", "passed", "rejected", "no_quorum", "enacted")
 CLOSED_STATUSES = ("passed", "rejected", "no_quorum", "enacted")
 OPENED_BY = ("review", "petition")
@@ -103,6 +103,8 @@ class Proposal(Model):
     method: Mapped[str] = mapped_column(sa.String(16))
     options: Mapped[list | None] = mapped_column(JSONType)
     change: Mapped[dict | None] = mapped_column(JSONType)
+    # How many options an stv vote elects; null for every other method.
+    seats: Mapped[int | None] = mapped_column()
     status: Mapped[str] = mapped_column(sa.String(16), default="submitted")
     proposer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -186,7 +188,8 @@ class Ballot(Model):
     receipt: Mapped[str] = mapped_column(
         sa.String(32).with_variant(sa.String(32, collation="C"), "postgresql"), unique=True
     )
-    # In the ballot's own shape: {"choice": ...}, {"approvals": [...]}, {"ranking": [...]}, {"value": n}.
+    # In the ballot's own shape: {"choice": ...}, {"approvals": [...]}, {"ranking": [...]}, {"value": n},
+    # {"consent": true}, {"objection": "<reason>"}, {"scores": {option: n}}.
     choice: Mapped[dict] = mapped_column(JSONType)
     # Why the member voted so, if they chose to say: published with the receipt after close.
     reason: Mapped[str | None] = mapped_column(sa.String(500))

@@ -20,7 +20,15 @@ class ProposalCreateSchema(ma.Schema):
     options = ma.fields.List(
         ma.fields.String(validate=v.Length(min=1, max=200)),
         allow_none=True,
-        metadata={"description": f"approval and ranked votes: 2 to {MAX_OPTIONS} distinct options."},
+        metadata={"description": f"approval, ranked, score and stv votes: 2 to {MAX_OPTIONS} distinct options."},
+    )
+    seats = ma.fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=v.Range(min=1, max=MAX_OPTIONS - 1),
+        metadata={
+            "description": "stv votes only: how many options are elected, at least 1 and fewer than the options."
+        },
     )
     change = ma.fields.Dict(
         allow_none=True,
@@ -28,7 +36,8 @@ class ProposalCreateSchema(ma.Schema):
             "description": (
                 'terms: the parameters to change, e.g. {"min_hourly_rate_cents": 1500}; '
                 'median (kind terms): {"param": name}; rule: {"rule": slug, "text": markdown, "title"?}; '
-                'coordinator: {"member_id": user id, "action": "grant"|"revoke"}; '
+                'coordinator: {"member_id": user id, "action": "grant"|"revoke"}, or with method stv an election '
+                '{"seats": N, "candidates": [user ids]}; '
                 'surplus: {"amount_cents", "period_start", "period_end"} (ISO dates, inclusive); general: none.'
             )
         },
@@ -51,6 +60,22 @@ class RuleChangeSchema(ma.Schema):
 class CoordinatorChangeSchema(ma.Schema):
     member_id = ma.fields.Integer(required=True, strict=True, validate=id_range)
     action = ma.fields.String(required=True, validate=v.OneOf(["grant", "revoke"]))
+
+
+class CoordinatorElectionSchema(ma.Schema):
+    seats = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1, max=MAX_OPTIONS - 1))
+    candidates = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=id_range),
+        required=True,
+        validate=v.Length(min=2, max=MAX_OPTIONS),
+    )
+
+    @ma.validates_schema
+    def fewer_seats_than_candidates(self, data, **kwargs):
+        if len(set(data["candidates"])) != len(data["candidates"]):
+            raise ma.ValidationError("Name each candidate once.", "candidates")
+        if data["seats"] >= len(data["candidates"]):
+            raise ma.ValidationError("An election has fewer seats than candidates.", "seats")
 
 
 class SurplusChangeSchema(ma.Schema):

@@ -262,8 +262,11 @@ def cast_ballot(data, proposal_id):
 
     Send the field that matches the proposal's method: `{"choice": "yes"|"no"|"abstain"}`
     (yes_no), `{"approvals": [options]}` (approval), `{"ranking": [options]}` (ranked: a
-    prefix of your order of preference, no repeats) or `{"value": n}` (median: a valid
-    value of the parameter). Only members when voting opened, and still members, may vote.
+    prefix of your order of preference, no repeats), `{"value": n}` (median: a valid
+    value of the parameter), `{"consent": true}` or `{"objection": "<reason, 20 to 2,000
+    characters>"}` (consent), `{"scores": {option: 0..5}}` for every option (score) or
+    `{"ranking": [options]}` (stv; in a coordinator election the options are the candidates'
+    user ids as text). Only members when voting opened, and still members, may vote.
     Casting again replaces your ballot and gives a new receipt; only the latest is counted
     and published. The vote closes at `closes_at`, or at once when every eligible member has
     voted.
@@ -279,6 +282,16 @@ def cast_ballot(data, proposal_id):
       first preferences, then the one listed last.
     - median: the lower median of the values cast (the middle one, or the smaller of the
       two middle ones) becomes the parameter's value.
+    - consent: passes with quorum unless objections reach `objection_pct` of the ballots
+      (reaching it blocks); where a yes/no vote would need the supermajority, consents must
+      also exceed `supermajority_pct` of the ballots.
+    - score: the highest mean (exact sums compared) wins, a tie to the option listed first;
+      no winner when every score is 0.
+    - stv: `seats` are filled with the Droop quota, floor(valid rankings / (seats + 1)) + 1;
+      an option at the quota is elected and all its ballots move on at weight
+      surplus / total; otherwise the fewest votes is excluded (ties as in ranked); when no
+      more options continue than seats are left, each with a vote is elected. Each round's
+      counts are in the result, as exact fractions.
     Thresholds are those of the terms in force when voting opened.
     """
     receipt, first = services.cast_ballot(authenticated_user(), get_or_404(Proposal, proposal_id, "proposal"), data)

@@ -184,6 +184,7 @@ class ProposalSchema(ma.Schema):
     method = ma.fields.String()
     options = ma.fields.List(ma.fields.String(), allow_none=True)
     change = ma.fields.Dict(allow_none=True)
+    seats = ma.fields.Integer(allow_none=True, metadata={"description": "stv: how many options are elected."})
     status = ma.fields.String(metadata={"description": ", ".join(PROPOSAL_STATUSES)})
     proposer = ma.fields.Function(lambda p: p.proposer.display_name, metadata={"description": "Pseudonym."})
     created_at = ma.fields.DateTime()
@@ -253,12 +254,26 @@ class ReceiptArgs(PageArgs):
 
 
 class BallotSchema(ma.Schema):
-    """One of the four shapes, matching the proposal's method."""
+    """One of the shapes, matching the proposal's method."""
 
     choice = ma.fields.String(metadata={"description": "yes_no: yes, no or abstain."})
     approvals = ma.fields.List(ma.fields.String(), metadata={"description": "approval: the options you approve."})
-    ranking = ma.fields.List(ma.fields.String(), metadata={"description": "ranked: options, most preferred first."})
+    ranking = ma.fields.List(
+        ma.fields.String(), metadata={"description": "ranked and stv: options, most preferred first."}
+    )
     value = Count(metadata={"description": "median: your value for the parameter."})
+    consent = ma.fields.Boolean(
+        truthy={True}, falsy={False}, metadata={"description": "consent: true to consent (or send objection)."}
+    )
+    objection = ma.fields.String(
+        metadata={"description": "consent: object, giving your reason (20 to 2,000 characters); published after close."}
+    )
+    # Values are checked by the vote itself, so true/false are refused as scores rather than read as 1/0.
+    scores = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Raw(),
+        metadata={"description": "score: every option with a whole number from 0 to 5."},
+    )
     reason = ma.fields.String(
         validate=v.Length(max=500),
         metadata={"description": "Optional: why you vote so (at most 500 characters), published with your receipt."},
@@ -267,7 +282,9 @@ class BallotSchema(ma.Schema):
     @ma.validates_schema
     def exactly_one(self, data, **kwargs):
         if len(set(data) - {"reason"}) != 1:
-            raise ma.ValidationError("Send exactly one of choice, approvals, ranking or value.", "_schema")
+            raise ma.ValidationError(
+                "Send exactly one of choice, approvals, ranking, value, consent, objection or scores.", "_schema"
+            )
 
 
 class BallotReceiptSchema(ma.Schema):

@@ -23,6 +23,7 @@ FOUNDING_TERMS = {
     "voting_days_max": 21,
     "petition_pct": 10,
     "delegation_allowed": True,
+    "objection_pct": 10,
 }
 
 # Changing how the coop decides needs the supermajority.
@@ -36,6 +37,7 @@ GOVERNANCE_PARAMS = frozenset(
         "voting_days_max",
         "admission",
         "delegation_allowed",
+        "objection_pct",
     }
 )
 
@@ -70,6 +72,8 @@ class TermsParamsSchema(ma.Schema):
     voting_days_max = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=365))
     petition_pct = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=100))
     delegation_allowed = ma.fields.Boolean(truthy={True}, falsy={False})
+    # At 0 every consent proposal would be blocked, so a share of ballots from 1 to 100.
+    objection_pct = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=100))
 
 
 def validate_params(params: dict) -> dict[str, list[str]]:

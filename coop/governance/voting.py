@@ -475,20 +475,37 @@ def tally_stv(rankings: Iterable[Sequence[str]], options: Sequence[str], seats: 
     return tally_stv_grouped(((ranking, 1) for ranking in rankings), options, seats)
 
 
-def tally_stv_grouped(groups: Iterable[tuple[Sequence[str], int]], options: Sequence[str], seats: int) -> Result:
-    """``tally_stv`` over (ranking, number of identical ballots) pairs."""
+def tally_stv_grouped(
+    groups: Iterable[tuple[Sequence[str], int]],
+    options: Sequence[str],
+    seats: int,
+    withdrawn: Iterable[str] = (),
+) -> Result:
+    """``tally_stv`` over (ranking, number of identical ballots) pairs.
+
+    ``withdrawn`` options (say, candidates who left before the count) are
+    counted as if they had never stood: every ballot skips them, a ranking
+    naming nothing else is not valid for the quota, and the result lists them
+    under ``withdrawn`` (in options order). ``seats`` is still checked against
+    every option; when no more options remain than seats, each remaining
+    option with a vote is elected, as in the last rounds of any count.
+    """
     known = _option_index(options)
     if isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats < len(options):
         raise TallyError(
             f"seats must be a whole number, at least 1 and fewer than the {len(options)} options, got {seats!r}."
         )
+    gone = list(withdrawn)
+    _check_items(gone, known, "list of withdrawn options")
     grouped = _group_rankings(groups, known)
-    valid = sum(weight for ranking, weight in grouped.items() if ranking)
+    valid = sum(weight for ranking, weight in grouped.items() if set(ranking) - set(gone))
     quota = droop_quota(valid, seats)
     result: Result = {"seats": seats, "quota": quota, "elected": [], "rounds": []}
+    if gone:
+        result["withdrawn"] = sorted(gone, key=known.__getitem__)
     if not grouped:
         return result
-    piles: dict[str, list[_PileEntry[Fraction]]] = {option: [] for option in options}
+    piles: dict[str, list[_PileEntry[Fraction]]] = {option: [] for option in options if option not in gone}
     _deal(piles, ((ranking, -1, Fraction(weight)) for ranking, weight in grouped.items() if weight))
     _run_stv_rounds(piles, known, seats, quota, valid, result)
     return result

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from coop import clock
 from coop.accounts import services as accounts
+from coop.accounts.models import User
 from coop.audit import AuditEntry
 from coop.extensions import db
 from coop.governance import services as governance
@@ -134,3 +135,85 @@ def test_concurrent_recasts_by_one_member_leave_one_ballot_and_the_latest_receip
     assert proposal.result["yes"] + proposal.result["no"] == 1
     assert proposal.result[ballot.choice["choice"]] == 1
     assert closed_entries(proposal_id) == 1
+
+
+def requests_at_once(app, calls: dict[str, tuple[str, str, str]]) -> dict[str, int]:
+    """Send every named (method, url, token) from its own thread, released together; their status codes."""
+    barrier = threading.Barrier(len(calls))
+    statuses: dict[str, int] = {}
+
+    def send(name, method, url, token):
+        barrier.wait()
+        response = app.test_client().open(url, method=method, headers={"Authorization": f"Bearer {token}"})
+        statuses[name] = response.status_code
+
+    threads = [threading.Thread(target=send, args=(name, *call)) for name, call in calls.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_a_candidate_leaving_while_the_election_closes_never_ends_a_coordinator_without_membership(
+    postgres_only, app, committed
+):
+    for attempt in range(4):
+        (coordinator, coord_token), (a, a_token), (b, b_token), (absent, _) = (
+            make_member(f"{label}{attempt}") for label in ("coord", "cand-a", "cand-b", "absent")
+        )
+        accounts.set_roles(coordinator, coordinator=True)
+        db.session.commit()
+        proposal = governance.create_proposal(
+            coordinator,
+            {
+                "title": "Elect a coordinator",
+                "body": "One seat.",
+                "kind": "coordinator",
+                "method": "stv",
+                "change": {"seats": 1, "candidates": [a.id, b.id]},
+            },
+        )
+        governance.review_proposal(coordinator, proposal, "accept")
+        db.session.commit()
+        proposal_id, a_id, b_id, others = proposal.id, a.id, b.id, (coordinator.id, absent.id)
+        ranking = {"coord": [str(a_id), str(b_id)], "a": [str(a_id)], "b": [str(a_id), str(b_id)]}
+        client = app.test_client()
+        for token, key in ((coord_token, "coord"), (a_token, "a"), (b_token, "b")):
+            response = client.post(
+                f"/api/v1/proposals/{proposal_id}/ballot",
+                json={"ranking": ranking[key]},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 201, response.json
+        clock.advance(timedelta(days=30))
+        statuses = requests_at_once(
+            app,
+            {
+                "withdraw": ("POST", "/api/v1/membership/withdraw", a_token),
+                "close": ("GET", f"/api/v1/proposals/{proposal_id}", coord_token),
+            },
+        )
+
+        assert statuses == {"withdraw": 200, "close": 200}
+        db.session.remove()
+        proposal = db.session.get(Proposal, proposal_id)
+        a, b = db.session.get(User, a_id), db.session.get(User, b_id)
+        assert not a.is_member and not a.is_coordinator
+        assert proposal.status == "enacted"
+        if proposal.result["elected"] == [str(a_id)]:
+            # Counted before the withdrawal: elected, then the role went with the membership.
+            events = db.session.scalars(
+                sa.select(AuditEntry.event).where(AuditEntry.subject == f"user:{a_id}").order_by(AuditEntry.seq)
+            ).all()
+            assert events[-3:] == ["role.granted", "membership.withdrawn", "role.revoked"]
+            assert not b.is_coordinator
+        else:
+            # Counted after: passed over, both ballots ranking b next elect b at the quota of 2.
+            assert proposal.result["withdrawn"] == [str(a_id)] and proposal.result["elected"] == [str(b_id)]
+            assert b.is_coordinator
+        assert closed_entries(proposal_id) == 1
+        # The next attempt's electorate is its own four, so its quorum does not depend on this one.
+        for user_id in (b_id, *others):
+            accounts.set_roles(db.session.get(User, user_id), member=False)
+        db.session.commit()

@@ -611,3 +611,43 @@ def reference_stv(ballots, options, seats):
 def test_stv_matches_a_recount_from_scratch_ballot_by_ballot(case):
     options, ballots, seats = case
     assert tally_stv(ballots, options, seats) == reference_stv(ballots, options, seats)
+
+
+# --- STV: withdrawn options -----------------------------------------------------
+
+
+def test_stv_passes_over_a_withdrawn_option_and_its_lone_ballots_leave_the_quota():
+    # Hand-worked: B withdrew. ["B"] names nobody else, so 5 rankings are valid and the quota
+    # for 1 seat is floor(5 / 2) + 1 = 3. ["B", "A"] counts for A: A 3 of 5, elected.
+    ballots = [["B", "A"], ["A"], ["A", "C"], ["C"], ["C", "B"], ["B"]]
+    # Counted with B standing, B would win (C excluded first, its ["C", "B"] reaching B).
+    assert tally_stv(ballots, ["A", "B", "C"], seats=1)["elected"] == ["B"]
+    withdrawn = tally_stv_grouped(grouped(ballots, tuple), ["A", "B", "C"], 1, withdrawn=["B"])
+    assert withdrawn["quota"] == 3 and withdrawn["withdrawn"] == ["B"]
+    assert withdrawn["rounds"] == [
+        {"counts": {"A": "3", "C": "2"}, "exhausted": "0", "elected": ["A"], "excluded": None}
+    ]
+    assert withdrawn["elected"] == ["A"]
+
+
+def test_stv_with_fewer_options_left_than_seats_elects_each_one_with_a_vote():
+    ballots = [["A"], ["B"], ["C"]]
+    result = tally_stv_grouped(grouped(ballots, tuple), ["A", "B", "C"], 2, withdrawn=["B", "C"])
+    assert result["elected"] == ["A"] and result["withdrawn"] == ["B", "C"]
+    assert tally_stv_grouped([], ["A", "B", "C"], 2, withdrawn=["A", "B", "C"])["elected"] == []
+
+
+def test_stv_refuses_unknown_withdrawn_options():
+    with pytest.raises(TallyError):
+        tally_stv_grouped([(["A"], 1)], ["A", "B"], 1, withdrawn=["Z"])
+
+
+@given(stv_cases, st.data())
+def test_stv_with_withdrawn_options_equals_a_count_without_them(case, data):
+    options, ballots, seats = case
+    gone = data.draw(st.lists(st.sampled_from(options), unique=True, max_size=len(options) - seats - 1))
+    remaining = [o for o in options if o not in gone]
+    stripped = [[o for o in ranking if o not in gone] for ranking in ballots]
+    result = tally_stv_grouped(((b, 1) for b in ballots), options, seats, withdrawn=gone)
+    assert result.pop("withdrawn", []) == [o for o in options if o in gone]
+    assert result == tally_stv(stripped, remaining, seats)

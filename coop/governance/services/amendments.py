@@ -39,6 +39,8 @@ def _amended(proposal: Proposal, changes: dict) -> tuple[str, list | None, dict 
         "method": proposal.method,
         "options": proposal.options,
         "change": proposal.change,
+        # An election's seats live in its change; a general stv vote's must stay fewer than its options.
+        **({"seats": proposal.seats} if proposal.seats is not None and proposal.kind != "coordinator" else {}),
         **changes,
     }
     data, options, change = checked_proposal(merged)
@@ -116,6 +118,8 @@ def accept_amendment(author: User, amendment: Amendment) -> Amendment:
     body, options, change = _amended(proposal, changes)
     now = clock.now()
     proposal.body, proposal.options, proposal.change = body, options, change
+    if proposal.method == "stv" and proposal.kind == "coordinator" and change:
+        proposal.seats = change["seats"]
     proposal.version += 1
     db.session.add(
         ProposalVersion(

@@ -22,11 +22,22 @@ from coop.governance.models import (
 from coop.governance.services.delegation import weigh_ballots
 from coop.governance.services.enactment import enact
 from coop.governance.services.terms import current_terms
-from coop.governance.terms import GOVERNANCE_PARAMS, apply_change
+from coop.governance.terms import FOUNDING_TERMS, GOVERNANCE_PARAMS, apply_change
 from coop.pagination import keyset_page
 
 # The ballot field each voting method takes.
-BALLOT_FIELDS = {"yes_no": "choice", "approval": "approvals", "ranked": "ranking", "median": "value"}
+BALLOT_FIELDS = {
+    "yes_no": "choice",
+    "approval": "approvals",
+    "ranked": "ranking",
+    "median": "value",
+    "score": "scores",
+    "stv": "ranking",
+}
+# A consent ballot is one of two shapes, each a whole ballot: {"consent": true} or {"objection": reason}.
+CONSENT_FIELDS = ("consent", "objection")
+# Methods whose passing carries out the proposal's change; the others choose among options.
+DECIDING_METHODS = ("yes_no", "median", "consent", "stv")
 
 
 # How many receipts GET /proposals/{id} inlines at most; the rest are on the paged receipts list.
@@ -146,7 +157,9 @@ def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, b
     ballot = dict(ballot)
     reason = (ballot.pop("reason", None) or "").strip() or None
     choice = _checked_ballot(proposal, ballot)
-    receipt = secrets.token_urlsafe(16)
+    # Hexadecimal: a receipt never starts with a character a spreadsheet reads as a formula, so
+    # the CSV of receipts shows each exactly as its voter holds it.
+    receipt = secrets.token_hex(16)
     existing = db.session.scalar(
         sa.select(Ballot).where(Ballot.proposal_id == proposal.id, Ballot.member_id == member.id)
     )
@@ -166,6 +179,8 @@ def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, b
 
 
 def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:
+    if proposal.method == "consent":
+        return _checked_consent(ballot)
     field = BALLOT_FIELDS[proposal.method]
     if set(ballot) != {field}:
         raise Invalid(
@@ -178,8 +193,10 @@ def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:
             return {"choice": voting.validate_choice(value)}
         if proposal.method == "approval":
             return {"approvals": voting.validate_approvals(value, proposal.options)}
-        if proposal.method == "ranked":
+        if proposal.method in ("ranked", "stv"):
             return {"ranking": voting.validate_ranking(value, proposal.options)}
+        if proposal.method == "score":
+            return {"scores": voting.validate_scores(value, proposal.options)}
     except voting.TallyError as exc:
         raise Invalid(str(exc), {field: [str(exc)]}) from None
     param = proposal.change["param"]
@@ -188,6 +205,19 @@ def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:
         messages = [f"{name}: {message}" for name, found in errors.items() for message in found]
         raise Invalid(f"{value} is not a valid value for {param}: " + " ".join(messages), {"value": messages})
     return {"value": value}
+
+
+def _checked_consent(ballot: dict) -> dict:
+    if len(ballot) != 1 or not set(ballot) <= set(CONSENT_FIELDS):
+        raise Invalid(
+            'This is a consent vote: send {"consent": true}, or {"objection": "<reason>"} to object.',
+            {field: ["Send exactly one of consent or objection."] for field in CONSENT_FIELDS},
+        )
+    try:
+        return voting.validate_consent(ballot)
+    except voting.TallyError as exc:
+        [field] = ballot
+        raise Invalid(str(exc), {field: [str(exc)]}) from None
 
 
 def _everyone_has_voted(proposal: Proposal) -> bool:
@@ -209,23 +239,67 @@ def needs_supermajority(proposal: Proposal) -> bool:
     """Rules, and terms that change how the coop decides, need the supermajority."""
     if proposal.kind == "rule":
         return True
-    return proposal.kind == "terms" and proposal.method == "yes_no" and bool(set(proposal.change) & GOVERNANCE_PARAMS)
+    return (
+        proposal.kind == "terms"
+        and proposal.method in ("yes_no", "consent")
+        and bool(set(proposal.change) & GOVERNANCE_PARAMS)
+    )
 
 
-def _tally(proposal: Proposal, groups: Sequence[Any], eligible: int) -> dict:
-    field = BALLOT_FIELDS[proposal.method]
-    pairs = [(choice[field], count) for choice, count in groups]
+def objection_pct(params: dict) -> int:
+    """The objection share that blocks a consent vote, under terms adopted before it existed too."""
+    return params.get("objection_pct", FOUNDING_TERMS["objection_pct"])
+
+
+def withdrawn_candidates(proposal: Proposal) -> list[str]:
+    """The candidates of a coordinator election who are no longer members: the count passes over them.
+
+    The candidates stay locked until the close commits, so nobody leaves between the count and the
+    grant of the role (leaving locks the member first, and never a proposal).
+    """
+    candidates = proposal.change["candidates"]
+    locked = db.session.scalars(
+        sa.select(User)
+        .where(User.id.in_(candidates))
+        .order_by(User.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    members = {user.id for user in locked if user.is_member}
+    return [str(uid) for uid in candidates if uid not in members]
+
+
+def _tally(proposal: Proposal, groups: Sequence[Any], eligible: int, params: dict) -> dict:
     if proposal.method == "yes_no":
-        return voting.tally_yes_no_grouped(pairs, eligible)
-    if proposal.method == "approval":
-        result = voting.tally_approval_grouped(pairs, proposal.options)
-    elif proposal.method == "ranked":
-        result = voting.tally_ranked_grouped(pairs, proposal.options)
-    else:
-        result = {"param": proposal.change["param"], **voting.tally_median_grouped(pairs)}
+        return voting.tally_yes_no_grouped([(choice["choice"], count) for choice, count in groups], eligible)
+    result = _method_tally(proposal, groups, eligible, params)
     cast = sum(count for _, count in groups)
     result["turnout_pct"] = round(cast * 100 / eligible, 2) if eligible else 0.0
     return result
+
+
+def _method_tally(proposal: Proposal, groups: Sequence[Any], eligible: int, params: dict) -> dict:
+    if proposal.method == "consent":
+        # The whole ballot is the choice: an objection's reason is part of it.
+        consent = voting.tally_consent_grouped(groups, eligible, params["quorum_pct"], objection_pct(params))
+        return {
+            **{key: consent[key] for key in ("consents", "objections", "blocked")},
+            "objection_pct": objection_pct(params),
+        }
+    field = BALLOT_FIELDS[proposal.method]
+    pairs = [(choice[field], count) for choice, count in groups]
+    if proposal.method == "approval":
+        return voting.tally_approval_grouped(pairs, proposal.options)
+    if proposal.method == "ranked":
+        return voting.tally_ranked_grouped(pairs, proposal.options)
+    if proposal.method == "score":
+        result = voting.tally_score_grouped(pairs, proposal.options)
+        # Every ballot scores every option, so each option's count is the ballots'.
+        return {**result, "counts": dict.fromkeys(proposal.options, result["count"])}
+    if proposal.method == "stv":
+        withdrawn = withdrawn_candidates(proposal) if proposal.kind == "coordinator" else []
+        return voting.tally_stv_grouped(pairs, proposal.options, proposal.seats, withdrawn)
+    return {"param": proposal.change["param"], **voting.tally_median_grouped(pairs)}
 
 
 def _close(proposal: Proposal, now: datetime) -> list[tuple]:
@@ -243,7 +317,7 @@ def _close(proposal: Proposal, now: datetime) -> list[tuple]:
     cast, eligible = sum(count for _, count in groups), proposal.eligible_count
     quorum = voting.quorum_met(cast, eligible, params["quorum_pct"])
     result = {
-        **_tally(proposal, groups, eligible),
+        **_tally(proposal, groups, eligible, params),
         "ballots": cast,
         "delegated": delegated,
         "eligible": eligible,
@@ -256,9 +330,21 @@ def _close(proposal: Proposal, now: datetime) -> list[tuple]:
         result["threshold_pct"] = threshold
         if quorum and not voting.yes_share_exceeds(result["yes"], result["no"], threshold):
             status = "rejected"
+    elif proposal.method == "consent":
+        if quorum and result["blocked"]:
+            status = "rejected"
+        if needs_supermajority(proposal):
+            # Consent may not be a weaker bar than a yes/no vote on the same change, should
+            # objection_pct ever be set above 100 - supermajority_pct.
+            result["threshold_pct"] = params["supermajority_pct"]
+            if quorum and not voting.yes_share_exceeds(
+                result["consents"], result["objections"], result["threshold_pct"]
+            ):
+                status = "rejected"
+        result["passes"] = status == "passed"
     proposal.status, proposal.closed_at = status, now
     effect_events: list[tuple] = []
-    if status == "passed" and proposal.kind != "general" and proposal.method in ("yes_no", "median"):
+    if status == "passed" and proposal.kind != "general" and proposal.method in DECIDING_METHODS:
         try:
             # A savepoint, so an enactment refused halfway (say, fees spent meanwhile) leaves no trace.
             with db.session.begin_nested():

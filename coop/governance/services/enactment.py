@@ -27,6 +27,8 @@ def enact(proposal: Proposal, result: dict, now: datetime) -> tuple[dict, list[t
         return _enact_terms(proposal, result, now)
     if proposal.kind == "rule":
         return _enact_rule(proposal, now)
+    if proposal.kind == "coordinator" and proposal.method == "stv":
+        return _enact_coordinator_election(proposal, result)
     if proposal.kind == "coordinator":
         return _enact_coordinator(proposal)
     return _enact_surplus(proposal, now)
@@ -96,6 +98,25 @@ def _enact_coordinator(proposal: Proposal) -> tuple[dict, list[tuple]]:
             {"role": "coordinator", "by": f"proposal:{proposal.id}"},
         ),
     ]
+
+
+def _enact_coordinator_election(proposal: Proposal, result: dict) -> tuple[dict, list[tuple]]:
+    """Give the coordinator role to everyone the count elected; the role is added, nobody loses theirs."""
+    if not result["elected"]:
+        raise Conflict("No ballot counted for a candidate still a member, so nobody was elected.")
+    elected = [int(uid) for uid in result["elected"]]
+    users = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(elected)))}
+    events, granted = [], []
+    for uid in elected:
+        user = users[uid]
+        # The count passed over anyone who left, so every one elected is a member now.
+        if not user.is_coordinator:
+            accounts.set_roles(user, coordinator=True)
+            granted.append(uid)
+            events.append(
+                ("role.granted", f"user:{uid}", None, {"role": "coordinator", "by": f"proposal:{proposal.id}"})
+            )
+    return {"elected": elected, "granted": granted, "coordinator": True}, events
 
 
 def _enact_surplus(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]]:

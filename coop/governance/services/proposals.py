@@ -21,6 +21,7 @@ from coop.governance.models import (
 from coop.governance.motions import (
     MAX_OPTIONS,
     CoordinatorChangeSchema,
+    CoordinatorElectionSchema,
     MedianChangeSchema,
     ProposalCreateSchema,
     RuleChangeSchema,
@@ -34,10 +35,11 @@ from coop.pagination import keyset_page
 
 
 def create_proposal(author: User, data: dict) -> Proposal:
-    """Submit a proposal `{title, body, kind, method, options?, change?}` for triage; author must be a member."""
+    """Submit a proposal `{title, body, kind, method, options?, seats?, change?}` for triage; author must be a member."""
     if not author.is_member:
         raise Forbidden(ROLE_MESSAGES["member"])
     data, options, change = checked_proposal(data)
+    seats = data.get("seats")
     proposal = Proposal(
         title=data["title"].strip(),
         body=data["body"],
@@ -45,6 +47,7 @@ def create_proposal(author: User, data: dict) -> Proposal:
         method=data["method"],
         options=options,
         change=change,
+        seats=seats,
         status="submitted",
         proposer_id=author.id,
         created_at=clock.now(),
@@ -75,7 +78,7 @@ def create_proposal(author: User, data: dict) -> Proposal:
 
 
 def checked_proposal(data: dict) -> tuple[dict, list | None, dict | None]:
-    """A proposal's fields checked as submission checks them: the loaded data and its normalised options and change.
+    """A proposal's fields checked as submission checks them: the loaded data (with its seats) and its normalised options and change.
 
     Amendments are checked by the same function against the proposal they would make.
     """
@@ -85,6 +88,7 @@ def checked_proposal(data: dict) -> tuple[dict, list | None, dict | None]:
     except ma.ValidationError as exc:
         raise Invalid(errors=exc.normalized_messages()) from None
     options, change = _checked_motion(data["kind"], data["method"], data.get("options"), data.get("change"))
+    data["seats"] = _checked_seats(data["kind"], data["method"], data.get("seats"), options, change)
     return data, options, change
 
 
@@ -104,18 +108,20 @@ def _open_discussion(author: User, proposal: Proposal) -> int:
 
 def _checked_motion(kind: str, method: str, options, change) -> tuple[list | None, dict | None]:
     """The options and change of a new proposal, normalised; Invalid with field errors otherwise."""
-    if method in ("approval", "ranked"):
+    if method == "stv" and kind == "coordinator":
+        return _checked_coordinator_election(options, change)
+    if method in ("approval", "ranked", "score", "stv"):
         if kind != "general":
             raise Invalid(
-                "Approval and ranked votes choose among options and have no automatic effect; "
-                "use them with kind 'general'.",
-                {"kind": ["Must be 'general' for an approval or ranked vote."]},
+                "Approval, ranked, score and stv votes choose among options and have no automatic effect "
+                "(except an stv election of coordinators); use them with kind 'general'.",
+                {"kind": [f"Must be 'general' for this {method} vote."]},
             )
         if change:
-            raise Invalid(errors={"change": ["An approval or ranked vote takes options, not a change."]})
+            raise Invalid(errors={"change": [f"This {method} vote takes options, not a change."]})
         return _checked_options(options), None
     if options:
-        raise Invalid(errors={"options": ["Only approval and ranked votes take options."]})
+        raise Invalid(errors={"options": ["Only approval, ranked, score and stv votes take options."]})
     if method == "median":
         if kind != "terms":
             raise Invalid(
@@ -130,6 +136,41 @@ def _checked_motion(kind: str, method: str, options, change) -> tuple[list | Non
         "surplus": _checked_surplus_change,
         "general": _checked_no_change,
     }[kind](change)
+
+
+def _checked_seats(kind: str, method: str, seats: int | None, options: list | None, change: dict | None) -> int | None:
+    """The seats an stv vote fills: given for a general vote, from the change for a coordinator election."""
+    if method != "stv":
+        if seats is not None:
+            raise Invalid(errors={"seats": ["Only an stv vote has seats."]})
+        return None
+    if kind == "coordinator":
+        assert change is not None
+        if seats is not None and seats != change["seats"]:
+            raise Invalid(errors={"seats": ["Give the seats of an election in its change (or the same number here)."]})
+        return change["seats"]
+    assert options is not None
+    if seats is None:
+        raise Invalid(errors={"seats": ["An stv vote needs the number of seats it fills."]})
+    if seats >= len(options):
+        raise Invalid(errors={"seats": [f"Must be fewer than the {len(options)} options."]})
+    return seats
+
+
+def _checked_coordinator_election(options, change) -> tuple[list[str], dict]:
+    # The options are the candidates' user ids as text: ids never change or collide, while a
+    # pseudonym may; voters rank {"ranking": ["12", "7"]} and see names in the member register.
+    if options:
+        raise Invalid(errors={"options": ["An election's options are its candidates; name them in the change."]})
+    data = _loaded(CoordinatorElectionSchema, change)
+    found = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(data["candidates"])))}
+    absent = [uid for uid in data["candidates"] if uid not in found or not found[uid].is_member]
+    if absent:
+        raise Invalid(
+            "Only current members can stand for coordinator.",
+            {"change": {"candidates": [f"Not a current member: {', '.join(map(str, absent))}."]}},
+        )
+    return [str(uid) for uid in data["candidates"]], {"seats": data["seats"], "candidates": data["candidates"]}
 
 
 def _loaded(schema: type[ma.Schema], change) -> dict:
