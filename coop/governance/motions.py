@@ -29,7 +29,8 @@ class ProposalCreateSchema(ma.Schema):
                 'terms: the parameters to change, e.g. {"min_hourly_rate_cents": 1500}; '
                 'median (kind terms): {"param": name}; rule: {"rule": slug, "text": markdown, "title"?}; '
                 'coordinator: {"member_id": user id, "action": "grant"|"revoke"}; '
-                'surplus: {"amount_cents", "period_start", "period_end"} (ISO dates, inclusive); general: none.'
+                'surplus: {"amount_cents", "period_start", "period_end"} (ISO dates, inclusive); general: none; '
+                'requester_suspension: {"requester_id": user id}.'
             )
         },
     )
@@ -51,6 +52,10 @@ class RuleChangeSchema(ma.Schema):
 class CoordinatorChangeSchema(ma.Schema):
     member_id = ma.fields.Integer(required=True, strict=True, validate=id_range)
     action = ma.fields.String(required=True, validate=v.OneOf(["grant", "revoke"]))
+
+
+class RequesterSuspensionChangeSchema(ma.Schema):
+    requester_id = ma.fields.Integer(required=True, strict=True, validate=id_range)
 
 
 class SurplusChangeSchema(ma.Schema):

@@ -22,6 +22,8 @@ FOUNDING_TERMS = {
     "voting_days_min": 3,
     "voting_days_max": 21,
     "petition_pct": 10,
+    "batch_flags_to_pause": 5,
+    "post_flags_to_hide": 3,
 }
 
 # Changing how the coop decides needs the supermajority.
@@ -67,6 +69,8 @@ class TermsParamsSchema(ma.Schema):
     voting_days_min = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=365))
     voting_days_max = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=365))
     petition_pct = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=100))
+    batch_flags_to_pause = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1000))
+    post_flags_to_hide = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1000))
 
 
 def validate_params(params: dict) -> dict[str, list[str]]:

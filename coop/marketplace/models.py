@@ -356,6 +356,8 @@ class BatchFlag(Model):
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Set when a coordinator resumes or cancels the batch: the flag was heard and counts no more.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.UniqueConstraint("batch_id", "member_id"),)
 

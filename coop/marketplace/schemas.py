@@ -172,6 +172,14 @@ class BatchSchema(ma.Schema):
     message = ma.fields.Method("get_message", allow_none=True)
     created_at = ma.fields.DateTime()
     closed_at = ma.fields.DateTime(allow_none=True)
+    paused_reason = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "flags: members flagged it as harmful and a coordinator reviews it (no claims meanwhile); "
+            "suspension: the members suspended its requester."
+        },
+    )
+    paused_at = ma.fields.DateTime(allow_none=True)
     progress = ma.fields.Nested(BatchProgressSchema, metadata={"description": "Only on GET /batches/{id}."})
 
     def get_hourly_rate(self, batch):
@@ -349,3 +357,29 @@ class RequesterReviewSchema(ma.Schema):
     text = ma.fields.String()
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
+
+
+class BatchFlagInSchema(ma.Schema):
+    reason = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=5_000),
+        metadata={"description": "Why the batch is harmful, 10 to 1000 characters; published in the audit log."},
+    )
+
+
+class BatchFlagSchema(ma.Schema):
+    id = ma.fields.Integer()
+    batch_id = ma.fields.Integer()
+    reason = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    open_flags = ma.fields.Integer(metadata={"description": "Members' flags on the batch awaiting a coordinator."})
+    flags_to_pause = ma.fields.Integer(metadata={"description": "Terms parameter batch_flags_to_pause."})
+    batch_paused = ma.fields.Boolean()
+
+
+class FlagDecisionSchema(ma.Schema):
+    reason = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=5_000),
+        metadata={"description": "The coordinator's answer to the flags, 10 to 1000 characters; published."},
+    )

@@ -27,6 +27,7 @@ def upgrade():
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_batch_flags_batch_id_batches')),
     sa.ForeignKeyConstraint(['member_id'], ['users.id'], name=op.f('fk_batch_flags_member_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_batch_flags')),

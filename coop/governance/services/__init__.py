@@ -12,6 +12,7 @@ from coop.governance.services.ballots import (
     receipts_inline_max,
     tick,
 )
+from coop.governance.services.enactment import register_effect
 from coop.governance.services.membership import (
     admit_applicant,
     admit_founder,
@@ -66,6 +67,7 @@ __all__ = [
     "published_receipts",
     "receipt_page",
     "receipts_inline_max",
+    "register_effect",
     "export_receipts",
     "refuse_applicant",
     "rejoin_possible_on",

@@ -33,6 +33,7 @@ from coop.marketplace.services.common import (
     paged,
 )
 from coop.marketplace.services.escrow import close_batch
+from coop.marketplace.services.suspension import check_not_suspended
 from coop.marketplace.services.tick import refresh_batch
 
 
@@ -116,6 +117,7 @@ def _check_items(items: list[dict]) -> None:
 
 def create_batch(requester: User, data: dict) -> Batch:
     """Post a batch: checked against the terms in force, its rewards and fee moved into escrow."""
+    check_not_suspended(requester)
     now = clock.now()
     if data.get("expires_at") and data["expires_at"] <= now:
         raise Invalid("expires_at is in the past.", {"expires_at": ["Give a time in the future (or none)."]})
@@ -222,6 +224,7 @@ def list_batches(user: User, args: dict) -> tuple[list[Batch], str | None]:
         now = clock.now()
         stmt = stmt.where(
             Batch.status == "open",
+            Batch.paused_reason.is_(None),
             sa.or_(Batch.expires_at.is_(None), Batch.expires_at > now),
             Batch.warnings_mask.op("&")(~opted & 0xFFFF) == 0,
             sa.select(Slot.id).where(Slot.batch_id == Batch.id, SLOT_IS_OPEN).exists(),
