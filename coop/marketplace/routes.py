@@ -393,7 +393,5 @@ def requester_reviews(args, requester_id):
 @require("member")
 def review_requester(data, requester_id):
     """Review a requester you submitted work for; posting again updates your review."""
-    review_row, created = services.review_requester(
-        authenticated_user(), _requester(requester_id), data["rating"], data["text"]
-    )
+    review_row, created = services.review_requester(authenticated_user(), _requester(requester_id), data)
     return review_row, 201 if created else 200

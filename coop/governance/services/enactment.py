@@ -21,7 +21,6 @@ from coop.governance.services.membership import patronage_account
 from coop.governance.services.terms import current_rule, current_terms, serialise_versions
 from coop.governance.terms import apply_change
 
-
 Effect = Callable[[Proposal, datetime], tuple[dict, list[tuple]]]
 
 # Kinds whose effect lives in another domain (a requester's suspension, in the marketplace), which

@@ -79,9 +79,7 @@ def flag_batch(member: User, batch: Batch, reason: str) -> BatchFlag:
 
 def _resolve_flags(batch: Batch, now) -> int:
     flags = list(
-        db.session.scalars(
-            sa.select(BatchFlag).where(BatchFlag.batch_id == batch.id, BatchFlag.resolved_at.is_(None))
-        )
+        db.session.scalars(sa.select(BatchFlag).where(BatchFlag.batch_id == batch.id, BatchFlag.resolved_at.is_(None)))
     )
     for flag in flags:
         flag.resolved_at = now
