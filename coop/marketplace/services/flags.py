@@ -123,6 +123,8 @@ def cancel_flagged_batch(coordinator: User, batch: Batch, reason: str) -> Batch:
     if batch.status in CLOSED or batch.status == "completed":
         raise Conflict(f"Batch {batch.id} is already {batch.status}.")
     result = close_batch(batch, "cancelled", now)
+    # Cancelled says it all now: the hold was for the review, which is over.
+    batch.paused_reason = batch.paused_at = None
     resolved = _resolve_flags(batch, now)
     db.session.flush()
     audit.append(
