@@ -16,8 +16,16 @@ def suspension_of(requester_id: int) -> RequesterSuspension | None:
     return db.session.get(RequesterSuspension, requester_id)
 
 
+def _lock_requester(requester_id: int, *, exclusive: bool) -> None:
+    # A batch being posted holds its requester's row shared and a suspension takes it exclusively,
+    # so a batch is either posted before the suspension (and closed by it) or refused after it.
+    stmt = sa.select(User.id).where(User.id == requester_id)
+    db.session.execute(stmt.with_for_update(key_share=True) if exclusive else stmt.with_for_update(read=True))
+
+
 def check_not_suspended(requester: User) -> None:
     """A suspended requester posts nothing."""
+    _lock_requester(requester.id, exclusive=False)
     suspension = suspension_of(requester.id)
     if suspension is not None:
         raise Forbidden(
@@ -37,6 +45,7 @@ def enact_requester_suspension(proposal, now: datetime) -> tuple[dict, list[tupl
     requester = db.session.get(User, requester_id)
     if requester is None or requester.kind != "requester":
         raise Conflict(f"User {requester_id} is not a requester, so no one was suspended.")
+    _lock_requester(requester_id, exclusive=True)
     if suspension_of(requester_id) is not None:
         raise Conflict(f"Requester {requester_id} is already suspended; nothing more was done.")
     db.session.add(RequesterSuspension(requester_id=requester_id, proposal_id=proposal.id, suspended_at=now))
