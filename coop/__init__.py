@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     from coop.api import register_api
 
     register_api(app)
+    _register_proposal_effects()
     # After the API, so these handlers replace the ones flask-smorest installs.
     register_error_handlers(app)
     _configure_unit_of_work(app)
@@ -45,6 +46,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.cli.add_command(coop_cli)
     return app
+
+
+def _register_proposal_effects() -> None:
+    # Governance carries out proposals whose effect lives in the marketplace without importing it.
+    from coop.governance.services import register_effect
+    from coop.marketplace.services import enact_requester_suspension
+
+    register_effect("requester_suspension", enact_requester_suspension)
 
 
 def _configure_sqlite(app: Flask) -> None:

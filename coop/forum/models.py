@@ -11,7 +11,8 @@ from coop.extensions import Model
 from coop.types import UTCDateTime
 
 BOARD_VISIBILITIES = ("public", "members")
-MODERATION_ACTIONS = ("hide", "redact", "restore")
+# flag_hide: members' flags reached post_flags_to_hide; no coordinator acted yet.
+MODERATION_ACTIONS = ("hide", "redact", "restore", "flag_hide")
 FLAG_RESOLUTIONS = ("hide", "redact", "restore", "dismissed")
 APPEAL_STATUSES = ("open", "upheld", "overturned", "escalated", "closed")
 
@@ -133,13 +134,14 @@ class Moderation(Model):
     rule: Mapped[str] = mapped_column(sa.String(64))
     rule_version: Mapped[int] = mapped_column()
     reason: Mapped[str] = mapped_column(sa.Text)
-    coordinator_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # None for a hide by members' flags, which waits for a coordinator's review.
+    coordinator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Set when the action carries out an appeal decision (an overturn restores the post); a
     # plain id, since the appeal already refers to the hide and the two tables must not form a cycle.
     appeal_id: Mapped[int | None] = mapped_column()
 
-    coordinator: Mapped[User] = relationship(lazy="selectin")
+    coordinator: Mapped[User | None] = relationship(lazy="selectin")
 
     __table_args__ = (sa.CheckConstraint(f"action IN {MODERATION_ACTIONS}", name="action"),)
 

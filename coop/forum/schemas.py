@@ -109,11 +109,16 @@ class ForumAppealListArgs(PageArgs):
 
 
 class ModerationNoticeSchema(ma.Schema):
-    action = ma.fields.String(metadata={"description": "'hide' or 'redact'."})
+    action = ma.fields.String(
+        metadata={"description": "'hide', 'redact', or 'flag_hide' (hidden by members' flags, pending review)."}
+    )
     rule = ma.fields.String()
     rule_version = ma.fields.Integer()
     reason = ma.fields.String()
-    by = ma.fields.String(metadata={"description": "The pseudonym of the coordinator who hid or redacted the post."})
+    by = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The pseudonym of the coordinator who hid or redacted the post; null pending review."},
+    )
     at = ma.fields.DateTime()
 
 
@@ -207,7 +212,8 @@ class ModerationEntrySchema(ma.Schema):
     rule_version = ma.fields.Integer()
     reason = ma.fields.String()
     by = ma.fields.Function(
-        lambda m: m.coordinator.display_name, metadata={"description": "The coordinator's pseudonym."}
+        lambda m: m.coordinator.display_name if m.coordinator else None,
+        metadata={"description": "The coordinator's pseudonym; null for a hide by members' flags (flag_hide)."},
     )
     at = ma.fields.DateTime()
     appeal_id = ma.fields.Integer(allow_none=True)

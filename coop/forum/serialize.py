@@ -27,11 +27,11 @@ def post_view(post: Post, viewer: User | None, open_flags: int | None = None) ->
     }
     if post.hidden:
         view["moderation"] = {
-            "action": "redact" if post.redacted else "hide",
+            "action": "redact" if post.redacted else ("hide" if post.hidden_by else "flag_hide"),
             "rule": post.hidden_rule,
             "rule_version": post.hidden_rule_version,
             "reason": post.hidden_reason,
-            "by": post.hidden_by.display_name,
+            "by": post.hidden_by.display_name if post.hidden_by else None,
             "at": post.hidden_at,
         }
         if not services.sees_text(viewer, post):

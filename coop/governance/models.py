@@ -84,7 +84,7 @@ class ShareLine(Model):
     __table_args__ = (sa.CheckConstraint(f"kind IN {SHARE_LINE_KINDS}", name="kind"),)
 
 
-PROPOSAL_KINDS = ("terms", "rule", "coordinator", "surplus", "general")
+PROPOSAL_KINDS = ("terms", "rule", "coordinator", "surplus", "general", "requester_suspension")
 VOTING_METHODS = ("yes_no", "approval", "ranked", "median", "consent", "score", "stv")
 PROPOSAL_STATUSES = ("submitted", "returned", "open", "passed", "rejected", "no_quorum", "enacted")
 CLOSED_STATUSES = ("passed", "rejected", "no_quorum", "enacted")
@@ -99,7 +99,7 @@ class Proposal(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
-    kind: Mapped[str] = mapped_column(sa.String(16))
+    kind: Mapped[str] = mapped_column(sa.String(32))
     method: Mapped[str] = mapped_column(sa.String(16))
     options: Mapped[list | None] = mapped_column(JSONType)
     change: Mapped[dict | None] = mapped_column(JSONType)

@@ -38,7 +38,8 @@ class ProposalCreateSchema(ma.Schema):
                 'median (kind terms): {"param": name}; rule: {"rule": slug, "text": markdown, "title"?}; '
                 'coordinator: {"member_id": user id, "action": "grant"|"revoke"}, or with method stv an election '
                 '{"seats": N, "candidates": [user ids]}; '
-                'surplus: {"amount_cents", "period_start", "period_end"} (ISO dates, inclusive); general: none.'
+                'surplus: {"amount_cents", "period_start", "period_end"} (ISO dates, inclusive); general: none; '
+                'requester_suspension: {"requester_id": user id}.'
             )
         },
     )
@@ -76,6 +77,10 @@ class CoordinatorElectionSchema(ma.Schema):
             raise ma.ValidationError("Name each candidate once.", "candidates")
         if data["seats"] >= len(data["candidates"]):
             raise ma.ValidationError("An election has fewer seats than candidates.", "seats")
+
+
+class RequesterSuspensionChangeSchema(ma.Schema):
+    requester_id = ma.fields.Integer(required=True, strict=True, validate=id_range)
 
 
 class SurplusChangeSchema(ma.Schema):

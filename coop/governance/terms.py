@@ -24,6 +24,8 @@ FOUNDING_TERMS = {
     "petition_pct": 10,
     "delegation_allowed": True,
     "objection_pct": 10,
+    "batch_flags_to_pause": 5,
+    "post_flags_to_hide": 3,
 }
 
 # Changing how the coop decides needs the supermajority.
@@ -74,6 +76,8 @@ class TermsParamsSchema(ma.Schema):
     delegation_allowed = ma.fields.Boolean(truthy={True}, falsy={False})
     # At 0 every consent proposal would be blocked, so a share of ballots from 1 to 100.
     objection_pct = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=100))
+    batch_flags_to_pause = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1000))
+    post_flags_to_hide = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1000))
 
 
 def validate_params(params: dict) -> dict[str, list[str]]:

@@ -26,6 +26,8 @@ APPEAL_STATUSES = ("pending", "upheld", "overturned")
 PAYMENT_SOURCES = ("escrow", "available")
 # Items in one batch, whether sent as JSON or as CSV lines.
 MAX_BATCH_ITEMS = 10_000
+# Why a batch takes no claims for now, beside its status: members flagged it, or its requester is suspended.
+PAUSE_REASONS = ("flags", "suspension")
 
 
 def warnings_mask(warnings) -> int:
@@ -126,11 +128,16 @@ class Batch(Model):
     # The items' fields, the columns of the results file: a CSV's header, or the keys JSON items
     # used; None when JSON items used too many for columns.
     item_fields: Mapped[list | None] = mapped_column(JSONType)
+    # A hold kept apart from `status`, so a batch paused by members keeps its own state underneath
+    # (open, or paused for underpay) and resuming it gives that state back.
+    paused_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     requester: Mapped[User] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(f"status IN {BATCH_STATUSES}", name="status"),
+        sa.CheckConstraint(f"paused_reason IN {PAUSE_REASONS}", name="paused_reason"),
         sa.CheckConstraint("escrow_cents >= 0", name="escrow_not_negative"),
         sa.Index("ix_batches_status_id", "status", "id"),
     )
@@ -333,6 +340,12 @@ class RequesterReview(Model):
     requester_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     rating: Mapped[int] = mapped_column()
+    # Turkopticon's dimensions; null on reviews written before they were asked.
+    pay_rating: Mapped[int | None] = mapped_column()
+    speed_rating: Mapped[int | None] = mapped_column()
+    communication_rating: Mapped[int | None] = mapped_column()
+    would_work_again: Mapped[bool | None] = mapped_column()
+    broke_terms: Mapped[bool | None] = mapped_column()
     text: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -342,4 +355,33 @@ class RequesterReview(Model):
     __table_args__ = (
         sa.UniqueConstraint("requester_id", "member_id"),
         sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+        sa.CheckConstraint("pay_rating BETWEEN 1 AND 5", name="pay_rating"),
+        sa.CheckConstraint("speed_rating BETWEEN 1 AND 5", name="speed_rating"),
+        sa.CheckConstraint("communication_rating BETWEEN 1 AND 5", name="communication_rating"),
     )
+
+
+class BatchFlag(Model):
+    """A member's report that a batch is harmful; enough distinct members pause it for a coordinator."""
+
+    __tablename__ = "batch_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"))
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Set when a coordinator resumes or cancels the batch: the flag was heard and counts no more.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.UniqueConstraint("batch_id", "member_id"),)
+
+
+class RequesterSuspension(Model):
+    """A requester the members suspended by vote: they post nothing and their batches take no claims."""
+
+    __tablename__ = "requester_suspensions"
+
+    requester_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True, autoincrement=False)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"))
+    suspended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

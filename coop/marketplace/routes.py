@@ -15,6 +15,8 @@ from coop.marketplace.schemas import (
     BalanceSchema,
     BatchAppealListArgs,
     BatchCreateSchema,
+    BatchFlagInSchema,
+    BatchFlagSchema,
     BatchItemSchema,
     BatchListArgs,
     BatchSchema,
@@ -23,6 +25,7 @@ from coop.marketplace.schemas import (
     DepositListArgs,
     DepositSchema,
     EarningsLineSchema,
+    FlagDecisionSchema,
     MarketPreferencesSchema,
     MoneyAmountSchema,
     PendingWithdrawalListArgs,
@@ -250,6 +253,33 @@ def batch_appeals(args, batch_id):
     return page_body(*services.batch_appeals(authenticated_user(), get_or_404(Batch, batch_id, "batch"), args))
 
 
+@blp.route("/batches/<int:batch_id>/flags", methods=["POST"])
+@blp.arguments(BatchFlagInSchema)
+@blp.response(201, BatchFlagSchema)
+@require("member")
+def flag_batch(data, batch_id):
+    """Flag a batch as harmful; at batch_flags_to_pause distinct members it stops taking claims for review."""
+    return services.flag_batch(authenticated_user(), get_or_404(Batch, batch_id, "batch"), data["reason"])
+
+
+@blp.route("/batches/<int:batch_id>/resume", methods=["POST"])
+@blp.arguments(FlagDecisionSchema)
+@blp.response(200, BatchSchema)
+@require("coordinator")
+def resume_batch(data, batch_id):
+    """Resume a batch paused by members' flags, answering them with a reason in the public log."""
+    return services.resume_flagged_batch(authenticated_user(), get_or_404(Batch, batch_id, "batch"), data["reason"])
+
+
+@blp.route("/batches/<int:batch_id>/flags/uphold", methods=["POST"])
+@blp.arguments(FlagDecisionSchema)
+@blp.response(200, BatchSchema)
+@require("coordinator")
+def uphold_batch_flags(data, batch_id):
+    """Uphold members' flags: the batch is cancelled, unclaimed slots refunded, work in flight still paid."""
+    return services.cancel_flagged_batch(authenticated_user(), get_or_404(Batch, batch_id, "batch"), data["reason"])
+
+
 # --- work ---------------------------------------------------------------------------------
 
 
@@ -387,7 +417,5 @@ def requester_reviews(args, requester_id):
 @require("member")
 def review_requester(data, requester_id):
     """Review a requester you submitted work for; posting again updates your review."""
-    review_row, created = services.review_requester(
-        authenticated_user(), _requester(requester_id), data["rating"], data["text"]
-    )
+    review_row, created = services.review_requester(authenticated_user(), _requester(requester_id), data)
     return review_row, 201 if created else 200

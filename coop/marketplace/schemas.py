@@ -234,6 +234,14 @@ class BatchSchema(ma.Schema):
     message = ma.fields.Method("get_message", allow_none=True)
     created_at = ma.fields.DateTime()
     closed_at = ma.fields.DateTime(allow_none=True)
+    paused_reason = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "flags: members flagged it as harmful and a coordinator reviews it (no claims meanwhile); "
+            "suspension: the members suspended its requester."
+        },
+    )
+    paused_at = ma.fields.DateTime(allow_none=True)
     progress = ma.fields.Nested(BatchProgressSchema, metadata={"description": "Only on GET /batches/{id}."})
     answer_fields = ma.fields.List(
         ma.fields.Dict(), allow_none=True, metadata={"description": "The answer form; null takes any JSON object."}
@@ -294,6 +302,13 @@ class BatchSchema(ma.Schema):
 class BatchListArgs(PageArgs):
     status = ma.fields.String(
         validate=v.OneOf(BATCH_STATUSES), metadata={"description": "Requesters only: filter your batches by status."}
+    )
+    sort = ma.fields.String(
+        validate=v.OneOf(("recommended", "pay", "newest")),
+        metadata={
+            "description": "Members only. recommended (default): your own rating of the requester, then the "
+            "members' average, then the promised hourly pay; pay: promised hourly pay; newest."
+        },
     )
 
 
@@ -428,23 +443,65 @@ class BatchAppealListArgs(PageArgs):
     )
 
 
-class RequesterStatsSchema(ma.Schema):
-    requester_id = ma.fields.Integer()
-    display_name = ma.fields.String()
-    organization = ma.fields.String(allow_none=True)
+class RequesterFiguresSchema(ma.Schema):
     batches_posted = ma.fields.Integer()
     approval_rate = ma.fields.Float(allow_none=True)
     rejection_rate = ma.fields.Float(allow_none=True)
     appeals_overturned = ma.fields.Integer()
     median_review_hours = ma.fields.Float(allow_none=True)
     median_real_hourly_cents = ma.fields.Integer(allow_none=True)
+    median_hours_to_payment = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "From submission to the worker being paid (approval, by hand or auto)."},
+    )
+    mean_hours_to_payment = ma.fields.Float(allow_none=True)
     review_count = ma.fields.Integer()
     average_rating = ma.fields.Float(allow_none=True)
+    average_pay = ma.fields.Float(allow_none=True)
+    average_approval_speed = ma.fields.Float(allow_none=True)
+    average_communication = ma.fields.Float(allow_none=True)
+    would_work_again_share = ma.fields.Float(allow_none=True, metadata={"description": "Of the reviews that said."})
+    broke_terms_share = ma.fields.Float(allow_none=True, metadata={"description": "Of the reviews that said."})
+
+
+class RequesterStatsSchema(RequesterFiguresSchema):
+    requester_id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    organization = ma.fields.String(allow_none=True)
+    suspended = ma.fields.Boolean(metadata={"description": "Whether the members suspended this requester by vote."})
+    last_90_days = ma.fields.Nested(
+        RequesterFiguresSchema, metadata={"description": "The same figures over the last 90 days."}
+    )
+
+
+_score = v.Range(min=1, max=5)
 
 
 class RequesterReviewInSchema(ma.Schema):
-    rating = ma.fields.Integer(required=True, strict=True, validate=v.Range(min=1, max=5))
+    rating = ma.fields.Integer(
+        strict=True,
+        validate=_score,
+        metadata={
+            "description": "Overall, 1-5; when left out, the rounded mean of pay, approval_speed and communication."
+        },
+    )
+    pay = ma.fields.Integer(strict=True, validate=_score, metadata={"description": "Pay, 1-5."})
+    approval_speed = ma.fields.Integer(strict=True, validate=_score, metadata={"description": "Approval speed, 1-5."})
+    communication = ma.fields.Integer(strict=True, validate=_score, metadata={"description": "Communication, 1-5."})
+    would_work_again = ma.fields.Boolean(allow_none=True, truthy={True}, falsy={False})
+    broke_terms = ma.fields.Boolean(
+        allow_none=True, truthy={True}, falsy={False}, metadata={"description": "Did they break the coop's terms?"}
+    )
     text = ma.fields.String(load_default="", validate=v.Length(max=5_000))
+
+    @ma.validates_schema
+    def _rated(self, data, **kwargs):
+        dimensions = [name for name in ("pay", "approval_speed", "communication") if name in data]
+        if "rating" not in data and len(dimensions) < 3:
+            missing = [n for n in ("pay", "approval_speed", "communication") if n not in data]
+            raise ma.ValidationError(
+                {name: ["Rate this 1-5 (or give an overall 'rating')."] for name in missing or ["rating"]}
+            )
 
 
 class RequesterReviewSchema(ma.Schema):
@@ -452,6 +509,37 @@ class RequesterReviewSchema(ma.Schema):
     requester_id = ma.fields.Integer()
     author = ma.fields.Function(lambda r: r.member.display_name, metadata={"description": "The member's pseudonym."})
     rating = ma.fields.Integer()
+    pay = ma.fields.Integer(attribute="pay_rating", allow_none=True)
+    approval_speed = ma.fields.Integer(attribute="speed_rating", allow_none=True)
+    communication = ma.fields.Integer(attribute="communication_rating", allow_none=True)
+    would_work_again = ma.fields.Boolean(allow_none=True)
+    broke_terms = ma.fields.Boolean(allow_none=True)
     text = ma.fields.String()
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
+
+
+class BatchFlagInSchema(ma.Schema):
+    reason = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=5_000),
+        metadata={"description": "Why the batch is harmful, 10 to 1000 characters; published in the audit log."},
+    )
+
+
+class BatchFlagSchema(ma.Schema):
+    id = ma.fields.Integer()
+    batch_id = ma.fields.Integer()
+    reason = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    open_flags = ma.fields.Integer(metadata={"description": "Members' flags on the batch awaiting a coordinator."})
+    flags_to_pause = ma.fields.Integer(metadata={"description": "Terms parameter batch_flags_to_pause."})
+    batch_paused = ma.fields.Boolean()
+
+
+class FlagDecisionSchema(ma.Schema):
+    reason = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=5_000),
+        metadata={"description": "The coordinator's answer to the flags, 10 to 1000 characters; published."},
+    )

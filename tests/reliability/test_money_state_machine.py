@@ -26,7 +26,7 @@ from coop.governance.models import Ballot, Proposal, ShareLine
 from coop.governance.services import current_terms
 from coop.ledger import LedgerAccount, LedgerEntry
 from coop.marketplace import services as marketplace
-from coop.marketplace.models import Appeal, Assignment, Batch, Deposit, Slot, Withdrawal
+from coop.marketplace.models import Appeal, Assignment, Batch, Deposit, RequesterSuspension, Slot, Withdrawal
 from tests.conftest import PASSWORD
 from tests.reliability.conftest import batch_body, check_books, ledger_drift
 
@@ -411,6 +411,79 @@ class MoneyMachine(RuleBasedStateMachine):
             )
             assert proposal.result["ballots"] == cast == proposal.ballot_count
 
+    # --- collective power: members pause a harmful batch, suspend a requester -------------
+
+    @when_any(Batch.status == "open")
+    # Every member first: draws favour the first choice, and it takes batch_flags_to_pause (5) to pause.
+    @rule(b=index, m=index, flaggers=st.sampled_from([WORKERS + COORDINATORS, 1, 2]))
+    def members_flag_a_batch(self, b, m, flaggers):
+        """Some members flag one running batch, a step each; enough of them pause it."""
+        batch_id = pick(sa.select(Batch.id).where(Batch.status == "open").order_by(Batch.id), b)
+        if batch_id is None:
+            return
+        members = self.coop.members[m % len(self.coop.members) :] + self.coop.members[: m % len(self.coop.members)]
+        for member_id in members[:flaggers]:
+            self.attempt(
+                "flag_batch",
+                lambda member_id=member_id: marketplace.flag_batch(
+                    self.user(member_id), db.session.get(Batch, batch_id), "Asks for fake reviews."
+                ),
+            )
+            self.books_hold()
+
+    @when_any(Batch.paused_reason == "flags")
+    # Two arguments, so Hypothesis draws it about as often as the other coordinators' steps.
+    @rule(b=index, c=index)
+    def a_coordinator_answers_the_flags(self, b, c):
+        """Resume the paused batch, or uphold the flags: cancelled, unclaimed slots refunded."""
+        batch_id = pick(sa.select(Batch.id).where(Batch.paused_reason == "flags").order_by(Batch.id), b)
+        if batch_id is None:
+            return
+        batch = db.session.get(Batch, batch_id)
+        coordinator = self.user(self.coop.coordinators[c % COORDINATORS])
+        # Turned by the step count: draws favour small numbers, and both answers must come up.
+        uphold = (b + c + self.steps) % 2 == 1
+        decide = marketplace.cancel_flagged_batch if uphold else marketplace.resume_flagged_batch
+        self.attempt("uphold_flags" if uphold else "resume_batch", lambda: decide(coordinator, batch, "Read them all."))
+
+    # One vote at a time; only the last requester is ever suspended, so the others keep posting.
+    @precondition(lambda machine: not exists(Proposal.status.in_(("submitted", "open"))))
+    @rule(m=index, c=index)
+    def propose_suspension(self, m, c):
+        proposer = self.user(self.coop.members[m % len(self.coop.members)])
+        coordinator = self.user(self.coop.coordinators[c % COORDINATORS])
+
+        def propose():
+            proposal = governance.create_proposal(
+                proposer,
+                {
+                    "title": "Suspend a requester",
+                    "body": "Their batches harm us.",
+                    "kind": "requester_suspension",
+                    "method": "yes_no",
+                    "change": {"requester_id": self.coop.requesters[-1]},
+                },
+            )
+            governance.review_proposal(coordinator, proposal, "accept")
+
+        self.attempt("propose_suspension", propose)
+
+    @invariant()
+    def a_flag_paused_batch_takes_no_claims(self):
+        for batch in db.session.scalars(sa.select(Batch).where(Batch.paused_reason == "flags")):
+            assert not exists(Assignment.batch_id == batch.id, Assignment.claimed_at > batch.paused_at)
+            assert marketplace.open_flag_count(batch) >= current_terms().params["batch_flags_to_pause"]
+            self.tally["paused_by_flags"]["seen"] += 1
+
+    @invariant()
+    def a_suspended_requester_has_no_work_on_offer(self):
+        for suspension in db.session.scalars(sa.select(RequesterSuspension)):
+            mine = Batch.requester_id == suspension.requester_id
+            assert not exists(mine, Batch.status.in_(("open", "paused_underpaid")))
+            assert not exists(mine, Batch.created_at > suspension.suspended_at)
+            assert not exists(Slot.batch_id == Batch.id, mine, Slot.state == "open")
+            self.tally["suspension_in_force"]["seen"] += 1
+
 
 def test_books_balance_after_every_step_of_any_sequence(session, frozen_clock):
     coop = Coop()
@@ -456,6 +529,12 @@ def test_books_balance_after_every_step_of_any_sequence(session, frozen_clock):
         "vote",
     }, dict(tally)
     assert enacted, "no surplus was ever distributed"
+    assert done >= {"flag_batch", "resume_batch", "uphold_flags", "propose_suspension"}, str(
+        {k: dict(v) for k, v in tally.items()}
+    )
+    assert tally["paused_by_flags"]["seen"] and tally["suspension_in_force"]["seen"], {
+        k: dict(v) for k, v in tally.items()
+    }
 
 
 def test_a_rejection_after_the_auto_approval_time_finds_the_work_already_approved(session, frozen_clock):

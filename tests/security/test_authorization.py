@@ -161,6 +161,10 @@ MATRIX = {
     "GET /api/v1/me/delegation": only(dict.fromkeys(MEMBERS, 200)),
     "PUT /api/v1/me/delegation": only(dict.fromkeys(MEMBERS, 200)),
     "DELETE /api/v1/me/delegation": only(dict.fromkeys(MEMBERS, 200)),
+    # collective power over batches (REQ's)
+    "POST /api/v1/batches/{batch_id}/flags": only(dict.fromkeys(MEMBERS, 201)),
+    "POST /api/v1/batches/{batch_id}/resume": only({COORD: 200}),
+    "POST /api/v1/batches/{batch_id}/flags/uphold": only({COORD: 200}),
 }
 
 
@@ -839,3 +843,30 @@ def test_the_spec_declares_how_to_authenticate_each_operation(client):
             assert operation["security"] == [], route  # the doors in carry their own credentials
         else:
             assert operation["security"] == by_cookie_with_csrf, route
+
+
+# --- collective power ------------------------------------------------------------------------
+
+
+@setup("POST /api/v1/batches/{batch_id}/flags")
+def _batch_to_flag(w):
+    return {"batch_id": w.batch().id}, {"reason": "Asks for fake product reviews."}
+
+
+@setup("POST /api/v1/batches/{batch_id}/resume")
+@setup("POST /api/v1/batches/{batch_id}/flags/uphold")
+def _batch_paused_by_flags(w):
+    batch = w.batch()
+    batch.paused_reason, batch.paused_at = "flags", clock.now()
+    return {"batch_id": batch.id}, {"reason": "Read the flags and the instructions."}
+
+
+def test_a_requester_cannot_flag_its_own_batch_nor_answer_the_flags(world, session):
+    batch = world.batch()
+    batch.paused_reason = "flags"
+    client = world.client(REQ)
+    assert client.post(f"{V1}/batches/{batch.id}/flags", json={"reason": "Flagging my own work."}).status_code == 403
+    for action in ("resume", "flags/uphold"):
+        response = client.post(f"{V1}/batches/{batch.id}/{action}", json={"reason": "Resume my own batch."})
+        assert response.status_code == 403
+    assert batch.status == "open" and batch.paused_reason == "flags"

@@ -11,7 +11,8 @@ from coop.errors import Conflict, Forbidden, Invalid
 from coop.extensions import db
 from coop.forum.models import Flag, ForumAppeal, Moderation, Post, PostVersion
 from coop.forum.services.access import check_author, checked_text, lock_row, readable_post, require_rule
-from coop.governance.services import create_proposal
+from coop.governance.services import create_proposal, current_terms
+from coop.governance.terms import FOUNDING_TERMS
 from coop.pagination import keyset_page
 
 
@@ -42,7 +43,77 @@ def flag_post(user: User, post: Post, rule: str, note: str | None) -> Flag:
     )
     db.session.add(flag)
     db.session.flush()
+    if not post.hidden:
+        _hide_if_enough_members_flagged(post)
     return flag
+
+
+def flags_to_hide() -> int:
+    """Distinct members whose open flags hide a post pending review, under the terms in force."""
+    # Terms adopted before the parameter existed carry the founding value.
+    return current_terms().params.get("post_flags_to_hide", FOUNDING_TERMS["post_flags_to_hide"])
+
+
+def pending_review(post: Post) -> bool:
+    """Whether members' flags hid this post and no coordinator has reviewed it yet."""
+    return post.hidden and post.hidden_by_id is None
+
+
+def _hide_if_enough_members_flagged(post: Post) -> None:
+    # Only members' flags count, and never the author's own: requesters read public boards too.
+    rows = db.session.execute(
+        sa.select(Flag.flagger_id, Flag.rule)
+        .join(User, User.id == Flag.flagger_id)
+        .where(
+            Flag.post_id == post.id,
+            Flag.resolved_at.is_(None),
+            User.is_member.is_(True),
+            Flag.flagger_id != post.author_id,
+        )
+        .order_by(Flag.id)
+    ).all()
+    members = {flagger for flagger, _ in rows}
+    if len(members) < flags_to_hide():
+        return
+    cited: dict[str, int] = {}
+    for _, slug in rows:
+        cited[slug] = cited.get(slug, 0) + 1
+    # The rule most flags cite; on a tie, the one cited first.
+    rule = require_rule(max(cited, key=lambda slug: cited[slug]))
+    now = clock.now()
+    reason = f"Hidden pending a coordinator's review: {len(members)} members flagged it."
+    entry = Moderation(
+        post_id=post.id,
+        action="flag_hide",
+        rule=rule.slug,
+        rule_version=rule.version,
+        reason=reason,
+        coordinator=None,
+        at=now,
+    )
+    db.session.add(entry)
+    post.hidden_at, post.hidden_by, post.hidden_rule = now, None, rule.slug
+    post.hidden_rule_version, post.hidden_reason = rule.version, reason
+    db.session.flush()
+    # There is no notification service yet: the notice to the author is this public entry, addressed by pseudonym.
+    audit.append(
+        "forum.post.hidden_by_flags",
+        f"post:{post.id}",
+        None,
+        {
+            "post_id": post.id,
+            "moderation_id": entry.id,
+            "rule": rule.slug,
+            "rule_version": rule.version,
+            "members_flagging": len(members),
+            "author": post.author.display_name,
+            "notice_to_author": (
+                f"{post.author.display_name}: your post {post.id} is hidden pending a coordinator's review "
+                f"after {len(members)} members flagged it under '{rule.slug}'. Members still read it behind "
+                "this notice; a coordinator will confirm the hide citing a rule, or restore it."
+            ),
+        },
+    )
 
 
 def flag_queue(*, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:
@@ -77,6 +148,11 @@ def dismiss_flags(coordinator: User, post: Post, reason: str) -> Post:
     """Close a post's open flags without hiding it."""
     post = readable_post(coordinator, lock_row(post))
     reason = checked_text(reason, "reason", "The reason for dismissing flags")
+    if pending_review(post):
+        raise Conflict(
+            "Members' flags hid this post pending your review: restore it, or confirm the hide "
+            "citing a rule, with POST /api/v1/forum/posts/{id}/moderation."
+        )
     count = _resolve_flags(post, "dismissed", clock.now())
     if count == 0:
         raise Conflict("This post has no open flags to dismiss.")
@@ -196,7 +272,8 @@ def moderate(coordinator: User, post: Post, action: str, rule_slug: str, reason:
             "coordinators, and hiding it would let every member read it again. Restore it first if "
             "hiding is enough."
         )
-    if action == "hide" and post.hidden:
+    # A hide by members' flags waits for this: hiding it again confirms it under the coordinator's name.
+    if action == "hide" and post.hidden and not pending_review(post):
         raise Conflict("This post is already hidden; restore it first to hide it for another reason.")
     if action == "redact" and post.redacted:
         raise Conflict(
@@ -252,6 +329,11 @@ def open_appeal(user: User, post: Post, reason: str) -> ForumAppeal:
     check_author(user, post, "appeal the moderation of")
     if not post.hidden:
         raise Conflict("This post is neither hidden nor redacted; only a moderated post can be appealed.")
+    if pending_review(post):
+        raise Conflict(
+            "Members' flags hid this post pending a coordinator's review, which is already coming; "
+            "if a coordinator confirms the hide, you may appeal that decision."
+        )
     reason = checked_text(reason, "reason", "The reason for an appeal")
     hide = _moderation_in_force(post)
     existing = db.session.scalar(

@@ -20,6 +20,7 @@ from coop.governance.services.ballots import (
     tick,
 )
 from coop.governance.services.delegation import delegation_of, remove_delegate, set_delegate
+from coop.governance.services.enactment import register_effect
 from coop.governance.services.membership import (
     REGISTER_COLUMNS,
     admit_applicant,
@@ -80,6 +81,7 @@ __all__ = [
     "published_receipts",
     "receipt_page",
     "receipts_inline_max",
+    "register_effect",
     "export_receipts",
     "refuse_applicant",
     "rejoin_possible_on",

@@ -1,5 +1,6 @@
 """Enactment of passed proposals: new terms and rule versions, coordinator roles, surplus as patronage."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -20,9 +21,22 @@ from coop.governance.services.membership import patronage_account
 from coop.governance.services.terms import current_rule, current_terms, serialise_versions
 from coop.governance.terms import apply_change
 
+Effect = Callable[[Proposal, datetime], tuple[dict, list[tuple]]]
+
+# Kinds whose effect lives in another domain (a requester's suspension, in the marketplace), which
+# registers it when the app is built: governance never imports the domains that build on it.
+EFFECTS: dict[str, Effect] = {}
+
+
+def register_effect(kind: str, effect: Effect) -> None:
+    """Name the function that carries out a passed proposal of `kind` for another domain."""
+    EFFECTS[kind] = effect
+
 
 def enact(proposal: Proposal, result: dict, now: datetime) -> tuple[dict, list[tuple]]:
     """Carry out what a passed proposal decided; returns the enacted summary and its audit events."""
+    if proposal.kind in EFFECTS:
+        return EFFECTS[proposal.kind](proposal, now)
     if proposal.kind == "terms":
         return _enact_terms(proposal, result, now)
     if proposal.kind == "rule":

@@ -24,6 +24,7 @@ from coop.governance.motions import (
     CoordinatorElectionSchema,
     MedianChangeSchema,
     ProposalCreateSchema,
+    RequesterSuspensionChangeSchema,
     RuleChangeSchema,
     SurplusChangeSchema,
 )
@@ -135,6 +136,7 @@ def _checked_motion(kind: str, method: str, options, change) -> tuple[list | Non
         "coordinator": _checked_coordinator_change,
         "surplus": _checked_surplus_change,
         "general": _checked_no_change,
+        "requester_suspension": _checked_requester_suspension_change,
     }[kind](change)
 
 
@@ -244,6 +246,17 @@ def _checked_coordinator_change(change) -> dict:
 def _checked_surplus_change(change) -> dict:
     data = _loaded(SurplusChangeSchema, change)
     return {**data, "period_start": data["period_start"].isoformat(), "period_end": data["period_end"].isoformat()}
+
+
+def _checked_requester_suspension_change(change) -> dict:
+    data = _loaded(RequesterSuspensionChangeSchema, change)
+    target = db.session.get(User, data["requester_id"])
+    if target is None or target.kind != "requester":
+        raise Invalid(
+            "A suspension names a requester account by its user id.",
+            {"change": {"requester_id": ["Not a requester."]}},
+        )
+    return data
 
 
 def _checked_no_change(change) -> None:

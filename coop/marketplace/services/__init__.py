@@ -18,6 +18,12 @@ from coop.marketplace.services.common import (
     protections_in_force,
 )
 from coop.marketplace.services.escrow import escrow_owed
+from coop.marketplace.services.flags import (
+    cancel_flagged_batch,
+    flag_batch,
+    open_flag_count,
+    resume_flagged_batch,
+)
 from coop.marketplace.services.funds import (
     balance_of,
     confirm_deposit,
@@ -41,6 +47,7 @@ from coop.marketplace.services.reviews import (
     read_appeal,
     review,
 )
+from coop.marketplace.services.suspension import check_not_suspended, enact_requester_suspension, suspension_of
 from coop.marketplace.services.tick import refresh_assignment, refresh_batch, tick
 from coop.marketplace.services.work import (
     claim,
@@ -64,6 +71,13 @@ __all__ = [
     "batch_detail",
     "batch_items",
     "cancel_batch",
+    "cancel_flagged_batch",
+    "check_not_suspended",
+    "enact_requester_suspension",
+    "flag_batch",
+    "open_flag_count",
+    "resume_flagged_batch",
+    "suspension_of",
     "claim",
     "confirm_deposit",
     "confirm_withdrawal",

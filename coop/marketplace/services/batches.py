@@ -1,6 +1,7 @@
 """Batches: the terms check, posting into escrow, the feed, detail and progress, cancelling, preferences."""
 
 import json
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,6 +22,7 @@ from coop.marketplace.models import (
     Batch,
     Item,
     MemberPreferences,
+    RequesterReview,
     Slot,
     warnings_mask,
 )
@@ -35,8 +37,10 @@ from coop.marketplace.services.common import (
 )
 from coop.marketplace.services.escrow import close_batch
 from coop.marketplace.services.pay_audit import real_time_of
+from coop.marketplace.services.suspension import check_not_suspended
 from coop.marketplace.services.tick import refresh_batch
 from coop.marketplace.spreadsheets import item_fields_of, read_items_csv
+from coop.pagination import keyset_page
 
 
 def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, str, str]]:
@@ -137,6 +141,7 @@ def _items_of(data: dict) -> tuple[list[dict], list[str] | None]:
 
 def create_batch(requester: User, data: dict) -> Batch:
     """Post a batch: checked against the terms in force, its rewards and fee moved into escrow."""
+    check_not_suspended(requester)
     now = clock.now()
     if data.get("expires_at") and data["expires_at"] <= now:
         raise Invalid("expires_at is in the past.", {"expires_at": ["Give a time in the future (or none)."]})
@@ -231,8 +236,62 @@ def create_batch(requester: User, data: dict) -> Batch:
     return batch
 
 
+def _feed_order(member: User, sort: str) -> tuple[list, Callable[[Batch], list]]:
+    """The columns a member's feed is ordered by (all descending, id last) and how to read them off a batch.
+
+    Integers computed the same way by SQL and by `key`, so a cursor names exactly where a page ended.
+    """
+    promised_pay = sa.type_coerce(Batch.reward_cents * 3600 // Batch.est_seconds, sa.Integer)
+    if sort == "newest":
+        return [Batch.id], lambda batch: [batch.id]
+    if sort == "pay":
+        return [promised_pay, Batch.id], lambda batch: [
+            pay.hourly_rate_cents(batch.reward_cents, batch.est_seconds),
+            batch.id,
+        ]
+    own = sa.type_coerce(
+        sa.func.coalesce(
+            sa.select(RequesterReview.rating)
+            .where(RequesterReview.requester_id == Batch.requester_id, RequesterReview.member_id == member.id)
+            .scalar_subquery(),
+            0,
+        ),
+        sa.Integer,
+    )
+    # Hundredths of the members' average rating, truncated alike on every database; 0 when unrated.
+    average = sa.type_coerce(
+        sa.func.coalesce(
+            sa.select(sa.func.sum(RequesterReview.rating) * 100 // sa.func.count())
+            .where(RequesterReview.requester_id == Batch.requester_id)
+            .scalar_subquery(),
+            0,
+        ),
+        sa.Integer,
+    )
+
+    def key(batch: Batch) -> list:
+        mine = db.session.scalar(
+            sa.select(RequesterReview.rating).where(
+                RequesterReview.requester_id == batch.requester_id, RequesterReview.member_id == member.id
+            )
+        )
+        total, count = db.session.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(RequesterReview.rating), 0), sa.func.count()).where(
+                RequesterReview.requester_id == batch.requester_id
+            )
+        ).one()
+        rate = pay.hourly_rate_cents(batch.reward_cents, batch.est_seconds)
+        return [mine or 0, total * 100 // count if count else 0, rate, batch.id]
+
+    return [own, average, promised_pay, Batch.id], key
+
+
 def list_batches(user: User, args: dict) -> tuple[list[Batch], str | None]:
-    """Requesters: their own batches. Members: open batches with work left they have opted into."""
+    """Requesters: their own batches, newest first. Members: open batches with work left they have opted into.
+
+    Members' feed is ordered by `sort`: recommended (their own rating of the requester, then the
+    members' average, then the promised hourly pay), pay, or newest.
+    """
     stmt = sa.select(Batch).options(joinedload(Batch.requester))
     if user.kind == "requester":
         stmt = stmt.where(Batch.requester_id == user.id)
@@ -244,9 +303,14 @@ def list_batches(user: User, args: dict) -> tuple[list[Batch], str | None]:
         now = clock.now()
         stmt = stmt.where(
             Batch.status == "open",
+            Batch.paused_reason.is_(None),
             sa.or_(Batch.expires_at.is_(None), Batch.expires_at > now),
             Batch.warnings_mask.op("&")(~opted & 0xFFFF) == 0,
             sa.select(Slot.id).where(Slot.batch_id == Batch.id, SLOT_IS_OPEN).exists(),
+        )
+        columns, key = _feed_order(user, args.get("sort") or "recommended")
+        return _with_real_time(
+            *keyset_page(stmt, columns, limit=args["limit"], cursor=args["cursor"], descending=True, key=key)
         )
     return _with_real_time(*paged(stmt, Batch.id, args))
 

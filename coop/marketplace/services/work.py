@@ -269,6 +269,11 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
         )
     if batch.status not in CLAIMABLE:
         raise Conflict(f"Batch {batch.id} is {batch.status} and takes no new claims.")
+    if batch.paused_reason == "flags":
+        raise Conflict(
+            f"Batch {batch.id} is paused: members flagged it as harmful and a coordinator is reviewing it. "
+            "Claims already made may still be submitted."
+        )
     params = current_terms().params
     if batch.warnings_mask:
         # Lapsed claims must not count against today's cap.
