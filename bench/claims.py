@@ -54,7 +54,7 @@ def _setup(url: str, clients: int, slots: int, batches: int = 2) -> dict:
         batch_ids = []
         for n in range(batches):
             batch = market.create_batch(
-                requester, grammar_batch(f"Grammar check {n}", items, 10, 30, ASSIGNMENTS_PER_ITEM)
+                requester, grammar_batch(f"Grammar check {n}", items, 11, 30, ASSIGNMENTS_PER_ITEM)
             )
             batch_ids.append(batch.id)
         tokens, worker_ids = [], []

@@ -5,7 +5,7 @@ from marshmallow import validate as v
 
 FOUNDING_TERMS = {
     "currency": "EUR",
-    "min_hourly_rate_cents": 1200,
+    "min_hourly_rate_cents": 1300,
     "platform_fee_pct": 10,
     "auto_approve_hours": 72,
     "claim_lease_minutes": 30,
