@@ -3,6 +3,8 @@
 import marshmallow as ma
 from marshmallow import validate as v
 
+from coop.fields import country_code
+
 FOUNDING_TERMS = {
     "currency": "EUR",
     "min_hourly_rate_cents": 1300,
@@ -22,6 +24,9 @@ FOUNDING_TERMS = {
     "voting_days_min": 3,
     "voting_days_max": 21,
     "petition_pct": 10,
+    # Members' table of local minimum hourly wages (ISO country -> cents); the coop floor stays above all.
+    "local_min_hourly_cents": {"FR": 1202},
+    "pilot_required_above_items": 200,
 }
 
 # Changing how the coop decides needs the supermajority.
@@ -67,6 +72,11 @@ class TermsParamsSchema(ma.Schema):
     voting_days_min = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=365))
     voting_days_max = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=365))
     petition_pct = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=100))
+    local_min_hourly_cents = ma.fields.Dict(
+        keys=ma.fields.String(validate=country_code),
+        values=ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1_000_000)),
+    )
+    pilot_required_above_items = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1_000_000))
 
 
 def validate_params(params: dict) -> dict[str, list[str]]:

@@ -146,6 +146,8 @@ MATRIX = {
     "GET /api/v1/forum/appeals/{appeal_id}": only(dict.fromkeys(MEMBERS, 200)),
     "POST /api/v1/forum/appeals/{appeal_id}/decide": only({COORD: 200}),
     "POST /api/v1/forum/appeals/{appeal_id}/escalate": only({MEMBER: 200}),
+    # accounts: the profile
+    "PATCH /api/v1/me": signed_in(200),
 }
 
 
@@ -367,6 +369,9 @@ def _hidden(w):
 @setup("POST /api/v1/forum/appeals/{appeal_id}/escalate")
 def _forum_appeal(w):
     return {"appeal_id": w.forum_appeal().id}, {"decision": "overturn", "reason": "Friends joking."}
+
+
+setup("PATCH /api/v1/me")(lambda w: ({}, {"country": "FR"}))
 
 
 def _only_fields(route: str, body):
