@@ -17,6 +17,8 @@ from coop.marketplace.schemas import (
     BatchItemSchema,
     BatchListArgs,
     BatchSchema,
+    BonusInSchema,
+    BonusSchema,
     ClaimInSchema,
     DepositCreateSchema,
     DepositListArgs,
@@ -367,3 +369,17 @@ def review_requester(data, requester_id):
         authenticated_user(), _requester(requester_id), data["rating"], data["text"]
     )
     return review_row, 201 if created else 200
+
+
+# --- fair work: bonuses, pilots, messages -------------------------------------------------
+
+
+@blp.route("/assignments/<int:assignment_id>/bonus", methods=["POST"])
+@blp.arguments(BonusInSchema)
+@blp.response(201, BonusSchema)
+@require("requester")
+def pay_bonus(data, assignment_id):
+    """Pay a bonus on submitted or approved work of your batch, with the platform fee, from available funds."""
+    return services.pay_bonus(
+        authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["amount_cents"], data["reason"]
+    )

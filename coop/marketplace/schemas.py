@@ -349,3 +349,21 @@ class RequesterReviewSchema(ma.Schema):
     text = ma.fields.String()
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
+
+
+class BonusInSchema(ma.Schema):
+    amount_cents = Cents(required=True, max=MAX_REWARD_CENTS)
+    reason = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=2_000),
+        metadata={"description": "Why, for the worker to read."},
+    )
+
+
+class BonusSchema(ma.Schema):
+    id = ma.fields.Integer()
+    assignment_id = ma.fields.Integer()
+    amount_cents = ma.fields.Integer(metadata={"description": "Paid to the worker."})
+    fee_cents = ma.fields.Integer(metadata={"description": "The platform fee on it, paid by the requester."})
+    reason = ma.fields.String()
+    created_at = ma.fields.DateTime()

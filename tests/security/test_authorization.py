@@ -148,6 +148,8 @@ MATRIX = {
     "POST /api/v1/forum/appeals/{appeal_id}/escalate": only({MEMBER: 200}),
     # accounts: the profile
     "PATCH /api/v1/me": signed_in(200),
+    # marketplace: fair work
+    "POST /api/v1/assignments/{assignment_id}/bonus": only({REQ: 201}),
 }
 
 
@@ -372,6 +374,11 @@ def _forum_appeal(w):
 
 
 setup("PATCH /api/v1/me")(lambda w: ({}, {"country": "FR"}))
+
+
+@setup("POST /api/v1/assignments/{assignment_id}/bonus")
+def _submitted_for_bonus(w):
+    return {"assignment_id": w.assignment("submitted").id}, {"amount_cents": 10, "reason": "Thorough."}
 
 
 def _only_fields(route: str, body):

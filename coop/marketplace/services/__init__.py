@@ -11,6 +11,7 @@ from coop.marketplace.services.batches import (
     set_preferences,
     terms_breaches,
 )
+from coop.marketplace.services.bonuses import pay_bonus
 from coop.marketplace.services.common import (
     CLAIMABLE,
     CLOSED,
@@ -78,6 +79,7 @@ __all__ = [
     "list_deposits",
     "list_withdrawals",
     "my_assignments",
+    "pay_bonus",
     "progress",
     "protections_in_force",
     "raise_reward",
