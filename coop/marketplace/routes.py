@@ -24,9 +24,12 @@ from coop.marketplace.schemas import (
     DepositListArgs,
     DepositSchema,
     EarningsLineSchema,
+    LaunchSchema,
     MarketPreferencesSchema,
     MoneyAmountSchema,
     PendingWithdrawalListArgs,
+    PilotFeedbackInSchema,
+    PilotFeedbackSchema,
     RaiseRewardSchema,
     RequesterAssignmentSchema,
     RequesterReviewInSchema,
@@ -383,3 +386,30 @@ def pay_bonus(data, assignment_id):
     return services.pay_bonus(
         authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["amount_cents"], data["reason"]
     )
+
+
+@blp.route("/assignments/<int:assignment_id>/feedback", methods=["POST"])
+@blp.arguments(PilotFeedbackInSchema)
+@blp.response(201, PilotFeedbackSchema)
+@require("member")
+def leave_feedback(data, assignment_id):
+    """Say how clear a pilot batch was and how long it took, once, after submitting your pilot work."""
+    return services.leave_feedback(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data)
+
+
+@blp.route("/batches/<int:batch_id>/feedback", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(PilotFeedbackSchema, "PilotFeedbackPage"))
+@require("requester")
+def pilot_feedback(args, batch_id):
+    """What your batch's pilot workers said, oldest first, under their pseudonyms."""
+    return page_body(*services.pilot_feedback(authenticated_user(), get_or_404(Batch, batch_id, "batch"), args))
+
+
+@blp.route("/batches/<int:batch_id>/launch", methods=["POST"])
+@blp.arguments(LaunchSchema, required=False)
+@blp.response(200, BatchSchema)
+@require("requester")
+def launch(data, batch_id):
+    """Open your piloted batch to everyone, optionally with revised instructions, reward or estimate."""
+    return services.launch(authenticated_user(), get_or_404(Batch, batch_id, "batch"), data or {})

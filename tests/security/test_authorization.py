@@ -150,6 +150,9 @@ MATRIX = {
     "PATCH /api/v1/me": signed_in(200),
     # marketplace: fair work
     "POST /api/v1/assignments/{assignment_id}/bonus": only({REQ: 201}),
+    "POST /api/v1/assignments/{assignment_id}/feedback": only({MEMBER: 201}),
+    "GET /api/v1/batches/{batch_id}/feedback": only({REQ: 200}),
+    "POST /api/v1/batches/{batch_id}/launch": only({REQ: 200}),
 }
 
 
@@ -379,6 +382,18 @@ setup("PATCH /api/v1/me")(lambda w: ({}, {"country": "FR"}))
 @setup("POST /api/v1/assignments/{assignment_id}/bonus")
 def _submitted_for_bonus(w):
     return {"assignment_id": w.assignment("submitted").id}, {"amount_cents": 10, "reason": "Thorough."}
+
+
+@setup("POST /api/v1/assignments/{assignment_id}/feedback")
+def _submitted_pilot_work(w):
+    assignment = w.assignment("submitted", batch=w.batch(pilot_slots=2))
+    return {"assignment_id": assignment.id}, {"clarity": 4, "minutes_taken": 2}
+
+
+@setup("GET /api/v1/batches/{batch_id}/feedback")
+@setup("POST /api/v1/batches/{batch_id}/launch")
+def _pilot_batch(w):
+    return {"batch_id": w.batch(pilot_slots=2).id}, None
 
 
 def _only_fields(route: str, body):

@@ -30,6 +30,7 @@ from coop.marketplace.services.funds import (
     request_withdrawal,
 )
 from coop.marketplace.services.pay_audit import AUDIT_MIN_SUBMISSIONS, audit_real_pay, raise_reward
+from coop.marketplace.services.pilots import launch, leave_feedback, pilot_feedback
 from coop.marketplace.services.requesters import requester_reviews, requester_stats, review_requester
 from coop.marketplace.services.reviews import (
     appeal_deadline,
@@ -74,12 +75,15 @@ __all__ = [
     "file_appeal",
     "flagged_seconds_today",
     "get_preferences",
+    "launch",
+    "leave_feedback",
     "list_appeals",
     "list_batches",
     "list_deposits",
     "list_withdrawals",
     "my_assignments",
     "pay_bonus",
+    "pilot_feedback",
     "progress",
     "protections_in_force",
     "raise_reward",

@@ -28,6 +28,7 @@ from coop.marketplace.services.common import (
 )
 from coop.marketplace.services.escrow import close_if_past_expiry
 from coop.marketplace.services.pay_audit import audit_real_pay, count_real_time
+from coop.marketplace.services.pilots import check_pilot_room
 from coop.marketplace.services.tick import (
     auto_approve_due,
     expire_overdue_leases,
@@ -129,6 +130,8 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
         )
     if batch.status not in CLAIMABLE:
         raise Conflict(f"Batch {batch.id} is {batch.status} and takes no new claims.")
+    if batch.status == "pilot":
+        check_pilot_room(batch)
     params = current_terms().params
     expire_overdue_leases(now, batch_id=batch.id, params=params)
     if batch.warnings_mask:
