@@ -208,7 +208,7 @@ def create_batch(requester: User, data: dict) -> Batch:
             "reward_cents": batch.reward_cents,
             "rewards_total_cents": rewards_total,
             "fee_cents": fee,
-            "pilot_slots": pilot_slots,
+            **({"pilot_slots": pilot_slots} if pilot_slots else {}),
         },
     )
     return batch
