@@ -1,10 +1,12 @@
 """Marketplace routes: funds, batches, claims, reviews, appeals, requester stats and reviews."""
 
-from flask import jsonify
+from flask import current_app, jsonify
+from flask_login import current_user
 
 from coop.accounts.models import User
 from coop.accounts.permissions import authenticated_user, require
 from coop.errors import NotFound
+from coop.extensions import limiter
 from coop.loading import get_or_404
 from coop.marketplace import services
 from coop.marketplace.models import Appeal, Assignment, Batch, Deposit, Withdrawal
@@ -26,6 +28,8 @@ from coop.marketplace.schemas import (
     EarningsLineSchema,
     LaunchSchema,
     MarketPreferencesSchema,
+    MessageInSchema,
+    MessageSchema,
     MoneyAmountSchema,
     PendingWithdrawalListArgs,
     PilotFeedbackInSchema,
@@ -413,3 +417,30 @@ def pilot_feedback(args, batch_id):
 def launch(data, batch_id):
     """Open your piloted batch to everyone, optionally with revised instructions, reward or estimate."""
     return services.launch(authenticated_user(), get_or_404(Batch, batch_id, "batch"), data or {})
+
+
+def _message_author_key() -> str:
+    return f"messages:user:{current_user.id if current_user.is_authenticated else '-'}"
+
+
+@blp.route("/assignments/<int:assignment_id>/messages", methods=["POST"])
+@limiter.limit(lambda: current_app.config["COOP_MESSAGE_RATE"], key_func=_message_author_key, scope="messages")
+@blp.arguments(MessageInSchema)
+@blp.response(201, MessageSchema)
+@require()
+def send_message(data, assignment_id):
+    """Write about this assignment to its worker (requesters) or to the batch's requester (the worker)."""
+    return services.send_message(
+        authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["body"]
+    )
+
+
+@blp.route("/assignments/<int:assignment_id>/messages", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(MessageSchema, "MessagePage"))
+@require()
+def read_messages(args, assignment_id):
+    """The messages about an assignment, oldest first, under pseudonyms; coordinators read them during an appeal."""
+    return page_body(
+        *services.read_messages(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), args)
+    )

@@ -413,3 +413,16 @@ class LaunchSchema(ma.Schema):
     est_seconds = ma.fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=v.Range(min=1, max=86_400)
     )
+
+
+class MessageInSchema(ma.Schema):
+    body = ma.fields.String(required=True, validate=v.Length(min=1, max=2_000))
+
+
+class MessageSchema(ma.Schema):
+    id = ma.fields.Integer()
+    assignment_id = ma.fields.Integer()
+    author = ma.fields.Function(lambda m: m.author.display_name, metadata={"description": "The author's pseudonym."})
+    author_role = ma.fields.Function(lambda m: m.author.kind, metadata={"description": "worker | requester"})
+    body = ma.fields.String()
+    created_at = ma.fields.DateTime()

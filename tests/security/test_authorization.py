@@ -153,6 +153,9 @@ MATRIX = {
     "POST /api/v1/assignments/{assignment_id}/feedback": only({MEMBER: 201}),
     "GET /api/v1/batches/{batch_id}/feedback": only({REQ: 200}),
     "POST /api/v1/batches/{batch_id}/launch": only({REQ: 200}),
+    # Messages: the assignment's worker and the batch's requester; coordinators read during an appeal.
+    "POST /api/v1/assignments/{assignment_id}/messages": only({MEMBER: 201, REQ: 201}),
+    "GET /api/v1/assignments/{assignment_id}/messages": only({MEMBER: 200, REQ: 200, COORD: 200}),
 }
 
 
@@ -394,6 +397,16 @@ def _submitted_pilot_work(w):
 @setup("POST /api/v1/batches/{batch_id}/launch")
 def _pilot_batch(w):
     return {"batch_id": w.batch(pilot_slots=2).id}, None
+
+
+@setup("POST /api/v1/assignments/{assignment_id}/messages")
+def _claimed_to_talk_about(w):
+    return {"assignment_id": w.assignment("claimed").id}, {"body": "Does a yield sign count?"}
+
+
+@setup("GET /api/v1/assignments/{assignment_id}/messages")
+def _appealed_to_read_about(w):
+    return {"assignment_id": w.appeal().assignment_id}, None
 
 
 def _only_fields(route: str, body):

@@ -29,6 +29,7 @@ from coop.marketplace.services.funds import (
     request_deposit,
     request_withdrawal,
 )
+from coop.marketplace.services.messages import read_messages, send_message
 from coop.marketplace.services.pay_audit import AUDIT_MIN_SUBMISSIONS, audit_real_pay, raise_reward
 from coop.marketplace.services.pilots import launch, leave_feedback, pilot_feedback
 from coop.marketplace.services.requesters import requester_reviews, requester_stats, review_requester
@@ -89,6 +90,7 @@ __all__ = [
     "raise_reward",
     "read_appeal",
     "read_assignment",
+    "read_messages",
     "refresh_assignment",
     "refresh_batch",
     "request_deposit",
@@ -98,6 +100,7 @@ __all__ = [
     "return_claim",
     "review",
     "review_requester",
+    "send_message",
     "set_preferences",
     "submit",
     "terms_breaches",
