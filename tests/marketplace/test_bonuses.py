@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from coop import clock, ledger
 from coop.audit import AuditEntry
 from coop.marketplace.models import Bonus
-from tests.marketplace.conftest import fund, snapshot
+from tests.marketplace.conftest import Market, fund, snapshot
 
 API = "/api/v1"
 
@@ -63,8 +63,6 @@ def test_several_bonuses_add_up(market, session):
 
 
 def test_a_bonus_the_requester_cannot_afford_is_refused_naming_what_is_missing(make, session):
-    from tests.marketplace.conftest import Market
-
     market = Market(make, funds=100)
     assignment = handed_in(market, "approve")  # escrow 2 × 30 + fee 6 = 66; 34 left
     before = snapshot(market.requester, market.members[0])

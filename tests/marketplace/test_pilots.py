@@ -1,11 +1,14 @@
 """Paid pilots: only the pilot's slots open first, pilot workers give feedback, the requester launches."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
-from coop import ledger
+from coop import clock, ledger
 from coop.audit import AuditEntry
+from coop.marketplace import services
 from coop.marketplace.models import Batch, PilotFeedback
-from tests.marketplace.conftest import fund, new_terms, snapshot
+from tests.marketplace.conftest import batch_body, fund, new_terms, snapshot
 
 API = "/api/v1"
 
@@ -59,18 +62,12 @@ def test_a_pilot_must_be_smaller_than_the_batch(market, session):
     for pilot_slots, status in ((3, 422), (0, 422), ("2", 422), (4, 422)):
         response = market.rc.post(
             f"{API}/batches",
-            json={**_body(items=3), "pilot_slots": pilot_slots},
+            json={**batch_body(items=3), "pilot_slots": pilot_slots},
         )
         assert response.status_code == status, response.get_json()
         assert "pilot_slots" in response.get_json()["errors"]
     assert snapshot(market.requester) == before
     assert session.scalar(sa.select(sa.func.count()).select_from(Batch)) == 0
-
-
-def _body(**overrides):
-    from tests.marketplace.conftest import batch_body
-
-    return batch_body(**overrides)
 
 
 def test_pilot_workers_leave_feedback_once_after_submitting(market, make, session):
@@ -200,3 +197,14 @@ def test_cancelling_a_pilot_refunds_every_unclaimed_slot(market, session):
     market.review(pilot["id"])
     assert ledger.balance(ledger.worker_earnings(market.members[0].id)) == 30
     assert ledger.balance(ledger.requester_escrow(market.requester.id)) == 0
+
+
+def test_a_pilot_past_its_expiry_closes_and_refunds_like_any_batch(market, session):
+    batch = piloted(market, expires_at=(clock.now() + timedelta(hours=2)).isoformat())
+    before = snapshot(market.requester)
+    clock.advance(timedelta(hours=3))
+    services.tick(clock.now())
+    stored = session.get(Batch, batch["id"])
+    assert stored.status == "expired" and stored.escrow_cents == 0
+    available = ledger.requester_available(market.requester.id)
+    assert snapshot(market.requester)[available] == before[available] + 165
