@@ -106,7 +106,8 @@ def launch(requester: User, batch: Batch, data: dict) -> Batch:
         "dpa_reference": batch.dpa_reference,
         "content_warnings": batch.content_warnings,
     }
-    # The same check as posting: the terms may have changed while the pilot ran.
+    # The same check as posting: the terms may have changed while the pilot ran. (Imported here:
+    # posting a batch asks this module for its pilot's size.)
     from coop.marketplace.services.batches import terms_breaches
 
     breaches = terms_breaches(revised, terms.version, terms.params)
