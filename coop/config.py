@@ -31,6 +31,8 @@ class Config:
     RATELIMIT_ENABLED = True
     COOP_AUTH_RATE_PER_ADDRESS = "30 per minute"
     COOP_AUTH_RATE_PER_ACCOUNT = "10 per minute"
+    # Messages about an assignment, per signed-in account: a conversation, not a flood.
+    COOP_MESSAGE_RATE = "10 per minute"
 
     # The CSRF token is sent as a header on cookie-authenticated unsafe requests.
     WTF_CSRF_TIME_LIMIT = None
@@ -74,7 +76,7 @@ class Config:
         )
         values["SECRET_KEY"] = _env("COOP_SECRET_KEY") or cls.fallback_secret_key(instance_path)
         values["RATELIMIT_STORAGE_URI"] = _env("COOP_RATELIMIT_STORAGE_URL", cls.RATELIMIT_STORAGE_URI)
-        for name in ("COOP_AUTH_RATE_PER_ADDRESS", "COOP_AUTH_RATE_PER_ACCOUNT"):
+        for name in ("COOP_AUTH_RATE_PER_ADDRESS", "COOP_AUTH_RATE_PER_ACCOUNT", "COOP_MESSAGE_RATE"):
             values[name] = _env(name, values[name])
         for name in (
             "COOP_DB_LOCK_TIMEOUT_MS",
@@ -106,6 +108,7 @@ class TestingConfig(Config):
     TESTING = True
     COOP_AUTH_RATE_PER_ADDRESS = "100000 per minute"
     COOP_AUTH_RATE_PER_ACCOUNT = "100000 per minute"
+    COOP_MESSAGE_RATE = "100000 per minute"
 
     @classmethod
     def load(cls, instance_path: str) -> dict:

@@ -42,6 +42,9 @@ def seed(payment_reference: str = "founding") -> str:
     for worker in workers[1:4]:
         governance.admit_founder(worker, payment_reference)
     members = workers[:4]
+    # Members say where they live, so the terms page shows the floor's margin over France's minimum wage.
+    for member, country in zip(members, ("FR", "FR", "ES", "DE"), strict=True):
+        accounts.update_profile(member, {"country": country})
     lab = accounts.register("lab@demo.coop", DEMO_PASSWORD, "Northwind Data Lab", "requester", "Northwind Data Lab")
 
     # A vote on the pay floor, open for the members to cast ballots.

@@ -1,6 +1,7 @@
 """Bounds on the numbers a caller sends, in one place, so none overflows a column or a sum."""
 
 import marshmallow as ma
+from babel import Locale
 from marshmallow import validate as v
 
 from coop.ledger import PAYMENT_REFERENCE_MAX
@@ -44,3 +45,33 @@ class PaymentReference(ma.fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def _iso_countries() -> frozenset[str]:
+    # CLDR also names regions and reserved codes that are no ISO 3166-1 country.
+    not_countries = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"}
+    return frozenset(
+        code
+        for code in Locale("en").territories
+        if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in not_countries
+    )
+
+
+# ISO 3166-1 alpha-2 codes, as CLDR (through Babel) knows them.
+COUNTRIES = _iso_countries()
+
+
+def country_code(code: str) -> None:
+    """Validator: an ISO 3166-1 alpha-2 country code written upper-case, such as FR."""
+    if code not in COUNTRIES:
+        raise ma.ValidationError(f"'{code}' is not an ISO 3166-1 alpha-2 country code written upper-case (such as FR).")
+
+
+class CountryCode(ma.fields.String):
+    """An ISO 3166-1 alpha-2 country code, such as FR; sent in either case, kept upper-case."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        if code not in COUNTRIES:
+            raise ma.ValidationError(f"'{value}' is not an ISO 3166-1 alpha-2 country code (such as FR or DE).")
+        return code

@@ -68,10 +68,16 @@ def unstorable(value) -> dict:
     errors: dict = {}
 
     def report(path: tuple, message: str) -> None:
+        # A mapping may hold a bad key (reported at the mapping) and a bad value (reported inside
+        # it): the mapping's own messages then go under "_schema" beside its children's.
         node = errors
         for key in path[:-1]:
-            node = node.setdefault(str(key), {})
-        node.setdefault(str(path[-1]) if path else "_schema", []).append(message)
+            child = node.setdefault(str(key), {})
+            if isinstance(child, list):
+                child = node[str(key)] = {"_schema": child}
+            node = child
+        found = node.setdefault(str(path[-1]) if path else "_schema", [])
+        (found.setdefault("_schema", []) if isinstance(found, dict) else found).append(message)
 
     def walk(node, path: tuple) -> None:
         if isinstance(node, str):

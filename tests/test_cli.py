@@ -31,7 +31,7 @@ def test_init_creates_founding_terms_rules_and_boards(app, session):
     result = app.test_cli_runner().invoke(args=["coop", "init"])
     assert result.exit_code == 0, result.output
     terms = session.get(TermsVersion, 1)
-    assert terms.params["min_hourly_rate_cents"] == 1200 and terms.params["banned_purposes"] == ["fake_engagement"]
+    assert terms.params["min_hourly_rate_cents"] == 1300 and terms.params["banned_purposes"] == ["fake_engagement"]
     assert {r.slug for r in session.scalars(sa.select(RuleVersion))} == {"bylaws", "forum-rules", "marketplace-code"}
     assert {(b.slug, b.visibility) for b in session.scalars(sa.select(Board))} == {
         ("members", "members"),

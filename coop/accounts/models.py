@@ -29,6 +29,8 @@ class User(UserMixin, Model):
     is_coordinator: Mapped[bool] = mapped_column(default=False)
     # The member's own choice of language for pages and emails; None: follow the browser.
     locale: Mapped[str | None] = mapped_column(sa.String(8))
+    # ISO 3166-1 alpha-2, stated by the person; members' countries keep the coop floor above local minimum wages.
+    country: Mapped[str | None] = mapped_column(sa.String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")

@@ -14,6 +14,7 @@ from coop.accounts.schemas import (
     NewTokenSchema,
     PasswordChangedSchema,
     PasswordChangeSchema,
+    ProfileUpdateSchema,
     RegisterSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -156,3 +157,12 @@ class TokenById(MethodView):
 def me():
     """Your own account, with your roles."""
     return authenticated_user()
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.arguments(ProfileUpdateSchema)
+@blp.response(200, UserSchema)
+@require()
+def update_me(data):
+    """Change your profile: the country you live in (it counts toward the coop's floor above local minimum wages)."""
+    return services.update_profile(authenticated_user(), data)

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from coop.accounts.models import USER_KINDS
+from coop.fields import CountryCode
 
 
 def new_password_field(**kwargs) -> ma.fields.String:
@@ -79,7 +80,16 @@ class UserSchema(ma.Schema):
     is_member = ma.fields.Boolean(dump_only=True)
     is_coordinator = ma.fields.Boolean(dump_only=True)
     locale = ma.fields.String(dump_only=True, allow_none=True)
+    country = ma.fields.String(dump_only=True, allow_none=True)
     created_at = ma.fields.DateTime(dump_only=True)
+
+
+class ProfileUpdateSchema(ma.Schema):
+    country = CountryCode(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Where you live and work, ISO 3166-1 alpha-2 (e.g. FR); null to withdraw it."},
+    )
 
 
 class LoginResultSchema(ma.Schema):

@@ -273,3 +273,11 @@ def set_roles(user: User, *, member: bool | None = None, coordinator: bool | Non
     if coordinator is not None:
         user.is_coordinator = coordinator
     db.session.flush()
+
+
+def update_profile(user: User, data: dict) -> User:
+    """Change what a person says about themselves: for now the country they live in."""
+    if "country" in data:
+        user.country = data["country"]
+    db.session.flush()
+    return user

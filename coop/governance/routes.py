@@ -14,6 +14,7 @@ from coop.governance.schemas import (
     AmendmentSchema,
     BallotReceiptSchema,
     BallotSchema,
+    CurrentTermsSchema,
     DelegationRequestSchema,
     DelegationSchema,
     MembersArgs,
@@ -139,10 +140,14 @@ def members(args):
 
 
 @blp.route("/terms/current", methods=["GET"])
-@blp.response(200, TermsSchema)
+@blp.response(200, CurrentTermsSchema)
 def current_terms():
-    """The terms in force: every parameter, its version and the proposal that adopted it."""
-    return services.current_terms()
+    """The terms in force: every parameter, its version, the proposal that adopted it.
+
+    `local_minimum` shows how far the floor (`min_hourly_rate_cents`) sits above the highest
+    local minimum wage (`local_min_hourly_cents`) of a country members live in.
+    """
+    return services.current_terms_page()
 
 
 @blp.route("/terms", methods=["GET"])

@@ -123,6 +123,20 @@ class TermsSchema(ma.Schema):
     )
 
 
+class LocalMinimumSchema(ma.Schema):
+    country = ma.fields.String(metadata={"description": "The members' country with the highest local minimum wage."})
+    local_min_hourly_cents = ma.fields.Integer()
+    margin_cents = ma.fields.Integer(metadata={"description": "min_hourly_rate_cents minus the local minimum."})
+
+
+class CurrentTermsSchema(TermsSchema):
+    local_minimum = ma.fields.Nested(
+        LocalMinimumSchema,
+        allow_none=True,
+        metadata={"description": "null while no member states a country listed in local_min_hourly_cents."},
+    )
+
+
 class RuleVersionSchema(ma.Schema):
     slug = ma.fields.String()
     version = ma.fields.Integer()

@@ -3,9 +3,11 @@
 import marshmallow as ma
 from marshmallow import validate as v
 
+from coop.fields import country_code
+
 FOUNDING_TERMS = {
     "currency": "EUR",
-    "min_hourly_rate_cents": 1200,
+    "min_hourly_rate_cents": 1300,
     "platform_fee_pct": 10,
     "auto_approve_hours": 72,
     "claim_lease_minutes": 30,
@@ -26,6 +28,9 @@ FOUNDING_TERMS = {
     "objection_pct": 10,
     "batch_flags_to_pause": 5,
     "post_flags_to_hide": 3,
+    # Members' table of local minimum hourly wages (ISO country -> cents); the coop floor stays above all.
+    "local_min_hourly_cents": {"FR": 1202},
+    "pilot_required_above_items": 200,
 }
 
 # Changing how the coop decides needs the supermajority.
@@ -78,6 +83,11 @@ class TermsParamsSchema(ma.Schema):
     objection_pct = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=100))
     batch_flags_to_pause = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1000))
     post_flags_to_hide = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1000))
+    local_min_hourly_cents = ma.fields.Dict(
+        keys=ma.fields.String(validate=country_code),
+        values=ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1_000_000)),
+    )
+    pilot_required_above_items = ma.fields.Integer(strict=True, validate=v.Range(min=1, max=1_000_000))
 
 
 def validate_params(params: dict) -> dict[str, list[str]]:

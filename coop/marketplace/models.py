@@ -18,7 +18,7 @@ CONTENT_WARNINGS = ("violence", "sexual", "hate", "self_harm", "disturbing")
 DEPOSIT_STATUSES = ("pending", "confirmed")
 WITHDRAWAL_STATUSES = ("pending", "confirmed")
 WITHDRAWAL_SOURCES = ("requester", "worker")
-BATCH_STATUSES = ("open", "paused_underpaid", "cancelled", "expired", "completed")
+BATCH_STATUSES = ("open", "paused_underpaid", "cancelled", "expired", "completed", "pilot")
 SLOT_STATES = ("open", "held", "done", "cancelled")
 ASSIGNMENT_STATUSES = ("claimed", "submitted", "approved", "rejected", "expired")
 REVIEW_DECISIONS = ("approve", "reject", "auto")
@@ -132,6 +132,9 @@ class Batch(Model):
     # (open, or paused for underpay) and resuming it gives that state back.
     paused_reason: Mapped[str | None] = mapped_column(sa.String(16))
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A paid pilot: only this many slots open until the requester launches the batch.
+    pilot_slots: Mapped[int | None] = mapped_column()
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     requester: Mapped[User] = relationship()
 
@@ -385,3 +388,57 @@ class RequesterSuspension(Model):
     requester_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True, autoincrement=False)
     proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"))
     suspended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class Bonus(Model):
+    """Money a requester adds to a worker's pay for one assignment, with the coop's fee on it."""
+
+    __tablename__ = "bonuses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    worker_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
+    fee_cents: Mapped[int] = mapped_column(sa.BigInteger)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    __table_args__ = (
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint("fee_cents >= 0", name="fee_not_negative"),
+    )
+
+
+class AssignmentMessage(Model):
+    """A message about one assignment between its worker and the batch's requester."""
+
+    __tablename__ = "assignment_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id"))
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    author: Mapped[User] = relationship()
+
+    __table_args__ = (sa.Index("ix_assignment_messages_assignment_id_id", "assignment_id", "id"),)
+
+
+class PilotFeedback(Model):
+    """A pilot worker's word on a batch's clarity and time, read by its requester before launching."""
+
+    __tablename__ = "pilot_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id"), unique=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
+    clarity: Mapped[int] = mapped_column()
+    minutes_taken: Mapped[int | None] = mapped_column()
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    assignment: Mapped[Assignment] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("clarity BETWEEN 1 AND 5", name="clarity"),)

@@ -1,11 +1,13 @@
 """Marketplace routes: funds, batches, claims, reviews, appeals, requester stats and reviews."""
 
-from flask import jsonify
+from flask import current_app, jsonify
+from flask_login import current_user
 
 from coop.accounts.models import User
 from coop.accounts.permissions import authenticated_user, require
 from coop.csvfiles import csv_download
 from coop.errors import NotFound
+from coop.extensions import limiter
 from coop.loading import get_or_404
 from coop.marketplace import services
 from coop.marketplace.models import Appeal, Assignment, Batch, Deposit, Withdrawal
@@ -20,15 +22,22 @@ from coop.marketplace.schemas import (
     BatchItemSchema,
     BatchListArgs,
     BatchSchema,
+    BonusInSchema,
+    BonusSchema,
     ClaimInSchema,
     DepositCreateSchema,
     DepositListArgs,
     DepositSchema,
     EarningsLineSchema,
     FlagDecisionSchema,
+    LaunchSchema,
     MarketPreferencesSchema,
+    MessageInSchema,
+    MessageSchema,
     MoneyAmountSchema,
     PendingWithdrawalListArgs,
+    PilotFeedbackInSchema,
+    PilotFeedbackSchema,
     RaiseRewardSchema,
     RequesterAssignmentSchema,
     RequesterReviewInSchema,
@@ -419,3 +428,71 @@ def review_requester(data, requester_id):
     """Review a requester you submitted work for; posting again updates your review."""
     review_row, created = services.review_requester(authenticated_user(), _requester(requester_id), data)
     return review_row, 201 if created else 200
+
+
+# --- fair work: bonuses, pilots, messages -------------------------------------------------
+
+
+@blp.route("/assignments/<int:assignment_id>/bonus", methods=["POST"])
+@blp.arguments(BonusInSchema)
+@blp.response(201, BonusSchema)
+@require("requester")
+def pay_bonus(data, assignment_id):
+    """Pay a bonus on submitted or approved work of your batch, with the platform fee, from available funds."""
+    return services.pay_bonus(
+        authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["amount_cents"], data["reason"]
+    )
+
+
+@blp.route("/assignments/<int:assignment_id>/feedback", methods=["POST"])
+@blp.arguments(PilotFeedbackInSchema)
+@blp.response(201, PilotFeedbackSchema)
+@require("member")
+def leave_feedback(data, assignment_id):
+    """Say how clear a pilot batch was and how long it took, once, after submitting your pilot work."""
+    return services.leave_feedback(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data)
+
+
+@blp.route("/batches/<int:batch_id>/feedback", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(PilotFeedbackSchema, "PilotFeedbackPage"))
+@require("requester")
+def pilot_feedback(args, batch_id):
+    """What your batch's pilot workers said, oldest first, under their pseudonyms."""
+    return page_body(*services.pilot_feedback(authenticated_user(), get_or_404(Batch, batch_id, "batch"), args))
+
+
+@blp.route("/batches/<int:batch_id>/launch", methods=["POST"])
+@blp.arguments(LaunchSchema, required=False)
+@blp.response(200, BatchSchema)
+@require("requester")
+def launch(data, batch_id):
+    """Open your piloted batch to everyone, optionally with revised instructions, reward or estimate."""
+    return services.launch(authenticated_user(), get_or_404(Batch, batch_id, "batch"), data or {})
+
+
+def _message_author_key() -> str:
+    return f"messages:user:{current_user.id if current_user.is_authenticated else '-'}"
+
+
+@blp.route("/assignments/<int:assignment_id>/messages", methods=["POST"])
+@limiter.limit(lambda: current_app.config["COOP_MESSAGE_RATE"], key_func=_message_author_key, scope="messages")
+@blp.arguments(MessageInSchema)
+@blp.response(201, MessageSchema)
+@require()
+def send_message(data, assignment_id):
+    """Write about this assignment to its worker (requesters) or to the batch's requester (the worker)."""
+    return services.send_message(
+        authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), data["body"]
+    )
+
+
+@blp.route("/assignments/<int:assignment_id>/messages", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(MessageSchema, "MessagePage"))
+@require()
+def read_messages(args, assignment_id):
+    """The messages about an assignment, oldest first, under pseudonyms; coordinators read them during an appeal."""
+    return page_body(
+        *services.read_messages(authenticated_user(), get_or_404(Assignment, assignment_id, "assignment"), args)
+    )

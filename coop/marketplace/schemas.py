@@ -180,6 +180,17 @@ class BatchCreateSchema(ma.Schema):
             if errors:
                 raise ma.ValidationError(errors, "answer_fields")
 
+    pilot_slots = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=v.Range(min=1, max=MAX_ITEMS * 100),
+        metadata={
+            "description": "Run a paid pilot of this many assignments first (required above "
+            "pilot_required_above_items items; 10 by default there)."
+        },
+    )
+
 
 class RequesterRefSchema(ma.Schema):
     id = ma.fields.Integer()
@@ -269,6 +280,10 @@ class BatchSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "The pay per hour at the median real time (null until that is shown)."},
     )
+    pilot_slots = ma.fields.Integer(
+        allow_none=True, metadata={"description": "Slots opened for the paid pilot; null without a pilot."}
+    )
+    launched_at = ma.fields.DateTime(allow_none=True)
 
     def get_hourly_rate(self, batch):
         return pay.hourly_rate_cents(batch.reward_cents, batch.est_seconds)
@@ -543,3 +558,66 @@ class FlagDecisionSchema(ma.Schema):
         validate=v.Length(min=1, max=5_000),
         metadata={"description": "The coordinator's answer to the flags, 10 to 1000 characters; published."},
     )
+
+
+class BonusInSchema(ma.Schema):
+    amount_cents = Cents(required=True, max=MAX_REWARD_CENTS)
+    reason = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=2_000),
+        metadata={"description": "Why, for the worker to read."},
+    )
+
+
+class BonusSchema(ma.Schema):
+    id = ma.fields.Integer()
+    assignment_id = ma.fields.Integer()
+    amount_cents = ma.fields.Integer(metadata={"description": "Paid to the worker."})
+    fee_cents = ma.fields.Integer(metadata={"description": "The platform fee on it, paid by the requester."})
+    reason = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+class PilotFeedbackInSchema(ma.Schema):
+    clarity = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=v.Range(min=1, max=5),
+        metadata={"description": "How clear the instructions were, 1 (unclear) to 5 (clear)."},
+    )
+    minutes_taken = ma.fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=v.Range(min=1, max=1440)
+    )
+    comment = ma.fields.String(load_default=None, allow_none=True, validate=v.Length(max=2_000))
+
+
+class PilotFeedbackSchema(ma.Schema):
+    id = ma.fields.Integer()
+    assignment_id = ma.fields.Integer()
+    worker = ma.fields.Function(lambda f: f.assignment.worker.display_name, metadata={"description": "Pseudonym."})
+    real_seconds = ma.fields.Function(lambda f: f.assignment.real_seconds, allow_none=True)
+    clarity = ma.fields.Integer()
+    minutes_taken = ma.fields.Integer(allow_none=True)
+    comment = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class LaunchSchema(ma.Schema):
+    instructions = ma.fields.String(load_default=None, allow_none=True, validate=v.Length(max=50_000))
+    reward_cents = Cents(load_default=None, allow_none=True, max=MAX_REWARD_CENTS)
+    est_seconds = ma.fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=v.Range(min=1, max=86_400)
+    )
+
+
+class MessageInSchema(ma.Schema):
+    body = ma.fields.String(required=True, validate=v.Length(min=1, max=2_000))
+
+
+class MessageSchema(ma.Schema):
+    id = ma.fields.Integer()
+    assignment_id = ma.fields.Integer()
+    author = ma.fields.Function(lambda m: m.author.display_name, metadata={"description": "The author's pseudonym."})
+    author_role = ma.fields.Function(lambda m: m.author.kind, metadata={"description": "worker | requester"})
+    body = ma.fields.String()
+    created_at = ma.fields.DateTime()

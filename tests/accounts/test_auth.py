@@ -131,6 +131,7 @@ def test_me_reports_roles(make):
         "is_coordinator",
         "locale",
         "created_at",
+        "country",
     }
 
 

@@ -42,7 +42,7 @@ def test_proposals_keep_their_options(gov, as_member):
         ({"change": {"min_hourly_rate_cents": "1500"}}, "change"),
         ({"change": {"hourly_bonus": 5}}, "change"),
         ({"change": {"voting_days_min": 30}}, "change"),
-        ({"change": {"min_hourly_rate_cents": 1200}}, "change"),
+        ({"change": {"min_hourly_rate_cents": 1300}}, "change"),
         ({"change": {}}, "change"),
         ({"change": None}, "change"),
         ({"method": "approval"}, "kind"),

@@ -23,7 +23,7 @@ def test_posting_a_batch_moves_rewards_and_fee_into_escrow(market, session):
     assert (batch["rewards_total_cents"], batch["fee_cents"], batch["escrow_cents"]) == (198, 20, 218)
     assert batch["slot_count"] == 6 and batch["item_count"] == 3
     assert batch["protections"] == {
-        "min_hourly_rate_cents": 1200,
+        "min_hourly_rate_cents": 1300,
         "platform_fee_pct": 10,
         "auto_approve_hours": 72,
         "claim_lease_minutes": 30,
@@ -157,7 +157,7 @@ def test_members_list_open_batches_they_can_take_and_requesters_their_own(market
     other = make.requester()
     fund(other, 1000)
     mine = market.post(title="plain")
-    flagged = market.post(title="flagged", content_warnings=["violence"], reward_cents=600, est_seconds=1800)
+    flagged = market.post(title="flagged", content_warnings=["violence"], reward_cents=650, est_seconds=1800)
     cancelled = market.post(title="cancelled")
     market.rc.post(f"/api/v1/batches/{cancelled['id']}/cancel")
     theirs = make.client(other).post("/api/v1/batches", json=batch_body(title="theirs")).get_json()

@@ -42,6 +42,8 @@ def test_concurrent_claims_take_every_slot_once_and_no_item_twice(postgres_only,
     requester = accounts.register(f"race-{tag}@example.org", "x" * 12, f"Race lab {tag}", "requester", "Race Lab")
     ledger.move(ledger.EXTERNAL, ledger.requester_available(requester.id), 10**7, "test deposit")
     batch = services.create_batch(requester, batch_body(items=ITEMS, assignments_per_item=PER_ITEM))
+    # A batch this size starts with a paid pilot; launched at once, every slot is open to the race.
+    services.launch(requester, batch, {})
     member_ids = []
     for n in range(WORKERS):
         # Inserted directly: hashing 64 passwords would only slow the test down.
@@ -99,3 +101,53 @@ def test_concurrent_claims_take_every_slot_once_and_no_item_twice(postgres_only,
         ).all()
     )
     assert states == {"held": ITEMS * PER_ITEM}
+
+
+PILOT_RACERS = 8
+
+
+def test_racing_claims_never_open_more_than_the_pilots_slots(postgres_only, committed, racing_app):
+    tag = uuid.uuid4().hex[:6]
+    requester = accounts.register(f"pilot-{tag}@example.org", "x" * 12, f"Pilot lab {tag}", "requester", "Pilot Lab")
+    ledger.move(ledger.EXTERNAL, ledger.requester_available(requester.id), 10**5, "test deposit")
+    batch = services.create_batch(requester, batch_body(items=20, reward_cents=30, est_seconds=60, pilot_slots=3))
+    member_ids = []
+    for n in range(PILOT_RACERS):
+        member = User(
+            email=f"pilot{n}-{tag}@example.org", display_name=f"Pilot {n} {tag}", kind="worker", password_hash="!"
+        )
+        db.session.add(member)
+        db.session.flush()
+        governance.admit_founder(member, "test transfer")
+        member_ids.append(member.id)
+    db.session.commit()
+    batch_id = batch.id
+    outcomes: list[str] = []
+    start = threading.Barrier(PILOT_RACERS)
+
+    def claim(member_id):
+        start.wait()
+        with racing_app.app_context():
+            try:
+                services.claim(db.session.get(User, member_id), db.session.get(Batch, batch_id))
+                db.session.commit()
+                outcomes.append("claimed")
+            except Conflict:
+                db.session.rollback()
+                outcomes.append("pilot full")
+            except Exception as exc:  # anything else is a bug this test exists to catch
+                db.session.rollback()
+                outcomes.append(repr(exc))
+
+    threads = [threading.Thread(target=claim, args=(m,)) for m in member_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["claimed"] * 3 + ["pilot full"] * (PILOT_RACERS - 3)
+    db.session.expire_all()
+    held = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Slot).where(Slot.batch_id == batch_id, Slot.state == "held")
+    )
+    assert held == 3

@@ -24,9 +24,9 @@ def _work(market, batch_id, claims_per_member, seconds):
 
 
 def test_underpaying_batch_is_paused_and_the_raise_pays_back_approved_work(market, session):
-    # Promised: 20 cents for 60 s (1200/h). Real: 120 s each, i.e. 600/h.
-    batch = market.post(items=12, reward_cents=20, est_seconds=60)
-    held = _work(market, batch["id"], [5, 5], seconds=120)
+    # Promised: 20 cents for 55 s (1309/h). Real: 110 s each, i.e. 654/h.
+    batch = market.post(items=12, reward_cents=20, est_seconds=55)
+    held = _work(market, batch["id"], [5, 5], seconds=110)
     for client, assignment_id in held[:9]:
         market.submit(client, assignment_id)
     for _, assignment_id in held[:3]:
@@ -37,13 +37,13 @@ def test_underpaying_batch_is_paused_and_the_raise_pays_back_approved_work(marke
     market.submit(client, tenth)
     paused = market.rc.get(f"{API}/batches/{batch['id']}").get_json()
     assert paused["status"] == "paused_underpaid"
-    assert paused["required_reward_cents"] == 40  # 1200 × 120 / 3600
-    assert "40 cents" in paused["message"] and "600 cents an hour" in paused["message"]
+    assert paused["required_reward_cents"] == 40  # 1300 × 110 / 3600 = 39.7, rounded up
+    assert "40 cents" in paused["message"] and "654 cents an hour" in paused["message"]
     refused = market.mc[2].post(f"{API}/batches/{batch['id']}/claim")
     assert refused.status_code == 409 and "paused" in refused.get_json()["message"]
     entry = session.scalar(sa.select(AuditEntry).where(AuditEntry.event == "batch.paused_underpaid"))
     assert entry.subject == f"batch:{batch['id']}"
-    assert entry.payload["required_reward_cents"] == 40 and entry.payload["effective_hourly_cents"] == 600
+    assert entry.payload["required_reward_cents"] == 40 and entry.payload["effective_hourly_cents"] == 654
 
     # A raise below what the audit found is refused, changing nothing.
     before = snapshot(market.requester, *market.members)
@@ -90,14 +90,14 @@ def test_audit_waits_for_ten_submissions(market, session):
 
 
 def test_audit_holds_pay_to_a_minimum_raised_after_posting(market, session):
-    # Promised at 1200/h; real time exactly 60 s meets it, until the members raise the minimum.
-    batch = market.post(items=12, reward_cents=20, est_seconds=60)
+    # Promised at exactly the 1300/h floor; real time exactly 72 s meets it, until the members raise the minimum.
+    batch = market.post(items=12, reward_cents=26, est_seconds=72)
     new_terms(min_hourly_rate_cents=1500)
-    held = _work(market, batch["id"], [10], seconds=60)
+    held = _work(market, batch["id"], [10], seconds=72)
     for client, assignment_id in held:
         market.submit(client, assignment_id)
     assert session.get(Batch, batch["id"]).status == "paused_underpaid"
-    assert session.get(Batch, batch["id"]).required_reward_cents == 25
+    assert session.get(Batch, batch["id"]).required_reward_cents == 30  # 1500 × 72 / 3600
 
 
 def test_raise_must_be_higher_and_affordable_and_by_the_batchs_requester(market, make, session):

@@ -16,7 +16,7 @@ def test_stats_are_null_where_there_is_no_data(market, session):
 
 
 def test_stats_are_computed_from_the_requesters_record(market, session):
-    batch = market.post(items=4, reward_cents=20, est_seconds=60)
+    batch = market.post(items=4, reward_cents=20, est_seconds=55)
     held = [market.claim(client, batch["id"]) for client in market.mc]
     clock.advance(timedelta(seconds=30))
     for client, a in zip(market.mc, held, strict=False):
@@ -92,7 +92,7 @@ def test_pay_for_approved_work_is_summed_by_worker_and_day_of_approval(market, s
 
 def test_pay_for_work_counts_raises_and_overturned_rejections_but_no_other_credit(market, session):
     today = clock.now().date()
-    batch = market.post(items=2, reward_cents=20, est_seconds=60)
+    batch = market.post(items=2, reward_cents=20, est_seconds=55)
     approved = market.claim(market.mc[0], batch["id"])
     rejected = market.claim(market.mc[1], batch["id"])
     for client, a in ((market.mc[0], approved), (market.mc[1], rejected)):

@@ -323,7 +323,7 @@ def test_a_member_holds_several_claims_but_never_two_on_one_item(market, session
 
 
 def test_content_warning_batches_need_the_members_opt_in(market, session):
-    batch = market.post(items=2, content_warnings=["violence", "hate"], reward_cents=600, est_seconds=1800)
+    batch = market.post(items=2, content_warnings=["violence", "hate"], reward_cents=650, est_seconds=1800)
     before = snapshot(market.requester, market.members[0])
     response = market.mc[0].post(f"{API}/batches/{batch['id']}/claim")
     assert response.status_code == 403 and snapshot(market.requester, market.members[0]) == before
@@ -345,7 +345,7 @@ def test_preferences_accept_only_known_warnings_and_only_from_workers(market, ma
 
 def test_daily_cap_on_content_warning_work_counts_todays_live_claims(market, session):
     to_utc_hour(1)
-    batch = market.post(items=10, content_warnings=["disturbing"], reward_cents=600, est_seconds=1800)
+    batch = market.post(items=10, content_warnings=["disturbing"], reward_cents=650, est_seconds=1800)
     member = market.mc[0]
     member.patch(f"{API}/me/preferences", json={"content_opt_in": ["disturbing"]})
     claims = [market.claim(member, batch["id"]) for _ in range(4)]  # 4 × 30 min = the 120-minute cap

@@ -441,8 +441,8 @@ class MoneyMachine(RuleBasedStateMachine):
             return
         batch = db.session.get(Batch, batch_id)
         coordinator = self.user(self.coop.coordinators[c % COORDINATORS])
-        # Turned by the step count: draws favour small numbers, and both answers must come up.
-        uphold = (b + c + self.steps) % 2 == 1
+        # Taken in turns: draws favour small numbers, and both answers must come up.
+        uphold = self.tally["resume_batch"]["done"] > self.tally["uphold_flags"]["done"]
         decide = marketplace.cancel_flagged_batch if uphold else marketplace.resume_flagged_batch
         self.attempt("uphold_flags" if uphold else "resume_batch", lambda: decide(coordinator, batch, "Read them all."))
 
@@ -483,6 +483,62 @@ class MoneyMachine(RuleBasedStateMachine):
             assert not exists(mine, Batch.created_at > suspension.suspended_at)
             assert not exists(Slot.batch_id == Batch.id, mine, Slot.state == "open")
             self.tally["suspension_in_force"]["seen"] += 1
+
+    # --- fair work: returns, bonuses, pilots ----------------------------------------------
+
+    @when_any(Assignment.id.is_not(None))
+    @rule(a=index, own=st.booleans())
+    def return_claim(self, a, own):
+        """A worker gives a claim back; sometimes a claim of any state, or someone else's (refused)."""
+        query = sa.select(Assignment.id).order_by(Assignment.id)
+        assignment_id = pick(query.where(Assignment.status == "claimed") if a % 4 != 3 else query, a)
+        if assignment_id is None:
+            return
+        assignment = db.session.get(Assignment, assignment_id)
+        worker = assignment.worker if own else self.user(self.coop.members[a % len(self.coop.members)])
+        self.attempt("return_claim", lambda: marketplace.return_claim(worker, assignment))
+
+    @when_any(Assignment.submitted_at.is_not(None))
+    @rule(a=index, r=index, amount=st.sampled_from([7, 1, 50, 100_000]))
+    def pay_bonus(self, a, r, amount):
+        """A requester pays a bonus on handed-in work (refused on other work, others' work, or when short)."""
+        query = sa.select(Assignment.id).order_by(Assignment.id)
+        handed_in = query.where(Assignment.status.in_(("submitted", "approved")))
+        assignment_id = pick(handed_in if a % 4 != 3 else query, a)
+        if assignment_id is None:
+            return
+        assignment = db.session.get(Assignment, assignment_id)
+        requester = assignment.batch.requester if r % 4 != 3 else self.user(self.coop.requesters[r % REQUESTERS])
+        self.attempt("pay_bonus", lambda: marketplace.pay_bonus(requester, assignment, amount, "Careful work."))
+
+    @rule(r=index, items=st.integers(2, 4), pilot=st.integers(1, 2), reward=st.sampled_from([20, 23]))
+    def post_pilot(self, r, items, pilot, reward):
+        requester = self.user(self.coop.requesters[r % REQUESTERS])
+        body = batch_body(items=items, reward_cents=reward, pilot_slots=pilot)
+        batch = self.attempt("post_pilot", lambda: marketplace.create_batch(requester, body))
+        if batch is not None:
+            self.rounds(batch.id, reward)
+
+    @when_any(Batch.status == "pilot")
+    @rule(m=index, b=index)
+    def claim_pilot(self, m, b):
+        """A member claims pilot work (refused once the pilot's slots are taken)."""
+        batch_id = pick(sa.select(Batch.id).where(Batch.status == "pilot").order_by(Batch.id), b)
+        member = self.user(self.coop.members[(m + self.steps) % len(self.coop.members)])
+        self.attempt("claim", lambda: marketplace.claim(member, db.session.get(Batch, batch_id)))
+
+    @when_any(Batch.id.is_not(None))
+    @rule(b=index, delta=st.sampled_from([0, 7, 10, -1]), slower=st.booleans())
+    def launch(self, b, delta, slower):
+        """A requester launches a pilot, maybe raising the reward or the estimate (refused below the terms)."""
+        query = sa.select(Batch.id).order_by(Batch.id)
+        batch_id = pick(query.where(Batch.status == "pilot") if b % 4 != 3 else query, b)
+        if batch_id is None:
+            return
+        batch = db.session.get(Batch, batch_id)
+        revision = {"reward_cents": batch.reward_cents + delta, "est_seconds": batch.est_seconds * (3 if slower else 1)}
+        if self.attempt("launch", lambda: marketplace.launch(batch.requester, batch, revision)) and delta > 0:
+            self.rounds(batch.id, delta)
 
 
 def test_books_balance_after_every_step_of_any_sequence(session, frozen_clock):
@@ -527,6 +583,10 @@ def test_books_balance_after_every_step_of_any_sequence(session, frozen_clock):
         "reviews_lapse",
         "propose_surplus",
         "vote",
+        "return_claim",
+        "pay_bonus",
+        "post_pilot",
+        "launch",
     }, dict(tally)
     assert enacted, "no surplus was ever distributed"
     assert done >= {"flag_batch", "resume_batch", "uphold_flags", "propose_suspension"}, str(

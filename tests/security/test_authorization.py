@@ -165,6 +165,16 @@ MATRIX = {
     "POST /api/v1/batches/{batch_id}/flags": only(dict.fromkeys(MEMBERS, 201)),
     "POST /api/v1/batches/{batch_id}/resume": only({COORD: 200}),
     "POST /api/v1/batches/{batch_id}/flags/uphold": only({COORD: 200}),
+    # accounts: the profile
+    "PATCH /api/v1/me": signed_in(200),
+    # marketplace: fair work
+    "POST /api/v1/assignments/{assignment_id}/bonus": only({REQ: 201}),
+    "POST /api/v1/assignments/{assignment_id}/feedback": only({MEMBER: 201}),
+    "GET /api/v1/batches/{batch_id}/feedback": only({REQ: 200}),
+    "POST /api/v1/batches/{batch_id}/launch": only({REQ: 200}),
+    # Messages: the assignment's worker and the batch's requester; coordinators read during an appeal.
+    "POST /api/v1/assignments/{assignment_id}/messages": only({MEMBER: 201, REQ: 201}),
+    "GET /api/v1/assignments/{assignment_id}/messages": only({MEMBER: 200, REQ: 200, COORD: 200}),
 }
 
 
@@ -435,6 +445,36 @@ def _delegating_caller(w):
     if w.caller is not None and w.caller.is_member:
         governance_services.set_delegate(w.caller, w.user("second_member").id)
     return {}, None
+
+
+setup("PATCH /api/v1/me")(lambda w: ({}, {"country": "FR"}))
+
+
+@setup("POST /api/v1/assignments/{assignment_id}/bonus")
+def _submitted_for_bonus(w):
+    return {"assignment_id": w.assignment("submitted").id}, {"amount_cents": 10, "reason": "Thorough."}
+
+
+@setup("POST /api/v1/assignments/{assignment_id}/feedback")
+def _submitted_pilot_work(w):
+    assignment = w.assignment("submitted", batch=w.batch(pilot_slots=2))
+    return {"assignment_id": assignment.id}, {"clarity": 4, "minutes_taken": 2}
+
+
+@setup("GET /api/v1/batches/{batch_id}/feedback")
+@setup("POST /api/v1/batches/{batch_id}/launch")
+def _pilot_batch(w):
+    return {"batch_id": w.batch(pilot_slots=2).id}, None
+
+
+@setup("POST /api/v1/assignments/{assignment_id}/messages")
+def _claimed_to_talk_about(w):
+    return {"assignment_id": w.assignment("claimed").id}, {"body": "Does a yield sign count?"}
+
+
+@setup("GET /api/v1/assignments/{assignment_id}/messages")
+def _appealed_to_read_about(w):
+    return {"assignment_id": w.appeal().assignment_id}, None
 
 
 def _only_fields(route: str, body):

@@ -122,7 +122,7 @@ class Seeder:
                 "content_warnings": [],
                 "personal_data": False,
                 "reward_cents": 20,
-                "est_seconds": 60,
+                "est_seconds": 55,
                 "assignments_per_item": 1,
                 "items": [{"data": {"n": i}} for i in range(6)],
             },

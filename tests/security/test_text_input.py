@@ -131,3 +131,16 @@ def test_the_walk_reaches_every_body_that_takes_text(spec):
     assert len(with_text) >= 25
     submit = spec["paths"]["/api/v1/assignments/{assignment_id}/submit"]["post"]
     assert ("answer", "note") in set(string_paths(submit["requestBody"]["content"]["application/json"]["schema"], spec))
+
+
+def test_a_bad_key_and_a_bad_value_in_one_object_are_both_reported(world):
+    from coop.parsing import KEY_MESSAGE, NUL_MESSAGE, unstorable
+
+    # The key's error first, then a value's inside the same object...
+    first = unstorable({"data": {"a\x00": 1, "b": "c\x00"}})
+    assert first == {"data": {"_schema": [KEY_MESSAGE], "b": [NUL_MESSAGE]}}
+    # ...or the value's first, then the key's.
+    later = unstorable({"data": {"b": "c\x00", "a\x00": 1}})
+    assert later == {"data": {"b": [NUL_MESSAGE], "_schema": [KEY_MESSAGE]}}
+    nested = unstorable({"data": {"b": {"c": "\x00"}, "b\x00": 1}})
+    assert nested == {"data": {"b": {"c": [NUL_MESSAGE]}, "_schema": [KEY_MESSAGE]}}

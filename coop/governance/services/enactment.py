@@ -18,7 +18,12 @@ from coop.governance.models import (
     TermsVersion,
 )
 from coop.governance.services.membership import patronage_account
-from coop.governance.services.terms import current_rule, current_terms, serialise_versions
+from coop.governance.services.terms import (
+    check_floor_above_local_minimums,
+    current_rule,
+    current_terms,
+    serialise_versions,
+)
 from coop.governance.terms import apply_change
 
 Effect = Callable[[Proposal, datetime], tuple[dict, list[tuple]]]
@@ -65,6 +70,10 @@ def _enact_terms(proposal: Proposal, result: dict, now: datetime) -> tuple[dict,
             f"Terms v{current.version} with this change would be invalid ({problems}), "
             "so no new terms version was made."
         )
+    try:
+        check_floor_above_local_minimums(merged, change)
+    except Invalid as exc:
+        raise Invalid(f"{exc.message} No new terms version was made.") from None
     terms = TermsVersion(version=current.version + 1, params=merged, effective_at=now, adopted_by=proposal.id)
     db.session.add(terms)
     db.session.flush()

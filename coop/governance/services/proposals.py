@@ -30,7 +30,7 @@ from coop.governance.motions import (
 )
 from coop.governance.services.ballots import close_due, lock_proposal, record_events
 from coop.governance.services.membership import members_count
-from coop.governance.services.terms import current_rule, current_terms
+from coop.governance.services.terms import check_floor_above_local_minimums, current_rule, current_terms
 from coop.governance.terms import apply_change
 from coop.pagination import keyset_page
 
@@ -211,6 +211,10 @@ def _checked_terms_change(change) -> dict:
             f"The change would make the terms invalid (checked against terms v{current.version}); see 'errors'.",
             {"change": errors},
         )
+    try:
+        check_floor_above_local_minimums(merged, change)
+    except Invalid as exc:
+        raise Invalid(exc.message, {"change": exc.errors}) from None
     if merged == current.params:
         raise Invalid(
             "This change sets every parameter to the value it already has.",

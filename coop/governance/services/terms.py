@@ -7,7 +7,8 @@ from flask import g, has_app_context
 from sqlalchemy.orm import Session, aliased
 
 from coop import audit, clock
-from coop.errors import NotFound
+from coop.accounts.models import User
+from coop.errors import Invalid, NotFound
 from coop.extensions import db
 from coop.governance.founding import FOUNDING_RULES
 from coop.governance.models import (
@@ -127,3 +128,65 @@ def serialise_versions() -> None:
     """Take the lock that numbers new terms and rule versions one at a time (PostgreSQL)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _VERSIONS_LOCK_KEY})
+
+
+def highest_local_minimum(params: dict) -> tuple[str, int] | None:
+    """The highest local minimum hourly wage among the countries members say they live in: (country, cents)."""
+    table = params.get("local_min_hourly_cents") or {}
+    if not table:
+        return None
+    countries = db.session.scalars(
+        sa.select(User.country).where(User.is_member.is_(True), User.country.in_(sorted(table))).distinct()
+    )
+    found = sorted(((table[country], country) for country in countries), reverse=True)
+    if not found:
+        return None
+    cents, country = found[0]
+    return country, cents
+
+
+def local_minimum_margin(params: dict) -> dict | None:
+    """How far the coop floor sits above the highest local minimum wage of a member's country (None: no such country)."""
+    highest = highest_local_minimum(params)
+    if highest is None:
+        return None
+    country, cents = highest
+    return {
+        "country": country,
+        "local_min_hourly_cents": cents,
+        "margin_cents": params["min_hourly_rate_cents"] - cents,
+    }
+
+
+def current_terms_page() -> dict:
+    """The terms in force with the margin of their floor over members' local minimum wages."""
+    terms = current_terms()
+    return {
+        "version": terms.version,
+        "params": terms.params,
+        "effective_at": terms.effective_at,
+        "adopted_by": terms.adopted_by,
+        "local_minimum": local_minimum_margin(terms.params),
+    }
+
+
+FLOOR_PARAMS = ("min_hourly_rate_cents", "local_min_hourly_cents")
+
+
+def check_floor_above_local_minimums(params: dict, change: dict) -> None:
+    """Refuse a change of the floor or the local minimum table that leaves the floor below a member's local minimum."""
+    # Only a change of these two can be to blame: a member stating a new country must not block
+    # every other terms vote until the floor is raised.
+    if not any(name in change for name in FLOOR_PARAMS):
+        return
+    highest = highest_local_minimum(params)
+    if highest is None:
+        return
+    country, cents = highest
+    floor = params["min_hourly_rate_cents"]
+    if floor < cents:
+        raise Invalid(
+            f"min_hourly_rate_cents would be {floor}, below the local minimum wage of {cents} cents an hour "
+            f"in {country}, where members work (local_min_hourly_cents); the coop floor may never be set below it.",
+            {"min_hourly_rate_cents": [f"At least {cents} (local minimum in {country})."]},
+        )

@@ -11,6 +11,7 @@ from coop.marketplace.services.batches import (
     set_preferences,
     terms_breaches,
 )
+from coop.marketplace.services.bonuses import pay_bonus
 from coop.marketplace.services.common import (
     CLAIMABLE,
     CLOSED,
@@ -34,7 +35,9 @@ from coop.marketplace.services.funds import (
     request_deposit,
     request_withdrawal,
 )
+from coop.marketplace.services.messages import read_messages, send_message
 from coop.marketplace.services.pay_audit import AUDIT_MIN_SUBMISSIONS, audit_real_pay, raise_reward
+from coop.marketplace.services.pilots import launch, leave_feedback, pilot_feedback
 from coop.marketplace.services.requesters import requester_reviews, requester_stats, review_requester
 from coop.marketplace.services.results import export_results
 from coop.marketplace.services.reviews import (
@@ -89,16 +92,21 @@ __all__ = [
     "file_appeal",
     "flagged_seconds_today",
     "get_preferences",
+    "launch",
+    "leave_feedback",
     "list_appeals",
     "list_batches",
     "list_deposits",
     "list_withdrawals",
     "my_assignments",
+    "pay_bonus",
+    "pilot_feedback",
     "progress",
     "protections_in_force",
     "raise_reward",
     "read_appeal",
     "read_assignment",
+    "read_messages",
     "refresh_assignment",
     "refresh_batch",
     "request_deposit",
@@ -108,6 +116,7 @@ __all__ = [
     "return_claim",
     "review",
     "review_requester",
+    "send_message",
     "set_preferences",
     "submit",
     "terms_breaches",

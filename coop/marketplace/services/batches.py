@@ -27,6 +27,7 @@ from coop.marketplace.models import (
     warnings_mask,
 )
 from coop.marketplace.services.common import (
+    CLAIMABLE,
     CLOSED,
     NOT_YOUR_BATCH,
     PROTECTIONS,
@@ -37,6 +38,7 @@ from coop.marketplace.services.common import (
 )
 from coop.marketplace.services.escrow import close_batch
 from coop.marketplace.services.pay_audit import real_time_of
+from coop.marketplace.services.pilots import pilot_size
 from coop.marketplace.services.suspension import check_not_suspended
 from coop.marketplace.services.tick import refresh_batch
 from coop.marketplace.spreadsheets import item_fields_of, read_items_csv
@@ -159,6 +161,7 @@ def create_batch(requester: User, data: dict) -> Batch:
         )
 
     slots = len(items) * data["assignments_per_item"]
+    pilot_slots = pilot_size(data, len(items), slots, params)
     rewards_total, fee = pay.batch_cost_cents(data["reward_cents"], slots, params["platform_fee_pct"])
     cost = rewards_total + fee
     available = ledger.balance(ledger.requester_available(requester.id))
@@ -171,7 +174,8 @@ def create_batch(requester: User, data: dict) -> Batch:
     warnings = list(dict.fromkeys(data.get("content_warnings") or []))
     batch = Batch(
         requester_id=requester.id,
-        status="open",
+        status="pilot" if pilot_slots else "open",
+        pilot_slots=pilot_slots,
         title=data["title"],
         description=data.get("description") or "",
         instructions=data.get("instructions") or "",
@@ -231,6 +235,7 @@ def create_batch(requester: User, data: dict) -> Batch:
             "reward_cents": batch.reward_cents,
             "rewards_total_cents": rewards_total,
             "fee_cents": fee,
+            **({"pilot_slots": pilot_slots} if pilot_slots else {}),
         },
     )
     return batch
@@ -302,7 +307,7 @@ def list_batches(user: User, args: dict) -> tuple[list[Batch], str | None]:
         opted = prefs.opt_in_mask if prefs else 0
         now = clock.now()
         stmt = stmt.where(
-            Batch.status == "open",
+            Batch.status.in_(CLAIMABLE),
             Batch.paused_reason.is_(None),
             sa.or_(Batch.expires_at.is_(None), Batch.expires_at > now),
             Batch.warnings_mask.op("&")(~opted & 0xFFFF) == 0,

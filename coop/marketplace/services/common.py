@@ -23,7 +23,7 @@ PROTECTIONS = (
     "claim_lease_minutes",
     "appeal_window_days",
 )
-CLAIMABLE = ("open",)
+CLAIMABLE = ("open", "pilot")
 CLOSED = ("cancelled", "expired")
 
 # Literal predicates (not bound parameters) so PostgreSQL can always use the partial indexes,

@@ -59,10 +59,10 @@ def close_batch(batch: Batch, status: str, now: datetime) -> dict:
 
 def close_if_past_expiry(batch: Batch, now: datetime) -> bool:
     """Close a batch whose expiry has passed; True if this call closed it."""
-    if batch.expires_at is None or batch.expires_at > now or batch.status not in ("open", "paused_underpaid"):
+    if batch.expires_at is None or batch.expires_at > now or batch.status not in ("open", "paused_underpaid", "pilot"):
         return False
     lock_row(batch)
-    if batch.status not in ("open", "paused_underpaid"):
+    if batch.status not in ("open", "paused_underpaid", "pilot"):
         return False
     result = close_batch(batch, "expired", now)
     audit.append("batch.expired", f"batch:{batch.id}", None, result)

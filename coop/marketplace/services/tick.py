@@ -117,7 +117,7 @@ def tick(now) -> str:
     due = list(
         db.session.scalars(
             sa.select(Batch)
-            .where(Batch.status.in_(("open", "paused_underpaid")), Batch.expires_at <= now)
+            .where(Batch.status.in_(("open", "paused_underpaid", "pilot")), Batch.expires_at <= now)
             .order_by(Batch.id)
         )
     )

@@ -44,6 +44,7 @@ from coop.marketplace.services.common import (
 )
 from coop.marketplace.services.escrow import close_if_past_expiry
 from coop.marketplace.services.pay_audit import audit_real_pay, count_real_time
+from coop.marketplace.services.pilots import check_pilot_room
 from coop.marketplace.services.tick import (
     auto_approve_due,
     expire_overdue_leases,
@@ -274,6 +275,8 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
             f"Batch {batch.id} is paused: members flagged it as harmful and a coordinator is reviewing it. "
             "Claims already made may still be submitted."
         )
+    if batch.status == "pilot":
+        check_pilot_room(batch)
     params = current_terms().params
     if batch.warnings_mask:
         # Lapsed claims must not count against today's cap.
