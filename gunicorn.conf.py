@@ -11,8 +11,8 @@ import signal
 import sys
 
 bind = os.environ.get("COOP_BIND", "127.0.0.1:8000")
-# Sync workers: each request is one database transaction, and the database (not the CPU) is
-# what they wait on; two per core plus one is gunicorn's own rule of thumb.
+# Sync workers, two per core plus one: measured against more workers, gthread and gevent
+# (README, Production), they serve the API as fast, and need nothing more.
 workers = int(os.environ.get("COOP_WORKERS") or (os.cpu_count() or 1) * 2 + 1)
 worker_class = "sync"
 # Above the database statement limit (COOP_DB_STATEMENT_TIMEOUT_MS, 10 s), so a slow request
