@@ -2,6 +2,7 @@
 
 import logging
 import sqlite3
+import time
 
 from apispec import BasePlugin
 from flask import Flask, has_request_context
@@ -148,6 +149,22 @@ def _configure_database_limits(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name != "postgresql":
         return
+
+    @event.listens_for(engine, "checkin")
+    def _back_in_the_pool(dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_if_idle(dbapi_connection, record, proxy):
+        # A connection used a moment ago is alive; one that sat idle may have been dropped by a
+        # restart or a failover, and is checked first so no request draws a dead one.
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < float(app.config["COOP_DB_PING_IDLE_SECONDS"]):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise sa_exc.DisconnectionError("The pooled connection is gone; a new one replaces it.") from exc
 
     def wanted() -> tuple[int, int]:
         prefix = "COOP_DB_" if has_request_context() else "COOP_DB_CLI_"

@@ -88,7 +88,10 @@ def test_database_down_answers_503_and_the_first_request_after_it_is_back_succee
     assert client.get("/api/v1/me", headers=headers).status_code == 200
 
 
-def test_connections_a_restart_dropped_are_replaced_before_use(app, committed, caplog):
+def test_connections_a_restart_dropped_are_replaced_before_use(app, committed, caplog, monkeypatch):
+    # Every pooled connection counts as idle here, as after a quiet spell: the one a restart dropped
+    # is checked and replaced before the request draws it.
+    monkeypatch.setitem(app.config, "COOP_DB_PING_IDLE_SECONDS", 0)
     worker = person("worker", "restart", member=True)
     headers = signed_in(worker)
     db.session.commit()
@@ -115,3 +118,21 @@ def test_connections_a_restart_dropped_are_replaced_before_use(app, committed, c
         assert client.get("/api/v1/me", headers=headers).status_code == 200
     # Replaced by the check before use, not rescued by running the request again.
     assert not [r for r in caplog.records if r.name == "coop.unit_of_work"]
+
+
+def test_a_connection_back_in_use_at_once_is_not_pinged_but_an_idle_one_is(app, committed, monkeypatch):
+    worker = person("worker", "pinged", member=True)
+    headers = signed_in(worker)
+    db.session.commit()
+    db.session.remove()
+    client = app.test_client()
+    pings = []
+    real_ping = db.engine.dialect.do_ping
+    monkeypatch.setattr(db.engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    monkeypatch.setitem(app.config, "COOP_DB_PING_IDLE_SECONDS", 60)  # however slow this machine is today
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert pings == []  # busy connections save the round trip
+    monkeypatch.setitem(app.config, "COOP_DB_PING_IDLE_SECONDS", 0)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert pings == [1]
