@@ -66,7 +66,8 @@ def _setup(url: str, clients: int, slots: int, batches: int = 2, tag: str = "") 
                 requester, grammar_batch(f"Grammar check {n}", items, 11, 30, ASSIGNMENTS_PER_ITEM)
             )
             # Large batches start with a paid pilot; the benchmark races for the launched batch's slots.
-            market.launch(requester, batch, {})
+            if batch.status == "pilot":
+                market.launch(requester, batch, {})
             batch_ids.append(batch.id)
         tokens, worker_ids = [], []
         for i in range(clients):
