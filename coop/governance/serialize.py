@@ -1,15 +1,13 @@
 """What a response shows of governance: proposals with their threshold and receipts, the member register, rules."""
 
-import csv
-import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
-from flask import Response, stream_with_context, url_for
+from flask import Response, url_for
 
 from coop.accounts.models import User
 from coop.accounts.permissions import has_role
-from coop.csvfiles import safe_cell
+from coop.csvfiles import csv_download, safe_cell
 from coop.governance import services
 from coop.governance.models import Ballot, Membership, Proposal, RuleVersion
 
@@ -40,49 +38,22 @@ def receipt_view(ballot: Ballot) -> dict:
     return {"receipt": ballot.receipt, "choice": ballot.choice, "reason": ballot.reason, "weight": ballot.weight}
 
 
-# Lines sent per chunk of a CSV download: few enough to stay small, enough to spare per-line overhead.
-CSV_CHUNK_LINES = 1000
-# Shared with every CSV download, so one rule decides what a spreadsheet would run.
-_cell = safe_cell
-
-
 def receipts_csv(rows: Iterable[tuple[str, dict, str | None, int]], filename: str) -> Response:
     """Receipts as a streamed text/csv download: a `receipt,choice,reason,weight` header, then one line per receipt.
 
-    `choice` is the ballot as compact JSON. A cell that a spreadsheet would run as a formula
-    (starting with = + - @; a receipt may start with -) is written with a leading `'`, which
-    a recount strips before comparing.
+    `choice` is the ballot as compact JSON. A cell that a spreadsheet would run as a formula is
+    written with a leading `'` (receipts are hexadecimal and never need it).
     """
-
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-
-        def flush() -> str:
-            text = buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            return text
-
-        writer.writerow(["receipt", "choice", "reason", "weight"])
-        for count, (receipt, choice, reason, weight) in enumerate(rows, start=1):
-            writer.writerow(
-                [
-                    _cell(receipt),
-                    _cell(json.dumps(choice, separators=(",", ":"), sort_keys=True)),
-                    _cell(reason or ""),
-                    weight,
-                ]
-            )
-            if count % CSV_CHUNK_LINES == 0:
-                yield flush()
-        yield flush()
-
-    return Response(
-        stream_with_context(lines()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    lines = (
+        [
+            safe_cell(receipt),
+            safe_cell(json.dumps(choice, separators=(",", ":"), sort_keys=True)),
+            safe_cell(reason or ""),
+            str(weight),
+        ]
+        for receipt, choice, reason, weight in rows
     )
+    return csv_download(["receipt", "choice", "reason", "weight"], lines, filename)
 
 
 def member_view(membership: Membership, user: User, viewer: User) -> dict:
@@ -115,7 +86,7 @@ def _register_cell(value) -> str:
         return ""
     if isinstance(value, str):
         # Pseudonyms are chosen by their owners: one may start like a formula.
-        return _cell(value)
+        return safe_cell(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
@@ -127,21 +98,4 @@ def register_csv(header: Sequence[str], rows: Iterable[tuple], filename: str) ->
     Text that a spreadsheet would run as a formula is written with a leading `'`, as in the
     receipts; times are ISO 8601 in UTC, amounts integer cents, an empty cell for no value.
     """
-
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        for count, row in enumerate(rows, start=1):
-            writer.writerow([_register_cell(value) for value in row])
-            if count % CSV_CHUNK_LINES == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(
-        stream_with_context(lines()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(header, ([_register_cell(value) for value in row] for row in rows), filename)

@@ -45,6 +45,18 @@ from coop.marketplace.spreadsheets import item_fields_of, read_items_csv
 from coop.pagination import keyset_page
 
 
+def check_terms(batch: dict, terms, lead: str = "This batch breaks", after: str = "") -> None:
+    """Every terms breach of `batch` in one TermsViolation naming the parameters, each beside its field."""
+    breaches = terms_breaches(batch, terms.version, terms.params)
+    if not breaches:
+        return
+    errors: dict[str, list[str]] = {}
+    for field, _, message in breaches:
+        errors.setdefault(field, []).append(message)
+    named = ", ".join(dict.fromkeys(parameter for _, parameter, _ in breaches))
+    raise TermsViolation(f"{lead} terms version {terms.version}: {named}. See 'errors' for each{after}.", errors)
+
+
 def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, str, str]]:
     """Every way a batch breaks the terms: (field, terms parameter, message a requester can act on)."""
     breaches = []
@@ -150,15 +162,7 @@ def create_batch(requester: User, data: dict) -> Batch:
     items, item_fields = _items_of(data)
     terms = current_terms()
     params = terms.params
-    breaches = terms_breaches(data, terms.version, params)
-    if breaches:
-        errors: dict[str, list[str]] = {}
-        for field, _, message in breaches:
-            errors.setdefault(field, []).append(message)
-        named = ", ".join(dict.fromkeys(parameter for _, parameter, _ in breaches))
-        raise TermsViolation(
-            f"This batch breaks terms version {terms.version}: {named}. See 'errors' for each.", errors
-        )
+    check_terms(data, terms)
 
     slots = len(items) * data["assignments_per_item"]
     pilot_slots = pilot_size(data, len(items), slots, params)

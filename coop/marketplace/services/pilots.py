@@ -5,7 +5,7 @@ from sqlalchemy.orm import joinedload
 
 from coop import audit, clock
 from coop.accounts.models import User
-from coop.errors import Conflict, Invalid, TermsViolation
+from coop.errors import Conflict, Invalid
 from coop.extensions import db
 from coop.governance.services import current_terms
 from coop.marketplace.models import Assignment, Batch, PilotFeedback, Slot
@@ -108,19 +108,9 @@ def launch(requester: User, batch: Batch, data: dict) -> Batch:
     }
     # The same check as posting: the terms may have changed while the pilot ran. (Imported here:
     # posting a batch asks this module for its pilot's size.)
-    from coop.marketplace.services.batches import terms_breaches
+    from coop.marketplace.services.batches import check_terms
 
-    breaches = terms_breaches(revised, terms.version, terms.params)
-    if breaches:
-        errors: dict[str, list[str]] = {}
-        for field, _, message in breaches:
-            errors.setdefault(field, []).append(message)
-        named = ", ".join(dict.fromkeys(parameter for _, parameter, _ in breaches))
-        raise TermsViolation(
-            f"Launched like this the batch would break terms version {terms.version}: {named}. "
-            "See 'errors' for each; nothing was changed.",
-            errors,
-        )
+    check_terms(revised, terms, "Launched like this the batch would break", "; nothing was changed")
     old = {"reward_cents": batch.reward_cents, "est_seconds": batch.est_seconds}
     if reward > batch.reward_cents:
         # A raise like any other: escrow topped up through the ledger, approved pilot work paid the difference.
