@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 COOP_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 COVERAGE_FLOOR ?= 90
+# Test processes: one per core (each gets its own SQLite file or PostgreSQL database).
+TEST_WORKERS ?= auto
 
 .PHONY: run test check lint typecheck test-sqlite test-postgres install bench clean
 
@@ -37,13 +39,13 @@ typecheck: $(STAMP)
 # The SQLite run ignores any PostgreSQL URL in the environment, so both backends are always tested.
 # Coverage of both runs is added up; the PostgreSQL run (or this one alone, without PostgreSQL) checks the floor.
 test-sqlite: $(STAMP)
-	env -u COOP_TEST_DATABASE_URL $(BIN)/python -m pytest --cov --cov-report=
+	env -u COOP_TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS) --cov --cov-report=
 
 # Runs only when PostgreSQL answers, so a laptop without it still gets the SQLite run.
 test-postgres: $(STAMP)
 	@if $(BIN)/python -c "import sqlalchemy as sa, sys; sa.create_engine(sys.argv[1]).connect().close()" "$(COOP_TEST_DATABASE_URL)" 2>/dev/null; then \
 		echo "== PostgreSQL: $(COOP_TEST_DATABASE_URL)"; \
-		COOP_TEST_DATABASE_URL="$(COOP_TEST_DATABASE_URL)" $(BIN)/python -m pytest --cov --cov-append \
+		COOP_TEST_DATABASE_URL="$(COOP_TEST_DATABASE_URL)" $(BIN)/python -m pytest -n $(TEST_WORKERS) --cov --cov-append \
 			--cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR); \
 	else \
 		echo "== PostgreSQL not reachable at $(COOP_TEST_DATABASE_URL); skipped"; \
