@@ -18,14 +18,12 @@ SCALING_SECONDS = float(os.environ.get("COOP_BENCH_SCALING_SECONDS", "15"))
 
 
 def claim_scaling() -> list[dict]:
-    """Claims per second through the API and as raw SQL, each point time-boxed on a fresh batch."""
+    """Claims per second through the API and as raw SQL at each concurrency, time-boxed on fresh batches."""
     rows = []
     with throwaway_database() as url:
-        setup = claims._setup(url, max(SCALING_WORKERS), claims.SLOTS, batches=2 * len(SCALING_WORKERS))
-        batches = iter(setup["batch_ids"])
         for workers in SCALING_WORKERS:
-            api = claims.run_api(url, setup, next(batches), workers, budget_s=SCALING_SECONDS)
-            raw = claims.run_raw(url, setup, next(batches), workers, budget_s=SCALING_SECONDS)
+            found = claims.level(url, workers, SCALING_SECONDS)
+            api, raw, _ = found["runs"]
             rows.append(
                 {
                     "workers": workers,
@@ -33,7 +31,7 @@ def claim_scaling() -> list[dict]:
                     "api_p50_ms": api["p50_ms"],
                     "api_p99_ms": api["p99_ms"],
                     "raw_claims_per_s": raw["claims_per_s"],
-                    "api_over_raw": round(api["claims_per_s"] / raw["claims_per_s"], 3),
+                    "api_over_raw": found["api_over_raw"],
                 }
             )
             print(f"scaling {workers:>2} workers: api {api['claims_per_s']}/s, raw {raw['claims_per_s']}/s")

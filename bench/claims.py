@@ -261,15 +261,15 @@ def integrity(url: str, batch_id: int) -> dict:
     return found
 
 
-def level(url: str, clients: int) -> dict:
-    """API, raw and bare at one concurrency, on batches of their own."""
+def level(url: str, clients: int, seconds: float = SECONDS) -> dict:
+    """API, raw and bare at one concurrency, on batches of their own, each run at most `seconds`."""
     setup = _setup(url, clients, SLOTS, tag=f"-{clients}")
     api_batch, raw_batch = setup["batch_ids"]
-    api = run_api(url, setup, api_batch, clients, SECONDS)
+    api = run_api(url, setup, api_batch, clients, seconds)
     api_integrity = integrity(url, api_batch)
-    raw = run_raw(url, setup, raw_batch, clients, SECONDS)
+    raw = run_raw(url, setup, raw_batch, clients, seconds)
     raw_integrity = integrity(url, raw_batch)
-    bare = run_bare(clients, SLOTS, SECONDS)
+    bare = run_bare(clients, SLOTS, seconds)
     return {
         "clients": clients,
         "runs": [api, raw, bare],

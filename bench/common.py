@@ -68,6 +68,36 @@ def make_app(database_url: str, **overrides):
     return create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
 
 
+def seed_members(conn, n: int) -> None:
+    """`n` members inserted in one statement (member 1 a coordinator), for benchmarks of whole-coop votes."""
+    import sqlalchemy as sa
+
+    conn.execute(
+        sa.text(
+            "INSERT INTO users (email, display_name, kind, password_hash, is_member, is_coordinator, created_at) "
+            "SELECT 'm' || g || '@bench.coop', 'member ' || g, 'worker', 'x', true, g = 1, now() "
+            "FROM generate_series(1, :n) g"
+        ),
+        {"n": n},
+    )
+
+
+def in_own_process(target, *args, timeout: float = 600):
+    """Run `target(*args, queue)` in a fresh process and return what it puts on the queue.
+
+    A close timed this way has its own peak memory and no connection or cache left by the setup.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=target, args=(*args, queue))
+    child.start()
+    result = queue.get(timeout=timeout)
+    child.join()
+    return result
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,7 +9,6 @@ published receipts with their weights. Prints figures, writes bench/results/dele
 Scale with COOP_BENCH_DELEGATION_MEMBERS.
 """
 
-import multiprocessing
 import os
 import resource
 import time
@@ -18,7 +17,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from bench.common import make_app, table, throwaway_database, write_results
+from bench.common import in_own_process, make_app, seed_members, table, throwaway_database, write_results
 
 GOAL_SECONDS = 2.0
 MEMBERS = 100_000
@@ -47,14 +46,7 @@ CHOICE_SQL = (
 
 
 def _seed(conn, n: int) -> None:
-    conn.execute(
-        sa.text(
-            "INSERT INTO users (email, display_name, kind, password_hash, is_member, is_coordinator, created_at) "
-            "SELECT 'm' || g || '@bench.coop', 'member ' || g, 'worker', 'x', true, g = 1, now() "
-            "FROM generate_series(1, :n) g"
-        ),
-        {"n": n},
-    )
+    seed_members(conn, n)
     conn.execute(sa.text(DELEGATE_SQL), {"n": n})
     conn.execute(sa.text("ANALYZE users"))
     conn.execute(sa.text("ANALYZE delegations"))
@@ -128,13 +120,7 @@ def _close_in_child(url: str, proposal_id: int, queue) -> None:
 
 
 def _close(url: str, proposal_id: int) -> dict:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=_close_in_child, args=(url, proposal_id, queue))
-    child.start()
-    result = queue.get(timeout=600)
-    child.join()
-    return result
+    return in_own_process(_close_in_child, url, proposal_id)
 
 
 def expected_weights(delegations: dict[int, int], voters: set[int]) -> Counter:

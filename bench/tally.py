@@ -8,7 +8,6 @@ After a yes/no close it also times reading the receipts back through the API: GE
 (1,000 inlined), the first and second 200-receipt pages, and the whole ?format=csv stream.
 """
 
-import multiprocessing
 import os
 import resource
 import time
@@ -16,21 +15,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from bench.common import make_app, p50_ms, table, throwaway_database, write_results
+from bench.common import in_own_process, make_app, p50_ms, seed_members, table, throwaway_database, write_results
 
 GOAL_SECONDS = 2.0
 RANKED_OPTIONS = [f"option-{c}" for c in "ABCDEFGH"]
-
-
-def _seed_members(conn, n: int) -> None:
-    conn.execute(
-        sa.text(
-            "INSERT INTO users (email, display_name, kind, password_hash, is_member, is_coordinator, created_at) "
-            "SELECT 'm' || g || '@bench.coop', 'member ' || g, 'worker', 'x', true, g = 1, now() "
-            "FROM generate_series(1, :n) g"
-        ),
-        {"n": n},
-    )
 
 
 BALLOT_SQL = {
@@ -146,12 +134,7 @@ def measure(url: str, method: str, n: int) -> dict:
     app = make_app(url)
     proposal_id = _open_proposal(app, method)
     _cast_ballots(app, proposal_id, method, n)
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=_close_in_child, args=(url, proposal_id, queue))
-    child.start()
-    result = queue.get(timeout=600)
-    child.join()
+    result = in_own_process(_close_in_child, url, proposal_id)
     with app.app_context():
         from coop.extensions import db
 
@@ -176,7 +159,7 @@ def main(cases=None) -> list[dict]:
         with throwaway_database() as url:
             engine = sa.create_engine(url)
             with engine.begin() as conn:
-                _seed_members(conn, n)
+                seed_members(conn, n)
             engine.dispose()
             row = measure(url, method, n)
         print(f"{method:7} {n:>9,} ballots: {row['seconds']:.3f} s, peak RSS {row['peak_rss_mb']} MB, {row['status']}")
