@@ -113,44 +113,13 @@ def _check_confidentiality(batch: Batch, worker: User, accept: bool, now: dateti
     )
 
 
-def _open_slot_query(batch: Batch, worker: User, skip_items: set[int]):
-    done_before = (
-        sa.select(Assignment.id)
-        .where(Assignment.item_id == Slot.item_id, Assignment.worker_id == worker.id, NOT_EXPIRED)
-        .exists()
-    )
-    stmt = (
-        sa.select(Slot.id, Slot.item_id)
-        .where(Slot.batch_id == batch.id, SLOT_IS_OPEN, ~done_before)
-        # Ordered exactly as the partial index ix_slots_open, so the planner walks it.
-        .order_by(Slot.batch_id, Slot.id)
-        .limit(1)
-        # Concurrent claimers step over each other's slots instead of queueing on them.
-        .with_for_update(of=Slot, skip_locked=True, key_share=True)
-    )
-    if skip_items:
-        stmt = stmt.where(Slot.item_id.not_in(skip_items))
-    return stmt
-
-
-def _new_assignment(batch: Batch, worker: User, now: datetime, lease: timedelta) -> dict:
-    return {
-        "batch_id": batch.id,
-        "worker_id": worker.id,
-        "status": "claimed",
-        "holds_slot": True,
-        "claimed_at": now,
-        "lease_expires_at": now + lease,
-        "paid_cents": 0,
-    }
-
-
 # What taking a slot can find besides a new assignment.
 NO_SLOT, ITEM_TAKEN = "no open slot", "item taken"
 
 
 # Constants are written into the cached statements as SQL, not as anonymous bound values.
 _ONE = sa.literal_column("1", sa.Integer)
+_ASSIGNMENTS = cast(sa.Table, Assignment.__table__)
 
 
 def _bind(name: str, column: sa.Column):
@@ -158,45 +127,70 @@ def _bind(name: str, column: sa.Column):
     return sa.bindparam(name, type_=column.type)
 
 
+def _claim_params(batch: Batch, worker: User, skip_items: set[int], now: datetime, lease: timedelta) -> dict:
+    """The values the claim statements are run with."""
+    return {
+        "claim_batch": batch.id,
+        "claim_worker": worker.id,
+        "skip_items": sorted(skip_items),
+        "claim_at": now,
+        "claim_lease_end": now + lease,
+    }
+
+
 @functools.cache
-def _claim_statement():
-    """The whole claim as one PostgreSQL statement, built once and run with bound values."""
-    table = cast(sa.Table, Assignment.__table__)
+def _open_slot_query():
+    """The claimant's next open slot of the batch: lowest id, on an item they have not done, locked."""
     done_before = (
         sa.select(Assignment.id)
-        .where(Assignment.item_id == Slot.item_id, Assignment.worker_id == _bind("claim_worker", table.c.worker_id))
+        .where(
+            Assignment.item_id == Slot.item_id, Assignment.worker_id == _bind("claim_worker", _ASSIGNMENTS.c.worker_id)
+        )
         .where(NOT_EXPIRED)
         .exists()
     )
-    slot = (
+    return (
         sa.select(Slot.id, Slot.item_id)
         .where(
-            Slot.batch_id == _bind("claim_batch", table.c.batch_id),
+            Slot.batch_id == _bind("claim_batch", _ASSIGNMENTS.c.batch_id),
             SLOT_IS_OPEN,
             ~done_before,
             Slot.item_id.not_in(sa.bindparam("skip_items", expanding=True, type_=sa.Integer)),
         )
+        # Ordered exactly as the partial index ix_slots_open, so the planner walks it.
         .order_by(Slot.batch_id, Slot.id)
         .limit(_ONE)
+        # Concurrent claimers step over each other's slots instead of queueing on them.
         .with_for_update(of=Slot, skip_locked=True, key_share=True)
-        .cte("slot")
     )
-    values = {
-        "batch_id": _bind("claim_batch", table.c.batch_id),
-        "worker_id": _bind("claim_worker", table.c.worker_id),
-        "status": sa.literal_column("'claimed'", table.c.status.type),
+
+
+@functools.cache
+def _new_assignment() -> dict:
+    """The columns of a new claim besides its item and slot, as bound values."""
+    return {
+        "batch_id": _bind("claim_batch", _ASSIGNMENTS.c.batch_id),
+        "worker_id": _bind("claim_worker", _ASSIGNMENTS.c.worker_id),
+        "status": sa.literal_column("'claimed'", _ASSIGNMENTS.c.status.type),
         "holds_slot": sa.true(),
-        "claimed_at": _bind("claim_at", table.c.claimed_at),
-        "lease_expires_at": _bind("claim_lease_end", table.c.lease_expires_at),
-        "paid_cents": sa.literal_column("0", table.c.paid_cents.type),
+        "claimed_at": _bind("claim_at", _ASSIGNMENTS.c.claimed_at),
+        "lease_expires_at": _bind("claim_lease_end", _ASSIGNMENTS.c.lease_expires_at),
+        "paid_cents": sa.literal_column("0", _ASSIGNMENTS.c.paid_cents.type),
     }
+
+
+@functools.cache
+def _claim_statement():
+    """The whole claim as one PostgreSQL statement, built once and run with bound values."""
+    slot = _open_slot_query().cte("slot")
+    values = _new_assignment()
     # If this worker's other request took a slot of the same item a moment ago, the unique
     # index turns the insert into nothing (no error) and the slot stays open.
     inserted = (
         pg_insert(Assignment)
         .from_select(["item_id", "slot_id", *values], sa.select(slot.c.item_id, slot.c.id, *values.values()))
         .on_conflict_do_nothing()
-        .returning(*table.c)
+        .returning(*_ASSIGNMENTS.c)
         .cte("inserted")
     )
     held = sa.update(Slot).where(Slot.id == inserted.c.slot_id).values(state=sa.literal_column("'held'")).cte("held")
@@ -205,7 +199,7 @@ def _claim_statement():
             slot.c.item_id.label("found_item_id"),
             Item.position.label("item_position"),
             Item.data.label("item_data"),
-            *(inserted.c[c.name].label(f"a_{c.name}") for c in table.c),
+            *(inserted.c[c.name].label(f"a_{c.name}") for c in _ASSIGNMENTS.c),
         )
         .select_from(slot)
         .join(Item, Item.id == slot.c.item_id)
@@ -214,24 +208,15 @@ def _claim_statement():
     )
 
 
-def _take_slot_in_one_statement(batch: Batch, worker: User, skip_items: set[int], now: datetime, lease: timedelta):
+def _take_slot_in_one_statement(params: dict, batch: Batch):
     """Find, lock, insert, mark held and return the item, in one PostgreSQL statement."""
-    found = db.session.execute(
-        _claim_statement(),
-        {
-            "claim_batch": batch.id,
-            "claim_worker": worker.id,
-            "skip_items": sorted(skip_items),
-            "claim_at": now,
-            "claim_lease_end": now + lease,
-        },
-    ).first()
+    found = db.session.execute(_claim_statement(), params).first()
     if found is None:
         return NO_SLOT, None
     if found.a_id is None:
         return ITEM_TAKEN, found.found_item_id
     row = found._mapping
-    assignment = as_loaded(Assignment, {c.name: row[f"a_{c.name}"] for c in Assignment.__table__.c})
+    assignment = as_loaded(Assignment, {c.name: row[f"a_{c.name}"] for c in _ASSIGNMENTS.c})
     item = as_loaded(
         Item,
         {"id": found.found_item_id, "batch_id": batch.id, "position": found.item_position, "data": found.item_data},
@@ -239,24 +224,33 @@ def _take_slot_in_one_statement(batch: Batch, worker: User, skip_items: set[int]
     return assignment, item
 
 
-def _take_slot_step_by_step(batch: Batch, worker: User, skip_items: set[int], now: datetime, lease: timedelta):
+@functools.cache
+def _open_slot_with_item():
+    return _open_slot_query().add_columns(Item).join(Item, Item.id == Slot.item_id)
+
+
+@functools.cache
+def _insert_claim():
+    return (
+        insert_ignoring_duplicates(_ASSIGNMENTS)
+        .values(item_id=sa.bindparam("found_item"), slot_id=sa.bindparam("found_slot"), **_new_assignment())
+        .on_conflict_do_nothing()
+        .returning(*_ASSIGNMENTS.c)
+    )
+
+
+def _take_slot_step_by_step(params: dict, batch: Batch):
     """What `_take_slot_in_one_statement` does, for a database without writes inside WITH."""
     # The item comes along (into the identity map) because the claimant is shown its data next.
-    found = db.session.execute(
-        _open_slot_query(batch, worker, skip_items).add_columns(Item).join(Item, Item.id == Slot.item_id)
-    ).first()
+    found = db.session.execute(_open_slot_with_item(), params).first()
     if found is None:
         return NO_SLOT, None
-    assignment = db.session.scalar(
-        insert_ignoring_duplicates(Assignment)
-        .values(item_id=found.item_id, slot_id=found.id, **_new_assignment(batch, worker, now, lease))
-        .on_conflict_do_nothing()
-        .returning(Assignment)
-    )
-    if assignment is None:
+    inserted = db.session.execute(_insert_claim(), {**params, "found_item": found.item_id, "found_slot": found.id})
+    row = inserted.first()
+    if row is None:
         return ITEM_TAKEN, found.item_id
     db.session.execute(sa.update(Slot).where(Slot.id == found.id).values(state="held"))
-    return assignment, found.Item
+    return as_loaded(Assignment, row._mapping), found.Item
 
 
 def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> Assignment:
@@ -289,7 +283,7 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
     tried: set[int] = set()
     swept = False
     for _ in range(4):
-        assignment, item = take(batch, worker, tried, now, lease)
+        assignment, item = take(_claim_params(batch, worker, tried, now, lease), batch)
         if assignment == ITEM_TAKEN:
             tried.add(item)
             continue
