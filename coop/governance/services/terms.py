@@ -23,8 +23,11 @@ from coop.pagination import keyset_page
 _VERSIONS_LOCK_KEY = 7_267_003
 
 
+@functools.cache
 def _latest_terms():
-    return sa.select(TermsVersion).order_by(TermsVersion.version.desc()).limit(1)
+    # Built once and reused (alone and inside the sign-in query), so its LIMIT is SQL rather
+    # than an anonymous bound value.
+    return sa.select(TermsVersion).order_by(TermsVersion.version.desc()).limit(sa.literal_column("1", sa.Integer))
 
 
 @functools.cache
@@ -34,9 +37,7 @@ def terms_in_force_entity():
     Reading them in the statement that recognises the caller saves every signed-in request a
     round trip; `remember_terms_in_force` then hands them to `current_terms` for that request.
     """
-    # Built once and reused, so its LIMIT is SQL rather than an anonymous bound value.
-    latest = sa.select(TermsVersion).order_by(TermsVersion.version.desc()).limit(sa.literal_column("1", sa.Integer))
-    return aliased(TermsVersion, latest.subquery(), name="terms_in_force")
+    return aliased(TermsVersion, _latest_terms().subquery(), name="terms_in_force")
 
 
 def remember_terms_in_force(terms: TermsVersion | None) -> None:
