@@ -1,5 +1,6 @@
 """The real-pay audit, which pauses underpaying batches, and the raise that reopens them."""
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,31 +38,6 @@ def count_real_time(assignment: Assignment) -> None:
     )
 
 
-def _real_time_count_and_median(batch_id: int) -> tuple[int, float | None]:
-    """(submissions with a real time, their median seconds), read off the batch's histogram."""
-    # The running sums walk the distinct values only; the outer select keeps the one or two
-    # buckets that hold the middle positions, so a batch's size never reaches the wire.
-    hist = BatchTimeHistogram
-    running = sa.select(
-        hist.seconds,
-        hist.submissions,
-        sa.func.sum(hist.submissions).over(order_by=hist.seconds).label("through"),
-        sa.func.sum(hist.submissions).over().label("total"),
-    ).where(hist.batch_id == batch_id, hist.submissions > 0)
-    r = running.subquery()
-    low, high = (r.c.total + 1) // 2, r.c.total // 2 + 1
-    rows = db.session.execute(
-        sa.select(r.c.seconds, r.c.submissions, r.c.through, r.c.total)
-        .where(r.c.through >= low, r.c.through - r.c.submissions < high)
-        .order_by(r.c.seconds)
-    ).all()
-    if not rows:
-        return 0, None
-    total = int(rows[0].total)
-    before = int(rows[0].through) - rows[0].submissions
-    return total, pay.median_from_histogram([(row.seconds, row.submissions) for row in rows], total, before)
-
-
 @dataclass(frozen=True)
 class RealTime:
     """A batch's real working time as its listing shows it: how many submissions are timed, and their median."""
@@ -80,14 +56,14 @@ class RealTime:
         return pay.hourly_rate_cents(reward_cents, median) if median is not None and median > 0 else None
 
 
-def real_time_of(batches: Iterable[Batch]) -> dict[int, RealTime]:
-    """Per batch id, the timed submissions and their median, read off the histograms of all of them in one query."""
-    ids = [batch.id for batch in batches]
-    found = {batch_id: RealTime(0, None) for batch_id in ids}
-    if not ids:
-        return found
-    # As _real_time_count_and_median, per batch: running sums over each batch's distinct
-    # values, keeping only the buckets that hold its middle positions.
+@functools.cache
+def _middle_buckets():
+    """Per batch, the histogram buckets holding the middle positions, with their running sums.
+
+    The running sums walk each batch's distinct values only, and only the one or two buckets
+    around the middle come back, so a batch's size never reaches the wire. Built once (the
+    submit's audit runs it on the hot path) and run with the batch ids bound.
+    """
     hist = BatchTimeHistogram
     running = sa.select(
         hist.batch_id,
@@ -95,16 +71,24 @@ def real_time_of(batches: Iterable[Batch]) -> dict[int, RealTime]:
         hist.submissions,
         sa.func.sum(hist.submissions).over(partition_by=hist.batch_id, order_by=hist.seconds).label("through"),
         sa.func.sum(hist.submissions).over(partition_by=hist.batch_id).label("total"),
-    ).where(hist.batch_id.in_(ids), hist.submissions > 0)
+    ).where(hist.batch_id.in_(sa.bindparam("batch_ids", expanding=True)), hist.submissions > 0)
     r = running.subquery()
     low, high = (r.c.total + 1) // 2, r.c.total // 2 + 1
-    rows = db.session.execute(
+    return (
         sa.select(r.c.batch_id, r.c.seconds, r.c.submissions, r.c.through, r.c.total)
         .where(r.c.through >= low, r.c.through - r.c.submissions < high)
         .order_by(r.c.batch_id, r.c.seconds)
-    ).all()
+    )
+
+
+def real_time_of(batches: Iterable[Batch]) -> dict[int, RealTime]:
+    """Per batch id, the timed submissions and their exact median, read off the histograms of all of them in one query."""
+    ids = [batch.id for batch in batches]
+    found = {batch_id: RealTime(0, None) for batch_id in ids}
+    if not ids:
+        return found
     middles: dict[int, list] = {}
-    for row in rows:
+    for row in db.session.execute(_middle_buckets(), {"batch_ids": ids}):
         middles.setdefault(row.batch_id, []).append(row)
     for batch_id, middle in middles.items():
         total = int(middle[0].total)
@@ -116,7 +100,8 @@ def real_time_of(batches: Iterable[Batch]) -> dict[int, RealTime]:
 
 def audit_real_pay(batch: Batch, params: dict | None = None) -> pay.UnderpayFinding | None:
     """The real-pay audit: pause a batch whose pay at the median real time is below the minimum."""
-    count, median = _real_time_count_and_median(batch.id)
+    real = real_time_of([batch])[batch.id]
+    count, median = real.submissions, real.median
     if count < AUDIT_MIN_SUBMISSIONS or median is None:
         return None
     minimum = protections_in_force(batch, params)["min_hourly_rate_cents"]
