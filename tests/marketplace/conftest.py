@@ -5,8 +5,10 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from coop import clock, ledger
+from coop import clock, create_app, ledger
+from coop.accounts.models import User
 from coop.extensions import db
+from coop.governance import services as governance
 from coop.governance.models import TermsVersion
 from coop.governance.services import current_terms
 from coop.marketplace import services
@@ -125,3 +127,41 @@ class Market:
 @pytest.fixture
 def market(make):
     return Market(make)
+
+
+# Enough pooled connections for the largest race (64 claimers) plus the test's own.
+RACING_POOL = 70
+
+
+@pytest.fixture
+def racing_app(app, committed):
+    """An app of its own with a pool big enough for every racer at once."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    racing = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACING_POOL, "max_overflow": 10},
+        }
+    )
+    yield racing
+    with racing.app_context():
+        db.engine.dispose()
+
+
+def racers(count: int, label: str, tag: str) -> list[int]:
+    """The ids of `count` members made for a race (the caller commits)."""
+    ids = []
+    for n in range(count):
+        # Inserted directly: hashing dozens of passwords would only slow the test down.
+        member = User(
+            email=f"{label.lower()}{n}-{tag}@example.org",
+            display_name=f"{label} {n} {tag}",
+            kind="worker",
+            password_hash="!",
+        )
+        db.session.add(member)
+        db.session.flush()
+        governance.admit_founder(member, "test transfer")
+        ids.append(member.id)
+    return ids

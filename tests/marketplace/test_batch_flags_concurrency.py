@@ -3,37 +3,20 @@
 import threading
 import uuid
 
-import pytest
 import sqlalchemy as sa
 
-from coop import create_app, ledger
+from coop import ledger
 from coop.accounts import services as accounts
 from coop.accounts.models import User
 from coop.audit import AuditEntry
 from coop.errors import Conflict
 from coop.extensions import db
-from coop.governance import services as governance
 from coop.marketplace import services
 from coop.marketplace.models import Batch, BatchFlag
-from tests.marketplace.conftest import batch_body
+from tests.marketplace.conftest import batch_body, racers
 
 MEMBERS = 8
 TWICE = 2
-
-
-@pytest.fixture
-def racing_app(app, committed):
-    url = db.engine.url.render_as_string(hide_password=False)
-    racing = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": MEMBERS * TWICE + 4, "max_overflow": 4},
-        }
-    )
-    yield racing
-    with racing.app_context():
-        db.engine.dispose()
 
 
 def test_concurrent_flags_pause_a_batch_once_and_each_member_flags_once(postgres_only, committed, racing_app):
@@ -41,14 +24,7 @@ def test_concurrent_flags_pause_a_batch_once_and_each_member_flags_once(postgres
     requester = accounts.register(f"flagged-{tag}@example.org", "x" * 12, f"Flagged {tag}", "requester", "Lab")
     ledger.move(ledger.EXTERNAL, ledger.requester_available(requester.id), 10_000, "test deposit")
     batch = services.create_batch(requester, batch_body(items=3, reward_cents=30))
-    member_ids = []
-    for n in range(MEMBERS):
-        member = User(email=f"flagger{n}-{tag}@example.org", display_name=f"Flagger {n} {tag}", kind="worker")
-        member.password_hash = "!"
-        db.session.add(member)
-        db.session.flush()
-        governance.admit_founder(member, "test transfer")
-        member_ids.append(member.id)
+    member_ids = racers(MEMBERS, "Flagger", tag)
     db.session.commit()
     batch_id = batch.id
 

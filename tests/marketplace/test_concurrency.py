@@ -3,38 +3,20 @@
 import threading
 import uuid
 
-import pytest
 import sqlalchemy as sa
 
-from coop import create_app, ledger
+from coop import ledger
 from coop.accounts import services as accounts
 from coop.accounts.models import User
 from coop.errors import Conflict
 from coop.extensions import db
-from coop.governance import services as governance
 from coop.marketplace import services
 from coop.marketplace.models import Assignment, Batch, Slot
-from tests.marketplace.conftest import batch_body
+from tests.marketplace.conftest import batch_body, racers
 
 WORKERS = 64
 ITEMS = 1_000
 PER_ITEM = 2
-
-
-@pytest.fixture
-def racing_app(app, committed):
-    """An app of its own with a pool big enough for every worker at once."""
-    url = db.engine.url.render_as_string(hide_password=False)
-    racing = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": WORKERS + 6, "max_overflow": 10},
-        }
-    )
-    yield racing
-    with racing.app_context():
-        db.engine.dispose()
 
 
 def test_concurrent_claims_take_every_slot_once_and_no_item_twice(postgres_only, committed, racing_app):
@@ -44,16 +26,7 @@ def test_concurrent_claims_take_every_slot_once_and_no_item_twice(postgres_only,
     batch = services.create_batch(requester, batch_body(items=ITEMS, assignments_per_item=PER_ITEM))
     # A batch this size starts with a paid pilot; launched at once, every slot is open to the race.
     services.launch(requester, batch, {})
-    member_ids = []
-    for n in range(WORKERS):
-        # Inserted directly: hashing 64 passwords would only slow the test down.
-        member = User(
-            email=f"racer{n}-{tag}@example.org", display_name=f"Racer {n} {tag}", kind="worker", password_hash="!"
-        )
-        db.session.add(member)
-        db.session.flush()
-        governance.admit_founder(member, "test transfer")
-        member_ids.append(member.id)
+    member_ids = racers(WORKERS, "Racer", tag)
     db.session.commit()
     batch_id = batch.id
 
@@ -111,15 +84,7 @@ def test_racing_claims_never_open_more_than_the_pilots_slots(postgres_only, comm
     requester = accounts.register(f"pilot-{tag}@example.org", "x" * 12, f"Pilot lab {tag}", "requester", "Pilot Lab")
     ledger.move(ledger.EXTERNAL, ledger.requester_available(requester.id), 10**5, "test deposit")
     batch = services.create_batch(requester, batch_body(items=20, reward_cents=30, est_seconds=60, pilot_slots=3))
-    member_ids = []
-    for n in range(PILOT_RACERS):
-        member = User(
-            email=f"pilot{n}-{tag}@example.org", display_name=f"Pilot {n} {tag}", kind="worker", password_hash="!"
-        )
-        db.session.add(member)
-        db.session.flush()
-        governance.admit_founder(member, "test transfer")
-        member_ids.append(member.id)
+    member_ids = racers(PILOT_RACERS, "Pilot", tag)
     db.session.commit()
     batch_id = batch.id
     outcomes: list[str] = []
