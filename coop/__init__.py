@@ -36,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     from coop.api import register_api
 
     register_api(app)
+    from coop import pages
+
+    pages.init_app(app)
     _register_proposal_effects()
     # After the API, so these handlers replace the ones flask-smorest installs.
     register_error_handlers(app)
@@ -78,7 +81,9 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def _configure_security_headers(app: Flask) -> None:
-    # The docs page needs its own scripts and styles; everything else is JSON and needs nothing.
+    from coop.pages import PAGE_CSP
+
+    # The docs page needs its own scripts and styles; pages only their own files; the API nothing.
     docs_csp = (
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
     )
@@ -91,7 +96,13 @@ def _configure_security_headers(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Content-Security-Policy", docs_csp if request.path.startswith("/api/docs") else api_csp)
+        if request.path.startswith("/api/docs"):
+            csp = docs_csp
+        elif request.path.startswith("/api"):
+            csp = api_csp
+        else:
+            csp = PAGE_CSP
+        headers.setdefault("Content-Security-Policy", csp)
         if app.config["SESSION_COOKIE_SECURE"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.path.startswith("/api/v1"):

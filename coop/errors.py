@@ -112,8 +112,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CoopError)
     def handle_coop_error(exc: CoopError):
-        response = jsonify(error_body(exc.status, exc.message, exc.errors))
-        response.status_code = exc.status
+        response = error_response(exc.status, exc.message, exc.errors)
         response.headers.update(exc.headers)
         return response
 
@@ -140,8 +139,7 @@ def register_error_handlers(app: Flask) -> None:
             message = f"Too many attempts ({exc.description}). Wait and try again; see Retry-After."
         else:
             message = data.get("message") or _http_message(exc)
-        response = jsonify(error_body(exc.code, message, errors))
-        response.status_code = exc.code
+        response = error_response(exc.code, message, errors)
         original = exc.get_response()
         for header in ("Allow", "Retry-After"):
             if header in original.headers:
@@ -155,9 +153,18 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return handle_http_exception(exc)
         log.exception("Unhandled error")
-        response = jsonify(error_body(500, "Something went wrong on our side. It has been logged; try again later."))
-        response.status_code = 500
-        return response
+        return error_response(500, "Something went wrong on our side. It has been logged; try again later.")
+
+
+def error_response(status: int, message: str, errors: dict | None = None):
+    """The error as JSON for the API, as a page for a person reading pages."""
+    from coop import pages
+
+    if pages.is_page_request():
+        return pages.error_page(status, message, errors)
+    response = jsonify(error_body(status, message, errors))
+    response.status_code = status
+    return response
 
 
 def _retry_after(exc: HTTPException) -> int:

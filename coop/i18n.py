@@ -1,7 +1,7 @@
 """Languages: French and English, chosen per request, with Babel's formats for dates, numbers and money."""
 
 from flask import Flask, request, session
-from flask_babel import Babel, format_currency
+from flask_babel import Babel, format_currency, get_locale
 from flask_login import current_user
 
 LANGUAGES = ("en", "fr")
@@ -13,8 +13,22 @@ babel = Babel()
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
+    # Each domain keeps its own French catalogue beside its code (coop/<domain>/translations),
+    # merged with the shared one (coop/translations) for every request.
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(catalogue_directories()))
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals["format_money"] = format_money
+    app.jinja_env.globals.update(
+        format_money=format_money, current_locale=lambda: str(get_locale() or DEFAULT_LANGUAGE)
+    )
+
+
+def catalogue_directories() -> list[str]:
+    """Every translations directory of the package: the shared one first, then each domain's."""
+    import pathlib
+
+    root = pathlib.Path(__file__).parent
+    found = [root / "translations", *sorted(p for p in root.glob("*/translations") if p.is_dir())]
+    return [str(p) for p in found if p.is_dir()]
 
 
 def select_locale() -> str:

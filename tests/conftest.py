@@ -243,3 +243,63 @@ def as_coordinator(make):
 @pytest.fixture
 def as_requester(make):
     return make.client(make.requester())
+
+
+class PageClient:
+    """A browser as the pages see it: a session cookie, and every form posted with its CSRF token."""
+
+    def __init__(self, app, user=None, lang=None):
+        self.user = user
+        self._client = app.test_client()
+        self._headers = {"Accept-Language": lang} if lang else {}
+        if user is not None:
+            response = self.post("/sign-in", {"email": user.email, "password": PASSWORD})
+            assert response.status_code == 303, response.get_data(as_text=True)
+
+    def csrf_token(self) -> str:
+        return self._client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
+
+    def get(self, url, **kw):
+        return self._client.get(url, headers={**self._headers, **kw.pop("headers", {})}, **kw)
+
+    def post(self, url, data=None, csrf=True, **kw):
+        form = dict(data or {})
+        if csrf:
+            form.setdefault("csrf_token", self.csrf_token())
+        return self._client.post(url, data=form, headers={**self._headers, **kw.pop("headers", {})}, **kw)
+
+
+@pytest.fixture
+def pages(app, session):
+    """`pages(user=None, lang=None)`: a PageClient, signed in as `user` when given."""
+    return lambda user=None, lang=None: PageClient(app, user, lang)
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        # The unit of work's own BEGIN/SAVEPOINT bookkeeping is not a query of the page.
+        return sum(1 for s in self.statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "BEGIN")))
+
+
+@pytest.fixture
+def count_queries(app, session):
+    """`with count_queries() as counted:` ... `counted.count`: the SQL statements sent inside the block."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def counting():
+        counter = QueryCounter()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting

@@ -1,12 +1,12 @@
 """Who is calling: the session and Bearer sign-in hooks, CSRF on cookie changes, and the doors open to all."""
 
 from flask import Flask, current_app, g, request, session
-from flask_login import current_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 
 from coop.accounts import services
 from coop.accounts.permissions import Visitor
-from coop.errors import Forbidden, Unauthorized
+from coop.errors import Forbidden, Unauthorized, error_response
 from coop.extensions import db, login_manager
 from coop.governance import services as governance
 
@@ -56,7 +56,9 @@ def _unauthorized():
 
 
 def _csrf_error(exc):
-    raise Forbidden("Missing or invalid CSRF token.")
+    return error_response(
+        403, "This form has expired or did not come from this site; nothing was changed. Reload the page and try again."
+    )
 
 
 def _record_use(credential) -> None:
@@ -92,6 +94,8 @@ def authenticate_and_check_csrf():
         raise Unauthorized()
     if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
         return
+    if not request.path.startswith("/api/"):
+        return  # pages check their forms' CSRF token themselves (coop/pages.py)
     if current_user.is_authenticated:
         token = next((request.headers[h] for h in current_app.config["WTF_CSRF_HEADERS"] if h in request.headers), None)
         try:
@@ -101,3 +105,17 @@ def authenticate_and_check_csrf():
                 "Missing or invalid CSRF token: send the csrf_token from login or GET /api/v1/auth/csrf "
                 "as the X-CSRF-Token header, or use an API token."
             ) from None
+
+
+def open_browser_session(user) -> None:
+    """Sign `user` in with the session cookie (the API's login and the sign-in page)."""
+    # A browser signing in again (perhaps as someone else) leaves no earlier session alive behind it.
+    services.end_session(session.get(services.SESSION_ID_KEY))
+    session[services.SESSION_ID_KEY] = services.start_session(user).id
+    login_user(user)
+
+
+def close_browser_session() -> None:
+    """End this browser's session on the server and forget the cookie's user."""
+    services.end_session(session.pop(services.SESSION_ID_KEY, None))
+    logout_user()

@@ -2,10 +2,11 @@
 
 from flask import current_app, g, request, session
 from flask.views import MethodView
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from coop.accounts import services
+from coop.accounts.auth import close_browser_session, open_browser_session
 from coop.accounts.permissions import authenticated_user, require
 from coop.accounts.schemas import (
     CredentialsSchema,
@@ -27,8 +28,8 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Account
 
 
 def _account_key() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
+    body = request.get_json(silent=True) if request.is_json else request.form
+    email = body.get("email") if hasattr(body, "get") else None
     return f"account:{services.normalize_email(email) if isinstance(email, str) else '-'}"
 
 
@@ -66,10 +67,7 @@ def register(data):
 def login(data):
     """Sign in with a session cookie (browsers); returns the CSRF token for later unsafe requests."""
     user = services.authenticate(data["email"], data["password"])
-    # A browser signing in again (perhaps as someone else) leaves no earlier session alive behind it.
-    services.end_session(session.get(services.SESSION_ID_KEY))
-    session[services.SESSION_ID_KEY] = services.start_session(user).id
-    login_user(user)
+    open_browser_session(user)
     return {"user": user, "csrf_token": generate_csrf()}
 
 
@@ -81,8 +79,7 @@ def logout():
 
     Other devices stay signed in; changing the password ends them.
     """
-    services.end_session(session.pop(services.SESSION_ID_KEY, None))
-    logout_user()
+    close_browser_session()
 
 
 @blp.route("/auth/password", methods=["POST"])
