@@ -64,6 +64,11 @@ class Config:
     COOP_DB_CLI_STATEMENT_TIMEOUT_MS = 0
     # What a 503 tells the caller to wait, in seconds, when the database is busy or unreachable.
     COOP_RETRY_AFTER_SECONDS = 2
+    # Outgoing email: smtp://[user:password@]host:port (smtps:// for TLS, ?starttls=1 to upgrade); unset = no email.
+    COOP_SMTP_URL = ""
+    COOP_MAIL_FROM = "Coop <coop@localhost>"
+    # Where links in emails point (the address members reach the pages at).
+    COOP_BASE_URL = "http://127.0.0.1:5000"
     # A connection back in use within this many seconds is not pinged: under load that saves every
     # request a round trip; a connection a restart dropped mid-use fails once, as a 503 to repeat.
     COOP_DB_PING_IDLE_SECONDS = 2
@@ -90,6 +95,8 @@ class Config:
             "COOP_DB_PING_IDLE_SECONDS",
         ):
             values[name] = int(_env(name, values[name]))
+        for name in ("COOP_SMTP_URL", "COOP_MAIL_FROM", "COOP_BASE_URL"):
+            values[name] = _env(name, values[name])
         values["COOP_MAX_BODY_BYTES"] = int(_env("COOP_MAX_BODY_BYTES", cls.COOP_MAX_BODY_BYTES))
         return values
 

@@ -303,3 +303,42 @@ def count_queries(app, session):
             sa.event.remove(db.engine, "before_cursor_execute", counter)
 
     return counting
+
+
+class Mailbox:
+    """What a real SMTP server (aiosmtpd, on a free port) received: `messages` as email.message objects."""
+
+    def __init__(self):
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server for the test; the app sends to it (COOP_SMTP_URL) until the test ends."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    before = app.config.get("COOP_SMTP_URL")
+    app.config["COOP_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    try:
+        yield mailbox
+    finally:
+        app.config["COOP_SMTP_URL"] = before
+        controller.stop()

@@ -28,7 +28,8 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Account
 
 
 def _account_key() -> str:
-    body = request.get_json(silent=True) if request.is_json else request.form
+    # The API reads any body as JSON; the sign-in page posts a form (reading it would consume an API body).
+    body = request.get_json(silent=True) if request.path.startswith("/api/") else request.form
     email = body.get("email") if hasattr(body, "get") else None
     return f"account:{services.normalize_email(email) if isinstance(email, str) else '-'}"
 
