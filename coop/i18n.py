@@ -13,7 +13,7 @@ babel = Babel()
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
-    # Each domain keeps its own French catalogue beside its code (coop/<domain>/translations),
+    # Each domain keeps its own French catalogue beside its code (coop/<domain>[/<part>]/translations),
     # merged with the shared one (coop/translations) for every request.
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(catalogue_directories()))
     babel.init_app(app, locale_selector=select_locale)
@@ -27,7 +27,7 @@ def catalogue_directories() -> list[str]:
     import pathlib
 
     root = pathlib.Path(__file__).parent
-    found = [root / "translations", *sorted(p for p in root.glob("*/translations") if p.is_dir())]
+    found = [root / "translations", *sorted(p for p in root.glob("*/**/translations") if p.is_dir())]
     return [str(p) for p in found if p.is_dir()]
 
 
