@@ -16,9 +16,12 @@ def _pending_deposit(requester, cents=50_000, reference="SEPA-77") -> Deposit:
 
 def test_a_deposit_declared_by_a_requester_is_confirmed_on_the_payments_page(make, pages):
     requester, coordinator = make.requester(), make.coordinator()
-    assert pages(requester).post(
-        "/requester/deposits", {"amount_cents": "50000", "payment_reference": "SEPA-2026-17"}
-    ).status_code == 303
+    assert (
+        pages(requester)
+        .post("/requester/deposits", {"amount_cents": "50000", "payment_reference": "SEPA-2026-17"})
+        .status_code
+        == 303
+    )
     deposit = db.session.scalar(sa.select(Deposit).where(Deposit.requester_id == requester.id))
 
     desk = pages(coordinator)

@@ -270,7 +270,12 @@ def test_rejecting_needs_a_reason_shown_beside_that_work(market, pages):
 
     earnings = ledger.balance(ledger.worker_earnings(work[1].worker_id))
     reason = "Two signs were missed in the top left corner."
-    assert browser.post(f"/requester/assignments/{work[1].id}/review", {"decision": "reject", "reason": reason}).status_code == 303
+    assert (
+        browser.post(
+            f"/requester/assignments/{work[1].id}/review", {"decision": "reject", "reason": reason}
+        ).status_code
+        == 303
+    )
     db.session.refresh(work[1])
     assert (work[1].status, work[1].review_reason) == ("rejected", reason)
     assert ledger.balance(ledger.worker_earnings(work[1].worker_id)) == earnings

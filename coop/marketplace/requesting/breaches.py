@@ -65,4 +65,6 @@ def breaches_by_field(batch: dict, terms=None) -> dict[str, list[str]]:
 def parameters_broken(batch: dict, terms=None) -> list[str]:
     """The terms parameters `batch` breaks, each named once, in the service's order."""
     terms = terms or current_terms()
-    return list(dict.fromkeys(parameter for _field, parameter, _message in terms_breaches(batch, terms.version, terms.params)))
+    return list(
+        dict.fromkeys(parameter for _field, parameter, _message in terms_breaches(batch, terms.version, terms.params))
+    )

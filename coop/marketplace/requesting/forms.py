@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -115,7 +116,9 @@ class BatchForm(FlaskForm):
         _l("Items"),
         description=_l('One JSON object a line, e.g. {"url": "https://..."}; or paste CSV with a header line.'),
     )
-    items_csv = FileField(_l("Or upload the items as a CSV file"), description=_l("A header line, then one item a line."))
+    items_csv = FileField(
+        _l("Or upload the items as a CSV file"), description=_l("A header line, then one item a line.")
+    )
     answer_fields = TextAreaField(
         _l("Answer form (optional, JSON)"),
         description=_l(
@@ -182,7 +185,7 @@ class BatchForm(FlaskForm):
 
     def _read_items(self, body: dict) -> None:
         upload = self.items_csv.data
-        if upload is not None and getattr(upload, "filename", ""):
+        if isinstance(upload, FileStorage) and upload.filename:
             try:
                 body["items_csv"] = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:

@@ -64,9 +64,12 @@ def requester_page(view: Callable) -> Callable:
 
 def _page_args(limit: int = 50) -> dict:
     try:
-        return PageArgs().load({"limit": limit, **({"cursor": request.args["cursor"]} if "cursor" in request.args else {})})
+        return PageArgs().load(
+            {"limit": limit, **({"cursor": request.args["cursor"]} if "cursor" in request.args else {})}
+        )
     except ma.ValidationError as exc:
-        raise Invalid(_("This page address is not one the coop gave out."), exc.messages) from exc
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise Invalid(_("This page address is not one the coop gave out."), messages) from exc
 
 
 # --- errors beside fields -----------------------------------------------------------------
@@ -201,7 +204,11 @@ def new_batch():
     if any(field.errors for field in form):
         # The terms are told too, so one round shows everything to fix.
         draft = form.terms_draft()
-        if isinstance(draft["reward_cents"], int) and isinstance(draft["est_seconds"], int) and draft["est_seconds"] > 0:
+        if (
+            isinstance(draft["reward_cents"], int)
+            and isinstance(draft["est_seconds"], int)
+            and draft["est_seconds"] > 0
+        ):
             _place(form, breaches_by_field(draft))
         g.form_error = g.get("form_error") or _("Some fields need another look; see the message beside each one.")
         return _new_batch_page(form, 422)
@@ -309,7 +316,10 @@ def raise_reward(batch_id):
         if ok:
             return done(
                 "requesting_pages.batch",
-                _("Reward raised to %(reward)s; approved work is paid the difference.", reward=format_money(batch.reward_cents)),
+                _(
+                    "Reward raised to %(reward)s; approved work is paid the difference.",
+                    reward=format_money(batch.reward_cents),
+                ),
                 batch_id=batch.id,
             )
     return _batch_page(user, batch, _failed(), raise_form=form)

@@ -75,9 +75,7 @@ def confirm_share(user_id):
 @bp.route("/coordination/payments/withdrawals/<int:withdrawal_id>/confirm", methods=["POST"])
 @coordinator_page
 def confirm_withdrawal(withdrawal_id):
-    withdrawal = services.confirm_withdrawal(
-        authenticated_user(), get_or_404(Withdrawal, withdrawal_id, "withdrawal")
-    )
+    withdrawal = services.confirm_withdrawal(authenticated_user(), get_or_404(Withdrawal, withdrawal_id, "withdrawal"))
     return done(
         "payments_pages.payments",
         _(
