@@ -168,7 +168,7 @@ def test_the_check_endpoint_returns_each_breach_beside_its_field(market, pages):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in html  # a fragment
-    reward = re.search(r'<div id="reward_cents-feedback"[^>]*hx-swap-oob="true"[^>]*>(.*?)</div>', html, re.S)
+    reward = re.search(r'<div id="reward_cents-feedback" hx-swap-oob="innerHTML">(.*?)</div>', html, re.S)
     assert reward and 'id="reward_cents-errors"' in reward.group(1) and "min_hourly_rate_cents" in reward.group(1)
     assert "require_end_client" in re.search(r'<div id="end_client-feedback".*?</div>', html, re.S).group(0)
     assert "min_hourly_rate_cents, require_end_client" in html
@@ -194,6 +194,17 @@ def test_items_uploaded_as_csv_make_the_batch(market, pages):
     assert response.status_code == 303, response.get_data(as_text=True)
     batch = db.session.scalar(sa.select(Batch))
     assert batch.item_count == 2 and batch.item_fields == ["url", "caption"]
+
+
+def test_a_refused_upload_comes_back_as_text_so_fixing_needs_no_new_file(market, pages):
+    browser = pages(market.requester)
+    upload = (io.BytesIO(b"url,caption\na.jpg,stop sign\nb.jpg,yield\n"), "items.csv")
+    refused = browser.post("/requester/batches/new", batch_form(items=None, items_csv=upload, reward_cents="1"))
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "a.jpg,stop sign" in field_block(html, "items")
+    fixed = browser.post("/requester/batches/new", batch_form(items="url,caption\na.jpg,stop sign\nb.jpg,yield"))
+    assert fixed.status_code == 303
+    assert db.session.scalar(sa.select(Batch)).item_fields == ["url", "caption"]
 
 
 def test_bad_items_and_answer_forms_are_named_beside_their_fields(market, pages):
@@ -338,6 +349,13 @@ def test_the_new_batch_page_speaks_french(market, pages):
     assert '<html lang="fr">' in html
     assert "Publier un nouveau lot" in html and "Récompense par élément, en centimes" in html
     assert "Nouveau lot" in html  # the menu
+
+
+def test_a_breach_is_told_in_french_beside_its_field(market, pages):
+    response = pages(market.requester, lang="fr").post("/requester/batches/new", batch_form(reward_cents="10"))
+    block = field_block(response.get_data(as_text=True), "reward_cents")
+    assert response.status_code == 422
+    assert "Paie 654 centimes de l&#39;heure" in block and "payez au moins 20 centimes" in block
 
 
 def test_the_heaviest_requester_pages_stay_within_the_query_budget(market, pages, count_queries):

@@ -45,6 +45,8 @@ bp = pages_blueprint("requesting", __name__)
 
 # Closed batches take no more changes; their pages only report.
 FINISHED = ("cancelled", "expired", "completed")
+# An uploaded CSV up to this size comes back as text in a refused form, so fixing one field needs no new upload.
+KEPT_UPLOAD_CHARS = 200_000
 
 
 def nav(user) -> list[tuple[str, str]]:
@@ -186,6 +188,17 @@ def _new_batch_page(form: BatchForm, status: int = 200):
     return render("requesting/new_batch.html", status, form=form, terms=current_terms(), terms_fields=TERMS_FIELDS)
 
 
+def _keeping_upload(form: BatchForm, body: dict) -> BatchForm:
+    """A refused form keeps an uploaded CSV as pasted text: browsers never fill a file input back in."""
+    text = body.get("items_csv")
+    if text and not (form.items.data or "").strip() and len(text) <= KEPT_UPLOAD_CHARS and not form.items_csv.errors:
+        form.items.data = text
+        form.items_csv.description = _(
+            "Your file is kept as text in Items above; choose a file again only to replace it."
+        )
+    return form
+
+
 @bp.route("/requester/batches/new", methods=["GET", "POST"])
 @requester_page
 def new_batch():
@@ -211,10 +224,10 @@ def new_batch():
         ):
             _place(form, breaches_by_field(draft))
         g.form_error = g.get("form_error") or _("Some fields need another look; see the message beside each one.")
-        return _new_batch_page(form, 422)
+        return _new_batch_page(_keeping_upload(form, body), 422)
     ok, batch = _attempt(form, lambda: services.create_batch(user, data), terms_body=data)
     if not ok:
-        return _new_batch_page(form, _failed())
+        return _new_batch_page(_keeping_upload(form, body), _failed())
     return done(
         "requesting_pages.batch",
         _("Batch posted: %(cost)s moved into escrow.", cost=format_money(batch.escrow_cents)),
