@@ -61,6 +61,17 @@ def test_a_share_announced_by_transfer_is_confirmed_and_the_applicant_becomes_a_
     assert ledger.balance(ledger.COOP_SHARE_CAPITAL) == capital + 2500
 
 
+def test_an_application_whose_transfer_never_came_is_refused_with_a_reason(make, pages):
+    applicant = make.worker()
+    governance.apply_for_membership(applicant, {"payment_reference": "NEVER-CAME"})
+    desk = pages(make.coordinator())
+    assert desk.post(f"/coordination/payments/shares/{applicant.id}/refuse", {"reason": ""}).status_code == 422
+    assert db.session.get(Membership, applicant.id).status == "pending_payment"
+    refused = desk.post(f"/coordination/payments/shares/{applicant.id}/refuse", {"reason": "No transfer arrived."})
+    assert refused.status_code == 303
+    assert db.session.get(Membership, applicant.id).status == "refused" and not applicant.is_member
+
+
 def test_a_payout_is_recorded_as_sent(make, pages):
     requester = make.requester()
     ledger.move(ledger.EXTERNAL, ledger.requester_available(requester.id), 1000, "test deposit")
@@ -83,6 +94,7 @@ def test_members_and_requesters_can_neither_see_nor_confirm_payments(make, pages
         assert browser.get("/coordination/payments").status_code == 403
         assert browser.post(f"/coordination/payments/deposits/{deposit.id}/confirm").status_code == 403
         assert browser.post(f"/coordination/payments/shares/{applicant.id}/confirm").status_code == 403
+        assert browser.post(f"/coordination/payments/shares/{applicant.id}/refuse", {"reason": "x"}).status_code == 403
     db.session.refresh(deposit)
     assert deposit.status == "pending" and db.session.get(Membership, applicant.id).status == "pending_payment"
     assert pages().get("/coordination/payments").status_code == 302
@@ -109,7 +121,7 @@ def test_the_payments_page_stays_within_the_query_budget(make, pages, count_quer
     with count_queries() as counted:
         html = desk.get("/coordination/payments").get_data(as_text=True)
     assert counted.count <= 15, counted.statements
-    assert html.count("/confirm") == 60
+    assert html.count("/confirm") == 60 and html.count("/refuse") == 20
 
 
 def test_the_payments_page_speaks_french(make, pages):

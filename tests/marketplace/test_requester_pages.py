@@ -369,7 +369,6 @@ def test_the_heaviest_requester_pages_stay_within_the_query_budget(market, pages
         with count_queries() as counted:
             response = browser.get(url)
         assert response.status_code == 200, url
-        print("QUERIES", url, counted.count)
         assert counted.count <= 15, (url, counted.count, counted.statements)
     review = browser.get(f"/requester/batches/{big['id']}/review").get_data(as_text=True)
     assert review.count('name="decision" value="approve"') == 30

@@ -258,3 +258,7 @@ class MessageForm(FlaskForm):
 
 class ShareConfirmForm(FlaskForm):
     payment_reference = StringField(_l("Transfer reference received"), validators=[Optional(), Length(max=200)])
+
+
+class RefusalForm(FlaskForm):
+    reason = StringField(_l("Reason for refusing"), validators=[Optional(), Length(max=2_000)])

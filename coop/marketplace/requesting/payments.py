@@ -8,12 +8,12 @@ from coop.accounts.models import User
 from coop.accounts.permissions import authenticated_user, has_role, require
 from coop.errors import Invalid
 from coop.governance import services as governance
-from coop.governance.schemas import AdmissionSchema
+from coop.governance.schemas import AdmissionSchema, RefusalSchema
 from coop.i18n import format_money
 from coop.loading import get_or_404
 from coop.marketplace import services
 from coop.marketplace.models import Deposit, Withdrawal
-from coop.marketplace.requesting.forms import ShareConfirmForm
+from coop.marketplace.requesting.forms import RefusalForm, ShareConfirmForm
 from coop.marketplace.services import desk
 from coop.pages import done, pages_blueprint, render, signed_in, validated
 
@@ -70,6 +70,19 @@ def confirm_share(user_id):
         "payments_pages.payments",
         _("%(name)s's share payment is confirmed: they are a member now.", name=applicant.display_name),
     )
+
+
+@bp.route("/coordination/payments/shares/<int:user_id>/refuse", methods=["POST"])
+@coordinator_page
+def refuse_share(user_id):
+    """Turn down an application whose transfer never came (or, under approval, the applicant); a held share goes back."""
+    applicant = get_or_404(User, user_id, "user")
+    form = RefusalForm()
+    data = validated(form, RefusalSchema())
+    if data is None:
+        raise Invalid(g.form_error, {"reason": form.reason.errors})
+    governance.refuse_applicant(authenticated_user(), applicant, data["reason"].strip())
+    return done("payments_pages.payments", _("The application of %(name)s is refused.", name=applicant.display_name))
 
 
 @bp.route("/coordination/payments/withdrawals/<int:withdrawal_id>/confirm", methods=["POST"])
