@@ -207,6 +207,14 @@ def test_a_refused_upload_comes_back_as_text_so_fixing_needs_no_new_file(market,
     assert db.session.scalar(sa.select(Batch)).item_fields == ["url", "caption"]
 
 
+def test_problems_of_pasted_csv_are_named_beside_the_items_box(market, pages):
+    response = pages(market.requester).post("/requester/batches/new", batch_form(items="url,caption\na.jpg"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r"Line 2: ", field_block(html, "items"))
+    assert 'id="items_csv-errors"' not in html
+
+
 def test_bad_items_and_answer_forms_are_named_beside_their_fields(market, pages):
     response = pages(market.requester).post(
         "/requester/batches/new", batch_form(items='{"url": "a.jpg"}\nnot json', answer_fields="[{")

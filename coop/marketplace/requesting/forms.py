@@ -131,6 +131,15 @@ class BatchForm(FlaskForm):
         description=_l("Paid like any other work; you launch the rest after reading the pilot's feedback."),
     )
 
+    # Whether the CSV came typed into the items box rather than as a file: its problems go beside the box.
+    csv_pasted = False
+
+    def move_csv_errors(self) -> None:
+        """Problems the API reports on items_csv, put beside the box the CSV was typed into."""
+        if self.csv_pasted and self.items_csv.errors:
+            self.items.errors = [*(self.items.errors or []), *self.items_csv.errors]
+            self.items_csv.errors = []
+
     def terms_draft(self) -> dict:
         """The values the terms judge, as far as they can be read yet (for the check as you type)."""
         return {
@@ -199,6 +208,7 @@ class BatchForm(FlaskForm):
                 self.items.errors = [_("Give the items once: typed here or as a file, not both.")]
             else:
                 body["items_csv"] = text
+                self.csv_pasted = True
             return
         items, problems = [], []
         for number, line in enumerate(text.splitlines(), start=1):

@@ -190,6 +190,7 @@ def _new_batch_page(form: BatchForm, status: int = 200):
 
 def _keeping_upload(form: BatchForm, body: dict) -> BatchForm:
     """A refused form keeps an uploaded CSV as pasted text: browsers never fill a file input back in."""
+    form.move_csv_errors()
     text = body.get("items_csv")
     if text and not (form.items.data or "").strip() and len(text) <= KEPT_UPLOAD_CHARS and not form.items_csv.errors:
         form.items.data = text
