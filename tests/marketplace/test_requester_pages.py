@@ -300,6 +300,15 @@ def test_rejecting_needs_a_reason_shown_beside_that_work(market, pages):
     assert ledger.balance(ledger.worker_earnings(work[1].worker_id)) == earnings
 
 
+def test_an_appeal_against_a_rejection_shows_on_the_batch_page(market, pages):
+    batch = market.post()
+    work = submitted_work(market, batch["id"], 1)[0]
+    services.review(market.requester, work, "reject", "Two signs were missed in the corner.")
+    services.file_appeal(market.members[0], work, "Both signs were hidden by a tree.")
+    html = pages(market.requester).get(f"/requester/batches/{batch['id']}").get_data(as_text=True)
+    assert "Both signs were hidden by a tree." in html and "awaiting a coordinator" in html
+
+
 def test_a_bonus_through_the_review_queue_pays_the_worker_and_the_fee(market, pages):
     batch = market.post()
     work = submitted_work(market, batch["id"], 1)[0]

@@ -20,11 +20,13 @@ from coop.marketplace.models import (
 from coop.marketplace.services.batches import _with_real_time
 from coop.marketplace.services.common import IS_SUBMITTED, check_owns_batch, paged
 from coop.marketplace.services.funds import balance_of
+from coop.marketplace.services.reviews import batch_appeals
 from coop.marketplace.services.tick import refresh_batch
 
 # What a desk shows at most of each list before it pages; enough for a day's work, few enough for a phone.
 RECENT_MESSAGES = 20
 RECENT_FEEDBACK = 50
+RECENT_APPEALS = 20
 
 
 def check_requester(user: User) -> None:
@@ -96,7 +98,7 @@ def requester_overview(requester: User, args: dict) -> dict:
 
 
 def batch_desk(requester: User, batch: Batch) -> dict:
-    """Everything a batch's page shows its requester: progress, real time, recent messages, pilot feedback."""
+    """Everything a batch's page shows its requester: progress, real time, recent messages, pilot feedback, appeals."""
     check_owns_batch(requester, batch)
     refresh_batch(batch)
     _with_real_time([batch], None)
@@ -121,10 +123,12 @@ def batch_desk(requester: User, batch: Batch) -> dict:
                 .limit(RECENT_FEEDBACK)
             )
         )
+    appeals, _ = batch_appeals(requester, batch, {"limit": RECENT_APPEALS, "cursor": None})
     return {
         "progress": progress_of([batch])[batch.id],
         "messages": messages,
         "feedback": feedback,
+        "appeals": appeals,
     }
 
 
