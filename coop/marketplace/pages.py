@@ -6,8 +6,8 @@ import json
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, request, url_for
-from flask_babel import format_timedelta
+from flask import current_app, g, request
+from flask_babel import format_date, format_datetime, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from wtforms import BooleanField, Field, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -22,6 +23,7 @@ from coop import clock, ledger
 from coop.errors import CoopError, Forbidden, Invalid
 from coop.extensions import db, limiter
 from coop.governance.models import Membership
+from coop.governance.services import current_terms, remember_terms_in_force
 from coop.governance.services.open_votes import open_votes
 from coop.loading import get_or_404
 from coop.marketplace import pay, services
@@ -57,7 +59,11 @@ STATUS_LABELS = {
     "rejected": _l("Rejected"),
     "expired": _l("Returned or lapsed"),
 }
-APPEAL_LABELS = {"pending": _l("Appeal pending"), "upheld": _l("Appeal upheld the rejection"), "overturned": _l("Appeal won: paid")}
+APPEAL_LABELS = {
+    "pending": _l("Appeal pending"),
+    "upheld": _l("Appeal upheld the rejection"),
+    "overturned": _l("Appeal won: paid"),
+}
 MEMBERSHIP_LABELS = {
     "pending_payment": _l("Applied: waiting for a coordinator to confirm your share payment"),
     "applicant": _l("Applied: waiting for admission"),
@@ -84,6 +90,13 @@ def nav(user) -> list[tuple[str, str]]:
     return items
 
 
+@bp.before_request
+def _terms_once():
+    # Leases, appeal windows and sweeps all read the terms in force: one query for the whole page.
+    if current_user.is_authenticated:
+        remember_terms_in_force(current_terms())
+
+
 @bp.context_processor
 def _labels():
     return {
@@ -96,6 +109,8 @@ def _labels():
         "duration": duration,
         "time_left": time_left,
         "page_path": page_path,
+        "format_datetime": format_datetime,
+        "format_date": format_date,
     }
 
 
@@ -186,7 +201,7 @@ class ClaimForm(FlaskForm):
 class PreferencesForm(FlaskForm):
     content_opt_in = MultiCheckboxField(
         _l("I accept tasks with these content warnings"),
-        choices=[(name, WARNING_LABELS[name]) for name in CONTENT_WARNINGS],
+        choices=[SelectChoice(name, WARNING_LABELS[name]) for name in CONTENT_WARNINGS],
     )
 
 
@@ -270,7 +285,7 @@ class BatchAnswerForm(FlaskForm):
         """The service's per-field refusals beside their fields; the rest returned."""
         if not isinstance(errors, dict):
             return _flatten(errors)
-        unplaced = []
+        unplaced: list[str] = []
         for name, texts in errors.items():
             key = f"answer_{name}"
             if key in self:
@@ -299,12 +314,12 @@ def _answer_field(spec: dict) -> Field:
         label = _("%(label)s (optional)", label=label)
     kind = spec["type"]
     if kind == "choice":
-        options = [(option, option) for option in spec["options"]]
+        options = [SelectChoice(option, option) for option in spec["options"]]
         if len(options) > 8:
-            return SelectField(label, choices=[("", _("Choose…")), *options])
+            return SelectField(label, choices=[SelectChoice("", _("Choose…")), *options])
         return RadioField(label, choices=options)
     if kind == "boolean":
-        return RadioField(label, choices=[("true", _("Yes")), ("false", _("No"))])
+        return RadioField(label, choices=[SelectChoice("true", _("Yes")), SelectChoice("false", _("No"))])
     if kind == "number":
         return StringField(label, render_kw={"inputmode": "decimal", "autocomplete": "off"})
     return TextAreaField(label, render_kw={"maxlength": MAX_TEXT})
@@ -354,7 +369,8 @@ def feed():
 def _feed_page(status: int = 200):
     user = _worker()
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "recommended"
-    batches, next_cursor = [], None
+    batches: list[Batch] = []
+    next_cursor: str | None = None
     if user.is_member:
         batches, next_cursor = services.list_batches(
             user, {"limit": FEED_PAGE, "cursor": request.args.get("cursor") or None, "sort": sort}
@@ -367,7 +383,9 @@ def _feed_page(status: int = 200):
         sort=sort,
         sorts=SORTS,
         claim_form=ClaimForm(),
-        opted_in=[str(WARNING_LABELS[w]) for w in services.get_preferences(user)["content_opt_in"]] if user.is_member else [],
+        opted_in=[str(WARNING_LABELS[w]) for w in services.get_preferences(user)["content_opt_in"]]
+        if user.is_member
+        else [],
     )
 
 
@@ -384,7 +402,11 @@ def claim(batch_id: int):
         # Shown above the feed; the status rolls back anything the refused claim began.
         g.form_error = exc.message
         return _feed_page(exc.status)
-    return done("marketplace_pages.task", _l("You claimed a task. Answer it before your lease ends."), assignment_id=assignment.id)
+    return done(
+        "marketplace_pages.task",
+        _l("You claimed a task. Answer it before your lease ends."),
+        assignment_id=assignment.id,
+    )
 
 
 @bp.route("/tasks/preferences", methods=["GET", "POST"])

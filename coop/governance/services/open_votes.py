@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 
 from coop.accounts.models import User
 from coop.extensions import db
@@ -33,7 +33,7 @@ def open_votes(member: User, now: datetime, limit: int = 20) -> list[OpenVote]:
         .outerjoin(Ballot, cast)
         .where(Proposal.status == "open", Proposal.closes_at > now)
         .order_by(Proposal.closes_at, Proposal.id)
-        .options(noload(Proposal.outcome))  # an open vote has no outcome yet
+        .options(lazyload(Proposal.outcome))  # an open vote has no outcome to load yet
         .limit(limit)
     ).all()
     return [OpenVote(proposal, bool(may), bool(did)) for proposal, may, did in rows]
