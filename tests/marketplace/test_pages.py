@@ -227,6 +227,25 @@ def test_a_requester_cannot_claim_and_a_worker_not_yet_a_member_sees_why(market,
     assert session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
 
 
+def test_a_personal_data_batch_is_claimed_only_by_accepting_confidentiality(market, pages, session):
+    batch = market.post(items=1, personal_data=True, dpa_reference="DPA-2026-07")
+    browser = pages(market.members[0])
+    assert "DPA-2026-07" in html(browser.get("/tasks"))
+
+    refused = browser.post(f"/tasks/claim/{batch['id']}")
+
+    assert refused.status_code == 403 and "confidentiality" in html(refused)
+    assert session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
+    accepted = browser.post(f"/tasks/claim/{batch['id']}", {"accept_confidentiality": "y"})
+    assert accepted.status_code == 303
+
+
+def test_a_requester_dashboard_shows_their_funds_and_no_worker_menu(market, pages, session):
+    page = html(pages(market.requester).get("/dashboard"))
+    assert "€100.00" in page and "Your funds" in page
+    assert 'href="/tasks"' not in page and 'href="/dashboard"' in page
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(pages):
     response = pages().get("/tasks")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
@@ -293,8 +312,13 @@ def test_the_heaviest_pages_stay_within_the_query_budget(make, market, pages, se
     for n in range(4):
         gov.open_vote(gov_client, gov_client, title=f"Vote {n}")
     browser = pages(member)
+    mine = session.scalars(sa.select(Assignment.id).where(Assignment.worker_id == member.id)).all()
+    rejected = session.scalar(
+        sa.select(Assignment.id).where(Assignment.worker_id == member.id, Assignment.status == "rejected")
+    )
+    market.rc.post(f"{API}/assignments/{mine[0]}/messages", json={"body": "Thanks!"})
     budgets = {}
-    for url in ("/tasks", "/work", "/dashboard", "/tasks?sort=pay"):
+    for url in ("/tasks", "/work", "/dashboard", "/tasks?sort=pay", f"/tasks/{mine[0]}", f"/work/{rejected}/appeal"):
         with count_queries() as counted:
             response = browser.get(url)
         assert response.status_code == 200
