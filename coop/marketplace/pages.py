@@ -263,7 +263,7 @@ class BatchAnswerForm(FlaskForm):
             field = self[f"answer_{spec['name']}"]
             raw = field.data
             raw = raw.strip() if isinstance(raw, str) and spec["type"] != "text" else raw
-            if raw in (None, "", "None"):
+            if raw is None or raw == "":
                 continue  # absent: the service says whether that is allowed
             if spec["type"] == "number":
                 number = _number(raw)
@@ -382,7 +382,6 @@ def _feed_page(status: int = 200):
         next_cursor=next_cursor,
         sort=sort,
         sorts=SORTS,
-        claim_form=ClaimForm(),
         opted_in=[str(WARNING_LABELS[w]) for w in services.get_preferences(user)["content_opt_in"]]
         if user.is_member
         else [],
