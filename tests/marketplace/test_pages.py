@@ -84,6 +84,16 @@ def test_claiming_through_the_page_creates_the_assignment_and_shows_the_item_and
     assert "Your lease ends" in page
 
 
+def test_a_requesters_labels_and_options_are_text_never_markup(market, pages, session):
+    form = [{"name": "tag", "label": "<em>Tag</em>", "type": "choice", "options": ["<b>a</b>", "b"]}]
+    batch = market.post(answer_fields=form, items=1, **PAY)
+    browser = pages(market.members[0])
+
+    page = html(browser.get(f"/tasks/{claim_through_page(browser, batch['id'])}"))
+
+    assert "&lt;em&gt;Tag&lt;/em&gt;" in page and "<em>" not in page and "<b>a" not in page
+
+
 def test_answering_through_the_generated_form_submits_it(market, pages, session):
     batch = market.post(answer_fields=FORM, items=1, **PAY)
     browser = pages(market.members[0])
