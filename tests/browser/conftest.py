@@ -149,6 +149,28 @@ class People:
     def requester(self):
         return self._make(lambda f: f.requester(self._name("requester")))
 
+    def api(self, account, method: str, url: str, json=None):
+        """Call the served app's API as `account` (setting things up the way a requester's script would)."""
+        from coop.accounts.models import User
+        from tests.conftest import ApiClient
+
+        with self.app.app_context():
+            client = ApiClient(self.app, db.session.get(User, account.id))
+            db.session.commit()
+            response = client.open(method, url, json=json)
+            db.session.remove()
+        assert response.status_code < 400, response.get_json()
+        return response.get_json()
+
+    def fund(self, requester, cents: int) -> None:
+        """Money in a requester's available funds, as a confirmed deposit puts it."""
+        from coop import ledger
+
+        with self.app.app_context():
+            ledger.move(ledger.EXTERNAL, ledger.requester_available(requester.id), cents, "browser test deposit")
+            db.session.commit()
+            db.session.remove()
+
 
 class Account:
     def __init__(self, id, email, name):
