@@ -1,7 +1,8 @@
 """What the governance pages call things: terms parameters, kinds, methods and statuses in the reader's language."""
 
-from flask_babel import format_timedelta, lazy_gettext as _l, ngettext
+from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from coop.i18n import format_money
 

@@ -482,7 +482,10 @@ def _terms_change(form: Form) -> dict:
         elif isinstance(founding, int):
             value = _cents(text) if labels.is_money(name) else _whole(text)
             if value is None:
-                form.error(f"param-{name}", _("Give an amount in euros.") if labels.is_money(name) else _("Give a whole number."))
+                form.error(
+                    f"param-{name}",
+                    _("Give an amount in euros.") if labels.is_money(name) else _("Give a whole number."),
+                )
             change[name] = value
         else:
             change[name] = text
@@ -598,7 +601,9 @@ def new_proposal():
             form.refusal(exc, CHANGE_FIELDS)
             status = _status_of(exc)
         else:
-            return done("governance_pages.proposal", _("Your proposal is submitted for review."), proposal_id=created.id)
+            return done(
+                "governance_pages.proposal", _("Your proposal is submitted for review."), proposal_id=created.id
+            )
     g.form_error = g.get("form_error") or _("Some fields are not valid; see each one.")
     return render("governance/new_proposal.html", status, **_form_context(form))
 
@@ -617,14 +622,16 @@ def amend(proposal_id):
         if proposal.kind == "rule" and proposal.change:
             values.update(rule_text=proposal.change.get("text", ""))
         if proposal.kind == "terms" and proposal.method != "median":
-            values.update({f"param-{name}": _param_text(name, value) for name, value in (proposal.change or {}).items()})
+            values.update(
+                {f"param-{name}": _param_text(name, value) for name, value in (proposal.change or {}).items()}
+            )
         return render("governance/amend.html", **context, **_form_context(Form(values)))
     form = Form(request.form)
     form.known = PROPOSAL_FIELDS
     data: dict[str, Any] = {"reason": form.get("reason")}
     if form.get("body").strip() and form.get("body") != proposal.body:
         data["body"] = form.get("body")
-    if proposal.options is not None and not (proposal.kind == "coordinator"):
+    if proposal.options is not None and proposal.kind != "coordinator":
         options = _options_from(form)
         if options and options != proposal.options:
             data["options"] = options
@@ -647,7 +654,9 @@ def amend(proposal_id):
                 form.refusal(exc, CHANGE_FIELDS)
                 status = _status_of(exc)
             else:
-                return done("governance_pages.proposal", _("Your amendment is proposed to the author."), proposal_id=proposal.id)
+                return done(
+                    "governance_pages.proposal", _("Your amendment is proposed to the author."), proposal_id=proposal.id
+                )
     g.form_error = g.get("form_error") or _("Some fields are not valid; see each one.")
     return render("governance/amend.html", status, **context, **_form_context(form))
 
@@ -787,4 +796,3 @@ def review(proposal_id):
             return done("governance_pages.triage", message)
     g.form_error = g.get("form_error") or _("Some fields are not valid; see each one.")
     return _triage_page(status, {proposal.id: form})
-

@@ -341,7 +341,9 @@ def test_a_coordinator_accepts_a_proposal_from_the_triage_page(pages, make, gov,
     browser = pages(coordinator)
     page = html(browser.get("/coordination/proposals"))
     assert "Picnic" in page and f'id="reason-{proposal["id"]}"' in page
-    response = browser.post(f"/coordination/proposals/{proposal['id']}/review", {"action": "accept", "voting_days": "5"})
+    response = browser.post(
+        f"/coordination/proposals/{proposal['id']}/review", {"action": "accept", "voting_days": "5"}
+    )
     assert response.status_code == 303, html(response)
     assert session.get(Proposal, proposal["id"]).status == "open"
 
@@ -353,7 +355,9 @@ def test_sending_back_needs_a_public_reason(pages, make, gov, session):
     refused = browser.post(f"/coordination/proposals/{proposal['id']}/review", {"action": "return", "reason": ""})
     assert refused.status_code == 422 and f'id="reason-{proposal["id"]}-errors"' in html(refused)
     assert session.get(Proposal, proposal["id"]).status == "submitted"
-    sent = browser.post(f"/coordination/proposals/{proposal['id']}/review", {"action": "return", "reason": "Too vague."})
+    sent = browser.post(
+        f"/coordination/proposals/{proposal['id']}/review", {"action": "return", "reason": "Too vague."}
+    )
     assert sent.status_code == 303
     assert session.get(Proposal, proposal["id"]).review_reason == "Too vague."
 
@@ -417,3 +421,14 @@ def test_ranked_results_stay_within_budget(pages, make, gov, voters, frozen_cloc
         response = browser.get(f"/proposals/{proposal['id']}/results?receipt=abc")
     assert response.status_code == 200 and "Round 1" in html(response)
     assert counted.count <= 15, counted.statements
+
+
+def test_with_htmx_a_bad_ballot_comes_back_with_its_errors_and_records_nothing(pages, gov, voters, session):
+    _, member, _, _ = voters
+    proposal = open_vote(gov, voters, method="score", options=OPTIONS)
+    response = pages(member).post(
+        f"/proposals/{proposal['id']}/ballot", {"score-0": "5", "score-1": "9"}, headers={"HX-Request": "true"}
+    )
+    page = html(response)
+    assert "<html" not in page and 'id="score-1-errors"' in page and 'id="score-2-errors"' in page
+    assert ballot_of(session, proposal["id"], member) is None
