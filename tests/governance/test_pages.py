@@ -432,3 +432,29 @@ def test_with_htmx_a_bad_ballot_comes_back_with_its_errors_and_records_nothing(p
     page = html(response)
     assert "<html" not in page and 'id="score-1-errors"' in page and 'id="score-2-errors"' in page
     assert ballot_of(session, proposal["id"], member) is None
+
+
+RESULT_TEXT = {
+    "yes_no": "<th scope=\"row\">No</th><td>1</td>",
+    "approval": "Approvals per option",
+    "ranked": "Winner: Blue",
+    "stv": "Votes in each round of the count",
+    "score": "Scores per option",
+    "median": "Median of 1 values for Minimum hourly pay: €14.50 an hour",
+    "consent": "Objections block at 10% of ballots:",
+}
+
+
+@pytest.mark.parametrize("method", sorted(BALLOTS))
+def test_the_results_of_each_method_show_their_count_and_the_receipt(method, pages, gov, voters, frozen_clock):
+    fields, form, _ = BALLOTS[method]
+    _, member, _, _ = voters
+    proposal = open_vote(gov, voters, method=method, **fields)
+    browser = pages(member)
+    browser.post(f"/proposals/{proposal['id']}/ballot", form)
+    clock.advance(timedelta(days=30))
+    response = browser.get(f"/proposals/{proposal['id']}/results")
+    page = html(response)
+    assert response.status_code == 200
+    assert RESULT_TEXT[method] in page
+    assert len(re.findall(r"<td><code>[0-9a-f]{32}</code></td>", page)) == 1
