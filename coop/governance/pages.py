@@ -211,7 +211,13 @@ def proposals():
     return render("governance/proposals.html", rows=rows, shown=shown, filters=LIST_FILTERS, next_cursor=next_cursor)
 
 
-def _detail(proposal: Proposal, status: int = 200, ballot_form: Form | None = None, receipt: str | None = None):
+def _detail(
+    proposal: Proposal,
+    status: int = 200,
+    ballot_form: Form | None = None,
+    receipt: str | None = None,
+    outcome_form: Form | None = None,
+):
     user = current_user._get_current_object()
     services.close_if_due(proposal)
     amendments, _more = services.amendment_page(proposal, limit=50, cursor=None)
@@ -228,6 +234,10 @@ def _detail(proposal: Proposal, status: int = 200, ballot_form: Form | None = No
         "change_rows": _change_rows(proposal),
         "names": services.candidate_names(proposal),
         "form": ballot_form or Form(),
+        "outcome_form": outcome_form or Form(),
+        "may_record_outcome": proposal.is_closed
+        and proposal.outcome is None
+        and (proposal.proposer_id == user.id or has_role(user, "coordinator")),
         "receipt": receipt,
         "is_author": proposal.proposer_id == user.id,
         "is_member": has_role(user, "member"),
@@ -446,6 +456,40 @@ def decide_amendment(amendment_id, decision):
         message = _("Amendment accepted.") if decision == "accept" else _("Amendment declined.")
         return done("governance_pages.proposal", message, proposal_id=proposal.id)
     return _detail(proposal, result)
+
+
+@bp.route("/proposals/<int:proposal_id>/outcome", methods=["POST"])
+@signed_in
+def outcome(proposal_id):
+    """The author or a coordinator records what came of a closed proposal, with an optional review date."""
+    import marshmallow as ma
+
+    from coop.governance.schemas import OutcomeCreateSchema
+
+    proposal = get_or_404(Proposal, proposal_id, "proposal")
+    form = Form(request.form)
+    form.known = {"statement", "review_on"}
+    user = current_user._get_current_object()
+    raw = {"statement": form.get("statement")}
+    if form.get("review_on").strip():
+        raw["review_on"] = form.get("review_on").strip()
+    status = 422
+    try:
+        data = OutcomeCreateSchema().load(raw)
+    except ma.ValidationError as exc:
+        for name, messages in exc.normalized_messages().items():
+            for message in messages if isinstance(messages, list) else [messages]:
+                form.error(name, message)
+        g.form_error = _("Some fields are not valid; see each one.")
+    else:
+        try:
+            services.record_outcome(user, proposal, data["statement"], data.get("review_on"))
+        except CoopError as exc:
+            form.refusal(exc)
+            status = _status_of(exc)
+        else:
+            return done("governance_pages.proposal", _("The outcome is recorded."), proposal_id=proposal.id)
+    return _detail(proposal, status, outcome_form=form)
 
 
 # --- new proposals and amendments: the form -------------------------------------------------------

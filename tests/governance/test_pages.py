@@ -435,7 +435,7 @@ def test_with_htmx_a_bad_ballot_comes_back_with_its_errors_and_records_nothing(p
 
 
 RESULT_TEXT = {
-    "yes_no": "<th scope=\"row\">No</th><td>1</td>",
+    "yes_no": '<th scope="row">No</th><td>1</td>',
     "approval": "Approvals per option",
     "ranked": "Winner: Blue",
     "stv": "Votes in each round of the count",
@@ -458,3 +458,38 @@ def test_the_results_of_each_method_show_their_count_and_the_receipt(method, pag
     assert response.status_code == 200
     assert RESULT_TEXT[method] in page
     assert len(re.findall(r"<td><code>[0-9a-f]{32}</code></td>", page)) == 1
+
+
+def test_the_author_records_the_outcome_of_a_closed_proposal(pages, gov, voters, session, frozen_clock):
+    _, member, _, _ = voters
+    proposal = open_vote(gov, voters)
+    clock.advance(timedelta(days=30))
+    browser = pages(member)
+    assert "Record the outcome" in html(browser.get(f"/proposals/{proposal['id']}"))
+    refused = browser.post(f"/proposals/{proposal['id']}/outcome", {"statement": " "})
+    assert refused.status_code == 422 and 'id="statement-errors"' in html(refused)
+    response = browser.post(f"/proposals/{proposal['id']}/outcome", {"statement": "We met in June."})
+    assert response.status_code == 303
+    assert session.get(Proposal, proposal["id"]).outcome.statement == "We met in June."
+
+
+def test_an_election_of_coordinators_is_proposed_and_ranked_by_name(pages, make, gov, session):
+    proposer, coordinator = make.member(), make.coordinator()
+    candidates = [make.member() for _ in range(3)]
+    response = pages(proposer).post(
+        "/proposals/new",
+        {
+            "title": "Elect coordinators",
+            "body": "Two seats.",
+            "kind": "coordinator",
+            "method": "stv",
+            "seats": "2",
+            "candidates": [str(c.id) for c in candidates],
+        },
+    )
+    assert response.status_code == 303, html(response)
+    proposal = session.scalar(sa.select(Proposal).where(Proposal.title == "Elect coordinators"))
+    assert proposal.change == {"seats": 2, "candidates": [c.id for c in candidates]}
+    gov.accept(make.client(coordinator), proposal.id)
+    page = html(pages(proposer).get(f"/proposals/{proposal.id}"))
+    assert f'<label for="rank-0">Rank for {candidates[0].display_name}</label>' in page
