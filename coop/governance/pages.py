@@ -681,7 +681,7 @@ def amend(proposal_id):
             data["options"] = options
     if proposal.kind == "terms" and proposal.method != "median":
         change = _terms_change(form)
-        if change:
+        if change and change != proposal.change:
             data["change"] = change
     if proposal.kind == "rule" and proposal.change and form.get("rule_text") != proposal.change.get("text"):
         data["change"] = {**proposal.change, "text": form.get("rule_text")}

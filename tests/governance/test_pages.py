@@ -493,3 +493,17 @@ def test_an_election_of_coordinators_is_proposed_and_ranked_by_name(pages, make,
     gov.accept(make.client(coordinator), proposal.id)
     page = html(pages(proposer).get(f"/proposals/{proposal.id}"))
     assert f'<label for="rank-0">Rank for {candidates[0].display_name}</label>' in page
+
+
+def test_a_terms_proposal_is_amended_through_its_parameter_fields(pages, make, gov, session):
+    proposal = gov.propose(make.client(make.member()), kind="terms", change={"min_hourly_rate_cents": 1400})
+    browser = pages(make.member())
+    form = html(browser.get(f"/proposals/{proposal['id']}/amend"))
+    assert 'name="param-min_hourly_rate_cents" type="text" value="14"' in form
+    response = browser.post(
+        f"/proposals/{proposal['id']}/amend",
+        {"body": proposal["body"], "param-min_hourly_rate_cents": "15", "reason": "Rents rose again."},
+    )
+    assert response.status_code == 303, html(response)
+    amendment = session.scalar(sa.select(Amendment).where(Amendment.proposal_id == proposal["id"]))
+    assert amendment.change == {"min_hourly_rate_cents": 1500} and amendment.body is None
