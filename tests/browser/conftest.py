@@ -186,10 +186,16 @@ def people(served_app):
 def sign_in(page, account) -> None:
     """Sign in through the sign-in page as a person would."""
     page.goto("/sign-in")
-    page.get_by_label("Email").fill(account.email)
-    page.get_by_label("Password").fill(account.password)
-    page.get_by_role("button", name="Sign in").click()
+    # By the inputs' ids, so the same steps sign in whatever the page's language.
+    page.locator("#email").fill(account.email)
+    page.locator("#password").fill(account.password)
+    page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
+
+
+def fits_the_screen(page) -> bool:
+    """Nothing on the page is wider than the viewport (no sideways scrolling on a phone)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def serious_violations(page) -> list[dict]:
