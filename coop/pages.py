@@ -28,8 +28,8 @@ PAGE_CSP = (
 # Each domain's pages module (its blueprint `bp`, and optionally `nav(user)` for the menu).
 PAGE_MODULES = (
     "coop.accounts.pages",
-    "coop.governance.pages",
     "coop.marketplace.pages",
+    "coop.governance.pages",
     "coop.marketplace.requesting.pages",
     "coop.marketplace.requesting.payments",
 )
