@@ -20,11 +20,11 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from coop import create_app  # noqa: E402
-from coop.demo import DEMO_PASSWORD, seed  # noqa: E402
-from coop.extensions import db  # noqa: E402
-from coop.forum.services import ensure_default_boards  # noqa: E402
-from coop.governance.services import found  # noqa: E402
+from coop import create_app
+from coop.demo import DEMO_PASSWORD, seed
+from coop.extensions import db
+from coop.forum.services import ensure_default_boards
+from coop.governance.services import found
 
 OUT = pathlib.Path(__file__).parent / "screenshots"
 
