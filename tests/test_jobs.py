@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from coop import clock, jobs
 from coop.extensions import db
-from tests import jobs_app
 from tests.jobs_app import NOTES, RUNS_TABLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,24 +223,27 @@ def other_connection_count(where: str = "TRUE") -> int:
 
 def test_the_job_row_is_written_by_the_change_s_own_commit(postgres_only, committed):
     before = other_connection_count()
+    statements: list[tuple[int, str]] = []
+
+    def seen(conn, cursor, statement, *_):
+        statements.append((id(conn.connection.dbapi_connection), statement))
+
     jobs.defer("test.note", key="same-transaction")
     db.session.flush()
-    assert other_connection_count() == before
-    # The row is inserted on the session's connection, inside its transaction, just before COMMIT.
-    seen_inside: list[int] = []
-
-    @sa.event.listens_for(db.session(), "after_flush_postexec")
-    def _noop(*_):  # pragma: no cover - only to keep the session's own hooks in place
-        pass
-
-    connection = db.session.connection()
-    db.session.commit()
-    assert other_connection_count("task_name = 'test.note'") - 0 >= 1
+    assert other_connection_count() == before  # nothing is visible before the commit
+    connection = id(db.session.connection().connection.dbapi_connection)
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        db.session.commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    # Procrastinate's own defer function, on the session's connection, inside its transaction.
+    assert [c for c, statement in statements if "procrastinate_defer_jobs_v1" in statement] == [connection]
+    assert other_connection_count() == before + 1
     row = db.session.execute(
         sa.text("SELECT task_name, args, status FROM procrastinate_jobs ORDER BY id DESC LIMIT 1")
     ).one()
     assert (row.task_name, row.args, row.status) == ("test.note", {"key": "same-transaction"}, "todo")
-    assert seen_inside == [] and connection is not None
 
 
 def test_a_rolled_back_change_leaves_no_row_in_the_queue(postgres_only, committed):
@@ -303,13 +305,17 @@ def start_worker(app, tmp_path, *extra: str, **settings: str) -> subprocess.Pope
         "COOP_ENV": "testing",
         **settings,
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "tests.jobs_app", "coop", "worker", *extra],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path / f"worker-{time.monotonic_ns()}.log"
+    with log.open("wb") as output:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "tests.jobs_app", "coop", "worker", *extra],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    process.log = log  # type: ignore[attr-defined]
+    return process
 
 
 def wait_for(condition, what: str) -> None:
@@ -326,7 +332,7 @@ def runs() -> list[tuple[str, int]]:
 
 def workers_alive() -> int:
     with db.engine.connect() as conn:
-        return conn.scalar(sa.text("SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - '5s'"))
+        return conn.scalar(sa.text("SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - interval '5 seconds'"))
 
 
 def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
@@ -388,7 +394,7 @@ def test_flask_coop_worker_until_idle_runs_the_queue_and_exits(app, runs_table, 
         jobs.defer("test.record", key=f"cron-{n}")
     db.session.commit()
     worker = start_worker(app, tmp_path, "--until-idle")
-    assert worker.wait(timeout=PATIENCE) == 0, worker.stderr.read().decode() if worker.stderr else ""
+    assert worker.wait(timeout=PATIENCE) == 0, worker.log.read_text()
     assert [key for key, _ in runs()] == [f"cron-{n}" for n in range(5)]
 
 
@@ -405,5 +411,10 @@ def test_the_in_process_runner_and_a_worker_share_the_queue_without_overlap(app,
     assert sorted(key for key, _ in runs()) == [f"mixed-{n:02}" for n in range(40)]
 
 
-def test_jobs_app_registers_only_test_jobs():
-    assert all(name.startswith("test.") for name in ("test.note", "test.record")) and jobs_app.RUNS_TABLE
+def test_a_released_savepoint_hands_nothing_over_until_the_outer_commit(session):
+    with db.session.begin_nested():
+        jobs.defer("test.note", key="inner")
+    assert jobs.run_until_idle() == 0
+    db.session.rollback()
+    db.session.commit()
+    assert jobs.run_until_idle() == 0 and NOTES == []

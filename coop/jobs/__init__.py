@@ -38,6 +38,7 @@ EVERY_MINUTE = "* * * * *"
 
 _PENDING = "coop.jobs.pending"
 _SAVEPOINT_MARKS = "coop.jobs.savepoint_marks"
+_COMMITTING = "coop.jobs.committing"
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def _write_pending(session: Session) -> None:
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        session.info[_PENDING] = pending  # handed over after the commit, below
+        session.info[_COMMITTING] = pending  # handed over once the commit has happened, below
         return
     from coop.jobs import worker
 
@@ -211,7 +212,8 @@ def _before_commit(session: Session) -> None:
 
 @sa.event.listens_for(Session, "after_commit")
 def _hand_over(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
+    # Also called when a savepoint is released; only the outermost commit set these aside.
+    pending = session.info.pop(_COMMITTING, None)
     if pending:
         _committed.extend(pending)
 
@@ -236,5 +238,5 @@ def _drop_rolled_back(session: Session, previous_transaction) -> None:
 def _forget(session: Session, transaction) -> None:
     if not transaction.nested and transaction.parent is None:
         # A unit of work that ended without committing (closed, rolled back) queues nothing.
-        session.info.pop(_PENDING, None)
-        session.info.pop(_SAVEPOINT_MARKS, None)
+        for key in (_PENDING, _SAVEPOINT_MARKS, _COMMITTING):
+            session.info.pop(key, None)

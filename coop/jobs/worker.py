@@ -56,13 +56,15 @@ def insert_jobs(connection: sa.Connection, pending: Sequence[jobs.Job]) -> None:
 
 
 def run_here_until_idle() -> int:
-    """Run the queue's due jobs in this process through the app's session (tests, development, cron)."""
+    """Run the queue's due jobs in this process through the app's session (tests, development, cron).
+
+    Called between units of work: a job found runs (and commits) in the session's transaction.
+    """
     ran = 0
     while True:
         row = db.session.execute(_FETCH, {"queue": jobs.QUEUE}).first()
         if row is None:
-            db.session.rollback()
-            return ran
+            return ran  # the caller's unit of work, if one is open, is left as it was
         # Taken, run and marked done in one transaction: the job's changes and its "succeeded" commit
         # together, and nobody else sees it "doing" (the row stays locked until then).
         try:
