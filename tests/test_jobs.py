@@ -418,3 +418,31 @@ def test_a_released_savepoint_hands_nothing_over_until_the_outer_commit(session)
     db.session.rollback()
     db.session.commit()
     assert jobs.run_until_idle() == 0 and NOTES == []
+
+
+def test_migration_0018_builds_procrastinate_s_queue_and_takes_it_away(postgres_only, app):
+    from flask_migrate import downgrade, upgrade
+
+    from coop import create_app
+    from coop.dbtools import throwaway_postgres_database
+
+    with throwaway_postgres_database(os.environ["COOP_TEST_DATABASE_URL"], "coop_jobs_migration") as url:
+        fresh = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+        with fresh.app_context():
+            directory = fresh.extensions["migrate"].directory
+            check = sa.text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
+            functions = sa.text("SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%'")
+            upgrade(directory=directory, revision="0018")
+            with db.engine.connect() as conn:
+                assert conn.scalar(check) and conn.scalar(functions) > 10
+            downgrade(directory=directory, revision="0017")
+            with db.engine.connect() as conn:
+                assert not conn.scalar(check) and conn.scalar(functions) == 0
+            upgrade(directory=directory, revision="heads")
+            # Procrastinate's own check that its schema is in place.
+            from coop.jobs.worker import procrastinate_app
+
+            queue = procrastinate_app(fresh)
+            with queue.open():
+                assert queue.check_connection()
+            db.engine.dispose()
