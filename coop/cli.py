@@ -105,7 +105,7 @@ def worker(until_idle):
     if db.engine.dialect.name == "postgresql":
         from coop.jobs.worker import run_worker
 
-        run_worker(current_app._get_current_object(), until_idle=until_idle)  # type: ignore[attr-defined]
+        run_worker(current_app._get_current_object(), until_idle=until_idle)
         return
     if until_idle:
         for name, done in jobs.run_periodic().items():

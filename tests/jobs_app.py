@@ -42,7 +42,9 @@ def record(key: str, sleep: float = 0.0, marker: str | None = None) -> None:
     if marker:
         Path(marker).write_text(str(os.getpid()))
     time.sleep(sleep)
-    db.session.execute(sa.text(f"INSERT INTO {RUNS_TABLE} (key, pid) VALUES (:key, :pid)"), {"key": key, "pid": os.getpid()})
+    db.session.execute(
+        sa.text(f"INSERT INTO {RUNS_TABLE} (key, pid) VALUES (:key, :pid)"), {"key": key, "pid": os.getpid()}
+    )
 
 
 def create_app():

@@ -332,7 +332,9 @@ def runs() -> list[tuple[str, int]]:
 
 def workers_alive() -> int:
     with db.engine.connect() as conn:
-        return conn.scalar(sa.text("SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - interval '5 seconds'"))
+        return conn.scalar(
+            sa.text("SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - interval '5 seconds'")
+        )
 
 
 def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:

@@ -121,7 +121,7 @@ def _in_unit_of_work(app: Flask, t: jobs.Task):
 
 async def recover_stalled(queue: procrastinate.App, seconds_since_heartbeat: float) -> int:
     """Put back in the queue the jobs of workers that stopped beating (killed mid-job); how many."""
-    stalled = await queue.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat)
+    stalled = list(await queue.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat))
     for job in stalled:
         log.warning("Job %s (%s) was running on a worker that stopped; it runs again", job.id, job.task_name)
         await queue.job_manager.retry_job(job, retry_at=utils.utcnow())
@@ -177,4 +177,3 @@ def count(status: str | None = None) -> int:
     if status:
         stmt += " AND status = CAST(:status AS procrastinate_job_status)"
     return int(db.session.scalar(sa.text(stmt), {"queue": jobs.QUEUE, "status": status}) or 0)
-
