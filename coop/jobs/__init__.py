@@ -112,11 +112,12 @@ def run_until_idle() -> int:
     return ran
 
 
-def run(name: str, args: dict) -> None:
-    """Run one job in its own unit of work: commit once if it succeeds, roll back if it fails."""
+def run(name: str, args: dict) -> object:
+    """Run one job in its own unit of work: commit once if it succeeds, roll back if it fails; what it returned."""
     try:
-        call(name, args)
+        done = call(name, args)
         db.session.commit()
+        return done
     except Exception:
         db.session.rollback()
         log.exception("Job %s failed", name)
@@ -135,19 +136,17 @@ def periodic() -> list[Task]:
 
 
 def run_periodic() -> dict[str, object]:
-    """Run every periodic task once, here, each in its own unit of work; what each reported."""
-    return {t.name: _run_returning(t) for t in periodic()}
+    """Run every periodic task once, here, each in its own unit of work; what each reported.
 
-
-def _run_returning(t: Task) -> object:
-    try:
-        done = t.fn()
-        db.session.commit()
-        return done
-    except Exception:
-        db.session.rollback()
-        log.exception("Job %s failed", t.name)
-        raise
+    One that fails is logged and reported as failed; the others still run.
+    """
+    done: dict[str, object] = {}
+    for t in periodic():
+        try:
+            done[t.name] = run(t.name, {})
+        except Exception as exc:
+            done[t.name] = f"failed: {exc.__class__.__name__}"
+    return done
 
 
 # In development the web process is its own worker, so `make run` needs nothing else.
