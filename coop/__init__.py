@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     _configure_unit_of_work(app)
     _configure_security_headers(app)
+    _configure_jobs(app)
 
     from coop.cli import coop_cli
 
@@ -108,6 +109,13 @@ def _configure_security_headers(app: Flask) -> None:
         if request.path.startswith("/api/v1"):
             headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def _configure_jobs(app: Flask) -> None:
+    # Every job is registered before a worker (or a request) needs it.
+    from coop import jobs, mail, ticks  # noqa: F401
+
+    jobs.init_app(app)
 
 
 def _configure_unit_of_work(app: Flask) -> None:

@@ -8,22 +8,14 @@ from flask.cli import AppGroup
 from coop import audit
 from coop.extensions import db
 
-coop_cli = AppGroup("coop", help="Run the coop: init, create-coordinator, seed-demo, tick, verify-audit.")
+coop_cli = AppGroup("coop", help="Run the coop: init, create-coordinator, seed-demo, tick, worker, verify-audit.")
 
 
 def _tick_functions():
-    """Every domain's time-driven work, in the order it must run."""
-    from coop import idempotency
-    from coop.governance import services as governance
-    from coop.marketplace import services as marketplace
+    """Every domain's time-driven work, in the order it must run (the worker runs it as periodic jobs)."""
+    from coop import ticks
 
-    # Votes close before marketplace work, so terms a vote enacts apply to this tick.
-    return [
-        ("governance", governance.tick),
-        ("outcome reviews", governance.mark_reviews_due),
-        ("marketplace", marketplace.tick),
-        ("idempotency", idempotency.purge_expired),
-    ]
+    return [(label, sweep) for label, _name, sweep in ticks._sweeps()]
 
 
 @coop_cli.command("init")
@@ -96,6 +88,38 @@ def tick():
         db.session.commit()
         click.echo(f"{name}: {done}")
     click.echo("tick done")
+
+
+@coop_cli.command("worker")
+@click.option("--until-idle", is_flag=True, help="Run every due job (and the time-driven work), then exit: for cron.")
+def worker(until_idle):
+    """Run the jobs: email, webhooks and the time-driven work every minute.
+
+    On PostgreSQL this is procrastinate's worker on the coop's database (run as many as you like;
+    no job runs twice). On SQLite the queue lives in the web process, so this runs the time-driven work.
+    """
+    from flask import current_app
+
+    from coop import jobs
+
+    if db.engine.dialect.name == "postgresql":
+        from coop.jobs.worker import run_worker
+
+        run_worker(current_app._get_current_object(), until_idle=until_idle)
+        return
+    if until_idle:
+        for name, done in jobs.run_periodic().items():
+            click.echo(f"{name}: {done}")
+        click.echo(f"{jobs.run_until_idle()} other job(s) run")
+        return
+    import time
+
+    click.echo("Running the time-driven work every minute (Ctrl-C to stop).")
+    while True:
+        jobs.run_periodic()
+        jobs.run_until_idle()
+        db.session.remove()
+        time.sleep(current_app.config["COOP_JOBS_PERIODIC_SECONDS"])
 
 
 @coop_cli.command("verify-audit")

@@ -69,6 +69,15 @@ class Config:
     COOP_MAIL_FROM = "Coop <coop@localhost>"
     # Where links in emails point (the address members reach the pages at).
     COOP_BASE_URL = "http://127.0.0.1:5000"
+    # Jobs (coop/jobs): how many one worker process runs at once; how often it tells the queue it is
+    # alive, and after how long without that its running jobs are taken back and run again.
+    COOP_JOBS_CONCURRENCY = 4
+    COOP_JOBS_HEARTBEAT_SECONDS = 10
+    COOP_JOBS_STALLED_SECONDS = 30
+    # Development: the web process runs the jobs a request committed once its response has gone out,
+    # and the periodic ones at most this often, so `make run` needs no worker. Off in tests and production.
+    COOP_JOBS_RUN_AFTER_REQUEST = True
+    COOP_JOBS_PERIODIC_SECONDS = 60
     # A connection back in use within this many seconds is not pinged: under load that saves every
     # request a round trip; a connection a restart dropped mid-use fails once, as a 503 to repeat.
     COOP_DB_PING_IDLE_SECONDS = 2
@@ -93,10 +102,17 @@ class Config:
             "COOP_DB_CLI_STATEMENT_TIMEOUT_MS",
             "COOP_RETRY_AFTER_SECONDS",
             "COOP_DB_PING_IDLE_SECONDS",
+            "COOP_JOBS_CONCURRENCY",
+            "COOP_JOBS_HEARTBEAT_SECONDS",
+            "COOP_JOBS_STALLED_SECONDS",
+            "COOP_JOBS_PERIODIC_SECONDS",
         ):
             values[name] = int(_env(name, values[name]))
         for name in ("COOP_SMTP_URL", "COOP_MAIL_FROM", "COOP_BASE_URL"):
             values[name] = _env(name, values[name])
+        after = _env("COOP_JOBS_RUN_AFTER_REQUEST")
+        if after is not None:
+            values["COOP_JOBS_RUN_AFTER_REQUEST"] = after.lower() in ("1", "true", "yes", "on")
         values["COOP_MAX_BODY_BYTES"] = int(_env("COOP_MAX_BODY_BYTES", cls.COOP_MAX_BODY_BYTES))
         return values
 
@@ -117,6 +133,8 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
+    # Jobs run only when a test calls jobs.run_until_idle(), so every run is deterministic.
+    COOP_JOBS_RUN_AFTER_REQUEST = False
     COOP_AUTH_RATE_PER_ADDRESS = "100000 per minute"
     COOP_AUTH_RATE_PER_ACCOUNT = "100000 per minute"
     COOP_MESSAGE_RATE = "100000 per minute"
@@ -131,6 +149,8 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
+    # `flask coop worker` runs the jobs (README, Production).
+    COOP_JOBS_RUN_AFTER_REQUEST = False
 
     @staticmethod
     def fallback_secret_key(instance_path: str) -> str:

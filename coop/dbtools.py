@@ -28,3 +28,8 @@ def throwaway_postgres_database(base_url: str, prefix: str = "coop_tmp") -> Iter
             )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def is_ours(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's include_name: procrastinate's queue tables (migration 0018) are not our models."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))

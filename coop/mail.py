@@ -22,16 +22,27 @@ def send(to: str, subject: str, text: str, html: str | None = None, headers: dic
     """Send one email when this unit of work commits (nothing is sent if it rolls back, or if email is off)."""
     if not enabled():
         return
-    jobs.defer("mail.send", to=to, subject=subject, text=text, html=html, headers=headers or {})
+    # The Message-ID is fixed now, so a retried delivery is the same message (mail systems drop the repeat).
+    jobs.defer(
+        "mail.send",
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        headers=headers or {},
+        message_id=make_msgid(domain="coop"),
+    )
 
 
-def compose(to: str, subject: str, text: str, html: str | None, headers: dict[str, str]) -> EmailMessage:
+def compose(
+    to: str, subject: str, text: str, html: str | None, headers: dict[str, str], message_id: str | None = None
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["COOP_MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="coop")
+    message["Message-ID"] = message_id or make_msgid(domain="coop")
     for name, value in headers.items():
         message[name] = value
     message.set_content(text)
@@ -40,16 +51,23 @@ def compose(to: str, subject: str, text: str, html: str | None, headers: dict[st
     return message
 
 
-@jobs.task("mail.send")
-def deliver(to: str, subject: str, text: str, html: str | None = None, headers: dict | None = None) -> None:
-    """Hand one email to the SMTP server named by COOP_SMTP_URL."""
+@jobs.task("mail.send", retry=jobs.OUTBOUND_RETRY)
+def deliver(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict | None = None,
+    message_id: str | None = None,
+) -> None:
+    """Hand one email to the SMTP server named by COOP_SMTP_URL (a server that is down: retried with backoff)."""
     url = current_app.config.get("COOP_SMTP_URL")
     if not url:
         return
     parts = urlsplit(url)
     options = parse_qs(parts.query)
     host, port = parts.hostname or "127.0.0.1", parts.port
-    message = compose(to, subject, text, html, headers or {})
+    message = compose(to, subject, text, html, headers or {}, message_id)
     if parts.scheme == "smtps":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=30, context=ssl.create_default_context())
     else:

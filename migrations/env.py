@@ -85,6 +85,11 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # Procrastinate's queue tables (0018) are built from its schema script, not from our models.
+    from coop.dbtools import is_ours
+
+    conf_args.setdefault("include_name", is_ours)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

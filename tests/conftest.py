@@ -129,11 +129,16 @@ def committed(app, app_context):
     before = {t.name: watermark(t) for t in tables}
     # Balances are updated in place, so they are put back rather than deleted.
     balances = dict(db.session.execute(sa.select(LedgerAccount.name, LedgerAccount.balance_cents)).all())
+    # Jobs the test enqueued live in procrastinate's tables (PostgreSQL), not in the models.
+    queued = _queue_watermark()
     db.session.commit()
     yield db
     db.session.rollback()
     db.session.remove()
     with db.engine.begin() as conn:
+        if queued is not None:
+            conn.execute(sa.text("DELETE FROM procrastinate_periodic_defers WHERE job_id > :m"), {"m": queued})
+            conn.execute(sa.text("DELETE FROM procrastinate_jobs WHERE id > :m"), {"m": queued})
         for table in tables:
             column, mark = before[table.name]
             if column is not None:
@@ -143,6 +148,12 @@ def committed(app, app_context):
         for name, cents in balances.items():
             conn.execute(sa.update(LedgerAccount).where(LedgerAccount.name == name).values(balance_cents=cents))
         conn.execute(sa.delete(LedgerAccount).where(LedgerAccount.name.not_in(list(balances))))
+
+
+def _queue_watermark() -> int | None:
+    if db.engine.dialect.name != "postgresql":
+        return None
+    return db.session.scalar(sa.text("SELECT coalesce(max(id), 0) FROM procrastinate_jobs"))
 
 
 @pytest.fixture

@@ -1,0 +1,241 @@
+"""Background jobs: work that follows a change (email, webhooks) or comes with time (closing votes).
+
+Services call `defer(name, **args)`; the job is queued on the session and handed to the queue
+with the transaction that caused it, so a rolled-back change runs nothing. Jobs are plain functions
+registered with `@task(name)`; each runs in its own unit of work (the runner commits once) and
+must be idempotent: running it twice changes nothing the second time.
+
+The queue is procrastinate's, in the coop's own PostgreSQL database: `defer` inserts the job rows
+through the session's connection just before its commit (procrastinate's `procrastinate_defer_jobs_v1`),
+and `flask coop worker` runs them (see `coop.jobs.worker`). On SQLite there is no queue table: committed
+jobs wait in this process's memory and run in it (`run_until_idle()`, after each request in development).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import Flask
+from procrastinate import RetryStrategy
+from sqlalchemy.orm import Session
+
+from coop.extensions import db
+
+log = logging.getLogger(__name__)
+
+QUEUE = "coop"
+# Outbound work (email, webhooks) meets servers that are down for a while: retried after
+# 2, 4, 8 ... 1024 seconds, ten attempts over about half an hour, then left failed for a person to see.
+OUTBOUND_RETRY = RetryStrategy(max_attempts=10, exponential_wait=2)
+# Periodic tasks run at most this often (cron syntax for procrastinate; seconds in-process).
+EVERY_MINUTE = "* * * * *"
+
+_PENDING = "coop.jobs.pending"
+_SAVEPOINT_MARKS = "coop.jobs.savepoint_marks"
+_COMMITTING = "coop.jobs.committing"
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    fn: Callable[..., object]
+    retry: RetryStrategy | None = None
+    cron: str | None = None  # periodic: deferred by the worker on this schedule, with no arguments
+    priority: int = 0
+
+
+@dataclass
+class Job:
+    name: str
+    args: dict = field(default_factory=dict)
+
+
+TASKS: dict[str, Task] = {}
+
+# SQLite only: jobs committed and not yet run, in this process (the in-process queue).
+_committed: list[Job] = []
+_run_lock = threading.Lock()
+
+
+def task(
+    name: str, *, retry: RetryStrategy | None = None, cron: str | None = None, priority: int = 0
+) -> Callable[[Callable[..., object]], Callable[..., object]]:
+    """Register `fn` as the job `name` (arguments: JSON-serialisable keywords).
+
+    `retry` is how a failure is retried (OUTBOUND_RETRY for work that talks to other servers);
+    `cron` makes it periodic (EVERY_MINUTE), run with no arguments by the worker.
+    """
+
+    def register(fn: Callable[..., object]) -> Callable[..., object]:
+        if name in TASKS and TASKS[name].fn is not fn:
+            raise ValueError(f"Two jobs are named {name!r}.")
+        TASKS[name] = Task(name, fn, retry, cron, priority)
+        return fn
+
+    return register
+
+
+def defer(name: str, **args) -> None:
+    """Run job `name` with `args` after this unit of work commits (never if it rolls back)."""
+    if name not in TASKS:
+        raise KeyError(f"No job is named {name!r}.")
+    session = db.session()
+    if not session.in_transaction():
+        # A unit of work has begun, so a rollback before any statement still drops this job.
+        session.begin()
+    # Round-tripped now, so a job sees exactly what the queue stores, on either database.
+    session.info.setdefault(_PENDING, []).append(Job(name, json.loads(json.dumps(args))))
+
+
+def run_until_idle() -> int:
+    """Run every committed job, and those they defer, until none is left; the number run.
+
+    In this process and through the app's session: on PostgreSQL each job is taken from procrastinate's
+    table (SKIP LOCKED, so a worker running beside it never takes the same one) and marked done in the
+    job's own transaction; on SQLite from the in-process queue. A failing job is marked failed and raises.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        from coop.jobs import worker
+
+        return worker.run_here_until_idle()
+    ran = 0
+    while _committed:
+        job = _committed.pop(0)
+        run(job.name, job.args)
+        ran += 1
+    return ran
+
+
+def run(name: str, args: dict) -> object:
+    """Run one job in its own unit of work: commit once if it succeeds, roll back if it fails; what it returned."""
+    try:
+        done = call(name, args)
+        db.session.commit()
+        return done
+    except Exception:
+        db.session.rollback()
+        log.exception("Job %s failed", name)
+        raise
+
+
+def call(name: str, args: dict) -> object:
+    """Call job `name`'s function with `args` (a periodic job takes none: the queue's timestamp is dropped)."""
+    t = TASKS[name]
+    return t.fn() if t.cron else t.fn(**args)
+
+
+def periodic() -> list[Task]:
+    """The periodic tasks, highest priority (the one to run first) first."""
+    return sorted((t for t in TASKS.values() if t.cron), key=lambda t: -t.priority)
+
+
+def run_periodic() -> dict[str, object]:
+    """Run every periodic task once, here, each in its own unit of work; what each reported.
+
+    One that fails is logged and reported as failed; the others still run.
+    """
+    done: dict[str, object] = {}
+    for t in periodic():
+        try:
+            done[t.name] = run(t.name, {})
+        except Exception as exc:
+            done[t.name] = f"failed: {exc.__class__.__name__}"
+    return done
+
+
+# In development the web process is its own worker, so `make run` needs nothing else.
+_last_periodic = 0.0
+
+
+def run_in_process(app: Flask) -> None:
+    """Run the jobs committed so far and, once a minute, the periodic ones; errors are logged, not raised."""
+    global _last_periodic
+    if not _run_lock.acquire(blocking=False):
+        return  # another request's thread is already draining the queue; it will take these too
+    try:
+        with app.app_context():
+            try:
+                if time.monotonic() - _last_periodic >= app.config["COOP_JOBS_PERIODIC_SECONDS"]:
+                    _last_periodic = time.monotonic()
+                    run_periodic()
+                while True:
+                    try:
+                        if not run_until_idle():
+                            break
+                    except Exception:
+                        continue  # logged by run(); the others still run
+            finally:
+                db.session.remove()
+    finally:
+        _run_lock.release()
+
+
+def init_app(app: Flask) -> None:
+    """In development (COOP_JOBS_RUN_AFTER_REQUEST), run jobs after each response has gone out."""
+
+    @app.after_request
+    def _run_after_response(response):
+        if app.config["COOP_JOBS_RUN_AFTER_REQUEST"]:
+            # After the response is closed, so the request's commit is done and nobody waits on the jobs.
+            response.call_on_close(lambda: run_in_process(app))
+        return response
+
+
+def _write_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.info[_COMMITTING] = pending  # handed over once the commit has happened, below
+        return
+    from coop.jobs import worker
+
+    worker.insert_jobs(connection, pending)
+
+
+# Registered once, on the Session class, so every session hands its jobs over: the app's, the
+# tests' sessions bound to a connection, the CLI's (as coop.audit does with its entries).
+@sa.event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    # Releasing a savepoint is not the end of the unit of work; the outermost commit enqueues.
+    if not session.in_nested_transaction():
+        _write_pending(session)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _hand_over(session: Session) -> None:
+    # Also called when a savepoint is released; only the outermost commit set these aside.
+    pending = session.info.pop(_COMMITTING, None)
+    if pending:
+        _committed.extend(pending)
+
+
+@sa.event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINT_MARKS, {})[transaction] = len(session.info.get(_PENDING, ()))
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested:
+        mark = session.info.get(_SAVEPOINT_MARKS, {}).pop(previous_transaction, None)
+        if mark is not None:
+            del session.info.get(_PENDING, [])[mark:]
+    else:
+        session.info.pop(_PENDING, None)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    if not transaction.nested and transaction.parent is None:
+        # A unit of work that ended without committing (closed, rolled back) queues nothing.
+        for key in (_PENDING, _SAVEPOINT_MARKS, _COMMITTING):
+            session.info.pop(key, None)
