@@ -91,7 +91,6 @@ class ModerateForm(FlaskForm):
         validators=[DataRequired(), Length(max=5000)],
         description=_l("Published in the moderation log. Never repeat personal data here."),
     )
-    back = HiddenField()
 
 
 class ReasonForm(FlaskForm):
@@ -138,7 +137,9 @@ def _read(check: Callable[[], Any]):
         abort(redirect(url_for("accounts_pages.sign_in", next=request.full_path.rstrip("?"))))
     except Forbidden as exc:
         if exc.message.startswith(services.MEMBERS_ONLY):
-            raise Forbidden(_("This board is for members only; its threads and posts are read by members alone.")) from None
+            raise Forbidden(
+                _("This board is for members only; its threads and posts are read by members alone.")
+            ) from None
         raise
 
 
@@ -155,6 +156,11 @@ def _board(slug: str) -> Board:
 
 def _cursor() -> str | None:
     return request.args.get("cursor") or None
+
+
+def _back() -> str | None:
+    # Where a coordinator acted from (the flags page or the post); never a free-form address.
+    return "flags" if (request.values.get("back") == "flags") else None
 
 
 def _htmx() -> bool:
@@ -373,7 +379,11 @@ def appeal(post_id):
         if data is not None:
             ok, _appeal = attempt(form, lambda: services.open_appeal(user, post, data["reason"]))
             if ok:
-                return done(".post", _("Your appeal is sent; a coordinator who did not act on your post decides."), post_id=post.id)
+                return done(
+                    ".post",
+                    _("Your appeal is sent; a coordinator who did not act on your post decides."),
+                    post_id=post.id,
+                )
     view = serialize.posts_view([post], user)[0]
     return render("forum/appeal.html", 422 if form.is_submitted() else 200, post=view, thread=post.thread, form=form)
 
@@ -426,10 +436,12 @@ def moderate(post_id):
     if form.is_submitted():
         data = validated(form, s.ModerationArgsSchema())
         if data is not None:
-            ok, _post = attempt(form, lambda: services.moderate(user, post, data["action"], data["rule"], data["reason"]))
+            ok, _post = attempt(
+                form, lambda: services.moderate(user, post, data["action"], data["rule"], data["reason"])
+            )
             if ok:
                 message = _("Done; the action is in the public moderation log.")
-                if form.back.data == "flags":
+                if _back() == "flags":
                     return done(".flags", message)
                 return done(".post", message, post_id=post.id)
     return _moderate_page(post, user, form, ReasonForm(formdata=None), 422 if form.is_submitted() else 200)
@@ -439,7 +451,14 @@ def _moderate_page(post: Post, user, form: ModerateForm, dismiss: ReasonForm, st
     view = serialize.posts_view([post], user)[0]
     flags = services.open_flags([post])[post.id]
     return render(
-        "forum/moderate.html", status, post=view, thread=post.thread, form=form, dismiss=dismiss, flags=flags
+        "forum/moderate.html",
+        status,
+        post=view,
+        thread=post.thread,
+        form=form,
+        dismiss=dismiss,
+        flags=flags,
+        back=_back(),
     )
 
 
@@ -500,7 +519,7 @@ def appeals():
     return render(
         "forum/appeals.html",
         appeals=[(a, _decidable(user, a)) for a in items],
-        status=status,
+        shown=status,
         statuses=("open", "upheld", "overturned", "escalated", "closed", "all"),
         next_cursor=next_cursor,
         paged=bool(_cursor()),
@@ -517,11 +536,11 @@ def decide(appeal_id):
     if form.is_submitted():
         data = validated(form, s.ForumAppealDecisionSchema())
         if data is not None:
-            ok, decided = attempt(
-                form, lambda: services.decide_appeal(user, appeal, data["decision"], data["reason"])
-            )
+            ok, decided = attempt(form, lambda: services.decide_appeal(user, appeal, data["decision"], data["reason"]))
             if ok:
-                return done(".appeals", _("Appeal %(id)s is %(status)s.", id=decided.id, status=_status(decided.status)))
+                return done(
+                    ".appeals", _("Appeal %(id)s is %(status)s.", id=decided.id, status=_status(decided.status))
+                )
     view = serialize.posts_view([appeal.post], user)[0]
     return render(
         "forum/decide.html",
