@@ -444,7 +444,9 @@ def moderate(post_id):
                 if _back() == "flags":
                     return done(".flags", message)
                 return done(".post", message, post_id=post.id)
-    return _moderate_page(post, user, form, ReasonForm(formdata=None), 422 if form.is_submitted() else 200)
+    return _moderate_page(
+        post, user, form, ReasonForm(formdata=None, prefix="dismiss"), 422 if form.is_submitted() else 200
+    )
 
 
 def _moderate_page(post: Post, user, form: ModerateForm, dismiss: ReasonForm, status: int):
@@ -468,7 +470,7 @@ def dismiss(post_id):
     """Close a post's open flags without acting on it."""
     user = _user()
     post = _read(lambda: services.readable_post(user, get_or_404(Post, post_id, "post")))
-    form = ReasonForm()
+    form = ReasonForm(prefix="dismiss")  # beside the action form's own reason on one page
     data = validated(form, s.ForumReasonSchema())
     if data is not None:
         ok, _post = attempt(form, lambda: services.dismiss_flags(user, post, data["reason"]))
@@ -477,11 +479,13 @@ def dismiss(post_id):
     return _moderate_page(post, user, _moderate_form(post, _rule_choices()), form, 422)
 
 
-def _with_threads(posts: list[Post]) -> None:
-    # One query for all their threads (and one for the boards), so the page does not load them post by post.
+def _with_threads(posts: list[Post]) -> list[Thread]:
+    """Their threads in one query (and their boards in one more), so the page does not load them post by post.
+
+    The caller keeps the list: the session holds loaded rows only while something refers to them.
+    """
     ids = {p.thread_id for p in posts}
-    if ids:
-        db.session.scalars(sa.select(Thread).where(Thread.id.in_(ids))).all()
+    return list(db.session.scalars(sa.select(Thread).where(Thread.id.in_(ids)))) if ids else []
 
 
 @bp.route("/coordination/flags")
@@ -489,12 +493,12 @@ def _with_threads(posts: list[Post]) -> None:
 def flags():
     """Posts with open flags, newest first, each with what members said and a form to act on it."""
     posts, next_cursor = services.flag_queue(limit=FLAGS_PER_PAGE, cursor=_cursor())
-    _with_threads(posts)
+    threads = {t.id: t for t in _with_threads(posts)}
     summaries = serialize.flag_summaries(posts)
     views = serialize.posts_view(posts, _user())
     rules = _rule_choices()
     items = [
-        {"post": view, "summary": summary, "thread": p.thread, "actions": _action_choices(p)}
+        {"post": view, "summary": summary, "thread": threads[p.thread_id], "actions": _action_choices(p)}
         for p, view, summary in zip(posts, views, summaries, strict=True)
     ]
     return render("forum/flags.html", items=items, rules=rules, next_cursor=next_cursor, paged=bool(_cursor()))
@@ -570,6 +574,15 @@ MODERATION_NAMES = {
     "restore": _l("restored"),
     "flag_hide": _l("hidden by members' flags, pending review"),
 }
+
+
+@bp.app_template_global()
+def forum_page_url(cursor: str | None = None) -> str:
+    """This list again with its filters, from `cursor` on (its first page without one)."""
+    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    if cursor:
+        args["cursor"] = cursor
+    return url_for(str(request.endpoint), **(request.view_args or {}), **args)
 
 
 @bp.app_template_global()
