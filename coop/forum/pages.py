@@ -342,7 +342,8 @@ def flag(post_id):
     """Flag a post as breaking a rule; with htmx the form opens and answers in place under the post."""
     user = _user()
     post = _read(lambda: services.readable_post(user, get_or_404(Post, post_id, "post")))
-    form = FlagForm()
+    # In place under a post, the form's fields carry the post's id: a thread page may hold several.
+    form = FlagForm(prefix=f"post{post.id}" if _htmx() else "")
     form.rule.choices = _rule_choices()
     if not form.is_submitted():
         form.rule.data = "forum-rules"
