@@ -580,10 +580,11 @@ MODERATION_NAMES = {
 @bp.app_template_global()
 def forum_page_url(cursor: str | None = None) -> str:
     """This list again with its filters, from `cursor` on (its first page without one)."""
-    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    values: dict[str, Any] = {**(request.view_args or {})}
+    values.update((k, v) for k, v in request.args.items() if k != "cursor")
     if cursor:
-        args["cursor"] = cursor
-    return url_for(str(request.endpoint), **(request.view_args or {}), **args)
+        values["cursor"] = cursor
+    return url_for(str(request.endpoint), **values)
 
 
 @bp.app_template_global()
