@@ -25,6 +25,7 @@ from coop.forum.models import APPEAL_STATUSES, Board, ForumAppeal, Post, Thread
 from coop.governance.services import current_rules
 from coop.loading import get_or_404
 from coop.pages import attempt, done, go, pages_blueprint, render, signed_in, validated
+from coop.pagination import MAX_ID
 from coop.unit_of_work import rollback_quietly
 
 bp = pages_blueprint("forum", __name__)
@@ -359,9 +360,9 @@ def flag(post_id):
         if _htmx():
             # htmx swaps in only a success; the refusal is shown in place after undoing anything it began.
             rollback_quietly()
-            return render("forum/_flag_form.html", post_id=post_id, form=form)
+            return render("forum/_flag_form.html", post_id=post_id, form=form, inline=True)
     if _htmx():
-        return render("forum/_flag_form.html", post_id=post.id, form=form)
+        return render("forum/_flag_form.html", post_id=post.id, form=form, inline=True)
     view = serialize.posts_view([post], user)[0]
     return render("forum/flag.html", 422 if form.is_submitted() else 200, post=view, thread=post.thread, form=form)
 
@@ -397,7 +398,7 @@ def appeal(post_id):
 def moderation_log():
     """Every hide, redaction and restore, newest first: the post, rule, reason, coordinator and time."""
     post_id = request.args.get("post", type=int)
-    if post_id is not None and not 0 < post_id < 2**31:
+    if post_id is not None and not 0 < post_id <= MAX_ID:
         post_id = None
     entries, next_cursor = services.moderation_log(limit=LOG_PER_PAGE, cursor=_cursor(), post_id=post_id)
     return render(
