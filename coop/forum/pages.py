@@ -43,7 +43,7 @@ def nav(user) -> list[tuple[str, str]]:
     if user.is_authenticated:
         items.append(("forum_pages.moderation_log", _l("Moderation log")))
     if services.is_coordinator(user):
-        items += [("forum_pages.flags", _l("Flags")), ("forum_pages.appeals", _l("Appeals"))]
+        items += [("forum_pages.flags", _l("Flags")), ("forum_pages.appeals", _l("Forum appeals"))]
     return items
 
 

@@ -339,6 +339,7 @@ def test_the_menu_offers_the_forum_to_all_and_the_coordinators_pages_to_coordina
     assert 'href="/forum/moderation"' in member and "/coordination/flags" not in member
     coordinator = html(pages(make.coordinator()).get("/forum"))
     assert 'href="/coordination/flags"' in coordinator and 'href="/coordination/appeals"' in coordinator
+    assert "Forum appeals" in coordinator
 
 
 def test_the_thread_page_is_in_french_for_a_french_reader(pages, make, forum, as_coord, public_thread):
