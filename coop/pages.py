@@ -32,6 +32,7 @@ PAGE_MODULES = (
     "coop.governance.pages",
     "coop.marketplace.requesting.pages",
     "coop.marketplace.requesting.payments",
+    "coop.forum.pages",
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
