@@ -6,6 +6,8 @@ from marshmallow import validate as v
 from coop.forum.models import APPEAL_STATUSES, BOARD_VISIBILITIES, MODERATION_ACTIONS
 from coop.pagination import PageArgs, id_range, page_schema
 
+# What a coordinator may do; 'flag_hide' is recorded only when members' flags hide a post.
+COORDINATOR_ACTIONS = tuple(a for a in MODERATION_ACTIONS if a != "flag_hide")
 BODY_MAX = 20_000
 
 
@@ -69,7 +71,7 @@ class ForumReasonSchema(ma.Schema):
 class ModerationArgsSchema(ma.Schema):
     action = ma.fields.String(
         required=True,
-        validate=v.OneOf(MODERATION_ACTIONS),
+        validate=v.OneOf(COORDINATOR_ACTIONS),
         metadata={
             "description": (
                 "'hide': members still read the text behind the notice; 'redact': the post exposes someone's "

@@ -255,3 +255,13 @@ def test_refused_moderation_leaves_no_trace(session, as_coord, public_post):
     moderate(as_coord, post_id, rule="no-such-rule")
     assert as_coord.get(f"{API}/moderation-log?post_id={post_id}").json["items"] == []
     assert session.scalar(sa.select(AuditEntry).where(AuditEntry.subject == f"post:{post_id}")) is None
+
+
+def test_a_coordinator_cannot_record_a_hide_by_members_flags(as_coord, public_post, session):
+    _, post_id = public_post
+    response = moderate(as_coord, post_id, action="flag_hide")
+    assert response.status_code == 422 and "action" in response.get_json()["errors"]
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.event.like("forum.%hid%")))
+        == 0
+    )
