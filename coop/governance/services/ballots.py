@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from coop import audit, clock
 from coop.accounts.models import User
@@ -80,7 +81,9 @@ def published_receipts(proposal: Proposal) -> tuple[list[dict], int] | None:
 
 def _ensure_published(proposal: Proposal) -> None:
     if not proposal.is_closed:
-        raise Conflict(f"This proposal is {proposal.status}; receipts are published when its vote closes.")
+        raise Conflict(
+            _("This proposal is %(status)s; receipts are published when its vote closes.", status=proposal.status)
+        )
 
 
 def receipt_page(proposal: Proposal, *, limit: int, cursor: str | None) -> tuple[list[Ballot], str | None]:
@@ -149,11 +152,16 @@ def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, b
     proposal = lock_proposal(proposal)
     if proposal.status != "open":
         if proposal.is_closed:
-            raise Conflict(f"Voting on this proposal has closed ({proposal.status}); ballots are no longer taken.")
-        raise Conflict(f"This proposal is {proposal.status}; voting has not opened yet.")
+            raise Conflict(
+                _(
+                    "Voting on this proposal has closed (%(status)s); ballots are no longer taken.",
+                    status=proposal.status,
+                )
+            )
+        raise Conflict(_("This proposal is %(status)s; voting has not opened yet.", status=proposal.status))
     eligible = db.session.get(ProposalEligibility, (proposal.id, member.id)) is not None
     if not (eligible and member.is_member):
-        raise Forbidden("Only those who were members when voting opened, and still are, can vote on this proposal.")
+        raise Forbidden(_("Only those who were members when voting opened, and still are, can vote on this proposal."))
     ballot = dict(ballot)
     reason = (ballot.pop("reason", None) or "").strip() or None
     choice = _checked_ballot(proposal, ballot)
@@ -184,8 +192,8 @@ def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:
     field = BALLOT_FIELDS[proposal.method]
     if set(ballot) != {field}:
         raise Invalid(
-            f'This is a {proposal.method} vote: send {{"{field}": ...}}.',
-            {field: ["Missing; this is the field for this vote."]},
+            _('This is a %(method)s vote: send {"%(field)s": ...}.', method=proposal.method, field=field),
+            {field: [_("Missing; this is the field for this vote.")]},
         )
     value = ballot[field]
     try:
@@ -200,18 +208,26 @@ def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:
     except voting.TallyError as exc:
         raise Invalid(str(exc), {field: [str(exc)]}) from None
     param = proposal.change["param"]
-    _, errors = apply_change(current_terms().params, {param: value})
+    _merged, errors = apply_change(current_terms().params, {param: value})
     if errors:
         messages = [f"{name}: {message}" for name, found in errors.items() for message in found]
-        raise Invalid(f"{value} is not a valid value for {param}: " + " ".join(messages), {"value": messages})
+        raise Invalid(
+            _(
+                "%(value)s is not a valid value for %(param)s: %(problems)s",
+                value=value,
+                param=param,
+                problems=" ".join(messages),
+            ),
+            {"value": messages},
+        )
     return {"value": value}
 
 
 def _checked_consent(ballot: dict) -> dict:
     if len(ballot) != 1 or not set(ballot) <= set(CONSENT_FIELDS):
         raise Invalid(
-            'This is a consent vote: send {"consent": true}, or {"objection": "<reason>"} to object.',
-            {field: ["Send exactly one of consent or objection."] for field in CONSENT_FIELDS},
+            _('This is a consent vote: send {"consent": true}, or {"objection": "<reason>"} to object.'),
+            {field: [_("Send exactly one of consent or objection.")] for field in CONSENT_FIELDS},
         )
     try:
         return voting.validate_consent(ballot)

@@ -1,5 +1,7 @@
 """Bonuses: a requester adds to a worker's pay for one piece of work, from available funds."""
 
+from flask_babel import gettext as _
+
 from coop import audit, clock, ledger
 from coop.accounts.models import User
 from coop.errors import Conflict
@@ -21,7 +23,10 @@ def pay_bonus(requester: User, assignment: Assignment, amount_cents: int, reason
     lock_row(assignment)
     if assignment.status not in BONUS_STATUSES:
         raise Conflict(
-            f"A bonus is for work handed in (submitted or approved); this assignment is {assignment.status}."
+            _(
+                "A bonus is for work handed in (submitted or approved); this assignment is %(status)s.",
+                status=assignment.status,
+            )
         )
     # Charged as on rewards: the batch's fee, rounded up once on the amount.
     fee = pay.platform_fee_cents(amount_cents, batch.fee_pct)

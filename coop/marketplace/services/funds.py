@@ -1,6 +1,7 @@
 """Money in and out: deposits, balances, earnings, withdrawals and payouts."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from coop import audit, clock, ledger
@@ -30,7 +31,7 @@ def confirm_deposit(coordinator: User, deposit: Deposit) -> Deposit:
     """Record that the transfer arrived: external -> the requester's available funds."""
     lock_row(deposit)
     if deposit.status != "pending":
-        raise Conflict(f"Deposit {deposit.id} was already confirmed.")
+        raise Conflict(_("Deposit %(deposit_id)s was already confirmed.", deposit_id=deposit.id))
     ledger.move(
         ledger.EXTERNAL,
         ledger.requester_available(deposit.requester_id),
@@ -69,7 +70,7 @@ def _source_accounts(user: User) -> tuple[str, str, str]:
 
 def balance_of(user: User) -> dict:
     """The caller's balances: requesters' available and escrow funds, workers' earnings."""
-    _, source, pending = _source_accounts(user)
+    _kind, source, pending = _source_accounts(user)
     if user.kind == "requester":
         return {
             "available_cents": ledger.balance(source),
@@ -123,9 +124,9 @@ def confirm_withdrawal(coordinator: User, withdrawal: Withdrawal) -> Withdrawal:
     """Record that the payout was sent: the set-aside amount leaves the coop."""
     lock_row(withdrawal)
     if withdrawal.status != "pending":
-        raise Conflict(f"Withdrawal {withdrawal.id} was already paid out.")
+        raise Conflict(_("Withdrawal %(withdrawal_id)s was already paid out.", withdrawal_id=withdrawal.id))
     if withdrawal.user_id == coordinator.id:
-        raise Forbidden("Another coordinator must confirm your own payout.")
+        raise Forbidden(_("Another coordinator must confirm your own payout."))
     pending = (ledger.requester_payout_pending if withdrawal.source == "requester" else ledger.worker_payout_pending)(
         withdrawal.user_id
     )
