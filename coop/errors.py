@@ -25,7 +25,7 @@ class CoopError(Exception):
         text = str(message or self.default_message)
         super().__init__(text)
         self.message = text
-        self.errors = _plain(errors or {})
+        self.errors: dict = _plain(errors or {})
         self.headers = headers or {}
 
 

@@ -1,0 +1,120 @@
+"""The French catalogues kept up to date: extract every message, update each catalogue, compile (`make translations`).
+
+A domain with its own catalogue (`coop/<domain>/translations`) owns the messages of its package and of
+`coop/templates/<domain>/`; the shared catalogue (`coop/translations`) owns everything else. A message
+that moves between catalogues keeps its French: every catalogue's translations are offered to all.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+from collections.abc import Iterable
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+PACKAGE = pathlib.Path(__file__).parent
+ROOT = PACKAGE.parent
+LOCALE = "fr"
+# Flask-Babel's names as this code imports them (`gettext as _`, `lazy_gettext as _l`).
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+
+
+def mapping() -> tuple[list, dict]:
+    """The method map and options of the project's babel.cfg."""
+    with open(ROOT / "babel.cfg") as fileobj:
+        return parse_mapping_cfg(fileobj)
+
+
+def po_path(directory: pathlib.Path | str) -> pathlib.Path:
+    return pathlib.Path(directory) / LOCALE / "LC_MESSAGES" / "messages.po"
+
+
+def extracted() -> Iterable[tuple[str, int, str | tuple, list[str], str | None]]:
+    """Every message in coop: (path relative to coop, line, message, comments, context)."""
+    method_map, options_map = mapping()
+    yield from extract_from_dir(str(PACKAGE), method_map, options_map, keywords=KEYWORDS)
+
+
+def owner(relative: str, domains: set[str]) -> str | None:
+    """The domain whose catalogue holds messages found in `relative` (a path under coop), or None for the shared one."""
+    parts = relative.split("/")
+    if parts[0] == "templates" and len(parts) > 2 and parts[1] in domains:
+        return parts[1]
+    if len(parts) > 1 and parts[0] in domains:
+        return parts[0]
+    return None
+
+
+def templates() -> dict[pathlib.Path, Catalog]:
+    """A template catalogue for each translations directory, from the code as it is now."""
+    from coop.i18n import catalogue_directories
+
+    directories = [pathlib.Path(d) for d in catalogue_directories()]
+    shared = PACKAGE / "translations"
+    by_domain = {d.parent.name: d for d in directories if d.parent.parent == PACKAGE}
+    result = {d: Catalog(locale=None, project="Coop", charset="utf-8") for d in [shared, *by_domain.values()]}
+    for relative, lineno, message, comments, context in extracted():
+        domain = owner(relative, set(by_domain))
+        catalog = result[by_domain[domain]] if domain else result[shared]
+        catalog.add(message, None, [(f"coop/{relative}", lineno)], auto_comments=comments, context=context)
+    return result
+
+
+def update_all() -> list[str]:
+    """Update every catalogue from the code, fill each new message already translated elsewhere, and compile.
+
+    Returns the messages still without French, as "directory: msgid" lines.
+    """
+    fresh = templates()
+    existing = {d: _read(po_path(d)) for d in fresh}
+    memory: dict = {}
+    for catalog in existing.values():
+        for message in [*catalog, *catalog.obsolete.values()]:
+            if message.id and message.string and "fuzzy" not in message.flags:
+                memory.setdefault((message.id, message.context), message.string)
+    missing = []
+    for directory, template in fresh.items():
+        catalog = existing[directory]
+        catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
+        for message in catalog:
+            if message.id and not _translated(message.string):
+                message.string = memory.get((message.id, message.context), message.string)
+                if not _translated(message.string):
+                    missing.append(f"{directory.relative_to(ROOT)}: {message.id!r}")
+        path = po_path(directory)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fileobj:
+            write_po(fileobj, catalog, ignore_obsolete=True, width=120)
+        with open(path.with_suffix(".mo"), "wb") as fileobj:
+            write_mo(fileobj, catalog)
+    return missing
+
+
+def _read(path: pathlib.Path) -> Catalog:
+    if not path.exists():
+        return Catalog(locale=LOCALE, project="Coop", charset="utf-8")
+    with open(path, "rb") as fileobj:
+        return read_po(fileobj, locale=LOCALE)
+
+
+def _translated(string) -> bool:
+    if isinstance(string, (tuple, list)):
+        return all(string)
+    return bool(string)
+
+
+def main() -> int:
+    missing = update_all()
+    for line in missing:
+        print(f"no French yet: {line}")
+    print(f"{len(missing)} message(s) still need French." if missing else "Every message has its French.")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
