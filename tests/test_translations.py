@@ -115,6 +115,8 @@ def test_french_keeps_the_placeholders_of_each_message():
             strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
             expected = set(PLACEHOLDER.findall(ids[0])) | set().union(*(PLACEHOLDER.findall(i) for i in ids))
             for string in strings:
-                if set(PLACEHOLDER.findall(string)) != expected:
+                # With placeholders the text is %-formatted, so a lone % (not %%) would break it at run time.
+                lone_percent = bool(expected) and "%" in PLACEHOLDER.sub("", string).replace("%%", "")
+                if set(PLACEHOLDER.findall(string)) != expected or lone_percent:
                     wrong.append(f"{path.relative_to(ROOT)}: {message.id!r} -> {string!r}")
     assert not wrong, "Placeholders differ:\n" + "\n".join(wrong)

@@ -31,16 +31,16 @@ def form_errors(fields: Sequence[Mapping]) -> dict[str, dict[str, list[str]]]:
     for index, field in enumerate(fields):
         name = field["name"]
         if name in seen:
-            report(index, "name", f"'{name}' names an earlier field too; each field needs its own name.")
+            report(index, "name", _("'%(name)s' names an earlier field too; each field needs its own name.", name=name))
         seen.add(name)
         options = field.get("options")
         if field["type"] == "choice":
             if not options:
-                report(index, "options", f"A choice field needs between 1 and {MAX_OPTIONS} options.")
+                report(index, "options", _("A choice field needs between 1 and %(most)s options.", most=MAX_OPTIONS))
             elif len(set(options)) != len(options):
-                report(index, "options", "Each option may appear once.")
+                report(index, "options", _("Each option may appear once."))
         elif options is not None:
-            report(index, "options", "Only a choice field has options; leave them out.")
+            report(index, "options", _("Only a choice field has options; leave them out."))
     return errors
 
 

@@ -148,7 +148,7 @@ def _resolve_flags(post: Post, resolution: str, now) -> int:
 def dismiss_flags(coordinator: User, post: Post, reason: str) -> Post:
     """Close a post's open flags without hiding it."""
     post = readable_post(coordinator, lock_row(post))
-    reason = checked_text(reason, "reason", "The reason for dismissing flags")
+    reason = checked_text(reason, "reason", _("The reason for dismissing flags"))
     if pending_review(post):
         raise Conflict(
             _(
@@ -268,7 +268,7 @@ def moderate(coordinator: User, post: Post, action: str, rule_slug: str, reason:
     """
     post = readable_post(coordinator, lock_row(post))
     rule = require_rule(rule_slug)
-    reason = checked_text(reason, "reason", "The reason for a moderation action")
+    reason = checked_text(reason, "reason", _("The reason for a moderation action"))
     if post.author_id == coordinator.id:
         raise Forbidden(_("A coordinator's own post can be hidden, redacted or restored only by another coordinator."))
     if action == "hide" and post.redacted:
@@ -405,7 +405,7 @@ def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason:
         raise Conflict(
             _("This appeal is already %(status)s; only an open appeal can be decided.", status=appeal.status)
         )
-    reason = checked_text(reason, "reason", "The reason for an appeal decision")
+    reason = checked_text(reason, "reason", _("The reason for an appeal decision"))
     now = clock.now()
     appeal.decided_by, appeal.decided_at, appeal.decision_reason = coordinator, now, reason
     if decision == "overturn":

@@ -218,9 +218,17 @@ def create_batch(requester: User, data: dict) -> Batch:
     available = ledger.balance(ledger.requester_available(requester.id))
     if cost > available:
         raise InsufficientFunds(
-            f"This batch costs {cost} cents ({slots} assignments × {data['reward_cents']} + "
-            f"{params['platform_fee_pct']}% fee {fee}); your available funds are {available} cents. "
-            "Deposit more with POST /api/v1/deposits."
+            _(
+                "This batch costs %(cost)s cents (%(slots)s assignments × %(reward_cents)s + "
+                "%(platform_fee_pct)s%% fee %(fee)s); your available funds are %(available)s cents. Deposit more "
+                "with POST /api/v1/deposits.",
+                cost=cost,
+                slots=slots,
+                reward_cents=data["reward_cents"],
+                platform_fee_pct=params["platform_fee_pct"],
+                fee=fee,
+                available=available,
+            )
         )
     warnings = list(dict.fromkeys(data.get("content_warnings") or []))
     batch = Batch(

@@ -35,8 +35,16 @@ def pay_bonus(requester: User, assignment: Assignment, amount_cents: int, reason
     available = ledger.balance(source)
     if cost > available:
         raise InsufficientFunds(
-            f"This bonus costs {cost} cents ({amount_cents} + {batch.fee_pct}% fee {fee}); your available funds "
-            f"are {available} cents, {cost - available} cents short. Deposit more with POST /api/v1/deposits."
+            _(
+                "This bonus costs %(cost)s cents (%(amount_cents)s + %(fee_pct)s%% fee %(fee)s); your available "
+                "funds are %(available)s cents, %(short)s cents short. Deposit more with POST /api/v1/deposits.",
+                cost=cost,
+                amount_cents=amount_cents,
+                fee_pct=batch.fee_pct,
+                fee=fee,
+                available=available,
+                short=cost - available,
+            )
         )
     lines = [(source, -cost), (ledger.worker_earnings(assignment.worker_id), amount_cents)]
     if fee:

@@ -99,8 +99,19 @@ def request_withdrawal(user: User, amount_cents: int) -> Withdrawal:
     source_kind, source, pending = _source_accounts(user)
     available = ledger.balance(source)
     if amount_cents > available:
-        what = "available funds" if source_kind == "requester" else "earnings"
-        raise InsufficientFunds(f"You asked for {amount_cents} cents but your {what} are {available} cents.")
+        if source_kind == "requester":
+            message = _(
+                "You asked for %(amount_cents)s cents but your available funds are %(available)s cents.",
+                amount_cents=amount_cents,
+                available=available,
+            )
+        else:
+            message = _(
+                "You asked for %(amount_cents)s cents but your earnings are %(available)s cents.",
+                amount_cents=amount_cents,
+                available=available,
+            )
+        raise InsufficientFunds(message)
     withdrawal = Withdrawal(
         user_id=user.id, source=source_kind, amount_cents=amount_cents, status="pending", created_at=clock.now()
     )

@@ -165,8 +165,15 @@ def raise_reward(requester: User, batch: Batch, reward_cents: int) -> Batch:
         available = ledger.balance(ledger.requester_available(requester.id))
         if available < top_up + fee:
             raise InsufficientFunds(
-                f"This raise costs {top_up + fee} cents ({live_slots + approved} assignments × {difference} + "
-                f"fee {fee}); your available funds are {available} cents. Nothing was changed."
+                _(
+                    "This raise costs %(cost)s cents (%(count)s assignments × %(difference)s + fee %(fee)s); your "
+                    "available funds are %(available)s cents. Nothing was changed.",
+                    cost=top_up + fee,
+                    count=live_slots + approved,
+                    difference=difference,
+                    fee=fee,
+                    available=available,
+                )
             )
         ledger.move(
             ledger.requester_available(requester.id),

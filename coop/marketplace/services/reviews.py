@@ -155,8 +155,12 @@ def _overturn(assignment: Assignment, now: datetime) -> tuple[int, str]:
         available = ledger.balance(ledger.requester_available(batch.requester_id))
         if available < needed:
             raise InsufficientFunds(
-                f"The slot's money went to other work and the requester's available funds ({available} cents) "
-                f"cannot cover the {needed} cents owed; nothing was changed. Decide again once they deposit."
+                _(
+                    "The slot's money went to other work and the requester's available funds (%(available)s cents) "
+                    "cannot cover the %(needed)s cents owed; nothing was changed. Decide again once they deposit.",
+                    available=available,
+                    needed=needed,
+                )
             )
         pay_from(ledger.requester_available(batch.requester_id), batch, assignment.worker_id, reward, memo)
         source = "available"
