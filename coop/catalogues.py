@@ -7,6 +7,7 @@ that moves between catalogues keeps its French: every catalogue's translations a
 
 from __future__ import annotations
 
+import io
 import pathlib
 import sys
 from collections.abc import Iterable
@@ -54,7 +55,7 @@ def templates() -> dict[pathlib.Path, Catalog]:
     """A template catalogue for each translations directory, from the code as it is now."""
     from coop.i18n import catalogue_directories
 
-    directories = [pathlib.Path(d) for d in catalogue_directories()]
+    directories = [pathlib.Path(d) for d in catalogue_directories(str(PACKAGE))]
     shared = PACKAGE / "translations"
     by_domain = {d.parent.name: d for d in directories if d.parent.parent == PACKAGE}
     result = {d: Catalog(locale=None, project="Coop", charset="utf-8") for d in [shared, *by_domain.values()]}
@@ -86,13 +87,29 @@ def update_all() -> list[str]:
                 message.string = memory.get((message.id, message.context), message.string)
                 if not _translated(message.string):
                     missing.append(f"{directory.relative_to(ROOT)}: {message.id!r}")
-        path = po_path(directory)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as fileobj:
-            write_po(fileobj, catalog, ignore_obsolete=True, width=120)
-        with open(path.with_suffix(".mo"), "wb") as fileobj:
-            write_mo(fileobj, catalog)
+        _write(po_path(directory), catalog)
     return missing
+
+
+def _write(path: pathlib.Path, catalog: Catalog) -> None:
+    """The catalogue and its compiled form; when only the extraction date would change, the files stay as they were."""
+    if path.exists() and _undated(path.read_bytes()) == _undated(_po_bytes(catalog)):
+        catalog.creation_date = _read(path).creation_date
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_po_bytes(catalog))
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    path.with_suffix(".mo").write_bytes(compiled.getvalue())
+
+
+def _po_bytes(catalog: Catalog) -> bytes:
+    text = io.BytesIO()
+    write_po(text, catalog, ignore_obsolete=True, width=120)
+    return text.getvalue()
+
+
+def _undated(po: bytes) -> bytes:
+    return b"\n".join(line for line in po.split(b"\n") if not line.startswith(b'"POT-Creation-Date:'))
 
 
 def _read(path: pathlib.Path) -> Catalog:

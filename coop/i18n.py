@@ -25,11 +25,11 @@ def init_app(app: Flask) -> None:
     )
 
 
-def catalogue_directories() -> list[str]:
-    """Every translations directory of the package: the shared one first, then each domain's."""
+def catalogue_directories(package: str | None = None) -> list[str]:
+    """Every translations directory of the package (or of another copy of it): the shared one first, then each domain's."""
     import pathlib
 
-    root = pathlib.Path(__file__).parent
+    root = pathlib.Path(package) if package else pathlib.Path(__file__).parent
     found = [root / "translations", *sorted(p for p in root.glob("*/**/translations") if p.is_dir())]
     return [str(p) for p in found if p.is_dir()]
 
