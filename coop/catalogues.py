@@ -1,8 +1,9 @@
 """The French catalogues kept up to date: extract every message, update each catalogue, compile (`make translations`).
 
-A domain with its own catalogue (`coop/<domain>/translations`) owns the messages of its package and of
-`coop/templates/<domain>/`; the shared catalogue (`coop/translations`) owns everything else. A message
-that moves between catalogues keeps its French: every catalogue's translations are offered to all.
+A message stays in the catalogues that hold it. A new one goes to the catalogue already citing its
+file, else to the innermost package's own catalogue (`coop/<domain>[/<part>]/translations`, with
+`coop/templates/<part>/`), else to the shared one (`coop/translations`). A message new to a catalogue
+takes the French another catalogue already has for it.
 """
 
 from __future__ import annotations
@@ -41,29 +42,51 @@ def extracted() -> Iterable[tuple[str, int, str | tuple, list[str], str | None]]
     yield from extract_from_dir(str(PACKAGE), method_map, options_map, keywords=KEYWORDS)
 
 
-def owner(relative: str, domains: set[str]) -> str | None:
-    """The domain whose catalogue holds messages found in `relative` (a path under coop), or None for the shared one."""
+def owner(relative: str, packages: dict[str, pathlib.Path], known: dict[str, pathlib.Path]) -> pathlib.Path | None:
+    """The catalogue for a new message found in `relative` (a path under coop), or None for the shared one.
+
+    The catalogue already citing the file, else the innermost package with a catalogue holding it
+    (`templates/<name>/` goes with the package called <name>).
+    """
+    if relative in known:
+        return known[relative]
     parts = relative.split("/")
-    if parts[0] == "templates" and len(parts) > 2 and parts[1] in domains:
-        return parts[1]
-    if len(parts) > 1 and parts[0] in domains:
-        return parts[0]
-    return None
+    if parts[0] == "templates" and len(parts) > 2:
+        return packages.get(parts[1])
+    holders = [d for d in packages.values() if relative.startswith(f"{d.parent.relative_to(PACKAGE).as_posix()}/")]
+    return max(holders, key=lambda d: len(d.parts), default=None)
 
 
-def templates() -> dict[pathlib.Path, Catalog]:
-    """A template catalogue for each translations directory, from the code as it is now."""
-    from coop.i18n import catalogue_directories
+def templates(existing: dict[pathlib.Path, Catalog]) -> dict[pathlib.Path, Catalog]:
+    """A template catalogue for each translations directory, from the code as it is now.
 
-    directories = [pathlib.Path(d) for d in catalogue_directories(str(PACKAGE))]
+    A message stays in every catalogue that holds it already, so catalogues never lose a translation
+    to a rule of ownership; only a new message is placed, by `owner`.
+    """
     shared = PACKAGE / "translations"
-    by_domain = {d.parent.name: d for d in directories if d.parent.parent == PACKAGE}
-    result = {d: Catalog(locale=None, project="Coop", charset="utf-8") for d in [shared, *by_domain.values()]}
+    packages = {d.parent.name: d for d in existing if d != shared}
+    holding: dict[tuple, list[pathlib.Path]] = {}
+    cited: dict[str, dict[pathlib.Path, int]] = {}
+    for directory, catalog in existing.items():
+        for entry in catalog:
+            if entry.id:
+                holding.setdefault((_key(entry.id), entry.context), []).append(directory)
+            for filename, _lineno in entry.locations:
+                counts = cited.setdefault(filename.removeprefix("coop/"), {})
+                counts[directory] = counts.get(directory, 0) + 1
+    known = {name: max(counts, key=lambda d: (d != shared, counts[d])) for name, counts in cited.items()}
+    result = {d: Catalog(locale=None, project="Coop", charset="utf-8") for d in existing}
     for relative, lineno, message, comments, context in extracted():
-        domain = owner(relative, set(by_domain))
-        catalog = result[by_domain[domain]] if domain else result[shared]
-        catalog.add(message, None, [(f"coop/{relative}", lineno)], auto_comments=comments, context=context)
+        places = holding.get((_key(message), context)) or [owner(relative, packages, known) or shared]
+        for directory in places:
+            result[directory].add(
+                message, None, [(f"coop/{relative}", lineno)], auto_comments=comments, context=context
+            )
     return result
+
+
+def _key(msgid):
+    return msgid[0] if isinstance(msgid, (tuple, list)) else msgid
 
 
 def update_all() -> list[str]:
@@ -71,8 +94,11 @@ def update_all() -> list[str]:
 
     Returns the messages still without French, as "directory: msgid" lines.
     """
-    fresh = templates()
-    existing = {d: _read(po_path(d)) for d in fresh}
+    from coop.i18n import catalogue_directories
+
+    directories = [pathlib.Path(d) for d in catalogue_directories(str(PACKAGE))]
+    existing = {d: _read(po_path(d)) for d in directories}
+    fresh = templates(existing)
     memory: dict = {}
     for catalog in existing.values():
         for message in [*catalog, *catalog.obsolete.values()]:

@@ -26,7 +26,13 @@ PAGE_CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 # Each domain's pages module (its blueprint `bp`, and optionally `nav(user)` for the menu).
-PAGE_MODULES = ("coop.accounts.pages",)
+PAGE_MODULES = (
+    "coop.accounts.pages",
+    "coop.governance.pages",
+    "coop.marketplace.pages",
+    "coop.marketplace.requesting.pages",
+    "coop.marketplace.requesting.payments",
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 csrf = CSRFProtect()

@@ -24,39 +24,43 @@ def _po(directory):
         return read_po(fileobj, locale="fr")
 
 
-def test_pages_and_templates_of_a_domain_with_its_own_catalogue_belong_to_it():
-    domains = {"forum"}
-    assert catalogues.owner("forum/pages.py", domains) == "forum"
-    assert catalogues.owner("templates/forum/thread.html", domains) == "forum"
-    assert catalogues.owner("templates/base.html", domains) is None
-    assert catalogues.owner("governance/services/ballots.py", domains) is None
-    assert catalogues.owner("errors.py", domains) is None
+def test_a_new_message_goes_to_the_catalogue_citing_its_file_else_the_innermost_package(monkeypatch, tmp_path):
+    monkeypatch.setattr(catalogues, "PACKAGE", tmp_path / "coop")
+    forum = tmp_path / "coop" / "forum" / "translations"
+    requesting = tmp_path / "coop" / "marketplace" / "requesting" / "translations"
+    packages = {"forum": forum, "requesting": requesting}
+    known = {"templates/payments/list.html": requesting}
+    assert catalogues.owner("forum/pages.py", packages, known) == forum
+    assert catalogues.owner("marketplace/requesting/pages.py", packages, known) == requesting
+    assert catalogues.owner("templates/requesting/new.html", packages, known) == requesting
+    assert catalogues.owner("templates/payments/list.html", packages, known) == requesting
+    assert catalogues.owner("templates/base.html", packages, known) is None
+    assert catalogues.owner("marketplace/services/work.py", packages, known) is None
+    assert catalogues.owner("errors.py", packages, known) is None
 
 
 def test_the_current_code_needs_no_new_french(copy):
     assert catalogues.update_all() == []
 
 
-def test_a_message_moving_to_a_new_domain_catalogue_keeps_its_french_and_a_new_one_is_listed(copy):
+def test_a_new_domain_catalogue_takes_new_messages_and_french_known_elsewhere(copy):
     (copy / "forum" / "translations").mkdir()
     (copy / "forum" / "extra.py").write_text(
-        'from flask_babel import lazy_gettext as _l\n\nX = _l("A brand new text")\n'
+        "from flask_babel import lazy_gettext as _l\n\n"
+        'X = _l("A brand new text")\nY = _l("This batch belongs to another requester.")\n'
     )
 
     missing = catalogues.update_all()
 
     assert missing == ["coop/forum/translations: 'A brand new text'"]
     forum = _po(copy / "forum" / "translations")
-    moved = forum.get("Only the author of a post can %(doing)s it.")
-    assert moved is not None and moved.string == "Seul l'auteur d'un message peut %(doing)s."
     assert forum.get("A brand new text").string == ""
-    # The shared catalogue no longer holds what the forum's now owns, and keeps the rest.
+    # Known already: it stays where it is and gives its French to nobody else's loss.
     shared = _po(copy / "translations")
-    assert shared.get("Only the author of a post can %(doing)s it.") is None
-    assert shared.get("This batch belongs to another requester.").string
+    assert shared.get("This batch belongs to another requester.").string == "Ce lot appartient à un autre demandeur."
+    assert shared.get("Only the author of a post can %(doing)s it.").string
     with open(catalogues.po_path(copy / "forum" / "translations").with_suffix(".mo"), "rb") as fileobj:
-        compiled = {m.id: m.string for m in read_mo(fileobj) if m.id}
-    assert compiled["Only the author of a post can %(doing)s it."] == "Seul l'auteur d'un message peut %(doing)s."
+        assert [m.id for m in read_mo(fileobj) if m.id] == []
 
 
 def test_the_command_lists_what_needs_french(copy, capsys):
