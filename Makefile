@@ -9,7 +9,7 @@ COVERAGE_FLOOR ?= 90
 # Test processes: one per core (each gets its own SQLite file or PostgreSQL database).
 TEST_WORKERS ?= auto
 
-.PHONY: run test check lint typecheck test-sqlite test-postgres install bench clean
+.PHONY: run test check lint typecheck test-sqlite test-postgres install bench clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test-postgres: $(STAMP)
 		echo "== PostgreSQL not reachable at $(COOP_TEST_DATABASE_URL); skipped"; \
 		$(BIN)/coverage report --skip-covered --fail-under=$(COVERAGE_FLOOR); \
 	fi
+
+# Extract every message, update the shared catalogue and each domain's (coop/<domain>/translations),
+# carry French across catalogues when a message moves, compile every .mo, and list what still needs French.
+translations: $(STAMP)
+	$(BIN)/python -m coop.catalogues
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

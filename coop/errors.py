@@ -4,6 +4,9 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -14,52 +17,68 @@ class CoopError(Exception):
     """A refusal the caller can act on; services raise these, the edge maps them to HTTP."""
 
     status = 400
-    default_message = "The request could not be carried out."
+    default_message = _l("The request could not be carried out.")
 
     def __init__(self, message: str | None = None, errors: dict | None = None, headers: dict | None = None):
-        super().__init__(message or self.default_message)
-        self.message = message or self.default_message
-        self.errors = errors or {}
+        # Lazy texts (module constants, default messages) are put into the caller's language now,
+        # while the request that raised is still known.
+        text = str(message or self.default_message)
+        super().__init__(text)
+        self.message = text
+        self.errors: dict = _plain(errors or {})
         self.headers = headers or {}
+
+
+def _plain(value):
+    """Field errors with every lazy text made a plain string, so they serialise and compare as text."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, LazyString):
+        return str(value)
+    return value
 
 
 class Unreadable(CoopError):
     """A body that is not JSON the API can read (malformed, or nested beyond reason)."""
 
     status = 400
-    default_message = "The request could not be read: send the body as valid JSON."
+    default_message = _l("The request could not be read: send the body as valid JSON.")
 
 
 class Unauthorized(CoopError):
     status = 401
-    default_message = "Sign in first: send a session cookie or an 'Authorization: Bearer <token>' header."
+    default_message = _l("Sign in first: send a session cookie or an 'Authorization: Bearer <token>' header.")
 
 
 class Forbidden(CoopError):
     status = 403
-    default_message = "You are not allowed to do this."
+    default_message = _l("You are not allowed to do this.")
 
 
 class NotFound(CoopError):
     status = 404
-    default_message = "Nothing exists at this address."
+    default_message = _l("Nothing exists at this address.")
 
 
 class Conflict(CoopError):
     status = 409
-    default_message = "This conflicts with the current state."
+    default_message = _l("This conflicts with the current state.")
 
 
 class Invalid(CoopError):
     status = 422
-    default_message = "Some fields are not valid; see 'errors'."
+    default_message = _l("Some fields are not valid; see 'errors'.")
 
 
 class ServiceUnavailable(CoopError):
     """The database is busy, locked or out of reach for a moment; the caller tries again after Retry-After."""
 
     status = 503
-    default_message = "The coop cannot serve this just now; nothing was changed. Try again after Retry-After seconds."
+    default_message = _l(
+        "The coop cannot serve this just now; nothing was changed. Try again after Retry-After seconds."
+    )
 
     def __init__(self, message: str | None = None, retry_after: int = 2):
         super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after)))})
@@ -67,13 +86,13 @@ class ServiceUnavailable(CoopError):
 
 class PayloadTooLarge(CoopError):
     status = 413
-    default_message = "The body is larger than this server accepts."
+    default_message = _l("The body is larger than this server accepts.")
 
 
 class TermsViolation(Invalid):
     """A request that breaks the terms the members adopted."""
 
-    default_message = "This breaks the coop's terms in force."
+    default_message = _l("This breaks the coop's terms in force.")
 
 
 def error_body(status: int, message: str, errors: dict | None = None) -> dict:
@@ -98,13 +117,13 @@ def _flatten_webargs(messages: dict) -> dict:
 
 def _http_message(exc: HTTPException) -> str:
     messages = {
-        400: "The request could not be read: send the body as valid JSON.",
-        404: "Nothing exists at this address. Check the URL and the id in it.",
-        405: "This method is not allowed here; see /api/docs for what the endpoint accepts.",
-        413: "The body is larger than this server accepts; send a smaller one.",
-        415: "Send the body as JSON with 'Content-Type: application/json'.",
+        400: _l("The request could not be read: send the body as valid JSON."),
+        404: _l("Nothing exists at this address. Check the URL and the id in it."),
+        405: _l("This method is not allowed here; see /api/docs for what the endpoint accepts."),
+        413: _l("The body is larger than this server accepts; send a smaller one."),
+        415: _l("Send the body as JSON with 'Content-Type: application/json'."),
     }
-    return messages.get(exc.code, exc.description or HTTPStatus(exc.code).phrase)
+    return str(messages.get(exc.code, exc.description or HTTPStatus(exc.code).phrase))
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -134,9 +153,9 @@ def register_error_handlers(app: Flask) -> None:
         data = getattr(exc, "data", None) or {}
         errors = _flatten_webargs(data.get("messages", {})) if "messages" in data else None
         if exc.code == 422:
-            message = "Some fields are not valid; see 'errors' for each one."
+            message = _("Some fields are not valid; see 'errors' for each one.")
         elif exc.code == 429:
-            message = f"Too many attempts ({exc.description}). Wait and try again; see Retry-After."
+            message = _("Too many attempts (%(limit)s). Wait and try again; see Retry-After.", limit=exc.description)
         else:
             message = data.get("message") or _http_message(exc)
         response = error_response(exc.code, message, errors)
@@ -153,7 +172,7 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return handle_http_exception(exc)
         log.exception("Unhandled error")
-        return error_response(500, "Something went wrong on our side. It has been logged; try again later.")
+        return error_response(500, _("Something went wrong on our side. It has been logged; try again later."))
 
 
 def error_response(status: int, message: str, errors: dict | None = None):

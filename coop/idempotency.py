@@ -18,6 +18,7 @@ from typing import cast
 
 import sqlalchemy as sa
 from flask import Response, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -74,13 +75,16 @@ def parse_key(raw: str) -> str:
         value = re.sub(r'\\(["\\])', r"\1", value[1:-1])
     problem = None
     if not value:
-        problem = "Send a non-empty key, e.g. a random UUID."
+        problem = _("Send a non-empty key, e.g. a random UUID.")
     elif len(value) > MAX_KEY_LENGTH:
-        problem = f"Send at most {MAX_KEY_LENGTH} characters, e.g. a random UUID."
+        problem = _("Send at most %(most)s characters, e.g. a random UUID.", most=MAX_KEY_LENGTH)
     elif not _PRINTABLE.fullmatch(value):
-        problem = "Use printable ASCII characters only, e.g. a random UUID."
+        problem = _("Use printable ASCII characters only, e.g. a random UUID.")
     if problem:
-        raise CoopError(f"The {HEADER} header is not a usable key. {problem}", errors={HEADER: [problem]})
+        raise CoopError(
+            _("The %(header)s header is not a usable key. %(problem)s", header=HEADER, problem=problem),
+            errors={HEADER: [problem]},
+        )
     return value
 
 
@@ -127,9 +131,14 @@ def answer(run_view) -> Response:
     if record is not None:
         if record.fingerprint != fp:
             raise Invalid(
-                f"This {HEADER} was already used for a different request ({record.method} {record.path} with "
-                "another body). Use a new key for a new request.",
-                errors={HEADER: ["Already used for a different request."]},
+                _(
+                    "This %(header)s was already used for a different request (%(method)s %(path)s with another "
+                    "body). Use a new key for a new request.",
+                    header=HEADER,
+                    method=record.method,
+                    path=record.path,
+                ),
+                errors={HEADER: [_("Already used for a different request.")]},
             )
         replay = Response(record.body, status=record.status_code, mimetype="application/json")
         replay.headers[REPLAYED_HEADER] = "true"
@@ -159,7 +168,11 @@ def answer(run_view) -> Response:
 
 def _in_flight() -> Conflict:
     return Conflict(
-        f"A request with this {HEADER} is still being processed. Wait for it, then repeat this one to get its answer."
+        _(
+            "A request with this %(header)s is still being processed. Wait for it, then repeat this one to "
+            "get its answer.",
+            header=HEADER,
+        )
     )
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
@@ -136,7 +137,12 @@ def transfer(lines: Iterable[tuple[str, int]], memo: str) -> LedgerTransaction:
     for name in names:
         if name not in MAY_GO_NEGATIVE and accounts[name].balance_cents + net[name] < 0:
             raise InsufficientFunds(
-                f"Not enough funds in {name}: {accounts[name].balance_cents} cents available, {-net[name]} needed.",
+                _(
+                    "Not enough funds in %(name)s: %(available)s cents available, %(needed)s needed.",
+                    name=name,
+                    available=accounts[name].balance_cents,
+                    needed=-net[name],
+                ),
             )
     txn = LedgerTransaction(memo=memo[:255], at=clock.now())
     db.session.add(txn)

@@ -2,6 +2,8 @@
 
 from typing import Any, TypeVar
 
+from flask_babel import gettext as _
+
 from coop.errors import NotFound
 from coop.extensions import db
 
@@ -15,5 +17,7 @@ def get_or_404(model: type[M], object_id: Any, label: str | None = None, *, lock
     """
     found = db.session.get(model, object_id, with_for_update=lock or None)
     if found is None:
-        raise NotFound(f"There is no {label or model.__name__.lower()} {object_id}.")
+        raise NotFound(
+            _("There is no %(thing)s %(object_id)s.", thing=label or model.__name__.lower(), object_id=object_id)
+        )
     return found

@@ -8,6 +8,8 @@ from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import QueryableAttribute
 
 from coop.errors import Invalid
@@ -48,7 +50,7 @@ def _encode(values: Sequence) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-_BAD_CURSOR = "Not a cursor this list gave out."
+_BAD_CURSOR = _l("Not a cursor this list gave out.")
 # What each integer column type holds; a larger value in a cursor could only have been forged.
 _INT_LIMITS = ((sa.SmallInteger, 2**15 - 1), (sa.BigInteger, 2**63 - 1), (sa.Integer, MAX_INT))
 
@@ -84,7 +86,7 @@ def _decode(cursor: str, columns: Sequence) -> list:
         return [_cursor_value(v, c) for v, c in zip(values, columns, strict=False)]
     except (ValueError, TypeError, KeyError, OverflowError):  # JSON and Unicode errors are ValueErrors too
         raise Invalid(
-            "This cursor is not valid; use the next_cursor of a previous page.", {"cursor": [_BAD_CURSOR]}
+            _("This cursor is not valid; use the next_cursor of a previous page."), {"cursor": [_BAD_CURSOR]}
         ) from None
 
 

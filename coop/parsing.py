@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import flask_smorest
 import marshmallow as ma
 from flask import Flask, Request, current_app, request
+from flask_babel import gettext as _
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
@@ -53,13 +54,21 @@ def read_json(raw: bytes):
     if not raw.strip():
         return None
     if json_depth(raw) > MAX_JSON_DEPTH:
-        raise Unreadable(f"The body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep; flatten it.")
+        raise Unreadable(
+            _(
+                "The body nests arrays and objects more than %(depth)s levels deep; flatten it.",
+                depth=MAX_JSON_DEPTH,
+            )
+        )
     try:
         # NaN and Infinity are not JSON, and no database column stores them.
         return json.loads(raw, parse_constant=_refuse_constant)
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError and the refusals above
         raise Unreadable(
-            f"The body is not valid JSON ({exc}); send it as JSON, e.g. with 'Content-Type: application/json'."
+            _(
+                "The body is not valid JSON (%(problem)s); send it as JSON, e.g. with 'Content-Type: application/json'.",
+                problem=exc,
+            )
         ) from None
 
 
@@ -119,8 +128,11 @@ class CoopRequest(Request):
         # so one that fills it is refused rather than read truncated.
         if self.content_length is None and limit is not None and len(raw) >= limit:
             raise PayloadTooLarge(
-                f"The body is larger than the {limit} bytes this server accepts "
-                "(COOP_MAX_BODY_BYTES). Send less, e.g. a batch in several parts."
+                _(
+                    "The body is larger than the %(limit)s bytes this server accepts (COOP_MAX_BODY_BYTES). Send "
+                    "less, e.g. a batch in several parts.",
+                    limit=limit,
+                )
             )
         return raw
 
@@ -173,8 +185,12 @@ def init_app(app: Flask) -> None:
         limit = current_app.config["COOP_MAX_BODY_BYTES"]
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(
-                f"The body is {request.content_length} bytes; this server accepts at most "
-                f"{limit} (COOP_MAX_BODY_BYTES). Send less, e.g. a batch in several parts."
+                _(
+                    "The body is %(content_length)s bytes; this server accepts at most %(limit)s "
+                    "(COOP_MAX_BODY_BYTES). Send less, e.g. a batch in several parts.",
+                    content_length=request.content_length,
+                    limit=limit,
+                )
             )
 
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_large_bodies)

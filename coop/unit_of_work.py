@@ -6,6 +6,7 @@ import time
 
 from apispec import BasePlugin
 from flask import Flask, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
@@ -27,13 +28,19 @@ _DOWN_STATES = {"57P01", "57P02", "57P03"}
 DATABASE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 MESSAGES = {
-    RACE: "Another change to the same records won twice in a row; nothing was changed. "
-    "Try again after Retry-After seconds.",
-    BUSY: "The records this needs are held by another change just now; nothing was changed. "
-    "Try again after Retry-After seconds.",
-    DOWN: "The coop's database cannot be reached just now; nothing was changed. Try again after Retry-After seconds.",
+    RACE: _l(
+        "Another change to the same records won twice in a row; nothing was changed. "
+        "Try again after Retry-After seconds."
+    ),
+    BUSY: _l(
+        "The records this needs are held by another change just now; nothing was changed. "
+        "Try again after Retry-After seconds."
+    ),
+    DOWN: _l(
+        "The coop's database cannot be reached just now; nothing was changed. Try again after Retry-After seconds."
+    ),
 }
-UNKNOWN_OUTCOME = (
+UNKNOWN_OUTCOME = _l(
     "The connection to the database was lost while this change was being saved, so it may or may not have been "
     "saved. Repeat it with the same Idempotency-Key header to get the first answer, or check before repeating it."
 )

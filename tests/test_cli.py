@@ -117,13 +117,13 @@ def test_seed_demo_builds_a_working_coop_once(app, session):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["coop", "seed-demo"])
     assert result.exit_code == 0, result.output
-    assert session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(Proposal.status == "open")) == 1
-    batch = session.scalar(sa.select(Batch))
-    assert batch.status == "open" and batch.escrow_cents > 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(Proposal.status == "open")) == 7
+    batches = session.scalars(sa.select(Batch)).all()
+    assert {b.status for b in batches} == {"open", "pilot"} and all(b.escrow_cents > 0 for b in batches)
     assert ledger.total_of_all_entries() == 0
     again = runner.invoke(args=["coop", "seed-demo"])
     assert again.exit_code == 0 and "nothing to do" in again.output
-    assert session.scalar(sa.select(sa.func.count()).select_from(Batch)) == 1
+    assert session.scalar(sa.select(sa.func.count()).select_from(Batch)) == 3
 
 
 def test_seed_demo_records_the_founders_shares_under_the_reference_given(app, session):
@@ -133,5 +133,5 @@ def test_seed_demo_records_the_founders_shares_under_the_reference_given(app, se
     result = app.test_cli_runner().invoke(args=["coop", "seed-demo", "--payment-reference", "DEMO-SEPA-7"])
     assert result.exit_code == 0, result.output
     lines = session.execute(sa.select(ShareLine.amount_cents, ShareLine.payment_reference)).all()
-    assert lines == [(2500, "DEMO-SEPA-7")] * 4
-    assert ledger.balance(ledger.COOP_SHARE_CAPITAL) == 4 * 2500
+    assert lines == [(2500, "DEMO-SEPA-7")] * 5
+    assert ledger.balance(ledger.COOP_SHARE_CAPITAL) == 5 * 2500

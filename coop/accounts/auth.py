@@ -1,6 +1,7 @@
 """Who is calling: the session and Bearer sign-in hooks, CSRF on cookie changes, and the doors open to all."""
 
 from flask import Flask, current_app, g, request, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 
@@ -72,9 +73,9 @@ def authenticate_and_check_csrf():
     """Recognise the caller (Bearer token or session cookie), refuse the unsigned-in, check CSRF on cookie changes."""
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, token = header.partition(" ")
+        scheme, _space, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("Send API tokens as 'Authorization: Bearer <token>'.")
+            raise Unauthorized(_("Send API tokens as 'Authorization: Bearer <token>'."))
         api_token, terms = services.token_in_use(token.strip(), governance.terms_in_force_entity())
         governance.remember_terms_in_force(terms)
         # Setting Flask-Login's per-request user makes a Bearer request ignore any cookie.
@@ -102,8 +103,10 @@ def authenticate_and_check_csrf():
             validate_csrf(token)
         except Exception:  # flask-wtf raises ValidationError or CSRFError depending on the failure
             raise Forbidden(
-                "Missing or invalid CSRF token: send the csrf_token from login or GET /api/v1/auth/csrf "
-                "as the X-CSRF-Token header, or use an API token."
+                _(
+                    "Missing or invalid CSRF token: send the csrf_token from login or GET /api/v1/auth/csrf as the "
+                    "X-CSRF-Token header, or use an API token."
+                )
             ) from None
 
 

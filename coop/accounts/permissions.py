@@ -2,15 +2,16 @@
 
 from functools import wraps
 
+from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, current_user
 
 from coop.errors import Forbidden, Unauthorized
 
 ROLE_MESSAGES = {
-    "member": "Only members can do this; become one with POST /api/v1/membership.",
-    "coordinator": "Only coordinators can do this.",
-    "requester": "Only requester accounts can do this.",
-    "worker": "Only worker accounts can do this.",
+    "member": _l("Only members can do this; become one with POST /api/v1/membership."),
+    "coordinator": _l("Only coordinators can do this."),
+    "requester": _l("Only requester accounts can do this."),
+    "worker": _l("Only worker accounts can do this."),
 }
 
 
@@ -54,7 +55,7 @@ def refusal(user, roles: tuple[str, ...]) -> str:
     """Why `user` may not do what needs one of `roles`, naming the way in open to their kind of account."""
     # A worker refused something members and requesters may do is told to join, not that it is for requesters.
     reachable = [r for r in roles if r not in ("requester", "worker") or r == user.kind]
-    return ROLE_MESSAGES.get((reachable or roles)[0], "You are not allowed to do this.")
+    return str(ROLE_MESSAGES.get((reachable or roles)[0], _l("You are not allowed to do this.")))
 
 
 def require(*roles: str):

@@ -9,6 +9,8 @@ from typing import cast
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager
 
 from coop import clock
@@ -24,8 +26,8 @@ TOKEN_PREFIX = "coop_"
 LAST_USE_PRECISION = timedelta(minutes=1)
 # Where the session cookie (signed by Flask) carries the id of the server-side session.
 SESSION_ID_KEY = "session_id"
-NO_SUCH_TOKEN = "You have no token with this id."
-UNKNOWN_TOKEN = "This API token is unknown or revoked; create a new one with POST /api/v1/auth/token."
+NO_SUCH_TOKEN = _l("You have no token with this id.")
+UNKNOWN_TOKEN = _l("This API token is unknown or revoked; create a new one with POST /api/v1/auth/token.")
 
 
 def normalize_email(email: str) -> str:
@@ -41,13 +43,15 @@ def register(email: str, password: str, display_name: str, kind: str, organizati
     email = normalize_email(email)
     display_name = display_name.strip()
     if kind == "requester" and not (organization or "").strip():
-        raise Invalid(errors={"organization": ["Requesters give the name of their organisation."]})
+        raise Invalid(errors={"organization": [_("Requesters give the name of their organisation.")]})
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise Conflict(
-            "An account with this email already exists; sign in instead.", {"email": ["Already registered."]}
+            _("An account with this email already exists; sign in instead."), {"email": [_("Already registered.")]}
         )
     if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.display_name) == display_name.lower())):
-        raise Conflict("This display name is taken; choose another pseudonym.", {"display_name": ["Already taken."]})
+        raise Conflict(
+            _("This display name is taken; choose another pseudonym."), {"display_name": [_("Already taken.")]}
+        )
     user = User(
         email=email,
         display_name=display_name,
@@ -74,7 +78,7 @@ def authenticate(email: str, password: str) -> User:
     """The user with these credentials, or Unauthorized."""
     user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if not _password_matches(user, password):
-        raise Unauthorized("Email or password is wrong.")
+        raise Unauthorized(_("Email or password is wrong."))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
@@ -97,13 +101,13 @@ def change_password(
     """
     if not _password_matches(user, current_password):
         raise Invalid(
-            "Your current password is wrong; nothing was changed.",
-            {"current_password": ["This is not your current password."]},
+            _("Your current password is wrong; nothing was changed."),
+            {"current_password": [_("This is not your current password.")]},
         )
     if new_password == current_password:
         raise Invalid(
-            "The new password is the same as the current one; choose another.",
-            {"new_password": ["Must differ from your current password."]},
+            _("The new password is the same as the current one; choose another."),
+            {"new_password": [_("Must differ from your current password.")]},
         )
     user.password_hash = _hasher.hash(new_password)
     now = clock.now()
@@ -225,7 +229,10 @@ def token_in_use(plain: str, *also) -> tuple:
         raise Unauthorized(UNKNOWN_TOKEN)
     if token.expires_at is not None and token.expires_at <= clock.now():
         raise Unauthorized(
-            f"This API token expired on {_when(token.expires_at)}; create a new one with POST /api/v1/auth/token."
+            _(
+                "This API token expired on %(expires_at)s; create a new one with POST /api/v1/auth/token.",
+                expires_at=_when(token.expires_at),
+            )
         )
     return tuple(row)
 

@@ -1,6 +1,7 @@
 """The terms parameters: founding values and the one schema that validates them."""
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from marshmallow import validate as v
 
 from coop.fields import country_code
@@ -95,21 +96,21 @@ def validate_params(params: dict) -> dict[str, list[str]]:
     errors = TermsParamsSchema().validate(params)
     missing = set(FOUNDING_TERMS) - set(params)
     for name in sorted(missing):
-        errors.setdefault(name, []).append("Missing parameter.")
+        errors.setdefault(name, []).append(_("Missing parameter."))
     if not errors:
         if params["voting_days_min"] > params["voting_days_max"]:
-            errors["voting_days_min"] = ["Must not exceed voting_days_max."]
+            errors["voting_days_min"] = [_("Must not exceed voting_days_max.")]
         if params["supermajority_pct"] < params["majority_pct"]:
-            errors["supermajority_pct"] = ["Must be at least majority_pct."]
+            errors["supermajority_pct"] = [_("Must be at least majority_pct.")]
     return errors
 
 
 def apply_change(current: dict, change: dict) -> tuple[dict, dict[str, list[str]]]:
     """The parameter set after a partial change, and the field errors it would have."""
     if not isinstance(change, dict) or not change:
-        return current, {"change": ["Give at least one terms parameter to change."]}
+        return current, {"change": [_("Give at least one terms parameter to change.")]}
     unknown = sorted(set(change) - set(FOUNDING_TERMS))
     if unknown:
-        return current, {name: ["Not a terms parameter."] for name in unknown}
+        return current, {name: [_("Not a terms parameter.")] for name in unknown}
     merged = {**current, **change}
     return merged, validate_params(merged)

@@ -7,6 +7,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any, TypeVar
 
+from flask_babel import gettext as _
+
 # A tally result: plain data (counts, rounds, winner) the proposal publishes as JSON.
 Result = dict[str, Any]
 
@@ -28,21 +30,21 @@ def _require_non_negative(**values: int) -> None:
     for name, value in values.items():
         # bool is an int subclass; True as a ballot count is almost certainly a bug upstream.
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TallyError(f"{name} must be a whole number, got {value!r}.")
+            raise TallyError(_("%(name)s must be a whole number, got %(value)s.", name=name, value=repr(value)))
         if value < 0:
-            raise TallyError(f"{name} must not be negative, got {value}.")
+            raise TallyError(_("%(name)s must not be negative, got %(value)s.", name=name, value=value))
 
 
 def _require_percentage(name: str, value: int) -> None:
     _require_non_negative(**{name: value})
     if value > 100:
-        raise TallyError(f"{name} must be between 0 and 100, got {value}.")
+        raise TallyError(_("%(name)s must be between 0 and 100, got %(value)s.", name=name, value=value))
 
 
 def _option_index(options: Sequence[str]) -> dict[str, int]:
     index = {option: position for position, option in enumerate(options)}
     if len(index) != len(options):
-        raise TallyError("The list of options contains duplicates.")
+        raise TallyError(_("The list of options contains duplicates."))
     return index
 
 
@@ -54,10 +56,12 @@ def _is_known(item: object, known: dict[str, int]) -> bool:
 def _check_items(items: Sequence[object], known: dict[str, int], what: str) -> None:
     unknown = [item for item in items if not _is_known(item, known)]
     if unknown:
-        raise TallyError(f"The {what} names unknown option(s): {_listing(unknown)}.")
+        raise TallyError(_("%(what)s names unknown option(s): %(unknown)s.", what=what, unknown=_listing(unknown)))
     if len(set(items)) != len(items):
         repeated = sorted({item for item in items if items.count(item) > 1}, key=lambda item: known[str(item)])
-        raise TallyError(f"The {what} lists an option more than once: {_listing(repeated)}.")
+        raise TallyError(
+            _("%(what)s lists an option more than once: %(repeated)s.", what=what, repeated=_listing(repeated))
+        )
 
 
 def _listing(items: Iterable[object]) -> str:
@@ -67,7 +71,13 @@ def _listing(items: Iterable[object]) -> str:
 def validate_choice(choice: object, options: Sequence[str] = YES_NO_CHOICES) -> str:
     """Return ``choice`` if it is one of ``options`` (default yes/no/abstain); else TallyError."""
     if not isinstance(choice, str) or choice not in options:
-        raise TallyError(f"Choice {choice!r} is not valid; pick one of {_listing(options)}.")
+        raise TallyError(
+            _(
+                "Choice %(choice)s is not valid; pick one of %(options)s.",
+                choice=repr(choice),
+                options=_listing(options),
+            )
+        )
     return choice
 
 
@@ -78,18 +88,18 @@ def validate_approvals(approvals: object, options: Sequence[str]) -> list[str]:
 
 def _normalized_approvals(approvals: object, known: dict[str, int]) -> list[str]:
     if not isinstance(approvals, _APPROVAL_TYPES):
-        raise TallyError("Approvals must be a list of options.")
+        raise TallyError(_("Approvals must be a list of options."))
     items = list(approvals)
-    _check_items(items, known, "approval ballot")
+    _check_items(items, known, _("The approval ballot"))
     return sorted(items, key=known.__getitem__)
 
 
 def validate_ranking(ranking: object, options: Sequence[str]) -> list[str]:
     """Return the ranking as a list (most preferred first), or raise TallyError."""
     if not isinstance(ranking, _RANKING_TYPES):
-        raise TallyError("A ranking must be an ordered list of options.")
+        raise TallyError(_("A ranking must be an ordered list of options."))
     items = list(ranking)
-    _check_items(items, _option_index(options), "ranking")
+    _check_items(items, _option_index(options), _("The ranking"))
     return items
 
 
@@ -111,7 +121,7 @@ def tally_yes_no(choices: Iterable[str], eligible: int) -> Result:
     try:
         counts = Counter(choices)
     except TypeError as exc:
-        raise TallyError("Each yes/no ballot must be 'yes', 'no' or 'abstain'.") from exc
+        raise TallyError(_("Each yes/no ballot must be 'yes', 'no' or 'abstain'.")) from exc
     return tally_yes_no_grouped(counts.items(), eligible)
 
 
@@ -215,15 +225,16 @@ def _group_rankings(groups: Iterable[tuple[Sequence[str], int]], known: dict[str
     grouped: Counter[tuple[str, ...]] = Counter()
     for ranking, weight in groups:
         if not isinstance(ranking, _RANKING_TYPES):
-            raise TallyError("A ranking must be an ordered list of options.")
+            raise TallyError(_("A ranking must be an ordered list of options."))
         _require_non_negative(weight=weight)
         try:
             grouped[tuple(ranking)] += weight
         except TypeError as exc:
-            message = f"The ranking {ranking!r} contains something that is not an option."
-            raise TallyError(message) from exc
+            raise TallyError(
+                _("The ranking %(ranking)s contains something that is not an option.", ranking=repr(ranking))
+            ) from exc
     for ranking in grouped:
-        _check_items(ranking, known, "ranking")
+        _check_items(ranking, known, _("The ranking"))
     return grouped
 
 
@@ -275,7 +286,7 @@ def tally_median_grouped(groups: Iterable[tuple[int | float, int]]) -> Result:
     """``tally_median`` over (value, number of ballots giving it) pairs: the same lower median."""
     pairs = [(value, weight) for value, weight in groups]
     _checked_numbers(value for value, _ in pairs)
-    for _, weight in pairs:
+    for _value, weight in pairs:
         _require_non_negative(weight=weight)
     count = sum(weight for _, weight in pairs)
     if count == 0:
@@ -294,7 +305,7 @@ def _checked_numbers(values: Iterable[int | float]) -> list[int | float]:
     for value in numbers:
         # NaN compares false with everything, which would make sorting and the median arbitrary.
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise TallyError(f"Median values must be numbers, got {value!r}.")
+            raise TallyError(_("Median values must be numbers, got %(value)s.", value=repr(value)))
     return numbers
 
 
@@ -315,24 +326,32 @@ def validate_consent(ballot: object) -> Result:
     whitespace is stripped (and at most OBJECTION_REASON_MAX_CHARS).
     """
     if not isinstance(ballot, Mapping) or len(ballot) != 1 or not set(ballot) <= {"consent", "objection"}:
-        raise TallyError('A consent ballot is either {"consent": true} or {"objection": "<reason>"}.')
+        raise TallyError(_('A consent ballot is either {"consent": true} or {"objection": "<reason>"}.'))
     if "consent" in ballot:
         if ballot["consent"] is not True:
-            raise TallyError('To withhold consent, object with a reason: {"objection": "<reason>"}.')
+            raise TallyError(_('To withhold consent, object with a reason: {"objection": "<reason>"}.'))
         return {"consent": True}
     reason = ballot["objection"]
     if not isinstance(reason, str):
-        raise TallyError("An objection's reason must be text.")
+        raise TallyError(_("An objection's reason must be text."))
     reason = reason.strip()
     if len(reason) < OBJECTION_REASON_MIN_CHARS:
         raise TallyError(
-            f"An objection must give a reason of at least {OBJECTION_REASON_MIN_CHARS} characters "
-            f"(this one has {len(reason)}), so the author can address it."
+            _(
+                "An objection must give a reason of at least %(objection_reason_min_chars)s characters (this one "
+                "has %(count)s), so the author can address it.",
+                objection_reason_min_chars=OBJECTION_REASON_MIN_CHARS,
+                count=len(reason),
+            )
         )
     if len(reason) > OBJECTION_REASON_MAX_CHARS:
         raise TallyError(
-            f"An objection's reason may be at most {OBJECTION_REASON_MAX_CHARS} characters "
-            f"(this one has {len(reason)})."
+            _(
+                "An objection's reason may be at most %(objection_reason_max_chars)s characters (this one has "
+                "%(count)s).",
+                objection_reason_max_chars=OBJECTION_REASON_MAX_CHARS,
+                count=len(reason),
+            )
         )
     return {"objection": reason}
 
@@ -357,7 +376,7 @@ def tally_consent_grouped(
     """``tally_consent`` over (ballot, number of identical ballots) pairs."""
     _require_percentage("objection_pct", objection_pct)
     if objection_pct == 0:
-        raise TallyError("objection_pct must be between 1 and 100; at 0 every proposal would be blocked.")
+        raise TallyError(_("objection_pct must be between 1 and 100; at 0 every proposal would be blocked."))
     consents = objections = 0
     for ballot, weight in groups:
         _require_non_negative(weight=weight)
@@ -394,18 +413,25 @@ def validate_scores(scores: object, options: Sequence[str]) -> dict[str, int]:
 
 def _normalized_scores(scores: object, known: dict[str, int]) -> dict[str, int]:
     if not isinstance(scores, Mapping):
-        raise TallyError('Scores must map each option to a score, e.g. {"A": 5, "B": 0}.')
+        raise TallyError(_('Scores must map each option to a score, e.g. {"A": 5, "B": 0}.'))
     unknown = [option for option in scores if not _is_known(option, known)]
     if unknown:
-        raise TallyError(f"The scores name unknown option(s): {_listing(unknown)}.")
+        raise TallyError(_("The scores name unknown option(s): %(unknown)s.", unknown=_listing(unknown)))
     missing = [option for option in known if option not in scores]
     if missing:
-        raise TallyError(f"Every option needs a score; missing: {_listing(missing)}.")
+        raise TallyError(_("Every option needs a score; missing: %(missing)s.", missing=_listing(missing)))
     for option, score in scores.items():
         # bool is an int subclass, but true/false on a score ballot is a client bug, not 1 or 0.
         if isinstance(score, bool) or not isinstance(score, int) or not SCORE_MIN <= score <= SCORE_MAX:
             raise TallyError(
-                f"The score for {option!r} must be a whole number from {SCORE_MIN} to {SCORE_MAX}, got {score!r}."
+                _(
+                    "The score for %(option)s must be a whole number from %(score_min)s to %(score_max)s, got "
+                    "%(score)s.",
+                    option=repr(option),
+                    score_min=SCORE_MIN,
+                    score_max=SCORE_MAX,
+                    score=repr(score),
+                )
             )
     return {option: scores[option] for option in known}
 
@@ -493,10 +519,14 @@ def tally_stv_grouped(
     known = _option_index(options)
     if isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats < len(options):
         raise TallyError(
-            f"seats must be a whole number, at least 1 and fewer than the {len(options)} options, got {seats!r}."
+            _(
+                "seats must be a whole number, at least 1 and fewer than the %(count)s options, got %(seats)s.",
+                count=len(options),
+                seats=repr(seats),
+            )
         )
     gone = list(withdrawn)
-    _check_items(gone, known, "list of withdrawn options")
+    _check_items(gone, known, _("The list of withdrawn options"))
     grouped = _group_rankings(groups, known)
     valid = sum(weight for ranking, weight in grouped.items() if set(ranking) - set(gone))
     quota = droop_quota(valid, seats)

@@ -6,6 +6,8 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
+from flask_babel import gettext as _
+
 FIELD_TYPES = ("choice", "text", "number", "boolean")
 MAX_FIELDS = 50
 MAX_OPTIONS = 100
@@ -29,16 +31,16 @@ def form_errors(fields: Sequence[Mapping]) -> dict[str, dict[str, list[str]]]:
     for index, field in enumerate(fields):
         name = field["name"]
         if name in seen:
-            report(index, "name", f"'{name}' names an earlier field too; each field needs its own name.")
+            report(index, "name", _("'%(name)s' names an earlier field too; each field needs its own name.", name=name))
         seen.add(name)
         options = field.get("options")
         if field["type"] == "choice":
             if not options:
-                report(index, "options", f"A choice field needs between 1 and {MAX_OPTIONS} options.")
+                report(index, "options", _("A choice field needs between 1 and %(most)s options.", most=MAX_OPTIONS))
             elif len(set(options)) != len(options):
-                report(index, "options", "Each option may appear once.")
+                report(index, "options", _("Each option may appear once."))
         elif options is not None:
-            report(index, "options", "Only a choice field has options; leave them out.")
+            report(index, "options", _("Only a choice field has options; leave them out."))
     return errors
 
 
@@ -48,22 +50,22 @@ def _type_error(field: Mapping, value) -> str | None:
         options = field["options"]
         if not isinstance(value, str) or value not in options:
             shown = ", ".join(options[:10]) + (", ..." if len(options) > 10 else "")
-            return f"Choose one of the options: {shown}."
+            return _("Choose one of the options: %(shown)s.", shown=shown)
     elif kind == "text":
         if not isinstance(value, str):
-            return "Give text (a JSON string)."
+            return _("Give text (a JSON string).")
         if len(value) > MAX_TEXT:
-            return f"{len(value)} characters; at most {MAX_TEXT}."
+            return _("%(count)s characters; at most %(most)s.", count=len(value), most=MAX_TEXT)
         if field.get("required", True) and not value.strip():
-            return "This field is required; it cannot be blank."
+            return _("This field is required; it cannot be blank.")
     elif kind == "number":
         # bool is an int in Python and in JSON's loosest readers; true is not the number 1 here.
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return "Give a number."
+            return _("Give a number.")
         if isinstance(value, float) and not math.isfinite(value):
-            return "Give a finite number."
+            return _("Give a finite number.")
     elif kind == "boolean" and not isinstance(value, bool):
-        return "Give true or false."
+        return _("Give true or false.")
     return None
 
 
@@ -80,7 +82,7 @@ def answer_errors(fields: Sequence[Mapping], answer: Mapping) -> dict[str, list[
         value = answer.get(name)
         if value is None:
             if field.get("required", True):
-                errors[name] = ["This field is required."]
+                errors[name] = [_("This field is required.")]
             continue
         problem = _type_error(field, value)
         if problem:
@@ -88,5 +90,7 @@ def answer_errors(fields: Sequence[Mapping], answer: Mapping) -> dict[str, list[
     for key in answer:
         if key not in names:
             listed = ", ".join(sorted(names))
-            errors[str(key)] = [f"This batch's answer form has no field '{key}'; its fields are {listed}."]
+            errors[str(key)] = [
+                _("This batch's answer form has no field '%(key)s'; its fields are %(listed)s.", key=key, listed=listed)
+            ]
     return errors

@@ -1,6 +1,7 @@
 """Marketplace routes: funds, batches, claims, reviews, appeals, requester stats and reviews."""
 
 from flask import current_app, jsonify
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from coop.accounts.models import User
@@ -62,7 +63,7 @@ def _requester(user_id: int) -> User:
     """A requester account by user id; ids of other kinds of account name no requester either."""
     user = get_or_404(User, user_id, "requester")
     if user.kind != "requester":
-        raise NotFound(f"There is no requester {user_id}.")
+        raise NotFound(_("There is no requester %(user_id)s.", user_id=user_id))
     return user
 
 

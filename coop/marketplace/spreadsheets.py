@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
+
 from coop.csvfiles import safe_cell
 
 # Columns of an item: enough for any form a person fills in a spreadsheet; past this the
@@ -63,25 +65,48 @@ def read_items_csv(text: str, *, max_rows: int, max_item_bytes: int) -> ItemsTab
                     break
                 continue
             if len(table.items) + 1 > max_rows:
-                problem(line, f"More than {max_rows:,} items; post at most {max_rows:,} in one batch.")
+                problem(
+                    line,
+                    _(
+                        "More than %(max_rows)s items; post at most %(max_rows)s in one batch.",
+                        max_rows=format(max_rows, ","),
+                    ),
+                )
                 break
             if len(record) != len(table.fields):
-                if problem(line, f"{len(record)} cells, but the header names {len(table.fields)} columns."):
+                if problem(
+                    line,
+                    _(
+                        "%(count)s cells, but the header names %(columns)s columns.",
+                        count=len(record),
+                        columns=len(table.fields),
+                    ),
+                ):
                     break
                 continue
             data = dict(zip(table.fields, record, strict=True))
             size = _json_size(data)
             if size > max_item_bytes:
-                if problem(line, f"This item is {size} bytes as JSON; the limit is {max_item_bytes}."):
+                if problem(
+                    line,
+                    _(
+                        "This item is %(size)s bytes as JSON; the limit is %(limit)s.",
+                        size=size,
+                        limit=max_item_bytes,
+                    ),
+                ):
                     break
                 continue
             table.items.append({"data": data})
     except csv.Error as exc:
-        problem(reader.line_num or 1, f"The CSV cannot be read here ({exc}); check the quotes on this line.")
+        problem(
+            reader.line_num or 1,
+            _("The CSV cannot be read here (%(problem)s); check the quotes on this line.", problem=exc),
+        )
     if not table.fields and not table.errors:
-        problem(1, "The text is empty; its first line must be a header naming the item fields.")
+        problem(1, _("The text is empty; its first line must be a header naming the item fields."))
     elif not table.items and not table.errors:
-        problem(1, "There is a header but no items under it.")
+        problem(1, _("There is a header but no items under it."))
     if table.errors:
         table.items = []
     return table
@@ -90,16 +115,31 @@ def read_items_csv(text: str, *, max_rows: int, max_item_bytes: int) -> ItemsTab
 def _read_header(table: ItemsTable, record: list[str], line: int, problem) -> None:
     names = [name.strip() for name in record]
     if len(names) > MAX_ITEM_FIELDS:
-        problem(line, f"The header names {len(names)} columns; at most {MAX_ITEM_FIELDS}.")
+        problem(
+            line,
+            _(
+                "The header names %(count)s columns; at most %(most)s.",
+                count=len(names),
+                most=MAX_ITEM_FIELDS,
+            ),
+        )
         return
     seen: set[str] = set()
     for number, name in enumerate(names, start=1):
         if not name:
-            problem(line, f"Column {number} of the header has no name; every column needs one.")
+            problem(line, _("Column %(number)s of the header has no name; every column needs one.", number=number))
         elif len(name) > MAX_COLUMN_NAME:
-            problem(line, f"The name of column {number} is {len(name)} characters; at most {MAX_COLUMN_NAME}.")
+            problem(
+                line,
+                _(
+                    "The name of column %(number)s is %(count)s characters; at most %(most)s.",
+                    number=number,
+                    count=len(name),
+                    most=MAX_COLUMN_NAME,
+                ),
+            )
         elif name in seen:
-            problem(line, f"The header names '{name}' twice; each column needs its own name.")
+            problem(line, _("The header names '%(name)s' twice; each column needs its own name.", name=name))
         seen.add(name)
     if not table.errors:
         table.fields = names

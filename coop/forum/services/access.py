@@ -1,15 +1,18 @@
 """Who may read and write where on the forum, and the checks every forum story shares."""
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from coop.accounts.models import User
 from coop.errors import Forbidden, Invalid, Unauthorized
 from coop.extensions import db
 from coop.forum.models import Board, ForumAppeal, Post, Thread
 from coop.governance.services import current_rule
 
-MEMBERS_ONLY = "This board is for members only; its threads and posts are readable by members alone."
+MEMBERS_ONLY = _l("This board is for members only; its threads and posts are readable by members alone.")
 
 
-JOIN_TO_POST = (
+JOIN_TO_POST = _l(
     "Workers who are not yet members may read public boards but not post; "
     "become a member with POST /api/v1/membership to join the conversation."
 )
@@ -67,7 +70,7 @@ def check_read(user: User, board: Board) -> None:
         if not user.is_authenticated:
             raise Unauthorized()
         if user.kind == "worker":
-            raise Forbidden(f"{MEMBERS_ONLY} Become a member with POST /api/v1/membership.")
+            raise Forbidden(_("%(refusal)s Become a member with POST /api/v1/membership.", refusal=MEMBERS_ONLY))
         raise Forbidden(MEMBERS_ONLY)
 
 
@@ -99,7 +102,7 @@ def readable_post(user: User, post: Post) -> Post:
 def readable_appeal(user: User, appeal: ForumAppeal) -> ForumAppeal:
     """The appeal, read only by its author and by the coordinators."""
     if not (user.id == appeal.author_id or (user.is_coordinator and user.is_member)):
-        raise Forbidden("Only the author of the appealed post and the coordinators can see this appeal.")
+        raise Forbidden(_("Only the author of the appealed post and the coordinators can see this appeal."))
     return appeal
 
 
@@ -116,8 +119,11 @@ def require_rule(slug: str):
     rule = current_rule(slug)
     if rule is None:
         raise Invalid(
-            f"There is no rule '{slug}'; cite one of the rule documents the members adopted (see /api/v1/rules).",
-            {"rule": [f"Unknown rule '{slug}'."]},
+            _(
+                "There is no rule '%(slug)s'; cite one of the rule documents the members adopted (see /api/v1/rules).",
+                slug=slug,
+            ),
+            {"rule": [_("Unknown rule '%(slug)s'.", slug=slug)]},
         )
     return rule
 
@@ -125,10 +131,10 @@ def require_rule(slug: str):
 def checked_text(value: str, field: str, what: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise Invalid(f"{what} cannot be empty.", {field: ["Write something."]})
+        raise Invalid(_("%(what)s cannot be empty.", what=what), {field: [_("Write something.")]})
     return value
 
 
 def check_author(user: User, post: Post, doing: str) -> None:
     if post.author_id != user.id:
-        raise Forbidden(f"Only the author of a post can {doing} it.")
+        raise Forbidden(_("Only the author of a post can %(doing)s it.", doing=doing))

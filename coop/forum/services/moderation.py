@@ -4,6 +4,7 @@ import re
 from typing import cast
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from coop import audit, clock
 from coop.accounts.models import User
@@ -37,7 +38,7 @@ def flag_post(user: User, post: Post, rule: str, note: str | None) -> Flag:
         sa.select(Flag.id).where(Flag.post_id == post.id, Flag.flagger_id == user.id, Flag.resolved_at.is_(None))
     )
     if open_flag is not None:
-        raise Conflict("You have already flagged this post; coordinators will see your flag until they act on it.")
+        raise Conflict(_("You have already flagged this post; coordinators will see your flag until they act on it."))
     flag = Flag(
         post_id=post.id, flagger_id=user.id, rule=rule_version.slug, note=(note or "").strip(), created_at=clock.now()
     )
@@ -76,7 +77,7 @@ def _hide_if_enough_members_flagged(post: Post) -> None:
     if len(members) < flags_to_hide():
         return
     cited: dict[str, int] = {}
-    for _, slug in rows:
+    for _flagger, slug in rows:
         cited[slug] = cited.get(slug, 0) + 1
     # The rule most flags cite; on a tie, the one cited first.
     rule = require_rule(max(cited, key=lambda slug: cited[slug]))
@@ -147,15 +148,17 @@ def _resolve_flags(post: Post, resolution: str, now) -> int:
 def dismiss_flags(coordinator: User, post: Post, reason: str) -> Post:
     """Close a post's open flags without hiding it."""
     post = readable_post(coordinator, lock_row(post))
-    reason = checked_text(reason, "reason", "The reason for dismissing flags")
+    reason = checked_text(reason, "reason", _("The reason for dismissing flags"))
     if pending_review(post):
         raise Conflict(
-            "Members' flags hid this post pending your review: restore it, or confirm the hide "
-            "citing a rule, with POST /api/v1/forum/posts/{id}/moderation."
+            _(
+                "Members' flags hid this post pending your review: restore it, or confirm the hide citing a "
+                "rule, with POST /api/v1/forum/posts/{id}/moderation."
+            )
         )
     count = _resolve_flags(post, "dismissed", clock.now())
     if count == 0:
-        raise Conflict("This post has no open flags to dismiss.")
+        raise Conflict(_("This post has no open flags to dismiss."))
     db.session.flush()
     audit.append(
         "forum.flags.dismissed", f"post:{post.id}", coordinator, {"post_id": post.id, "count": count, "reason": reason}
@@ -203,9 +206,11 @@ def _check_reason_keeps_the_secret(post: Post, reason: str) -> None:
     )
     if quotes_personal_data(reason, texts):
         raise Invalid(
-            "The reason is published in the moderation log; name the kind of personal data "
-            "(an address, a telephone number) without repeating it.",
-            {"reason": ["Repeats an email address or number from the post."]},
+            _(
+                "The reason is published in the moderation log; name the kind of personal data (an address, a "
+                "telephone number) without repeating it."
+            ),
+            {"reason": [_("Repeats an email address or number from the post.")]},
         )
 
 
@@ -263,24 +268,26 @@ def moderate(coordinator: User, post: Post, action: str, rule_slug: str, reason:
     """
     post = readable_post(coordinator, lock_row(post))
     rule = require_rule(rule_slug)
-    reason = checked_text(reason, "reason", "The reason for a moderation action")
+    reason = checked_text(reason, "reason", _("The reason for a moderation action"))
     if post.author_id == coordinator.id:
-        raise Forbidden("A coordinator's own post can be hidden, redacted or restored only by another coordinator.")
+        raise Forbidden(_("A coordinator's own post can be hidden, redacted or restored only by another coordinator."))
     if action == "hide" and post.redacted:
         raise Conflict(
-            "This post is redacted: its text is already kept from everyone but its author and the "
-            "coordinators, and hiding it would let every member read it again. Restore it first if "
-            "hiding is enough."
+            _(
+                "This post is redacted: its text is already kept from everyone but its author and the "
+                "coordinators, and hiding it would let every member read it again. Restore it first if hiding is "
+                "enough."
+            )
         )
     # A hide by members' flags waits for this: hiding it again confirms it under the coordinator's name.
     if action == "hide" and post.hidden and not pending_review(post):
-        raise Conflict("This post is already hidden; restore it first to hide it for another reason.")
+        raise Conflict(_("This post is already hidden; restore it first to hide it for another reason."))
     if action == "redact" and post.redacted:
         raise Conflict(
-            "This post is already redacted; its text is kept from everyone but its author and the coordinators."
+            _("This post is already redacted; its text is kept from everyone but its author and the coordinators.")
         )
     if action == "restore" and not post.hidden:
-        raise Conflict("This post is neither hidden nor redacted; there is nothing to restore.")
+        raise Conflict(_("This post is neither hidden nor redacted; there is nothing to restore."))
     if action == "redact":
         _check_reason_keeps_the_secret(post, reason)
     now = clock.now()
@@ -326,15 +333,17 @@ def _moderation_in_force(post: Post) -> Moderation:
 def open_appeal(user: User, post: Post, reason: str) -> ForumAppeal:
     """The author of a hidden or redacted post asks for it to be restored."""
     post = lock_row(post)
-    check_author(user, post, "appeal the moderation of")
+    check_author(user, post, _("appeal the moderation of"))
     if not post.hidden:
-        raise Conflict("This post is neither hidden nor redacted; only a moderated post can be appealed.")
+        raise Conflict(_("This post is neither hidden nor redacted; only a moderated post can be appealed."))
     if pending_review(post):
         raise Conflict(
-            "Members' flags hid this post pending a coordinator's review, which is already coming; "
-            "if a coordinator confirms the hide, you may appeal that decision."
+            _(
+                "Members' flags hid this post pending a coordinator's review, which is already coming; if a "
+                "coordinator confirms the hide, you may appeal that decision."
+            )
         )
-    reason = checked_text(reason, "reason", "The reason for an appeal")
+    reason = checked_text(reason, "reason", _("The reason for an appeal"))
     hide = _moderation_in_force(post)
     existing = db.session.scalar(
         sa.select(ForumAppeal.id).where(
@@ -342,11 +351,19 @@ def open_appeal(user: User, post: Post, reason: str) -> ForumAppeal:
         )
     )
     if existing is not None:
-        raise Conflict(
-            f"This {'redaction' if hide.action == 'redact' else 'hiding'} is already appealed "
-            f"(appeal {existing}); follow that appeal, "
-            "or escalate it to the members with POST /api/v1/forum/appeals/{id}/escalate."
-        )
+        if hide.action == "redact":
+            message = _(
+                "This redaction is already appealed (appeal %(existing)s); follow that appeal, or escalate it to "
+                "the members with POST /api/v1/forum/appeals/{id}/escalate.",
+                existing=existing,
+            )
+        else:
+            message = _(
+                "This hiding is already appealed (appeal %(existing)s); follow that appeal, or escalate it to "
+                "the members with POST /api/v1/forum/appeals/{id}/escalate.",
+                existing=existing,
+            )
+        raise Conflict(message)
     appeal = ForumAppeal(post=post, moderation=hide, author=user, reason=reason, status="open", created_at=clock.now())
     db.session.add(appeal)
     db.session.flush()
@@ -373,15 +390,22 @@ def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason:
     post = lock_row(appeal.post)
     appeal = lock_row(appeal)
     if coordinator.id == appeal.moderation.coordinator_id:
+        if appeal.moderation.action == "redact":
+            raise Forbidden(
+                _(
+                    "The coordinator who redacted this post cannot decide the appeal against it; another coordinator must."
+                )
+            )
         raise Forbidden(
-            f"The coordinator who {'redacted' if appeal.moderation.action == 'redact' else 'hid'} "
-            "this post cannot decide the appeal against it; another coordinator must."
+            _("The coordinator who hid this post cannot decide the appeal against it; another coordinator must.")
         )
     if coordinator.id == appeal.author_id:
-        raise Forbidden("You cannot decide an appeal about your own post; another coordinator must.")
+        raise Forbidden(_("You cannot decide an appeal about your own post; another coordinator must."))
     if appeal.status != "open":
-        raise Conflict(f"This appeal is already {appeal.status}; only an open appeal can be decided.")
-    reason = checked_text(reason, "reason", "The reason for an appeal decision")
+        raise Conflict(
+            _("This appeal is already %(status)s; only an open appeal can be decided.", status=appeal.status)
+        )
+    reason = checked_text(reason, "reason", _("The reason for an appeal decision"))
     now = clock.now()
     appeal.decided_by, appeal.decided_at, appeal.decision_reason = coordinator, now, reason
     if decision == "overturn":
@@ -407,11 +431,16 @@ def escalate_appeal(user: User, appeal: ForumAppeal) -> ForumAppeal:
     """Put an appeal to the members as a `general` proposal linking back to the post."""
     appeal = lock_row(appeal)
     if appeal.author_id != user.id:
-        raise Forbidden("Only the author of the appeal can put it to the members.")
+        raise Forbidden(_("Only the author of the appeal can put it to the members."))
     if not user.is_member:
-        raise Forbidden("Only members make proposals; a coordinator decides this appeal instead.")
+        raise Forbidden(_("Only members make proposals; a coordinator decides this appeal instead."))
     if appeal.status not in ("open", "upheld"):
-        raise Conflict(f"This appeal is already {appeal.status}; only an open or upheld appeal can go to a vote.")
+        raise Conflict(
+            _(
+                "This appeal is already %(status)s; only an open or upheld appeal can go to a vote.",
+                status=appeal.status,
+            )
+        )
     post_url = f"/api/v1/forum/posts/{appeal.post_id}"
     hide = appeal.moderation
     # Members vote on a redacted post without reading it: they are told why, never the text.

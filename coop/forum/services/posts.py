@@ -1,6 +1,7 @@
 """Boards, threads and posts: the founding boards, starting threads, replying, edits and retraction."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from coop import audit, clock
 from coop.accounts.models import User
@@ -49,9 +50,12 @@ def list_boards(user: User) -> list[Board]:
 
 def create_board(coordinator: User, slug: str, title: str, visibility: str) -> Board:
     """Open a new board."""
-    slug, title = slug.strip().lower(), checked_text(title, "title", "A board's title")
+    slug, title = slug.strip().lower(), checked_text(title, "title", _("A board's title"))
     if db.session.scalar(sa.select(Board.id).where(Board.slug == slug)) is not None:
-        raise Conflict(f"A board with the slug '{slug}' already exists; choose another.", {"slug": ["Already taken."]})
+        raise Conflict(
+            _("A board with the slug '%(slug)s' already exists; choose another.", slug=slug),
+            {"slug": [_("Already taken.")]},
+        )
     board = Board(slug=slug, title=title, visibility=visibility)
     db.session.add(board)
     db.session.flush()
@@ -66,7 +70,7 @@ def thread_page(board: Board, *, limit: int, cursor: str | None) -> tuple[list[T
 
 
 def _new_post(author: User, thread: Thread, body: str, reply_to: Post | None, now) -> Post:
-    body = checked_text(body, "body", "A post")
+    body = checked_text(body, "body", _("A post"))
     post = Post(
         thread=thread,
         author=author,
@@ -82,7 +86,7 @@ def _new_post(author: User, thread: Thread, body: str, reply_to: Post | None, no
 def start_thread(author: User, board: Board, title: str, body: str) -> tuple[Thread, Post]:
     """Open a thread on a board with its first post (members; requesters too on public boards)."""
     check_post(author, board)
-    title = checked_text(title, "title", "A thread's title")
+    title = checked_text(title, "title", _("A thread's title"))
     now = clock.now()
     thread = Thread(board=board, author=author, title=title, created_at=now, last_activity_at=now, post_count=1)
     db.session.add(thread)
@@ -99,8 +103,16 @@ def add_post(author: User, thread: Thread, body: str, reply_to_id: int | None = 
         reply_to = db.session.get(Post, reply_to_id)
         if reply_to is None or reply_to.thread_id != thread.id:
             raise Invalid(
-                "A reply must answer a post of the same thread.",
-                {"reply_to": [f"Post {reply_to_id} is not in thread {thread.id}."]},
+                _("A reply must answer a post of the same thread."),
+                {
+                    "reply_to": [
+                        _(
+                            "Post %(reply_to_id)s is not in thread %(thread_id)s.",
+                            reply_to_id=reply_to_id,
+                            thread_id=thread.id,
+                        )
+                    ]
+                },
             )
     now = clock.now()
     post = _new_post(author, thread, body, reply_to, now)
@@ -124,10 +136,10 @@ def post_page(thread: Thread, *, limit: int, cursor: str | None) -> tuple[list[P
 def edit_post(user: User, post: Post, body: str) -> Post:
     """Change a post's text, keeping the previous text as an earlier version."""
     post = readable_post(user, lock_row(post))
-    check_author(user, post, "edit")
+    check_author(user, post, _("edit"))
     if post.retracted:
-        raise Conflict("This post was retracted; a retracted post cannot be edited. Write a new post instead.")
-    body = checked_text(body, "body", "A post")
+        raise Conflict(_("This post was retracted; a retracted post cannot be edited. Write a new post instead."))
+    body = checked_text(body, "body", _("A post"))
     if body == post.body:
         return post
     now = clock.now()
@@ -158,9 +170,9 @@ def history_page(post: Post, *, limit: int, cursor: str | None) -> tuple[list[Po
 def retract_post(user: User, post: Post) -> Post:
     """Withdraw one's own post: its text and every earlier text are erased; the placeholder stays."""
     post = readable_post(user, lock_row(post))
-    check_author(user, post, "retract")
+    check_author(user, post, _("retract"))
     if post.retracted:
-        raise Conflict("This post is already retracted.")
+        raise Conflict(_("This post is already retracted."))
     post.body = post.body_html = None
     post.retracted_at = clock.now()
     # The versions keep their times, so the fact of each edit remains, but none of the words.

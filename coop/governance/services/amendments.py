@@ -1,6 +1,7 @@
 """Amendments: members propose changes to a proposal before its vote; its author accepts or declines them."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from coop import audit, clock
 from coop.accounts.models import User
@@ -21,8 +22,11 @@ AMENDABLE_STATUSES = ("submitted", "returned")
 def _check_amendable(proposal: Proposal) -> None:
     if proposal.status not in AMENDABLE_STATUSES:
         raise Conflict(
-            f"This proposal is {proposal.status}; a proposal can be amended only before its vote opens "
-            "(while submitted or returned)."
+            _(
+                "This proposal is %(status)s; a proposal can be amended only before its vote opens (while "
+                "submitted or returned).",
+                status=proposal.status,
+            )
         )
 
 
@@ -46,8 +50,8 @@ def _amended(proposal: Proposal, changes: dict) -> tuple[str, list | None, dict 
     data, options, change = checked_proposal(merged)
     if (data["body"], options, change) == (proposal.body, proposal.options, proposal.change):
         raise Invalid(
-            f"This amendment changes nothing in version {proposal.version} of the proposal.",
-            {field: ["Same as the proposal's current text."] for field in changes},
+            _("This amendment changes nothing in version %(version)s of the proposal.", version=proposal.version),
+            {field: [_("Same as the proposal's current text.")] for field in changes},
         )
     return data["body"], options, change
 
@@ -65,10 +69,10 @@ def propose_amendment(member: User, proposal: Proposal, data: dict) -> Amendment
     _check_amendable(proposal)
     changes = {field: data[field] for field in AMENDABLE if data.get(field) is not None}
     if not changes:
-        raise Invalid(errors={"_schema": ["Amend at least one of body, options or change."]})
+        raise Invalid(errors={"_schema": [_("Amend at least one of body, options or change.")]})
     reason = (data.get("reason") or "").strip()
     if not reason:
-        raise Invalid(errors={"reason": ["Say why you propose this amendment."]})
+        raise Invalid(errors={"reason": [_("Say why you propose this amendment.")]})
     body, options, change = _amended(proposal, changes)
     amendment = Amendment(
         proposal_id=proposal.id,
@@ -96,12 +100,14 @@ def _decidable(author: User, amendment: Amendment, doing: str) -> Proposal:
     """The amendment's proposal, locked, once the caller is its author and both are still open to a decision."""
     proposal = db.session.get(Proposal, amendment.proposal_id)
     if proposal is None or proposal.proposer_id != author.id:
-        raise Forbidden(f"Only the author of the proposal can {doing} an amendment to it.")
+        raise Forbidden(_("Only the author of the proposal can %(doing)s an amendment to it.", doing=doing))
     proposal = lock_proposal(proposal)
     # Read again under the proposal's lock: another decision on it may have just committed.
     db.session.refresh(amendment)
     if amendment.status != "pending":
-        raise Conflict(f"This amendment is already {amendment.status}; only a pending amendment can be decided.")
+        raise Conflict(
+            _("This amendment is already %(status)s; only a pending amendment can be decided.", status=amendment.status)
+        )
     _check_amendable(proposal)
     return proposal
 
@@ -113,7 +119,7 @@ def accept_amendment(author: User, amendment: Amendment) -> Amendment:
     and the terms and members of now (422 if it no longer holds; the amendment stays pending).
     Co-signatures stay valid, and the co-signers are to be told that what they signed changed.
     """
-    proposal = _decidable(author, amendment, "accept")
+    proposal = _decidable(author, amendment, _("accept"))
     changes = {field: getattr(amendment, field) for field in AMENDABLE if getattr(amendment, field) is not None}
     body, options, change = _amended(proposal, changes)
     now = clock.now()
@@ -155,9 +161,9 @@ def accept_amendment(author: User, amendment: Amendment) -> Amendment:
 def decline_amendment(author: User, amendment: Amendment, reason: str) -> Amendment:
     """The proposal's author declines an amendment with a public reason; the proposal stays as it is."""
     reason = (reason or "").strip()
-    proposal = _decidable(author, amendment, "decline")
+    proposal = _decidable(author, amendment, _("decline"))
     if not reason:
-        raise Invalid(errors={"reason": ["Say why you decline the amendment."]})
+        raise Invalid(errors={"reason": [_("Say why you decline the amendment.")]})
     amendment.status, amendment.decided_at, amendment.decline_reason = "declined", clock.now(), reason
     db.session.flush()
     audit.append(

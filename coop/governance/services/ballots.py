@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from coop import audit, clock
 from coop.accounts.models import User
@@ -80,7 +81,9 @@ def published_receipts(proposal: Proposal) -> tuple[list[dict], int] | None:
 
 def _ensure_published(proposal: Proposal) -> None:
     if not proposal.is_closed:
-        raise Conflict(f"This proposal is {proposal.status}; receipts are published when its vote closes.")
+        raise Conflict(
+            _("This proposal is %(status)s; receipts are published when its vote closes.", status=proposal.status)
+        )
 
 
 def receipt_page(proposal: Proposal, *, limit: int, cursor: str | None) -> tuple[list[Ballot], str | None]:
@@ -149,8 +152,13 @@ def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, b
     proposal = lock_proposal(proposal)
     if proposal.status != "open":
         if proposal.is_closed:
-            raise Conflict(f"Voting on this proposal has closed ({proposal.status}); ballots are no longer taken.")
-        raise Conflict(f"This proposal is {proposal.status}; voting has not opened yet.")
+            raise Conflict(
+                _(
+                    "Voting on this proposal has closed (%(status)s); ballots are no longer taken.",
+                    status=proposal.status,
+                )
+            )
+        raise Conflict(_("This proposal is %(status)s; voting has not opened yet.", status=proposal.status))
     refusal = ballot_refusal(member, proposal)
     if refusal is not None:
         raise Forbidden(refusal)
@@ -181,10 +189,10 @@ def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, b
 def ballot_refusal(user: User, proposal: Proposal) -> str | None:
     """Why `user` may not vote on the open `proposal`, or None when they may (the check casting applies)."""
     if not getattr(user, "is_member", False):
-        return "Only those who were members when voting opened, and still are, can vote on this proposal."
+        return _("Only those who were members when voting opened, and still are, can vote on this proposal.")
     eligible = db.session.get(ProposalEligibility, (proposal.id, user.id)) is not None
     if not eligible:
-        return "Only those who were members when voting opened, and still are, can vote on this proposal."
+        return _("Only those who were members when voting opened, and still are, can vote on this proposal.")
     return None
 
 
@@ -214,8 +222,8 @@ def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:
     field = BALLOT_FIELDS[proposal.method]
     if set(ballot) != {field}:
         raise Invalid(
-            f'This is a {proposal.method} vote: send {{"{field}": ...}}.',
-            {field: ["Missing; this is the field for this vote."]},
+            _('This is a %(method)s vote: send {"%(field)s": ...}.', method=proposal.method, field=field),
+            {field: [_("Missing; this is the field for this vote.")]},
         )
     value = ballot[field]
     try:
@@ -230,18 +238,26 @@ def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:
     except voting.TallyError as exc:
         raise Invalid(str(exc), {field: [str(exc)]}) from None
     param = proposal.change["param"]
-    _, errors = apply_change(current_terms().params, {param: value})
+    _merged, errors = apply_change(current_terms().params, {param: value})
     if errors:
         messages = [f"{name}: {message}" for name, found in errors.items() for message in found]
-        raise Invalid(f"{value} is not a valid value for {param}: " + " ".join(messages), {"value": messages})
+        raise Invalid(
+            _(
+                "%(value)s is not a valid value for %(param)s: %(problems)s",
+                value=value,
+                param=param,
+                problems=" ".join(messages),
+            ),
+            {"value": messages},
+        )
     return {"value": value}
 
 
 def _checked_consent(ballot: dict) -> dict:
     if len(ballot) != 1 or not set(ballot) <= set(CONSENT_FIELDS):
         raise Invalid(
-            'This is a consent vote: send {"consent": true}, or {"objection": "<reason>"} to object.',
-            {field: ["Send exactly one of consent or objection."] for field in CONSENT_FIELDS},
+            _('This is a consent vote: send {"consent": true}, or {"objection": "<reason>"} to object.'),
+            {field: [_("Send exactly one of consent or objection.")] for field in CONSENT_FIELDS},
         )
     try:
         return voting.validate_consent(ballot)

@@ -20,6 +20,7 @@ or waits until the close has committed, and delegation changes never wait on one
 """
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
 from coop import audit, clock
@@ -87,17 +88,23 @@ def set_delegate(member: User, delegate_id: int) -> dict:
     terms = current_terms()
     if not terms.params.get("delegation_allowed"):
         raise Conflict(
-            f"The terms in force (v{terms.version}) do not allow delegation; you can still vote yourself, "
-            "or propose to change delegation_allowed."
+            _(
+                "The terms in force (v%(version)s) do not allow delegation; you can still vote yourself, or "
+                "propose to change delegation_allowed.",
+                version=terms.version,
+            )
         )
     if delegate_id == member.id:
-        raise Invalid("You cannot be your own delegate.", {"delegate_id": ["Name another member."]})
+        raise Invalid(_("You cannot be your own delegate."), {"delegate_id": [_("Name another member.")]})
     # An id in the body, not the address: naming no one is a field error like naming a non-member.
     delegate = db.session.get(User, delegate_id)
     if delegate is None or not delegate.is_member:
         raise Invalid(
-            f"User {delegate_id} is not a member; only members vote, so only a member can be your delegate.",
-            {"delegate_id": ["Not a current member."]},
+            _(
+                "User %(delegate_id)s is not a member; only members vote, so only a member can be your delegate.",
+                delegate_id=delegate_id,
+            ),
+            {"delegate_id": [_("Not a current member.")]},
         )
     delegation = db.session.get(Delegation, member.id)
     if delegation is None or delegation.delegate_id != delegate.id:
@@ -116,7 +123,7 @@ def remove_delegate(member: User) -> dict:
     member = _locked_member(member)
     delegation = db.session.get(Delegation, member.id)
     if delegation is None:
-        raise Conflict("You have no delegate to remove.")
+        raise Conflict(_("You have no delegate to remove."))
     db.session.delete(delegation)
     db.session.flush()
     _record("delegation.removed")

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from coop import ledger
 from coop.accounts import services as accounts
@@ -56,7 +57,7 @@ def enact(proposal: Proposal, result: dict, now: datetime) -> tuple[dict, list[t
 def _enact_terms(proposal: Proposal, result: dict, now: datetime) -> tuple[dict, list[tuple]]:
     if proposal.method == "median":
         if result["value"] is None:
-            raise Invalid("No values were cast, so there is no median to adopt; no new terms version was made.")
+            raise Invalid(_("No values were cast, so there is no median to adopt; no new terms version was made."))
         change = {proposal.change["param"]: result["value"]}
     else:
         change = proposal.change
@@ -67,13 +68,17 @@ def _enact_terms(proposal: Proposal, result: dict, now: datetime) -> tuple[dict,
     if errors:
         problems = "; ".join(f"{name}: {' '.join(found)}" for name, found in errors.items())
         raise Invalid(
-            f"Terms v{current.version} with this change would be invalid ({problems}), "
-            "so no new terms version was made."
+            _(
+                "Terms v%(version)s with this change would be invalid (%(problems)s), so no new terms version "
+                "was made.",
+                version=current.version,
+                problems=problems,
+            )
         )
     try:
         check_floor_above_local_minimums(merged, change)
     except Invalid as exc:
-        raise Invalid(f"{exc.message} No new terms version was made.") from None
+        raise Invalid(_("%(message)s No new terms version was made.", message=exc.message)) from None
     terms = TermsVersion(version=current.version + 1, params=merged, effective_at=now, adopted_by=proposal.id)
     db.session.add(terms)
     db.session.flush()
@@ -110,7 +115,7 @@ def _enact_rule(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]]:
 def _enact_coordinator(proposal: Proposal) -> tuple[dict, list[tuple]]:
     target = db.session.get(User, proposal.change["member_id"])
     if target is None or not target.is_member:
-        raise Conflict("The person named is no longer a member, so the coordinator role was not changed.")
+        raise Conflict(_("The person named is no longer a member, so the coordinator role was not changed."))
     grant = proposal.change["action"] == "grant"
     accounts.set_roles(target, coordinator=grant)
     return {"member_id": target.id, "coordinator": grant}, [
@@ -126,7 +131,7 @@ def _enact_coordinator(proposal: Proposal) -> tuple[dict, list[tuple]]:
 def _enact_coordinator_election(proposal: Proposal, result: dict) -> tuple[dict, list[tuple]]:
     """Give the coordinator role to everyone the count elected; the role is added, nobody loses theirs."""
     if not result["elected"]:
-        raise Conflict("No ballot counted for a candidate still a member, so nobody was elected.")
+        raise Conflict(_("No ballot counted for a candidate still a member, so nobody was elected."))
     elected = [int(uid) for uid in result["elected"]]
     users = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(elected)))}
     events, granted = [], []
@@ -147,8 +152,13 @@ def _enact_surplus(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]
     available = ledger.balance(ledger.COOP_FEES)
     if amount > available:
         raise Conflict(
-            f"The surplus of {amount} cents exceeds the {available} cents in {ledger.COOP_FEES}, "
-            "so nothing was allocated."
+            _(
+                "The surplus of %(amount)s cents exceeds the %(available)s cents in %(account)s, so nothing "
+                "was allocated.",
+                amount=amount,
+                available=available,
+                account=ledger.COOP_FEES,
+            )
         )
     start, end = (date.fromisoformat(proposal.change[k]) for k in ("period_start", "period_end"))
     earnings = ledger.paid_for_work(start, end)
@@ -157,7 +167,13 @@ def _enact_surplus(proposal: Proposal, now: datetime) -> tuple[dict, list[tuple]
     allocations = patronage.allocate(amount, {uid: cents for uid, cents in earnings.items() if uid in members})
     shares = {uid: cents for uid, cents in allocations.items() if cents}
     if not shares:
-        raise Conflict(f"No member had approved earnings between {start} and {end}, so nothing was allocated.")
+        raise Conflict(
+            _(
+                "No member had approved earnings between %(start)s and %(end)s, so nothing was allocated.",
+                start=start,
+                end=end,
+            )
+        )
     for user_id, cents in sorted(shares.items()):
         txn = ledger.move(ledger.COOP_FEES, patronage_account(user_id), cents, f"patronage from proposal {proposal.id}")
         memo = f"patronage {start} to {end} (proposal {proposal.id})"

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from coop import audit, clock, ledger
 from coop.accounts import services as accounts
@@ -29,12 +30,17 @@ def admit_founder(user: User, payment_reference: str) -> Membership:
     """
     user = _locked_user(user)
     if user.kind != "worker":
-        raise Forbidden("Only worker accounts can become members; requesters never vote.")
+        raise Forbidden(_("Only worker accounts can become members; requesters never vote."))
     membership = db.session.get(Membership, user.id)
     if membership is not None and membership.status == "member":
-        raise Conflict(f"{user.display_name} is already a member.")
+        raise Conflict(_("%(display_name)s is already a member.", display_name=user.display_name))
     if membership is not None and membership.status == "applicant":
-        raise Conflict(f"{user.display_name} paid the share from their earnings; admit them instead.")
+        raise Conflict(
+            _(
+                "%(display_name)s paid the share from their earnings; admit them instead.",
+                display_name=user.display_name,
+            )
+        )
     membership = _membership_row(user, membership, "member")
     return _admitted(user, membership, "founding", _share_by_transfer(user, payment_reference))
 
@@ -43,7 +49,7 @@ def found_coordinator(email: str, payment_reference: str = "founding") -> User:
     """Founding step: an existing worker becomes a member, their share paid by the named transfer, and a coordinator."""
     user = accounts.find_by_email(email)
     if user is None:
-        raise NotFound(f"No account with email {email}; register it first.")
+        raise NotFound(_("No account with email %(email)s; register it first.", email=email))
     if not user.is_member:
         admit_founder(user, payment_reference)
     if not user.is_coordinator:
@@ -78,21 +84,26 @@ def apply_for_membership(user: User, data: dict) -> Membership:
     makes the worker an applicant pending payment until a coordinator confirms it arrived.
     """
     if user.kind != "worker":
-        raise Forbidden("Only worker accounts can become members; requesters never vote.")
+        raise Forbidden(_("Only worker accounts can become members; requesters never vote."))
     user = _locked_user(user)
     membership = db.session.get(Membership, user.id)
     if membership is not None and membership.status == "member":
-        raise Conflict("You are already a member; each member holds exactly one share.")
+        raise Conflict(_("You are already a member; each member holds exactly one share."))
     if membership is not None and membership.status in ("pending_payment", "applicant"):
-        raise Conflict("You have already applied; a coordinator will confirm your share payment and admit you.")
+        raise Conflict(_("You have already applied; a coordinator will confirm your share payment and admit you."))
     terms = current_terms()
     if membership is not None and membership.status == "withdrawn":
         rejoin_on = rejoin_possible_on(membership, terms)
         if clock.now().date() < rejoin_on:
             raise Conflict(
-                f"You left on {membership.ended_at.date().isoformat()}; under terms v{terms.version} "
-                f"(rejoin_cooling_days: {terms.params['rejoin_cooling_days']}) you may join again from "
-                f"{rejoin_on.isoformat()}."
+                _(
+                    "You left on %(ended_at)s; under terms v%(version)s (rejoin_cooling_days: "
+                    "%(rejoin_cooling_days)s) you may join again from %(rejoin_on)s.",
+                    ended_at=membership.ended_at.date().isoformat(),
+                    version=terms.version,
+                    rejoin_cooling_days=terms.params["rejoin_cooling_days"],
+                    rejoin_on=rejoin_on.isoformat(),
+                )
             )
     if data.get("pay_from") != "earnings":
         membership = _membership_row(user, membership, "pending_payment")
@@ -110,8 +121,13 @@ def apply_for_membership(user: User, data: dict) -> Membership:
     earnings = ledger.balance(ledger.worker_earnings(user.id))
     if earnings < price:
         raise Conflict(
-            f"The share costs {price} cents and your earnings are {earnings} cents: {price - earnings} cents "
-            'are missing. Earn them, or pay by transfer with {"payment_reference": "..."}.'
+            _(
+                "The share costs %(price)s cents and your earnings are %(earnings)s cents: %(missing)s cents are "
+                'missing. Earn them, or pay by transfer with {"payment_reference": "..."}.',
+                price=price,
+                earnings=earnings,
+                missing=price - earnings,
+            )
         )
     if terms.params["admission"] == "open":
         membership = _membership_row(user, membership, "member")
@@ -136,13 +152,18 @@ def admit_applicant(coordinator: User, applicant: User, payment_reference: str |
     coordinator confirms (the applicant's announced one when none is given).
     """
     if applicant.id == coordinator.id:
-        raise Forbidden("Another coordinator must confirm your own share payment.")
+        raise Forbidden(_("Another coordinator must confirm your own share payment."))
     user = _locked_user(applicant)
     membership = db.session.get(Membership, user.id)
     if membership is None or membership.status not in ("pending_payment", "applicant"):
         if user.is_member:
-            raise Conflict(f"{user.display_name} is already a member.")
-        raise Conflict(f"{user.display_name} has not applied for membership; they apply with POST /api/v1/membership.")
+            raise Conflict(_("%(display_name)s is already a member.", display_name=user.display_name))
+        raise Conflict(
+            _(
+                "%(display_name)s has not applied for membership; they apply with POST /api/v1/membership.",
+                display_name=user.display_name,
+            )
+        )
     if membership.status == "applicant":
         # The share line was written when the earnings paid it; only the held money moves now.
         amount = membership.share_paid_cents
@@ -157,8 +178,11 @@ def admit_applicant(coordinator: User, applicant: User, payment_reference: str |
         reference = payment_reference or membership.payment_reference
         if not reference:
             raise Invalid(
-                f"{user.display_name} announced no payment reference; give the reference of the transfer you received.",
-                {"payment_reference": ["Required to confirm a transfer."]},
+                _(
+                    "%(display_name)s announced no payment reference; give the reference of the transfer you received.",
+                    display_name=user.display_name,
+                ),
+                {"payment_reference": [_("Required to confirm a transfer.")]},
             )
         share = _share_by_transfer(user, reference)
     return _admitted(user, membership, coordinator, share)
@@ -167,11 +191,11 @@ def admit_applicant(coordinator: User, applicant: User, payment_reference: str |
 def refuse_applicant(coordinator: User, applicant: User, reason: str) -> Membership:
     """A coordinator turns down an application; a share held from the applicant's earnings goes back to them."""
     if applicant.id == coordinator.id:
-        raise Forbidden("Another coordinator must decide on your own application.")
+        raise Forbidden(_("Another coordinator must decide on your own application."))
     user = _locked_user(applicant)
     membership = db.session.get(Membership, user.id)
     if membership is None or membership.status not in ("pending_payment", "applicant"):
-        raise Conflict(f"{user.display_name} has no application waiting for a decision.")
+        raise Conflict(_("%(display_name)s has no application waiting for a decision.", display_name=user.display_name))
     refunded = 0
     if membership.status == "applicant":
         refunded = membership.share_paid_cents
@@ -202,7 +226,7 @@ def withdraw(user: User) -> Membership:
     user = _locked_user(user)
     membership = db.session.get(Membership, user.id)
     if membership is None or membership.status != "member":
-        raise Conflict("You are not a member, so there is no membership to end.")
+        raise Conflict(_("You are not a member, so there is no membership to end."))
     now = clock.now()
     earnings = ledger.worker_earnings(user.id)
     share_paid = membership.share_paid_cents
@@ -338,7 +362,7 @@ def member_register(
     Members see the register of members; coordinators also list applicants and former members.
     """
     if status != "member" and not has_role(viewer, "coordinator"):
-        raise Forbidden("Only coordinators can list applicants and former members.")
+        raise Forbidden(_("Only coordinators can list applicants and former members."))
     stmt = sa.select(Membership).where(Membership.status == status)
     memberships, next_cursor = keyset_page(stmt, [Membership.user_id], limit=limit, cursor=cursor)
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([m.user_id for m in memberships])))}
@@ -367,7 +391,7 @@ def export_share_register(viewer: User, status: str) -> Iterator[tuple]:
     redemptions. The check runs now; the rows are read as the iterator is consumed.
     """
     if not has_role(viewer, "coordinator"):
-        raise Forbidden("Only coordinators can export the share register.")
+        raise Forbidden(_("Only coordinators can export the share register."))
     held = (
         sa.select(sa.func.coalesce(sa.func.sum(ShareLine.amount_cents), 0))
         .where(ShareLine.user_id == Membership.user_id)

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from coop import audit, clock
 from coop.accounts.models import User
@@ -22,20 +23,22 @@ def record_outcome(user: User, proposal: Proposal, statement: str, review_on: da
     reminded to look at it again. 409 before close or when an outcome is already recorded.
     """
     if proposal.proposer_id != user.id and not has_role(user, "coordinator"):
-        raise Forbidden("Only the proposal's author or a coordinator can record its outcome.")
+        raise Forbidden(_("Only the proposal's author or a coordinator can record its outcome."))
     proposal = lock_proposal(proposal)
     if not proposal.is_closed:
-        raise Conflict(f"This proposal is {proposal.status}; an outcome is recorded after its vote closes.")
+        raise Conflict(
+            _("This proposal is %(status)s; an outcome is recorded after its vote closes.", status=proposal.status)
+        )
     if db.session.get(ProposalOutcome, proposal.id) is not None:
-        raise Conflict("An outcome is already recorded for this proposal.")
+        raise Conflict(_("An outcome is already recorded for this proposal."))
     statement = (statement or "").strip()
     if not 1 <= len(statement) <= STATEMENT_MAX:
-        raise Invalid(errors={"statement": [f"Write between 1 and {STATEMENT_MAX} characters."]})
+        raise Invalid(errors={"statement": [_("Write between 1 and %(most)s characters.", most=STATEMENT_MAX)]})
     today = clock.now().date()
     if review_on is not None and review_on <= today:
         raise Invalid(
-            "A review date must be in the future.",
-            {"review_on": [f"Give a day after {today.isoformat()} (UTC)."]},
+            _("A review date must be in the future."),
+            {"review_on": [_("Give a day after %(today)s (UTC).", today=today.isoformat())]},
         )
     outcome = ProposalOutcome(
         proposal_id=proposal.id,

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import marshmallow as ma
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from coop import audit, clock
@@ -55,7 +56,7 @@ def create_proposal(author: User, data: dict) -> Proposal:
         created_at=clock.now(),
     )
     if not proposal.title:
-        raise Invalid(errors={"title": ["Give the proposal a title."]})
+        raise Invalid(errors={"title": [_("Give the proposal a title.")]})
     db.session.add(proposal)
     db.session.flush()
     db.session.add(
@@ -98,7 +99,7 @@ def _open_discussion(author: User, proposal: Proposal) -> int:
     # The forum builds on governance (rules, escalated appeals), so it is imported when used.
     from coop.forum.services import founding_board, start_thread
 
-    thread, _ = start_thread(
+    thread, _post = start_thread(
         author,
         founding_board("proposals"),
         proposal.title,
@@ -115,20 +116,22 @@ def _checked_motion(kind: str, method: str, options, change) -> tuple[list | Non
     if method in ("approval", "ranked", "score", "stv"):
         if kind != "general":
             raise Invalid(
-                "Approval, ranked, score and stv votes choose among options and have no automatic effect "
-                "(except an stv election of coordinators); use them with kind 'general'.",
-                {"kind": [f"Must be 'general' for this {method} vote."]},
+                _(
+                    "Approval, ranked, score and stv votes choose among options and have no automatic effect (except "
+                    "an stv election of coordinators); use them with kind 'general'."
+                ),
+                {"kind": [_("Must be 'general' for this %(method)s vote.", method=method)]},
             )
         if change:
-            raise Invalid(errors={"change": [f"This {method} vote takes options, not a change."]})
+            raise Invalid(errors={"change": [_("This %(method)s vote takes options, not a change.", method=method)]})
         return _checked_options(options), None
     if options:
-        raise Invalid(errors={"options": ["Only approval, ranked, score and stv votes take options."]})
+        raise Invalid(errors={"options": [_("Only approval, ranked, score and stv votes take options.")]})
     if method == "median":
         if kind != "terms":
             raise Invalid(
-                "A median vote sets one numeric terms parameter; use it with kind 'terms'.",
-                {"method": ["'median' is only for kind 'terms'."]},
+                _("A median vote sets one numeric terms parameter; use it with kind 'terms'."),
+                {"method": [_("'median' is only for kind 'terms'.")]},
             )
         return None, _loaded(MedianChangeSchema, change)
     return None, {
@@ -145,18 +148,20 @@ def _checked_seats(kind: str, method: str, seats: int | None, options: list | No
     """The seats an stv vote fills: given for a general vote, from the change for a coordinator election."""
     if method != "stv":
         if seats is not None:
-            raise Invalid(errors={"seats": ["Only an stv vote has seats."]})
+            raise Invalid(errors={"seats": [_("Only an stv vote has seats.")]})
         return None
     if kind == "coordinator":
         assert change is not None
         if seats is not None and seats != change["seats"]:
-            raise Invalid(errors={"seats": ["Give the seats of an election in its change (or the same number here)."]})
+            raise Invalid(
+                errors={"seats": [_("Give the seats of an election in its change (or the same number here).")]}
+            )
         return change["seats"]
     assert options is not None
     if seats is None:
-        raise Invalid(errors={"seats": ["An stv vote needs the number of seats it fills."]})
+        raise Invalid(errors={"seats": [_("An stv vote needs the number of seats it fills.")]})
     if seats >= len(options):
-        raise Invalid(errors={"seats": [f"Must be fewer than the {len(options)} options."]})
+        raise Invalid(errors={"seats": [_("Must be fewer than the %(count)s options.", count=len(options))]})
     return seats
 
 
@@ -164,14 +169,14 @@ def _checked_coordinator_election(options, change) -> tuple[list[str], dict]:
     # The options are the candidates' user ids as text: ids never change or collide, while a
     # pseudonym may; voters rank {"ranking": ["12", "7"]} and see names in the member register.
     if options:
-        raise Invalid(errors={"options": ["An election's options are its candidates; name them in the change."]})
+        raise Invalid(errors={"options": [_("An election's options are its candidates; name them in the change.")]})
     data = _loaded(CoordinatorElectionSchema, change)
     found = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(data["candidates"])))}
     absent = [uid for uid in data["candidates"] if uid not in found or not found[uid].is_member]
     if absent:
         raise Invalid(
-            "Only current members can stand for coordinator.",
-            {"change": {"candidates": [f"Not a current member: {', '.join(map(str, absent))}."]}},
+            _("Only current members can stand for coordinator."),
+            {"change": {"candidates": [_("Not a current member: %(ids)s.", ids=", ".join(map(str, absent)))]}},
         )
     return [str(uid) for uid in data["candidates"]], {"seats": data["seats"], "candidates": data["candidates"]}
 
@@ -179,37 +184,40 @@ def _checked_coordinator_election(options, change) -> tuple[list[str], dict]:
 def _loaded(schema: type[ma.Schema], change) -> dict:
     if not isinstance(change, dict):
         raise Invalid(
-            "This kind of proposal needs a 'change'; see the API docs for its shape.",
-            {"change": ["Missing or not an object."]},
+            _("This kind of proposal needs a 'change'; see the API docs for its shape."),
+            {"change": [_("Missing or not an object.")]},
         )
     try:
         return schema().load(change)
     except ma.ValidationError as exc:
-        raise Invalid("The change is not valid; see 'errors'.", {"change": exc.messages}) from None
+        raise Invalid(_("The change is not valid; see 'errors'."), {"change": exc.messages}) from None
 
 
 def _checked_options(options) -> list[str]:
     cleaned = [option.strip() for option in options or []]
     if not 2 <= len(cleaned) <= MAX_OPTIONS:
-        raise Invalid(errors={"options": [f"Give between 2 and {MAX_OPTIONS} options."]})
+        raise Invalid(errors={"options": [_("Give between 2 and %(most)s options.", most=MAX_OPTIONS)]})
     if not all(cleaned):
-        raise Invalid(errors={"options": ["Options must not be blank."]})
+        raise Invalid(errors={"options": [_("Options must not be blank.")]})
     if len(set(cleaned)) != len(cleaned):
-        raise Invalid(errors={"options": ["Options must be distinct."]})
+        raise Invalid(errors={"options": [_("Options must be distinct.")]})
     return cleaned
 
 
 def _checked_terms_change(change) -> dict:
     if not isinstance(change, dict) or not change:
         raise Invalid(
-            'A terms proposal names the parameters it changes, e.g. {"min_hourly_rate_cents": 1500}.',
-            {"change": ["Give at least one terms parameter to change."]},
+            _('A terms proposal names the parameters it changes, e.g. {"min_hourly_rate_cents": 1500}.'),
+            {"change": [_("Give at least one terms parameter to change.")]},
         )
     current = current_terms()
     merged, errors = apply_change(current.params, change)
     if errors:
         raise Invalid(
-            f"The change would make the terms invalid (checked against terms v{current.version}); see 'errors'.",
+            _(
+                "The change would make the terms invalid (checked against terms v%(version)s); see 'errors'.",
+                version=current.version,
+            ),
             {"change": errors},
         )
     try:
@@ -218,8 +226,8 @@ def _checked_terms_change(change) -> dict:
         raise Invalid(exc.message, {"change": exc.errors}) from None
     if merged == current.params:
         raise Invalid(
-            "This change sets every parameter to the value it already has.",
-            {"change": ["Changes nothing in the terms in force."]},
+            _("This change sets every parameter to the value it already has."),
+            {"change": [_("Changes nothing in the terms in force.")]},
         )
     return dict(change)
 
@@ -228,7 +236,7 @@ def _checked_rule_change(change) -> dict:
     data = _loaded(RuleChangeSchema, change)
     existing = current_rule(data["rule"])
     if existing is not None and existing.text == data["text"] and data.get("title", existing.title) == existing.title:
-        message = f"This is already the text of '{data['rule']}' v{existing.version}."
+        message = _("This is already the text of '%(rule)s' v%(version)s.", rule=data["rule"], version=existing.version)
         raise Invalid(message, {"change": {"text": [message]}})
     return data
 
@@ -238,13 +246,23 @@ def _checked_coordinator_change(change) -> dict:
     target = db.session.get(User, data["member_id"])
     if target is None or not target.is_member:
         raise Invalid(
-            "Only a current member can be granted or lose the coordinator role.",
-            {"change": {"member_id": ["Not a current member."]}},
+            _("Only a current member can be granted or lose the coordinator role."),
+            {"change": {"member_id": [_("Not a current member.")]}},
         )
     if data["action"] == "grant" and target.is_coordinator:
-        raise Invalid(errors={"change": {"action": [f"{target.display_name} is already a coordinator."]}})
+        raise Invalid(
+            errors={
+                "change": {
+                    "action": [_("%(display_name)s is already a coordinator.", display_name=target.display_name)]
+                }
+            }
+        )
     if data["action"] == "revoke" and not target.is_coordinator:
-        raise Invalid(errors={"change": {"action": [f"{target.display_name} is not a coordinator."]}})
+        raise Invalid(
+            errors={
+                "change": {"action": [_("%(display_name)s is not a coordinator.", display_name=target.display_name)]}
+            }
+        )
     return data
 
 
@@ -258,15 +276,15 @@ def _checked_requester_suspension_change(change) -> dict:
     target = db.session.get(User, data["requester_id"])
     if target is None or target.kind != "requester":
         raise Invalid(
-            "A suspension names a requester account by its user id.",
-            {"change": {"requester_id": ["Not a requester."]}},
+            _("A suspension names a requester account by its user id."),
+            {"change": {"requester_id": [_("Not a requester.")]}},
         )
     return data
 
 
 def _checked_no_change(change) -> None:
     if change:
-        raise Invalid(errors={"change": ["A general proposal has no automatic effect and takes no change."]})
+        raise Invalid(errors={"change": [_("A general proposal has no automatic effect and takes no change.")]})
     return None
 
 
@@ -315,22 +333,34 @@ def review_proposal(
     subject = f"proposal:{proposal.id}"
     if action == "accept":
         if proposal.status not in ("submitted", "returned"):
-            raise Conflict(f"This proposal is {proposal.status}; only submitted or returned proposals can be accepted.")
+            raise Conflict(
+                _(
+                    "This proposal is %(status)s; only submitted or returned proposals can be accepted.",
+                    status=proposal.status,
+                )
+            )
         terms = current_terms()
         low, high = terms.params["voting_days_min"], terms.params["voting_days_max"]
         days = low if voting_days is None else voting_days
         if not low <= days <= high:
             raise Invalid(
-                f"The voting period must last between {low} and {high} days (terms v{terms.version}).",
-                {"voting_days": [f"Must be between {low} and {high}."]},
+                _(
+                    "The voting period must last between %(low)s and %(high)s days (terms v%(version)s).",
+                    low=low,
+                    high=high,
+                    version=terms.version,
+                ),
+                {"voting_days": [_("Must be between %(low)s and %(high)s.", low=low, high=high)]},
             )
         events = [("proposal.reviewed", subject, coordinator, {"action": "accept", "reason": reason})]
         events += _open(proposal, days, via="review", actor=coordinator)
     else:
         if proposal.status != "submitted":
-            raise Conflict(f"This proposal is {proposal.status}; only a submitted proposal can be returned.")
+            raise Conflict(
+                _("This proposal is %(status)s; only a submitted proposal can be returned.", status=proposal.status)
+            )
         if reason is None:
-            raise Invalid(errors={"reason": ["Give the public reason for returning the proposal."]})
+            raise Invalid(errors={"reason": [_("Give the public reason for returning the proposal.")]})
         proposal.status = "returned"
         events = [("proposal.reviewed", subject, coordinator, {"action": "return", "reason": reason})]
     proposal.reviewer_id, proposal.reviewed_at, proposal.review_reason = coordinator.id, clock.now(), reason
@@ -343,11 +373,16 @@ def cosign(member: User, proposal: Proposal) -> Proposal:
     """A member co-signs the petition to bring a proposal to ballot; enough signatures open the vote."""
     proposal = lock_proposal(proposal)
     if proposal.proposer_id == member.id:
-        raise Forbidden("You proposed this; a petition needs the signatures of other members.")
+        raise Forbidden(_("You proposed this; a petition needs the signatures of other members."))
     if proposal.status not in ("submitted", "returned"):
-        raise Conflict(f"This proposal is {proposal.status}; only submitted or returned proposals take co-signatures.")
+        raise Conflict(
+            _(
+                "This proposal is %(status)s; only submitted or returned proposals take co-signatures.",
+                status=proposal.status,
+            )
+        )
     if db.session.get(Cosignature, (proposal.id, member.id)) is not None:
-        raise Conflict("You have already co-signed this proposal.")
+        raise Conflict(_("You have already co-signed this proposal."))
     db.session.add(Cosignature(proposal_id=proposal.id, member_id=member.id, at=clock.now()))
     proposal.cosigner_count += 1
     db.session.flush()

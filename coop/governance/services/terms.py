@@ -4,6 +4,7 @@ import functools
 
 import sqlalchemy as sa
 from flask import g, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session, aliased
 
 from coop import audit, clock
@@ -66,7 +67,7 @@ def current_terms() -> TermsVersion:
         return known
     terms = db.session.scalar(_latest_terms())
     if terms is None:
-        raise NotFound("The coop has no terms yet; run 'flask coop init'.")
+        raise NotFound(_("The coop has no terms yet; run 'flask coop init'."))
     return terms
 
 
@@ -121,7 +122,7 @@ def rule_history(slug: str) -> list[RuleVersion]:
         db.session.scalars(sa.select(RuleVersion).where(RuleVersion.slug == slug).order_by(RuleVersion.version.desc()))
     )
     if not versions:
-        raise NotFound(f"There is no rule '{slug}'; GET /api/v1/rules lists them.")
+        raise NotFound(_("There is no rule '%(slug)s'; GET /api/v1/rules lists them.", slug=slug))
     return versions
 
 
@@ -187,7 +188,17 @@ def check_floor_above_local_minimums(params: dict, change: dict) -> None:
     floor = params["min_hourly_rate_cents"]
     if floor < cents:
         raise Invalid(
-            f"min_hourly_rate_cents would be {floor}, below the local minimum wage of {cents} cents an hour "
-            f"in {country}, where members work (local_min_hourly_cents); the coop floor may never be set below it.",
-            {"min_hourly_rate_cents": [f"At least {cents} (local minimum in {country})."]},
+            _(
+                "min_hourly_rate_cents would be %(floor)s, below the local minimum wage of %(cents)s cents an "
+                "hour in %(country)s, where members work (local_min_hourly_cents); the coop floor may never be "
+                "set below it.",
+                floor=floor,
+                cents=cents,
+                country=country,
+            ),
+            {
+                "min_hourly_rate_cents": [
+                    _("At least %(cents)s (local minimum in %(country)s).", cents=cents, country=country)
+                ]
+            },
         )

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from coop import audit, clock, ledger
@@ -45,16 +46,29 @@ from coop.marketplace.spreadsheets import item_fields_of, read_items_csv
 from coop.pagination import keyset_page
 
 
-def check_terms(batch: dict, terms, lead: str = "This batch breaks", after: str = "") -> None:
+def check_terms(batch: dict, terms, launch: bool = False) -> None:
     """Every terms breach of `batch` in one TermsViolation naming the parameters, each beside its field."""
     breaches = terms_breaches(batch, terms.version, terms.params)
     if not breaches:
         return
     errors: dict[str, list[str]] = {}
-    for field, _, message in breaches:
+    for field, _parameter, message in breaches:
         errors.setdefault(field, []).append(message)
     named = ", ".join(dict.fromkeys(parameter for _, parameter, _ in breaches))
-    raise TermsViolation(f"{lead} terms version {terms.version}: {named}. See 'errors' for each{after}.", errors)
+    if launch:
+        message = _(
+            "Launched like this the batch would break terms version %(version)s: %(named)s. "
+            "See 'errors' for each; nothing was changed.",
+            version=terms.version,
+            named=named,
+        )
+    else:
+        message = _(
+            "This batch breaks terms version %(version)s: %(named)s. See 'errors' for each.",
+            version=terms.version,
+            named=named,
+        )
+    raise TermsViolation(message, errors)
 
 
 def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, str, str]]:
@@ -67,10 +81,16 @@ def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, s
             (
                 "reward_cents",
                 "min_hourly_rate_cents",
-                f"Pays {pay.hourly_rate_cents(reward, seconds)} cents an hour (reward_cents × 3600 / "
-                f"est_seconds); terms version {version} set min_hourly_rate_cents to {minimum}. "
-                f"For {seconds} seconds of work pay at least "
-                f"{pay.required_reward_cents(seconds, minimum)} cents.",
+                _(
+                    "Pays %(rate)s cents an hour (reward_cents × 3600 / est_seconds); terms version %(version)s "
+                    "set min_hourly_rate_cents to %(minimum)s. For %(seconds)s seconds of work pay at least "
+                    "%(at_least)s cents.",
+                    rate=pay.hourly_rate_cents(reward, seconds),
+                    version=version,
+                    minimum=minimum,
+                    seconds=seconds,
+                    at_least=pay.required_reward_cents(seconds, minimum),
+                ),
             )
         )
     purpose = batch["purpose"]
@@ -79,19 +99,31 @@ def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, s
             (
                 "purpose",
                 "banned_purposes",
-                f"'{purpose}' is in banned_purposes of terms version {version}; the coop refuses this work.",
+                _(
+                    "'%(purpose)s' is in banned_purposes of terms version %(version)s; the coop refuses this work.",
+                    purpose=purpose,
+                    version=version,
+                ),
             )
         )
     elif purpose not in PURPOSES:
         breaches.append(
-            ("purpose", "purpose", f"'{purpose}' is not a purpose the coop accepts; use one of {', '.join(PURPOSES)}.")
+            (
+                "purpose",
+                "purpose",
+                _(
+                    "'%(purpose)s' is not a purpose the coop accepts; use one of %(purposes)s.",
+                    purpose=purpose,
+                    purposes=", ".join(PURPOSES),
+                ),
+            )
         )
     if purpose == "impersonation" and not (batch.get("impersonation_notice") or "").strip():
         breaches.append(
             (
                 "impersonation_notice",
                 "impersonation_notice",
-                "An impersonation batch must say how end users are told that a human answers.",
+                _("An impersonation batch must say how end users are told that a human answers."),
             )
         )
     if params["require_end_client"] and not (batch.get("end_client") or "").strip():
@@ -99,7 +131,10 @@ def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, s
             (
                 "end_client",
                 "require_end_client",
-                f"Terms version {version} has require_end_client: name the client the data is for.",
+                _(
+                    "Terms version %(version)s has require_end_client: name the client the data is for.",
+                    version=version,
+                ),
             )
         )
     if batch.get("personal_data") and not (batch.get("dpa_reference") or "").strip():
@@ -107,7 +142,7 @@ def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, s
             (
                 "dpa_reference",
                 "dpa_reference",
-                "Items with personal data need the reference of a data-processing agreement.",
+                _("Items with personal data need the reference of a data-processing agreement."),
             )
         )
     unknown = [w for w in batch.get("content_warnings") or [] if w not in CONTENT_WARNINGS]
@@ -116,7 +151,11 @@ def terms_breaches(batch: dict, version: int, params: dict) -> list[tuple[str, s
             (
                 "content_warnings",
                 "content_warnings",
-                f"Unknown content warnings {', '.join(unknown)}; use {', '.join(CONTENT_WARNINGS)}.",
+                _(
+                    "Unknown content warnings %(unknown)s; use %(content_warnings)s.",
+                    unknown=", ".join(unknown),
+                    content_warnings=", ".join(CONTENT_WARNINGS),
+                ),
             )
         )
     return breaches
@@ -128,10 +167,13 @@ def _check_items(items: list[dict]) -> None:
     for index, item in enumerate(items):
         size = len(json.dumps(item["data"], separators=(",", ":"), ensure_ascii=False).encode())
         if size > limit:
-            too_big[str(index)] = {"data": [f"{size} bytes of JSON; the limit is {limit}."]}
+            too_big[str(index)] = {
+                "data": [_("%(size)s bytes of JSON; the limit is %(limit)s.", size=size, limit=limit)]
+            }
     if too_big:
         raise Invalid(
-            f"Some items are larger than {limit} bytes of JSON; split them or store less per item.", {"items": too_big}
+            _("Some items are larger than %(limit)s bytes of JSON; split them or store less per item.", limit=limit),
+            {"items": too_big},
         )
 
 
@@ -146,8 +188,13 @@ def _items_of(data: dict) -> tuple[list[dict], list[str] | None]:
     if table.errors:
         first = table.errors[0]
         raise Invalid(
-            f"The CSV has {len(table.errors)} problem(s), the first on line {first['line']}: {first['message']} "
-            "Nothing was stored; see 'errors' for every line.",
+            _(
+                "The CSV has %(count)s problem(s), the first on line %(line)s: %(message)s Nothing was stored; "
+                "see 'errors' for every line.",
+                count=len(table.errors),
+                line=first["line"],
+                message=first["message"],
+            ),
             {"items_csv": table.errors},
         )
     return table.items, table.fields
@@ -158,7 +205,7 @@ def create_batch(requester: User, data: dict) -> Batch:
     check_not_suspended(requester)
     now = clock.now()
     if data.get("expires_at") and data["expires_at"] <= now:
-        raise Invalid("expires_at is in the past.", {"expires_at": ["Give a time in the future (or none)."]})
+        raise Invalid(_("expires_at is in the past."), {"expires_at": [_("Give a time in the future (or none).")]})
     items, item_fields = _items_of(data)
     terms = current_terms()
     params = terms.params
@@ -171,9 +218,17 @@ def create_batch(requester: User, data: dict) -> Batch:
     available = ledger.balance(ledger.requester_available(requester.id))
     if cost > available:
         raise InsufficientFunds(
-            f"This batch costs {cost} cents ({slots} assignments × {data['reward_cents']} + "
-            f"{params['platform_fee_pct']}% fee {fee}); your available funds are {available} cents. "
-            "Deposit more with POST /api/v1/deposits."
+            _(
+                "This batch costs %(cost)s cents (%(slots)s assignments × %(reward_cents)s + "
+                "%(platform_fee_pct)s%% fee %(fee)s); your available funds are %(available)s cents. Deposit more "
+                "with POST /api/v1/deposits.",
+                cost=cost,
+                slots=slots,
+                reward_cents=data["reward_cents"],
+                platform_fee_pct=params["platform_fee_pct"],
+                fee=fee,
+                available=available,
+            )
         )
     warnings = list(dict.fromkeys(data.get("content_warnings") or []))
     batch = Batch(
@@ -381,7 +436,7 @@ def cancel_batch(requester: User, batch: Batch) -> Batch:
     check_owns_batch(requester, batch)
     lock_row(batch)
     if batch.status in CLOSED or batch.status == "completed":
-        raise Conflict(f"Batch {batch.id} is already {batch.status}.")
+        raise Conflict(_("Batch %(batch_id)s is already %(status)s.", batch_id=batch.id, status=batch.status))
     result = close_batch(batch, "cancelled", clock.now())
     audit.append("batch.cancelled", f"batch:{batch.id}", requester, result)
     return batch

@@ -1,5 +1,7 @@
 """Bonuses: a requester adds to a worker's pay for one piece of work, from available funds."""
 
+from flask_babel import gettext as _
+
 from coop import audit, clock, ledger
 from coop.accounts.models import User
 from coop.errors import Conflict
@@ -21,7 +23,10 @@ def pay_bonus(requester: User, assignment: Assignment, amount_cents: int, reason
     lock_row(assignment)
     if assignment.status not in BONUS_STATUSES:
         raise Conflict(
-            f"A bonus is for work handed in (submitted or approved); this assignment is {assignment.status}."
+            _(
+                "A bonus is for work handed in (submitted or approved); this assignment is %(status)s.",
+                status=assignment.status,
+            )
         )
     # Charged as on rewards: the batch's fee, rounded up once on the amount.
     fee = pay.platform_fee_cents(amount_cents, batch.fee_pct)
@@ -30,8 +35,16 @@ def pay_bonus(requester: User, assignment: Assignment, amount_cents: int, reason
     available = ledger.balance(source)
     if cost > available:
         raise InsufficientFunds(
-            f"This bonus costs {cost} cents ({amount_cents} + {batch.fee_pct}% fee {fee}); your available funds "
-            f"are {available} cents, {cost - available} cents short. Deposit more with POST /api/v1/deposits."
+            _(
+                "This bonus costs %(cost)s cents (%(amount_cents)s + %(fee_pct)s%% fee %(fee)s); your available "
+                "funds are %(available)s cents, %(short)s cents short. Deposit more with POST /api/v1/deposits.",
+                cost=cost,
+                amount_cents=amount_cents,
+                fee_pct=batch.fee_pct,
+                fee=fee,
+                available=available,
+                short=cost - available,
+            )
         )
     lines = [(source, -cost), (ledger.worker_earnings(assignment.worker_id), amount_cents)]
     if fee:

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -34,8 +35,8 @@ IS_CLAIMED = sa.text("assignments.status = 'claimed'")
 IS_SUBMITTED = sa.text("assignments.status = 'submitted'")
 NOT_EXPIRED = sa.text("assignments.status <> 'expired'")
 
-NOT_YOUR_BATCH = "This batch belongs to another requester."
-NOT_YOUR_ASSIGNMENT = "This assignment is another worker's."
+NOT_YOUR_BATCH = _l("This batch belongs to another requester.")
+NOT_YOUR_ASSIGNMENT = _l("This assignment is another worker's.")
 
 
 def lock_row(obj):

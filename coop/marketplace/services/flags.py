@@ -1,6 +1,7 @@
 """Collective power over batches: members flag a harmful batch, enough flags pause it, a coordinator decides."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from coop import audit, clock
 from coop.accounts.models import User
@@ -34,23 +35,41 @@ def open_flag_count(batch: Batch) -> int:
 def flag_batch(member: User, batch: Batch, reason: str) -> BatchFlag:
     """A member reports a batch as harmful; at batch_flags_to_pause distinct members it stops taking claims."""
     if not member.is_member:
-        raise Forbidden("Only members flag batches.")
+        raise Forbidden(_("Only members flag batches."))
     reason = (reason or "").strip()
     if not FLAG_REASON_MIN <= len(reason) <= FLAG_REASON_MAX:
         raise Invalid(
-            f"Say in {FLAG_REASON_MIN} to {FLAG_REASON_MAX} characters why this batch is harmful; "
-            "the reason is published in the audit log.",
-            {"reason": [f"Between {FLAG_REASON_MIN} and {FLAG_REASON_MAX} characters."]},
+            _(
+                "Say in %(low)s to %(high)s characters why this batch is harmful; the "
+                "reason is published in the audit log.",
+                low=FLAG_REASON_MIN,
+                high=FLAG_REASON_MAX,
+            ),
+            {
+                "reason": [
+                    _(
+                        "Between %(low)s and %(high)s characters.",
+                        low=FLAG_REASON_MIN,
+                        high=FLAG_REASON_MAX,
+                    )
+                ]
+            },
         )
     # The batch row is locked, so the flag that reaches the threshold is counted exactly once.
     batch = lock_row(batch)
     if batch.status in CLOSED or batch.status == "completed":
-        raise Conflict(f"Batch {batch.id} is already {batch.status}; there is nothing left to pause.")
+        raise Conflict(
+            _(
+                "Batch %(batch_id)s is already %(status)s; there is nothing left to pause.",
+                batch_id=batch.id,
+                status=batch.status,
+            )
+        )
     already = db.session.scalar(
         sa.select(BatchFlag.id).where(BatchFlag.batch_id == batch.id, BatchFlag.member_id == member.id)
     )
     if already is not None:
-        raise Conflict("You have already flagged this batch; each member flags a batch once.")
+        raise Conflict(_("You have already flagged this batch; each member flags a batch once."))
     now = clock.now()
     flag = BatchFlag(batch_id=batch.id, member_id=member.id, reason=reason, created_at=now)
     db.session.add(flag)
@@ -88,11 +107,19 @@ def _resolve_flags(batch: Batch, now) -> int:
 
 def _check_flag_paused(coordinator: User, batch: Batch, action: str) -> str:
     if not coordinator.is_coordinator:
-        raise Forbidden(f"Only coordinators {action} a batch paused by members' flags.")
+        if action == "resume":
+            raise Forbidden(_("Only coordinators resume a batch paused by members' flags."))
+        raise Forbidden(_("Only coordinators cancel a batch paused by members' flags."))
     if batch.requester_id == coordinator.id:
-        raise Forbidden("You posted this batch; another coordinator decides on it.")
+        raise Forbidden(_("You posted this batch; another coordinator decides on it."))
     if batch.paused_reason != "flags":
-        raise Conflict(f"Batch {batch.id} is not paused by members' flags; there is nothing to {action}.")
+        if action == "resume":
+            raise Conflict(
+                _("Batch %(batch_id)s is not paused by members' flags; there is nothing to resume.", batch_id=batch.id)
+            )
+        raise Conflict(
+            _("Batch %(batch_id)s is not paused by members' flags; there is nothing to cancel.", batch_id=batch.id)
+        )
     return action
 
 
@@ -121,7 +148,7 @@ def cancel_flagged_batch(coordinator: User, batch: Batch, reason: str) -> Batch:
     reason = _decision_reason(reason)
     now = clock.now()
     if batch.status in CLOSED or batch.status == "completed":
-        raise Conflict(f"Batch {batch.id} is already {batch.status}.")
+        raise Conflict(_("Batch %(batch_id)s is already %(status)s.", batch_id=batch.id, status=batch.status))
     result = close_batch(batch, "cancelled", now)
     # Cancelled says it all now: the hold was for the review, which is over.
     batch.paused_reason = batch.paused_at = None
@@ -140,8 +167,20 @@ def _decision_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not FLAG_REASON_MIN <= len(reason) <= FLAG_REASON_MAX:
         raise Invalid(
-            f"Give the members' flags an answer of {FLAG_REASON_MIN} to {FLAG_REASON_MAX} characters; "
-            "it is published in the audit log.",
-            {"reason": [f"Between {FLAG_REASON_MIN} and {FLAG_REASON_MAX} characters."]},
+            _(
+                "Give the members' flags an answer of %(low)s to %(high)s characters; it "
+                "is published in the audit log.",
+                low=FLAG_REASON_MIN,
+                high=FLAG_REASON_MAX,
+            ),
+            {
+                "reason": [
+                    _(
+                        "Between %(low)s and %(high)s characters.",
+                        low=FLAG_REASON_MIN,
+                        high=FLAG_REASON_MAX,
+                    )
+                ]
+            },
         )
     return reason

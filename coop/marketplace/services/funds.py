@@ -1,6 +1,7 @@
 """Money in and out: deposits, balances, earnings, withdrawals and payouts."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from coop import audit, clock, ledger
@@ -30,7 +31,7 @@ def confirm_deposit(coordinator: User, deposit: Deposit) -> Deposit:
     """Record that the transfer arrived: external -> the requester's available funds."""
     lock_row(deposit)
     if deposit.status != "pending":
-        raise Conflict(f"Deposit {deposit.id} was already confirmed.")
+        raise Conflict(_("Deposit %(deposit_id)s was already confirmed.", deposit_id=deposit.id))
     ledger.move(
         ledger.EXTERNAL,
         ledger.requester_available(deposit.requester_id),
@@ -69,7 +70,7 @@ def _source_accounts(user: User) -> tuple[str, str, str]:
 
 def balance_of(user: User) -> dict:
     """The caller's balances: requesters' available and escrow funds, workers' earnings."""
-    _, source, pending = _source_accounts(user)
+    _kind, source, pending = _source_accounts(user)
     if user.kind == "requester":
         return {
             "available_cents": ledger.balance(source),
@@ -98,8 +99,19 @@ def request_withdrawal(user: User, amount_cents: int) -> Withdrawal:
     source_kind, source, pending = _source_accounts(user)
     available = ledger.balance(source)
     if amount_cents > available:
-        what = "available funds" if source_kind == "requester" else "earnings"
-        raise InsufficientFunds(f"You asked for {amount_cents} cents but your {what} are {available} cents.")
+        if source_kind == "requester":
+            message = _(
+                "You asked for %(amount_cents)s cents but your available funds are %(available)s cents.",
+                amount_cents=amount_cents,
+                available=available,
+            )
+        else:
+            message = _(
+                "You asked for %(amount_cents)s cents but your earnings are %(available)s cents.",
+                amount_cents=amount_cents,
+                available=available,
+            )
+        raise InsufficientFunds(message)
     withdrawal = Withdrawal(
         user_id=user.id, source=source_kind, amount_cents=amount_cents, status="pending", created_at=clock.now()
     )
@@ -123,9 +135,9 @@ def confirm_withdrawal(coordinator: User, withdrawal: Withdrawal) -> Withdrawal:
     """Record that the payout was sent: the set-aside amount leaves the coop."""
     lock_row(withdrawal)
     if withdrawal.status != "pending":
-        raise Conflict(f"Withdrawal {withdrawal.id} was already paid out.")
+        raise Conflict(_("Withdrawal %(withdrawal_id)s was already paid out.", withdrawal_id=withdrawal.id))
     if withdrawal.user_id == coordinator.id:
-        raise Forbidden("Another coordinator must confirm your own payout.")
+        raise Forbidden(_("Another coordinator must confirm your own payout."))
     pending = (ledger.requester_payout_pending if withdrawal.source == "requester" else ledger.worker_payout_pending)(
         withdrawal.user_id
     )

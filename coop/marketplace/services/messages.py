@@ -1,6 +1,8 @@
 """Messages about one assignment between its worker and the batch's requester, under pseudonyms."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from coop import clock
@@ -11,7 +13,7 @@ from coop.marketplace.models import Assignment, AssignmentMessage
 from coop.marketplace.services.common import paged
 
 MESSAGE_MAX = 2_000
-NOT_YOUR_CONVERSATION = (
+NOT_YOUR_CONVERSATION = _l(
     "Only the worker and the batch's requester exchange messages about an assignment; "
     "coordinators read them once the work is under appeal."
 )
@@ -27,7 +29,7 @@ def send_message(user: User, assignment: Assignment, body: str) -> AssignmentMes
         raise Forbidden(NOT_YOUR_CONVERSATION)
     text = body.strip()
     if not text:
-        raise Invalid("A message needs some text.", {"body": ["Write something (at most 2,000 characters)."]})
+        raise Invalid(_("A message needs some text."), {"body": [_("Write something (at most 2,000 characters).")]})
     message = AssignmentMessage(assignment_id=assignment.id, author_id=user.id, body=text, created_at=clock.now())
     db.session.add(message)
     db.session.flush()

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from coop import audit, clock, ledger
 from coop.accounts.models import User
@@ -131,14 +132,21 @@ def raise_reward(requester: User, batch: Batch, reward_cents: int) -> Batch:
     old = batch.reward_cents
     if reward_cents <= old:
         raise Invalid(
-            f"A raise must be higher than the current reward of {old} cents.",
-            {"reward_cents": [f"Must be more than {old}."]},
+            _("A raise must be higher than the current reward of %(old)s cents.", old=old),
+            {"reward_cents": [_("Must be more than %(old)s.", old=old)]},
         )
     if batch.required_reward_cents and reward_cents < batch.required_reward_cents:
         raise Invalid(
-            f"The real-pay audit found this batch needs at least {batch.required_reward_cents} cents per item to "
-            "pay the minimum hourly rate.",
-            {"reward_cents": [f"Must be at least {batch.required_reward_cents}."]},
+            _(
+                "The real-pay audit found this batch needs at least %(required_reward_cents)s cents per item to "
+                "pay the minimum hourly rate.",
+                required_reward_cents=batch.required_reward_cents,
+            ),
+            {
+                "reward_cents": [
+                    _("Must be at least %(required_reward_cents)s.", required_reward_cents=batch.required_reward_cents)
+                ]
+            },
         )
     difference = reward_cents - old
     live_slots = db.session.scalar(
@@ -157,8 +165,15 @@ def raise_reward(requester: User, batch: Batch, reward_cents: int) -> Batch:
         available = ledger.balance(ledger.requester_available(requester.id))
         if available < top_up + fee:
             raise InsufficientFunds(
-                f"This raise costs {top_up + fee} cents ({live_slots + approved} assignments × {difference} + "
-                f"fee {fee}); your available funds are {available} cents. Nothing was changed."
+                _(
+                    "This raise costs %(cost)s cents (%(count)s assignments × %(difference)s + fee %(fee)s); your "
+                    "available funds are %(available)s cents. Nothing was changed.",
+                    cost=top_up + fee,
+                    count=live_slots + approved,
+                    difference=difference,
+                    fee=fee,
+                    available=available,
+                )
             )
         ledger.move(
             ledger.requester_available(requester.id),

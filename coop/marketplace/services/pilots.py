@@ -1,6 +1,7 @@
 """Paid pilots: a batch opens a few slots first, pilot workers say how clear and long it was, then it launches."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from coop import audit, clock
@@ -26,8 +27,8 @@ def pilot_size(data: dict, items: int, slots: int, params: dict) -> int | None:
         requested = min(DEFAULT_PILOT_SLOTS, slots - 1)
     if requested >= slots:
         raise Invalid(
-            f"A pilot opens some of the batch's {slots} assignments first; pilot_slots must be fewer.",
-            {"pilot_slots": [f"At most {slots - 1}."]},
+            _("A pilot opens some of the batch's %(slots)s assignments first; pilot_slots must be fewer.", slots=slots),
+            {"pilot_slots": [_("At most %(most)s.", most=slots - 1)]},
         )
     return requested
 
@@ -43,8 +44,12 @@ def check_pilot_room(batch: Batch) -> None:
     )
     if taken >= (batch.pilot_slots or 0):
         raise Conflict(
-            f"Batch {batch.id} is in its pilot and all {batch.pilot_slots} pilot slots are taken; "
-            "the rest opens when the requester launches it."
+            _(
+                "Batch %(batch_id)s is in its pilot and all %(pilot_slots)s pilot slots are taken; the rest "
+                "opens when the requester launches it.",
+                batch_id=batch.id,
+                pilot_slots=batch.pilot_slots,
+            )
         )
 
 
@@ -54,11 +59,17 @@ def leave_feedback(worker: User, assignment: Assignment, data: dict) -> PilotFee
     lock_row(assignment)
     batch = assignment.batch
     if batch.status != "pilot":
-        raise Conflict(f"Feedback is for pilot work before the batch launches; batch {batch.id} is {batch.status}.")
+        raise Conflict(
+            _(
+                "Feedback is for pilot work before the batch launches; batch %(batch_id)s is %(status)s.",
+                batch_id=batch.id,
+                status=batch.status,
+            )
+        )
     if assignment.submitted_at is None:
-        raise Conflict("Submit your work first; then say how clear the batch was and how long it took.")
+        raise Conflict(_("Submit your work first; then say how clear the batch was and how long it took."))
     if db.session.scalar(sa.select(PilotFeedback.id).where(PilotFeedback.assignment_id == assignment.id)):
-        raise Conflict("You already left feedback on this assignment.")
+        raise Conflict(_("You already left feedback on this assignment."))
     feedback = PilotFeedback(
         assignment_id=assignment.id,
         batch_id=batch.id,
@@ -88,12 +99,21 @@ def launch(requester: User, batch: Batch, data: dict) -> Batch:
     check_owns_batch(requester, batch)
     lock_row(batch)
     if batch.status != "pilot":
-        raise Conflict(f"Only a batch in its pilot can be launched; batch {batch.id} is {batch.status}.")
+        raise Conflict(
+            _(
+                "Only a batch in its pilot can be launched; batch %(batch_id)s is %(status)s.",
+                batch_id=batch.id,
+                status=batch.status,
+            )
+        )
     reward = data.get("reward_cents") or batch.reward_cents
     if reward < batch.reward_cents:
         raise Invalid(
-            f"A launch never lowers the reward: pilot work was promised {batch.reward_cents} cents.",
-            {"reward_cents": [f"At least {batch.reward_cents}."]},
+            _(
+                "A launch never lowers the reward: pilot work was promised %(reward_cents)s cents.",
+                reward_cents=batch.reward_cents,
+            ),
+            {"reward_cents": [_("At least %(reward_cents)s.", reward_cents=batch.reward_cents)]},
         )
     terms = current_terms()
     revised = {
@@ -110,7 +130,7 @@ def launch(requester: User, batch: Batch, data: dict) -> Batch:
     # posting a batch asks this module for its pilot's size.)
     from coop.marketplace.services.batches import check_terms
 
-    check_terms(revised, terms, "Launched like this the batch would break", "; nothing was changed")
+    check_terms(revised, terms, launch=True)
     old = {"reward_cents": batch.reward_cents, "est_seconds": batch.est_seconds}
     if reward > batch.reward_cents:
         # A raise like any other: escrow topped up through the ledger, approved pilot work paid the difference.

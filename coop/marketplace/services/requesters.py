@@ -5,6 +5,7 @@ import statistics
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from coop import clock
@@ -143,7 +144,7 @@ def review_requester(member: User, requester: User, data: dict) -> tuple[Request
         .limit(1)
     )
     if worked is None:
-        raise Forbidden("Only members who submitted work for this requester can review them.")
+        raise Forbidden(_("Only members who submitted work for this requester can review them."))
     now = clock.now()
     review_row = db.session.scalar(
         sa.select(RequesterReview).where(

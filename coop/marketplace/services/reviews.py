@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from coop import audit, clock, ledger
@@ -27,8 +28,15 @@ def review(requester: User, assignment: Assignment, decision: str, reason: str |
     reason = (reason or "").strip() or None
     if decision == "reject" and len(reason or "") < MIN_REJECTION_REASON:
         raise Invalid(
-            "A rejection needs a reason the worker can read and appeal.",
-            {"reason": [f"At least {MIN_REJECTION_REASON} characters when rejecting: say what was wrong."]},
+            _("A rejection needs a reason the worker can read and appeal."),
+            {
+                "reason": [
+                    _(
+                        "At least %(count)s characters when rejecting: say what was wrong.",
+                        count=MIN_REJECTION_REASON,
+                    )
+                ]
+            },
         )
     now = clock.now()
     lock_row(assignment)
@@ -36,7 +44,9 @@ def review(requester: User, assignment: Assignment, decision: str, reason: str |
         # Past the wait the work is approved whether or not the tick has run: a late review cannot reject it.
         auto_approve_due(now, assignment_id=assignment.id)
     if assignment.status != "submitted":
-        raise Conflict(f"Only submitted work can be reviewed; this assignment is {assignment.status}.")
+        raise Conflict(
+            _("Only submitted work can be reviewed; this assignment is %(status)s.", status=assignment.status)
+        )
     if decision == "approve":
         approve(assignment, now, "approve")
         assignment.review_reason = reason
@@ -72,14 +82,19 @@ def file_appeal(worker: User, assignment: Assignment, reason: str) -> Appeal:
     now = clock.now()
     lock_row(assignment)
     if assignment.status != "rejected":
-        raise Conflict(f"Only rejected work can be appealed; this assignment is {assignment.status}.")
+        raise Conflict(
+            _("Only rejected work can be appealed; this assignment is %(status)s.", status=assignment.status)
+        )
     if assignment.appeal is not None:
-        raise Conflict(f"This rejection was already appealed (appeal {assignment.appeal.id}).")
+        raise Conflict(_("This rejection was already appealed (appeal %(appeal_id)s).", appeal_id=assignment.appeal.id))
     deadline = appeal_deadline(assignment)
     if now > deadline:
         raise Conflict(
-            f"The appeal window closed at {deadline.isoformat()} "
-            f"({protections_in_force(assignment.batch)['appeal_window_days']} days after the rejection)."
+            _(
+                "The appeal window closed at %(deadline)s (%(appeal_window_days)s days after the rejection).",
+                deadline=deadline.isoformat(),
+                appeal_window_days=protections_in_force(assignment.batch)["appeal_window_days"],
+            )
         )
     appeal = Appeal(assignment_id=assignment.id, reason=reason.strip(), status="pending", created_at=now)
     db.session.add(appeal)
@@ -116,7 +131,7 @@ def batch_appeals(user: User, batch: Batch, args: dict) -> tuple[list[Appeal], s
 def read_appeal(user: User, appeal: Appeal) -> Appeal:
     """One appeal, for coordinators and the appealing worker."""
     if not (has_role(user, "coordinator") or appeal.assignment.worker_id == user.id):
-        raise Forbidden("Only coordinators and the appealing worker can read an appeal.")
+        raise Forbidden(_("Only coordinators and the appealing worker can read an appeal."))
     return appeal
 
 
@@ -140,8 +155,12 @@ def _overturn(assignment: Assignment, now: datetime) -> tuple[int, str]:
         available = ledger.balance(ledger.requester_available(batch.requester_id))
         if available < needed:
             raise InsufficientFunds(
-                f"The slot's money went to other work and the requester's available funds ({available} cents) "
-                f"cannot cover the {needed} cents owed; nothing was changed. Decide again once they deposit."
+                _(
+                    "The slot's money went to other work and the requester's available funds (%(available)s cents) "
+                    "cannot cover the %(needed)s cents owed; nothing was changed. Decide again once they deposit.",
+                    available=available,
+                    needed=needed,
+                )
             )
         pay_from(ledger.requester_available(batch.requester_id), batch, assignment.worker_id, reward, memo)
         source = "available"
@@ -157,10 +176,12 @@ def decide_appeal(coordinator: User, appeal: Appeal, decision: str, reason: str)
     now = clock.now()
     lock_row(appeal)
     if appeal.status != "pending":
-        raise Conflict(f"Appeal {appeal.id} was already decided ({appeal.status}).")
+        raise Conflict(
+            _("Appeal %(appeal_id)s was already decided (%(status)s).", appeal_id=appeal.id, status=appeal.status)
+        )
     assignment = lock_row(appeal.assignment)
     if assignment.worker_id == coordinator.id:
-        raise Forbidden("You cannot decide your own appeal; another coordinator must.")
+        raise Forbidden(_("You cannot decide your own appeal; another coordinator must."))
     if decision == "overturn":
         appeal.paid_cents, appeal.paid_from = _overturn(assignment, now)
         appeal.status = "overturned"

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from coop.accounts.models import User
 from coop.errors import Conflict, Forbidden
@@ -29,8 +30,11 @@ def check_not_suspended(requester: User) -> None:
     suspension = suspension_of(requester.id)
     if suspension is not None:
         raise Forbidden(
-            f"The members suspended this requester account by proposal {suspension.proposal_id}; "
-            "it can post no batches. Work already submitted is still reviewed and paid."
+            _(
+                "The members suspended this requester account by proposal %(proposal_id)s; it can post no "
+                "batches. Work already submitted is still reviewed and paid.",
+                proposal_id=suspension.proposal_id,
+            )
         )
 
 
@@ -44,10 +48,14 @@ def enact_requester_suspension(proposal, now: datetime) -> tuple[dict, list[tupl
     requester_id = proposal.change["requester_id"]
     requester = db.session.get(User, requester_id)
     if requester is None or requester.kind != "requester":
-        raise Conflict(f"User {requester_id} is not a requester, so no one was suspended.")
+        raise Conflict(
+            _("User %(requester_id)s is not a requester, so no one was suspended.", requester_id=requester_id)
+        )
     _lock_requester(requester_id, exclusive=True)
     if suspension_of(requester_id) is not None:
-        raise Conflict(f"Requester {requester_id} is already suspended; nothing more was done.")
+        raise Conflict(
+            _("Requester %(requester_id)s is already suspended; nothing more was done.", requester_id=requester_id)
+        )
     db.session.add(RequesterSuspension(requester_id=requester_id, proposal_id=proposal.id, suspended_at=now))
     # Locked in id order, as every sweep over batches takes them, so no two sweeps wait in a circle.
     batches = list(

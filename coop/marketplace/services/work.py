@@ -8,6 +8,7 @@ from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -81,15 +82,22 @@ def _check_content_opt_in(batch: Batch, worker: User, now: datetime) -> None:
     missing = [w for w in batch.content_warnings if not (prefs and w in prefs.content_opt_in)]
     if missing:
         raise Forbidden(
-            f"This batch carries content warnings you have not opted into ({', '.join(missing)}). "
-            'Opt in with PATCH /api/v1/me/preferences {"content_opt_in": [...]} if you choose to do this work.'
+            _(
+                "This batch carries content warnings you have not opted into (%(missing)s). Opt in with PATCH "
+                '/api/v1/me/preferences {"content_opt_in": [...]} if you choose to do this work.',
+                missing=", ".join(missing),
+            )
         )
     cap_minutes = current_terms().params["daily_flagged_minutes_cap"]
     used = flagged_seconds_today(worker, now)
     if used + batch.est_seconds > cap_minutes * 60:
         raise Conflict(
-            f"This claim would bring today's work on content-warning tasks to {(used + batch.est_seconds) / 60:g} "
-            f"minutes; the terms cap it at {cap_minutes} (daily_flagged_minutes_cap). Try again tomorrow (UTC)."
+            _(
+                "This claim would bring today's work on content-warning tasks to %(minutes)s minutes; the terms "
+                "cap it at %(cap_minutes)s (daily_flagged_minutes_cap). Try again tomorrow (UTC).",
+                minutes=format((used + batch.est_seconds) / 60, "g"),
+                cap_minutes=cap_minutes,
+            )
         )
 
 
@@ -103,8 +111,11 @@ def _check_confidentiality(batch: Batch, worker: User, accept: bool, now: dateti
         return
     if not accept:
         raise Forbidden(
-            'The items of this batch hold personal data: claim with {"accept_confidentiality": true} to accept '
-            f"confidentiality under data-processing agreement {batch.dpa_reference}."
+            _(
+                'The items of this batch hold personal data: claim with {"accept_confidentiality": true} to '
+                "accept confidentiality under data-processing agreement %(dpa_reference)s.",
+                dpa_reference=batch.dpa_reference,
+            )
         )
     db.session.add(
         ConfidentialityAcceptance(
@@ -259,15 +270,23 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
     close_if_past_expiry(batch, now)
     if batch.status == "paused_underpaid":
         raise Conflict(
-            f"Batch {batch.id} is paused: at its workers' real times it pays below the minimum hourly "
-            "rate. It reopens when the requester raises the reward."
+            _(
+                "Batch %(batch_id)s is paused: at its workers' real times it pays below the minimum hourly rate. "
+                "It reopens when the requester raises the reward.",
+                batch_id=batch.id,
+            )
         )
     if batch.status not in CLAIMABLE:
-        raise Conflict(f"Batch {batch.id} is {batch.status} and takes no new claims.")
+        raise Conflict(
+            _("Batch %(batch_id)s is %(status)s and takes no new claims.", batch_id=batch.id, status=batch.status)
+        )
     if batch.paused_reason == "flags":
         raise Conflict(
-            f"Batch {batch.id} is paused: members flagged it as harmful and a coordinator is reviewing it. "
-            "Claims already made may still be submitted."
+            _(
+                "Batch %(batch_id)s is paused: members flagged it as harmful and a coordinator is reviewing it. "
+                "Claims already made may still be submitted.",
+                batch_id=batch.id,
+            )
         )
     if batch.status == "pilot":
         check_pilot_room(batch)
@@ -282,7 +301,7 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
     take = _take_slot_in_one_statement if on_postgresql() else _take_slot_step_by_step
     tried: set[int] = set()
     swept = False
-    for _ in range(4):
+    for _attempt in range(4):
         assignment, item = take(_claim_params(batch, worker, tried, now, lease), batch)
         if assignment == ITEM_TAKEN:
             tried.add(item)
@@ -293,12 +312,12 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
             if not swept and expire_overdue_leases(now, batch_id=batch.id, params=params):
                 swept = True
                 continue
-            raise Conflict(f"Nothing left for you to claim in batch {batch.id}.")
+            raise Conflict(_("Nothing left for you to claim in batch %(batch_id)s.", batch_id=batch.id))
         # Known already; saves two queries when the claim is shown.
         set_committed_value(assignment, "item", item)
         set_committed_value(assignment, "batch", batch)
         return assignment
-    raise Conflict("Could not find a free slot just now; try again.")
+    raise Conflict(_("Could not find a free slot just now; try again."))
 
 
 def _lapsed(assignment: Assignment, now: datetime, params: dict) -> bool:
@@ -309,7 +328,10 @@ def _lapsed(assignment: Assignment, now: datetime, params: dict) -> bool:
 def _check_answer_size(answer: dict) -> None:
     limit = current_app.config["COOP_MAX_ITEM_BYTES"]
     if len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()) > limit:
-        raise Invalid(f"The answer is larger than {limit} bytes of JSON.", {"answer": [f"At most {limit} bytes."]})
+        raise Invalid(
+            _("The answer is larger than %(limit)s bytes of JSON.", limit=limit),
+            {"answer": [_("At most %(limit)s bytes.", limit=limit)]},
+        )
 
 
 @functools.cache
@@ -364,7 +386,7 @@ def _check_answer_form(batch: Batch, answer: dict) -> None:
     wrong = answer_errors(batch.answer_fields, answer)
     if wrong:
         raise Invalid(
-            "The answer does not fit this batch's answer form; see 'errors' for each field. Nothing was submitted.",
+            _("The answer does not fit this batch's answer form; see 'errors' for each field. Nothing was submitted."),
             {"answer": wrong},
         )
 
@@ -419,11 +441,14 @@ def submit(worker: User, assignment: Assignment | int, answer: dict) -> Assignme
     lock_row(assignment)
     if _lapsed(assignment, now, params):
         raise Conflict(
-            f"Your lease on this item ended at {assignment.lease_expires_at.isoformat()}; it went back "
-            "to the pool. Claim again to work on the batch."
+            _(
+                "Your lease on this item ended at %(lease_expires_at)s; it went back to the pool. Claim again to "
+                "work on the batch.",
+                lease_expires_at=assignment.lease_expires_at.isoformat(),
+            )
         )
     if assignment.status != "claimed":
-        raise Conflict(f"This assignment is already {assignment.status}.")
+        raise Conflict(_("This assignment is already %(status)s.", status=assignment.status))
     batch = assignment.batch
     _check_answer_form(batch, answer)
     hours = protections_in_force(batch, params)["auto_approve_hours"]
@@ -444,9 +469,14 @@ def return_claim(worker: User, assignment: Assignment) -> Assignment:
     # A lapsed lease already gave the slot back (or will, at the next sweep), exactly as submit sees it:
     # there is nothing left to return, and accepting it would hide that the lease ran out.
     if _lapsed(assignment, now, current_terms().params):
-        raise Conflict("This claim has already expired and its slot is back in the pool.")
+        raise Conflict(_("This claim has already expired and its slot is back in the pool."))
     if assignment.status != "claimed":
-        raise Conflict(f"Only a claim not yet submitted can be returned; this assignment is {assignment.status}.")
+        raise Conflict(
+            _(
+                "Only a claim not yet submitted can be returned; this assignment is %(status)s.",
+                status=assignment.status,
+            )
+        )
     # The same path as a lapsed lease, so a return releases exactly what an expiry would.
     lapse(assignment, now)
     audit.append(
