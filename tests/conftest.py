@@ -1,5 +1,6 @@
 """Fixtures: the app on SQLite or a fresh PostgreSQL database, per-test rollback, role clients."""
 
+import contextlib
 import os
 import tempfile
 import uuid
@@ -21,15 +22,22 @@ from coop.ledger import LedgerAccount
 PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture(scope="session")
-def database_url():
+@contextlib.contextmanager
+def fresh_database(name: str):
+    """The URL of an empty database: a throwaway PostgreSQL one when the suite runs there, else a SQLite file."""
     base = os.environ.get("COOP_TEST_DATABASE_URL")
     if base:
-        with throwaway_postgres_database(base, "coop_test") as url:
+        with throwaway_postgres_database(base, name) as url:
             yield url
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/coop-test.sqlite3"
+            yield f"sqlite:///{tmp}/{name}.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    with fresh_database("coop_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -44,22 +44,23 @@ def test_the_current_code_needs_no_new_french(copy):
 
 
 def test_a_new_domain_catalogue_takes_new_messages_and_french_known_elsewhere(copy):
-    (copy / "forum" / "translations").mkdir()
-    (copy / "forum" / "extra.py").write_text(
+    # A domain that has no catalogue yet.
+    (copy / "studio" / "translations").mkdir(parents=True)
+    (copy / "studio" / "extra.py").write_text(
         "from flask_babel import lazy_gettext as _l\n\n"
         'X = _l("A brand new text")\nY = _l("This batch belongs to another requester.")\n'
     )
 
     missing = catalogues.update_all()
 
-    assert missing == ["coop/forum/translations: 'A brand new text'"]
-    forum = _po(copy / "forum" / "translations")
-    assert forum.get("A brand new text").string == ""
+    assert missing == ["coop/studio/translations: 'A brand new text'"]
+    studio = _po(copy / "studio" / "translations")
+    assert studio.get("A brand new text").string == ""
     # Known already: it stays where it is and gives its French to nobody else's loss.
     shared = _po(copy / "translations")
     assert shared.get("This batch belongs to another requester.").string == "Ce lot appartient à un autre demandeur."
     assert shared.get("Only the author of a post can %(doing)s it.").string
-    with open(catalogues.po_path(copy / "forum" / "translations").with_suffix(".mo"), "rb") as fileobj:
+    with open(catalogues.po_path(copy / "studio" / "translations").with_suffix(".mo"), "rb") as fileobj:
         assert [m.id for m in read_mo(fileobj) if m.id] == []
 
 

@@ -137,7 +137,7 @@ def _read(check: Callable[[], Any]):
     except Unauthorized:
         abort(redirect(url_for("accounts_pages.sign_in", next=request.full_path.rstrip("?"))))
     except Forbidden as exc:
-        if exc.message.startswith(services.MEMBERS_ONLY):
+        if str(exc.message).startswith(str(services.MEMBERS_ONLY)):
             raise Forbidden(
                 _("This board is for members only; its threads and posts are read by members alone.")
             ) from None

@@ -9,7 +9,6 @@ installs it (.ci/run).
 import os
 import shutil
 import socket
-import tempfile
 import threading
 import uuid
 
@@ -18,9 +17,8 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from coop import create_app
-from coop.dbtools import throwaway_postgres_database
 from coop.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, fresh_database
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -38,13 +36,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def served_database_url():
-    base = os.environ.get("COOP_TEST_DATABASE_URL")
-    if base:
-        with throwaway_postgres_database(base, "coop_browser") as url:
-            yield url
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/coop-browser.sqlite3"
+    with fresh_database("coop_browser") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
