@@ -16,12 +16,16 @@ def _tick_functions():
     from coop import idempotency
     from coop.governance import services as governance
     from coop.marketplace import services as marketplace
+    from coop.notifications import services as notifications
 
     # Votes close before marketplace work, so terms a vote enacts apply to this tick.
     return [
         ("governance", governance.tick),
         ("outcome reviews", governance.mark_reviews_due),
         ("marketplace", marketplace.tick),
+        # After votes close, so a vote closed this tick is not reminded; the digest last, gathering all.
+        ("vote reminders", notifications.remind_closing_votes),
+        ("notification digests", notifications.send_digests),
         ("idempotency", idempotency.purge_expired),
     ]
 
