@@ -282,10 +282,11 @@ def _pending(mode: str, *, limit: int | None = None, user_ids: list[int] | None 
 
 
 @jobs.task("notifications.send")
-def send_immediate(batch: int = SEND_BATCH) -> int:
+def send_immediate(batch: int | None = None) -> int:
     """Email every notification whose member wants it at once; one email each, in their language."""
     if not mail.enabled():
         return 0
+    batch = batch or SEND_BATCH
     due = _pending("immediate", limit=batch)
     users = _users({n.user_id for n in due})
     now = clock.now()

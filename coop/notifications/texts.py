@@ -57,14 +57,6 @@ def _moderation(action: str) -> str:
     }.get(action, action)
 
 
-def _payment(what: str) -> str:
-    return {
-        "share": _("membership share"),
-        "deposit": _("deposit"),
-        "withdrawal": _("payout"),
-    }.get(what, what)
-
-
 def text(kind: str, p: dict) -> str:
     """The sentence a notification says, in the current language."""
     title = p.get("title", "")
@@ -118,18 +110,22 @@ def text(kind: str, p: dict) -> str:
             'Your work on "%(batch)s" was rejected: %(reason)s', batch=p.get("batch"), reason=p.get("reason") or ""
         )
     if kind == "appeal_decided":
-        decision = _("upheld") if p.get("decision") == "uphold" else _("overturned")
+        upheld, reason = p.get("decision") == "uphold", p.get("reason") or ""
         if p.get("about") == "post":
+            if upheld:
+                return _("Your appeal about your post was decided: the moderation stands. %(reason)s", reason=reason)
+            return _("Your appeal about your post was decided: the moderation is overturned. %(reason)s", reason=reason)
+        if upheld:
             return _(
-                "Your appeal against the moderation of your post was decided: the moderation is %(decision)s. %(reason)s",
-                decision=decision,
-                reason=p.get("reason") or "",
+                'Your appeal on your work for "%(batch)s" was decided: the rejection stands. %(reason)s',
+                batch=p.get("batch"),
+                reason=reason,
             )
         return _(
-            'Your appeal on your work for "%(batch)s" was decided: the rejection is %(decision)s. %(reason)s',
+            'Your appeal on your work for "%(batch)s" was decided: the rejection is overturned and you are paid. '
+            "%(reason)s",
             batch=p.get("batch"),
-            decision=decision,
-            reason=p.get("reason") or "",
+            reason=reason,
         )
     if kind == "message":
         return _(
@@ -158,11 +154,12 @@ def text(kind: str, p: dict) -> str:
             reason=p.get("reason") or "",
         )
     if kind == "payment_confirmed":
-        return _(
-            "Your %(what)s of %(amount)s is confirmed.",
-            what=_payment(p.get("what", "")),
-            amount=format_money(int(p.get("amount_cents", 0))),
-        )
+        amount = format_money(int(p.get("amount_cents", 0)))
+        if p.get("what") == "share":
+            return _("Your membership share of %(amount)s arrived: you are a member.", amount=amount)
+        if p.get("what") == "deposit":
+            return _("Your deposit of %(amount)s arrived and is in your available funds.", amount=amount)
+        return _("Your payout of %(amount)s was sent.", amount=amount)
     return kind
 
 

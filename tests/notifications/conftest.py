@@ -71,9 +71,14 @@ def coop(make):
     return Coop(make)
 
 
-def told(user, kind=None) -> list[Notification]:
-    """What `user` was told, oldest first (optionally of one kind)."""
+def _told(user, kind=None) -> list[Notification]:
     stmt = sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
     if kind:
         stmt = stmt.where(Notification.kind == kind)
     return list(db.session.scalars(stmt))
+
+
+@pytest.fixture
+def told(session):
+    """`told(user, kind=None)`: what `user` was told, oldest first (optionally of one kind)."""
+    return _told
