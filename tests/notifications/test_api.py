@@ -8,7 +8,9 @@ API = "/api/v1"
 
 def _tell(user, count=1, kind="vote_result"):
     for i in range(count):
-        notify([user.id], kind, f"proposal:{i + 1}", {"proposal_id": i + 1, "title": f"Vote {i + 1}", "status": "passed"})
+        notify(
+            [user.id], kind, f"proposal:{i + 1}", {"proposal_id": i + 1, "title": f"Vote {i + 1}", "status": "passed"}
+        )
 
 
 def test_a_member_lists_their_notifications_newest_first_by_cursor(make):

@@ -28,7 +28,11 @@ def _speaking(make, locale):
 
 def _unsubscribe_link(message) -> str:
     text = message.get_body(("plain",)).get_content()
-    return re.search(r"Stop these emails with one click: (\S+)|Arrêter ces e-mails en un clic : (\S+)", text).group(0).split()[-1]
+    return (
+        re.search(r"Stop these emails with one click: (\S+)|Arrêter ces e-mails en un clic : (\S+)", text)
+        .group(0)
+        .split()[-1]
+    )
 
 
 def test_a_vote_opening_emails_each_member_in_their_language(coop, make, smtp_server):
@@ -38,7 +42,7 @@ def test_a_vote_opening_emails_each_member_in_their_language(coop, make, smtp_se
     [fr] = smtp_server.to(french.email)
     [en] = smtp_server.to(english.email)
     assert en["Subject"].startswith('A vote is open on "Raise the floor"')
-    assert fr["Subject"].startswith('Un vote est ouvert sur « Raise the floor »')
+    assert fr["Subject"].startswith("Un vote est ouvert sur « Raise the floor »")
     assert "Bonjour" in fr.get_body(("plain",)).get_content()
     assert "Hello" in en.get_body(("plain",)).get_content()
     assert "Raise the floor" in fr.get_body(("html",)).get_content()
@@ -87,7 +91,9 @@ def test_the_digest_gathers_several_into_one_email_once_a_day(make, smtp_server,
     client = make.client(member)
     assert client.patch(f"{API}/me/preferences", json={"notify": {"vote_result": "digest"}}).status_code == 200
     for i in range(3):
-        notify([member.id], "vote_result", f"proposal:{i}", {"proposal_id": i, "title": f"Vote {i}", "status": "passed"})
+        notify(
+            [member.id], "vote_result", f"proposal:{i}", {"proposal_id": i, "title": f"Vote {i}", "status": "passed"}
+        )
     _flush_mail()
     assert smtp_server.to(member.email) == []  # nothing at once
     assert send_digests() == "1 digest(s) sent"
@@ -136,7 +142,9 @@ def test_without_smtp_nothing_waits_to_be_mailed(coop, make):
     coop.open_vote()
     db.session.commit()
     assert jobs.run_until_idle() == 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(Notification.email != "off")) == 0
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(Notification.email != "off")) == 0
+    )
 
 
 def test_no_email_address_of_anyone_is_shown_to_another(coop, make, smtp_server):
