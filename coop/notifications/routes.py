@@ -49,7 +49,7 @@ def my_notifications(args):
 @blp.response(200, MarkedSchema)
 @require()
 def mark_read(data):
-    """Mark notifications as read: `{"ids": [...]}` (all yours, or nothing is marked: 404) or `{"all": true}`."""
+    """Mark notifications as read: `{"ids": [...]}` (all yours, or nothing is marked: 422) or `{"all": true}`."""
     return services.mark_read(authenticated_user(), data.get("ids"), everything=data["all"])
 
 

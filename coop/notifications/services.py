@@ -145,7 +145,7 @@ def mark_read(user: User, ids: list[int] | None = None, everything: bool = False
         missing = [i for i in wanted if i not in own]
         if missing:
             listed = ", ".join(map(str, missing))
-            raise NotFound(
+            raise Invalid(
                 f"You have no notification with id {listed}; nothing was marked.",
                 {"ids": [f"Not one of your notifications: {listed}."]},
             )

@@ -62,7 +62,7 @@ def test_nobody_reads_or_marks_another_members_notifications(make):
     # Naming another's ids is refused, all together, and nothing is marked (not even the intruder's own).
     own = listed[0]["id"]
     response = intruder_client.post(f"{API}/me/notifications/read", json={"ids": [own, *theirs]})
-    assert response.status_code == 404
+    assert response.status_code == 422
     assert "ids" in response.get_json()["errors"]
     assert make.client(member).get(f"{API}/me/notifications?unread=1").get_json()["items"].__len__() == 2
     assert len(intruder_client.get(f"{API}/me/notifications?unread=1").get_json()["items"]) == 1
