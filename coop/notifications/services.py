@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -150,7 +151,8 @@ def mark_read(user: User, ids: list[int] | None = None, everything: bool = False
                 {"ids": [f"Not one of your notifications: {listed}."]},
             )
         stmt = stmt.where(Notification.id.in_(wanted))
-    marked = db.session.execute(stmt.values(read_at=now).execution_options(synchronize_session=False)).rowcount
+    result = db.session.execute(stmt.values(read_at=now).execution_options(synchronize_session=False))
+    marked = cast(sa.CursorResult, result).rowcount
     return {"marked": marked, "unread": unread_count(user)}
 
 
@@ -282,6 +284,11 @@ def _pending(mode: str, *, limit: int | None = None, user_ids: list[int] | None 
 
 
 @jobs.task("notifications.send")
+def send_immediate_job(batch: int | None = None) -> None:
+    """The immediate mailer as a job: one run after each commit that told someone."""
+    send_immediate(batch)
+
+
 def send_immediate(batch: int | None = None) -> int:
     """Email every notification whose member wants it at once; one email each, in their language."""
     if not mail.enabled():
@@ -349,13 +356,13 @@ def send_digests(now: datetime | None = None) -> str:
 
 def _claim_digest_day(user_id: int, today) -> bool:
     """Record today as the member's digest day; False if a digest already went today."""
-    claimed = db.session.execute(
+    result = db.session.execute(
         sa.update(NotificationDigest)
         .where(NotificationDigest.user_id == user_id, NotificationDigest.sent_on < today)
         .values(sent_on=today)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed:
+    )
+    if cast(sa.CursorResult, result).rowcount:
         return True
     if db.session.get(NotificationDigest, user_id) is not None:
         return False
@@ -368,9 +375,9 @@ def _claim_digest_day(user_id: int, today) -> bool:
 
 
 @jobs.task("notifications.digest")
-def digest() -> str:
+def digest() -> None:
     """The daily digest job (schedule it once a day; running it more often sends nothing more)."""
-    return send_digests(clock.now())
+    send_digests(clock.now())
 
 
 # --- reminders ---------------------------------------------------------------------------------
@@ -407,9 +414,9 @@ def remind_closing_votes(now: datetime | None = None) -> str:
 
 
 @jobs.task("notifications.vote_reminders")
-def vote_reminders() -> str:
+def vote_reminders() -> None:
     """The closing-vote reminder job (schedule it every hour or so; each member is reminded once)."""
-    return remind_closing_votes(clock.now())
+    remind_closing_votes(clock.now())
 
 
 # --- mentions ----------------------------------------------------------------------------------
