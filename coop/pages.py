@@ -26,7 +26,14 @@ PAGE_CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 # Each domain's pages module (its blueprint `bp`, and optionally `nav(user)` for the menu).
-PAGE_MODULES = ("coop.accounts.pages", "coop.notifications.pages")
+PAGE_MODULES = (
+    "coop.accounts.pages",
+    "coop.notifications.pages",
+    "coop.governance.pages",
+    "coop.marketplace.pages",
+    "coop.marketplace.requesting.pages",
+    "coop.marketplace.requesting.payments",
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 csrf = CSRFProtect()
@@ -129,7 +136,7 @@ def attempt(form: FlaskForm | None, action: Callable[[], Any]) -> tuple[bool, An
     except CoopError as exc:
         if exc.status in (401, 403) and form is None:
             abort(exc.status)
-        unplaced = []
+        unplaced: list[str] = []
         for name, messages in (exc.errors or {}).items():
             field = getattr(form, name, None) if form is not None else None
             texts = messages if isinstance(messages, list) else [str(messages)]

@@ -9,15 +9,18 @@ from coop.governance.services.amendments import (
 )
 from coop.governance.services.ballots import (
     BALLOT_FIELDS,
+    ballot_refusal,
     cast_ballot,
     close_due,
     close_if_due,
     export_receipts,
+    find_receipt,
     needs_supermajority,
     published_receipts,
     receipt_page,
     receipts_inline_max,
     tick,
+    voted_on,
 )
 from coop.governance.services.delegation import delegation_of, remove_delegate, set_delegate
 from coop.governance.services.enactment import register_effect
@@ -39,8 +42,10 @@ from coop.governance.services.membership import (
 )
 from coop.governance.services.outcomes import mark_reviews_due, record_outcome
 from coop.governance.services.proposals import (
+    candidate_names,
     cosign,
     create_proposal,
+    has_cosigned,
     list_proposals,
     petition_threshold,
     review_proposal,
@@ -61,6 +66,11 @@ from coop.governance.services.terms import (
 
 __all__ = [
     "BALLOT_FIELDS",
+    "ballot_refusal",
+    "candidate_names",
+    "has_cosigned",
+    "find_receipt",
+    "voted_on",
     "admit_applicant",
     "admit_founder",
     "apply_for_membership",

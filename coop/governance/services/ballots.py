@@ -152,9 +152,9 @@ def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, b
         if proposal.is_closed:
             raise Conflict(f"Voting on this proposal has closed ({proposal.status}); ballots are no longer taken.")
         raise Conflict(f"This proposal is {proposal.status}; voting has not opened yet.")
-    eligible = db.session.get(ProposalEligibility, (proposal.id, member.id)) is not None
-    if not (eligible and member.is_member):
-        raise Forbidden("Only those who were members when voting opened, and still are, can vote on this proposal.")
+    refusal = ballot_refusal(member, proposal)
+    if refusal is not None:
+        raise Forbidden(refusal)
     ballot = dict(ballot)
     reason = (ballot.pop("reason", None) or "").strip() or None
     choice = _checked_ballot(proposal, ballot)
@@ -177,6 +177,36 @@ def cast_ballot(member: User, proposal: Proposal, ballot: dict) -> tuple[dict, b
         # Closed by the system, not by this voter: the audit log must not say who voted last.
         record_events(_close(proposal, clock.now()))
     return {"receipt": receipt, "proposal_id": proposal.id, "proposal_status": proposal.status}, existing is None
+
+
+def ballot_refusal(user: User, proposal: Proposal) -> str | None:
+    """Why `user` may not vote on the open `proposal`, or None when they may (the check casting applies)."""
+    if not getattr(user, "is_member", False):
+        return "Only those who were members when voting opened, and still are, can vote on this proposal."
+    eligible = db.session.get(ProposalEligibility, (proposal.id, user.id)) is not None
+    if not eligible:
+        return "Only those who were members when voting opened, and still are, can vote on this proposal."
+    return None
+
+
+def voted_on(member: User, proposal_ids: Sequence[int]) -> set[int]:
+    """Which of the proposals the member has a ballot on: for their own eyes only, never published."""
+    if not proposal_ids or member.id is None:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Ballot.proposal_id).where(Ballot.member_id == member.id, Ballot.proposal_id.in_(proposal_ids))
+        )
+    )
+
+
+def find_receipt(proposal: Proposal, receipt: str) -> dict | None:
+    """A published receipt of a closed vote as {receipt, choice, reason, weight}, or None (409 before close)."""
+    _ensure_published(proposal)
+    row = db.session.execute(_receipts(proposal).where(Ballot.receipt == receipt.strip().lower())).first()
+    if row is None:
+        return None
+    return {"receipt": row.receipt, "choice": row.choice, "reason": row.reason, "weight": row.weight}
 
 
 def _checked_ballot(proposal: Proposal, ballot: dict) -> dict:

@@ -1,5 +1,6 @@
 """Proposals: submitting and checking motions, listing, triage by coordinators, petitions, opening the vote."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import marshmallow as ma
@@ -270,18 +271,37 @@ def _checked_no_change(change) -> None:
     return None
 
 
+def has_cosigned(member: User, proposal: Proposal) -> bool:
+    """Whether the member co-signed the proposal (shown to that member only)."""
+    if member.id is None:
+        return False
+    return db.session.get(Cosignature, (proposal.id, member.id)) is not None
+
+
+def candidate_names(proposal: Proposal) -> dict[str, str]:
+    """An election's options (candidates' user ids as text) with each candidate's pseudonym; empty for other votes."""
+    if not (proposal.kind == "coordinator" and proposal.method == "stv" and proposal.options):
+        return {}
+    ids = [int(option) for option in proposal.options]
+    return {str(user.id): user.display_name for user in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+
+
 def petition_threshold() -> int:
     """Co-signers needed now to bring a proposal to ballot: ceil(petition_pct × members / 100), at least one."""
     pct = current_terms().params["petition_pct"]
     return max(1, -(-pct * members_count() // 100))
 
 
-def list_proposals(*, status: str | None, kind: str | None, limit: int, cursor: str | None):
-    """One page of proposals, newest first, after closing every vote that is due."""
+def list_proposals(
+    *, status: str | None, kind: str | None, limit: int, cursor: str | None, statuses: Sequence[str] | None = None
+):
+    """One page of proposals, newest first, after closing every vote that is due; `statuses` filters by several."""
     close_due(clock.now())
     stmt = sa.select(Proposal).options(selectinload(Proposal.proposer), selectinload(Proposal.reviewer))
     if status:
         stmt = stmt.where(Proposal.status == status)
+    if statuses:
+        stmt = stmt.where(Proposal.status.in_(list(statuses)))
     if kind:
         stmt = stmt.where(Proposal.kind == kind)
     return keyset_page(stmt, [Proposal.id], limit=limit, cursor=cursor, descending=True)

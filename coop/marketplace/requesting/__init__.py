@@ -1,0 +1,1 @@
+"""The requester's pages (funds, batches, review) and the coordinators' payment pages."""
