@@ -167,8 +167,9 @@ def register_api(app: Flask) -> None:
     from coop.forum.routes import blp as forum
     from coop.governance.routes import blp as governance
     from coop.marketplace.routes import blp as marketplace
+    from coop.notifications.routes import blp as notifications
     from coop.routes import blp as core
 
-    for blueprint in (accounts, governance, marketplace, forum, core):
+    for blueprint in (accounts, governance, marketplace, forum, notifications, core):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)

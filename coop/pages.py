@@ -33,6 +33,7 @@ PAGE_MODULES = (
     "coop.marketplace.requesting.pages",
     "coop.marketplace.requesting.payments",
     "coop.forum.pages",
+    "coop.notifications.pages",
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -16,14 +16,23 @@ def _sweeps() -> list[tuple[str, str, Callable[[datetime], str]]]:
     from coop import idempotency
     from coop.governance import services as governance
     from coop.marketplace import services as marketplace
+    from coop.notifications import services as notifications
 
-    # Votes close before marketplace work, so terms a vote enacts apply to this tick.
+    # Votes close before marketplace work, so terms a vote enacts apply to this tick; reminders after
+    # the close, so a vote closed this tick is not reminded; the digest last, gathering all.
     return [
         ("governance", "tick.governance", governance.tick),
         ("outcome reviews", "tick.outcome_reviews", governance.mark_reviews_due),
         ("marketplace", "tick.marketplace", marketplace.tick),
+        ("vote reminders", "tick.vote_reminders", notifications.remind_closing_votes),
+        ("notification digests", "tick.notification_digests", notifications.send_digests),
         ("idempotency", "tick.idempotency", idempotency.purge_expired),
     ]
+
+
+# Sweeps that need not run every minute: reminders hourly, the digest once a day (06:00 UTC); each is
+# idempotent whenever it runs (one reminder per member and vote, one digest per member and day).
+CRON = {"tick.vote_reminders": "5 * * * *", "tick.notification_digests": "0 6 * * *"}
 
 
 def _register() -> None:
@@ -34,7 +43,7 @@ def _register() -> None:
             return sweep(clock.now())
 
         # Priority keeps the order above when the worker finds several due at once.
-        jobs.task(name, cron=jobs.EVERY_MINUTE, priority=len(sweeps) - position)(run)
+        jobs.task(name, cron=CRON.get(name, jobs.EVERY_MINUTE), priority=len(sweeps) - position)(run)
 
 
 _register()

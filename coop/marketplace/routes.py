@@ -32,7 +32,6 @@ from coop.marketplace.schemas import (
     EarningsLineSchema,
     FlagDecisionSchema,
     LaunchSchema,
-    MarketPreferencesSchema,
     MessageInSchema,
     MessageSchema,
     MoneyAmountSchema,
@@ -148,24 +147,7 @@ def confirm_withdrawal(withdrawal_id):
     return services.confirm_withdrawal(authenticated_user(), get_or_404(Withdrawal, withdrawal_id, "withdrawal"))
 
 
-# --- preferences --------------------------------------------------------------------------
-
-
-@blp.route("/me/preferences", methods=["GET"])
-@blp.response(200, MarketPreferencesSchema)
-@require("worker")
-def preferences():
-    """Your marketplace preferences: the content warnings you opted into."""
-    return services.get_preferences(authenticated_user())
-
-
-@blp.route("/me/preferences", methods=["PATCH"])
-@blp.arguments(MarketPreferencesSchema)
-@blp.response(200, MarketPreferencesSchema)
-@require("worker")
-def update_preferences(data):
-    """Opt into (or out of) work under content warnings."""
-    return services.set_preferences(authenticated_user(), data["content_opt_in"])
+# Preferences (GET/PATCH /me/preferences) are served by coop/notifications/routes.py with the notification choices.
 
 
 # --- batches ------------------------------------------------------------------------------

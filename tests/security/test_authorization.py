@@ -68,6 +68,9 @@ MATRIX = {
     # Another user's token is "not found", never "forbidden".
     "DELETE /api/v1/auth/tokens/{token_id}": only({MEMBER: 200}, default=404),
     "GET /api/v1/me": signed_in(200),
+    # notifications: always one's own
+    "GET /api/v1/me/notifications": signed_in(200),
+    "POST /api/v1/me/notifications/read": signed_in(200),
     # governance
     # Members and coordinators already hold their one share.
     "POST /api/v1/membership": only({WORKER: 201, MEMBER: 409, COORD: 409}),
@@ -99,7 +102,8 @@ MATRIX = {
     "GET /api/v1/me/withdrawals": signed_in(200),
     "GET /api/v1/withdrawals": only({COORD: 200}),
     "POST /api/v1/withdrawals/{withdrawal_id}/confirm": only({COORD: 200}),
-    "GET /api/v1/me/preferences": only(dict.fromkeys(WORKERS, 200)),
+    # Everyone chooses how they hear of things; only workers choose content warnings (the PATCH below sends them).
+    "GET /api/v1/me/preferences": signed_in(200),
     "PATCH /api/v1/me/preferences": only(dict.fromkeys(WORKERS, 200)),
     # marketplace: batches (REQ's)
     "POST /api/v1/batches": only(dict.fromkeys(REQUESTERS, 201)),
@@ -285,6 +289,7 @@ def _pending_withdrawal(w):
 
 
 setup("PATCH /api/v1/me/preferences")(lambda w: ({}, {"content_opt_in": ["violence"]}))
+setup("POST /api/v1/me/notifications/read")(lambda w: ({}, {"all": True}))
 setup("POST /api/v1/batches")(lambda w: ({}, batch_body()))
 
 

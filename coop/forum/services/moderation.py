@@ -14,6 +14,7 @@ from coop.forum.models import Flag, ForumAppeal, Moderation, Post, PostVersion
 from coop.forum.services.access import check_author, checked_text, lock_row, readable_post, require_rule
 from coop.governance.services import create_proposal, current_terms
 from coop.governance.terms import FOUNDING_TERMS
+from coop.notifications.services import notify
 from coop.pagination import keyset_page
 
 
@@ -96,7 +97,8 @@ def _hide_if_enough_members_flagged(post: Post) -> None:
     post.hidden_at, post.hidden_by, post.hidden_rule = now, None, rule.slug
     post.hidden_rule_version, post.hidden_reason = rule.version, reason
     db.session.flush()
-    # There is no notification service yet: the notice to the author is this public entry, addressed by pseudonym.
+    # The author is told privately; the public entry stays as the record, addressed by pseudonym.
+    _tell_author(post, "flag_hide", rule.slug, reason)
     audit.append(
         "forum.post.hidden_by_flags",
         f"post:{post.id}",
@@ -249,7 +251,25 @@ def _record(coordinator: User, post: Post, action: str, rule, reason: str, now, 
             "appeal_id": appeal_id,
         },
     )
+    if appeal_id is None:  # a restore that decides an appeal is told as the appeal's decision
+        _tell_author(post, action, rule.slug, reason)
     return entry
+
+
+def _tell_author(post: Post, action: str, rule: str, reason: str) -> None:
+    notify(
+        [post.author_id],
+        "post_moderated",
+        f"post:{post.id}",
+        {
+            "post_id": post.id,
+            "thread_id": post.thread_id,
+            "thread": post.thread.title,
+            "action": action,
+            "rule": rule,
+            "reason": reason,
+        },
+    )
 
 
 def _close_open_appeals(coordinator: User, post: Post, why: str, now) -> None:
@@ -424,6 +444,18 @@ def decide_appeal(coordinator: User, appeal: ForumAppeal, decision: str, reason:
             coordinator,
             {"appeal_id": appeal.id, "post_id": appeal.post_id, "reason": reason},
         )
+    notify(
+        [appeal.author_id],
+        "appeal_decided",
+        f"post:{appeal.post_id}",
+        {
+            "about": "post",
+            "appeal_id": appeal.id,
+            "post_id": appeal.post_id,
+            "decision": decision,
+            "reason": reason,
+        },
+    )
     return appeal
 
 

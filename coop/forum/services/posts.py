@@ -10,6 +10,7 @@ from coop.extensions import db
 from coop.forum.markdown import render
 from coop.forum.models import Board, Post, PostVersion, Thread
 from coop.forum.services.access import can_read, check_author, check_post, checked_text, lock_row, readable_post
+from coop.notifications.services import mentioned_users, notify
 from coop.pagination import keyset_page
 
 DEFAULT_BOARDS = (
@@ -92,6 +93,7 @@ def start_thread(author: User, board: Board, title: str, body: str) -> tuple[Thr
     db.session.add(thread)
     post = _new_post(author, thread, body, None, now)
     db.session.flush()
+    _tell_readers(author, thread, post, None)
     return thread, post
 
 
@@ -125,7 +127,27 @@ def add_post(author: User, thread: Thread, body: str, reply_to_id: int | None = 
     )
     db.session.flush()
     db.session.refresh(thread)
+    _tell_readers(author, thread, post, reply_to)
     return post
+
+
+def _tell_readers(author: User, thread: Thread, post: Post, reply_to: Post | None) -> None:
+    """Tell the author of the post answered (or of the thread) of a reply, and the members @mentioned in it.
+
+    Only people who may read the board are told: a mention on a members board reaches no requester.
+    """
+    board = thread.board
+    answered = None
+    if reply_to is not None or thread.author_id != author.id:
+        answered = reply_to.author if reply_to is not None else thread.author
+    if answered is not None and (answered.id == author.id or not can_read(answered, board)):
+        answered = None
+    params = {"post_id": post.id, "thread_id": thread.id, "thread": thread.title, "by": author.display_name}
+    if answered is not None:
+        notify([answered.id], "forum_reply", f"post:{post.id}", params)
+    told = {author.id} | ({answered.id} if answered else set())
+    mentioned = [u.id for u in mentioned_users(post.body or "") if u.id not in told and can_read(u, board)]
+    notify(mentioned, "forum_mention", f"post:{post.id}", params)
 
 
 def post_page(thread: Thread, *, limit: int, cursor: str | None) -> tuple[list[Post], str | None]:

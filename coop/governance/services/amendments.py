@@ -8,9 +8,10 @@ from coop.accounts.models import User
 from coop.accounts.permissions import ROLE_MESSAGES
 from coop.errors import Conflict, Forbidden, Invalid
 from coop.extensions import db
-from coop.governance.models import Amendment, Proposal, ProposalVersion
+from coop.governance.models import Amendment, Cosignature, Proposal, ProposalVersion
 from coop.governance.services.ballots import lock_proposal
 from coop.governance.services.proposals import checked_proposal
+from coop.notifications.services import notify
 from coop.pagination import keyset_page
 
 # What an amendment may replace; the title, kind and method stay as the author chose them.
@@ -93,6 +94,19 @@ def propose_amendment(member: User, proposal: Proposal, data: dict) -> Amendment
         member,
         {"amendment_id": amendment.id, "fields": sorted(changes), "version": proposal.version, "reason": reason},
     )
+    notify(
+        [proposal.proposer_id] if proposal.proposer_id != member.id else [],
+        "proposal_amended",
+        f"proposal:{proposal.id}",
+        {
+            "proposal_id": proposal.id,
+            "title": proposal.title,
+            "event": "proposed",
+            "by": member.display_name,
+            "reason": reason,
+            "amendment_id": amendment.id,
+        },
+    )
     return amendment
 
 
@@ -154,6 +168,18 @@ def accept_amendment(author: User, amendment: Amendment) -> Amendment:
             subject,
             "system",
             {"amendment_id": amendment.id, "version": proposal.version, "cosigners": proposal.cosigner_count},
+        )
+        notify(
+            sa.select(Cosignature.member_id).where(Cosignature.proposal_id == proposal.id),
+            "proposal_amended",
+            subject,
+            {
+                "proposal_id": proposal.id,
+                "title": proposal.title,
+                "event": "accepted",
+                "version": proposal.version,
+                "amendment_id": amendment.id,
+            },
         )
     return amendment
 

@@ -24,6 +24,7 @@ from coop.governance.services.delegation import weigh_ballots
 from coop.governance.services.enactment import enact
 from coop.governance.services.terms import current_terms
 from coop.governance.terms import FOUNDING_TERMS, GOVERNANCE_PARAMS, apply_change
+from coop.notifications.services import notify
 from coop.pagination import keyset_page
 
 # The ballot field each voting method takes.
@@ -402,6 +403,12 @@ def _close(proposal: Proposal, now: datetime) -> list[tuple]:
     proposal.result = result
     db.session.flush()
     subject = f"proposal:{proposal.id}"
+    notify(
+        sa.select(ProposalEligibility.member_id).where(ProposalEligibility.proposal_id == proposal.id),
+        "vote_result",
+        subject,
+        {"proposal_id": proposal.id, "title": proposal.title, "status": proposal.status},
+    )
     events = [("proposal.closed", subject, None, {"status": status, "result": result})]
     if proposal.status == "enacted":
         events += effect_events + [("proposal.enacted", subject, None, proposal.enacted)]

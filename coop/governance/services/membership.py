@@ -19,6 +19,7 @@ from coop.governance.models import (
     TermsVersion,
 )
 from coop.governance.services.terms import current_terms
+from coop.notifications.services import notify
 from coop.pagination import keyset_page
 
 
@@ -185,7 +186,14 @@ def admit_applicant(coordinator: User, applicant: User, payment_reference: str |
                 {"payment_reference": [_("Required to confirm a transfer.")]},
             )
         share = _share_by_transfer(user, reference)
-    return _admitted(user, membership, coordinator, share)
+    admitted = _admitted(user, membership, coordinator, share)
+    notify(
+        [user.id],
+        "payment_confirmed",
+        f"user:{user.id}",
+        {"what": "share", "amount_cents": share["amount"]},
+    )
+    return admitted
 
 
 def refuse_applicant(coordinator: User, applicant: User, reason: str) -> Membership:

@@ -12,6 +12,7 @@ from coop.errors import Conflict, Forbidden, Invalid
 from coop.extensions import db
 from coop.governance.models import Proposal, ProposalOutcome
 from coop.governance.services.ballots import lock_proposal
+from coop.notifications.services import notify
 
 STATEMENT_MAX = 5000
 
@@ -78,6 +79,13 @@ def mark_reviews_due(now: datetime) -> str:
             f"proposal:{outcome.proposal_id}",
             "system",
             {"review_on": outcome.review_on.isoformat() if outcome.review_on else None},
+        )
+        proposal = db.session.get(Proposal, outcome.proposal_id)
+        notify(
+            {outcome.recorded_by_id, proposal.proposer_id},
+            "outcome_review_due",
+            f"proposal:{outcome.proposal_id}",
+            {"proposal_id": outcome.proposal_id, "title": proposal.title, "review_on": outcome.review_on.isoformat()},
         )
     db.session.flush()
     return f"{len(due)} outcome review(s) due" if due else "no outcome review due"

@@ -34,6 +34,7 @@ from coop.governance.services.ballots import close_due, lock_proposal, record_ev
 from coop.governance.services.membership import members_count
 from coop.governance.services.terms import check_floor_above_local_minimums, current_rule, current_terms
 from coop.governance.terms import apply_change
+from coop.notifications.services import notify
 from coop.pagination import keyset_page
 
 
@@ -365,6 +366,18 @@ def review_proposal(
         events = [("proposal.reviewed", subject, coordinator, {"action": "return", "reason": reason})]
     proposal.reviewer_id, proposal.reviewed_at, proposal.review_reason = coordinator.id, clock.now(), reason
     db.session.flush()
+    notify(
+        [proposal.proposer_id] if proposal.proposer_id != coordinator.id else [],
+        "proposal_reviewed",
+        subject,
+        {
+            "proposal_id": proposal.id,
+            "title": proposal.title,
+            "action": action,
+            "reason": reason,
+            "by": coordinator.display_name,
+        },
+    )
     record_events(events)
     return proposal
 
@@ -398,6 +411,12 @@ def cosign(member: User, proposal: Proposal) -> Proposal:
             )
         )
         events += _open(proposal, current_terms().params["voting_days_min"], via="petition", actor="petition")
+        notify(
+            [proposal.proposer_id],
+            "proposal_to_ballot",
+            f"proposal:{proposal.id}",
+            {"proposal_id": proposal.id, "title": proposal.title, "cosigners": proposal.cosigner_count},
+        )
     record_events(events)
     return proposal
 
@@ -427,6 +446,13 @@ def _open(proposal: Proposal, days: int, *, via: str, actor) -> list[tuple]:
         .where(ProposalEligibility.proposal_id == proposal.id)
     )
     db.session.flush()
+    # Every eligible member in one INSERT ... SELECT: a coop of ten thousand is told in one statement.
+    notify(
+        sa.select(ProposalEligibility.member_id).where(ProposalEligibility.proposal_id == proposal.id),
+        "vote_opened",
+        f"proposal:{proposal.id}",
+        {"proposal_id": proposal.id, "title": proposal.title, "closes_at": proposal.closes_at.isoformat()},
+    )
     return [
         (
             "proposal.opened",

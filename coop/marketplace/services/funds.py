@@ -11,6 +11,7 @@ from coop.extensions import db
 from coop.ledger import InsufficientFunds, LedgerEntry
 from coop.marketplace.models import Deposit, Withdrawal
 from coop.marketplace.services.common import lock_row, paged
+from coop.notifications.services import notify
 
 
 def request_deposit(requester: User, amount_cents: int, payment_reference: str | None = None) -> Deposit:
@@ -48,6 +49,12 @@ def confirm_deposit(coordinator: User, deposit: Deposit) -> Deposit:
             "amount_cents": deposit.amount_cents,
             "payment_reference": deposit.payment_reference,
         },
+    )
+    notify(
+        [deposit.requester_id],
+        "payment_confirmed",
+        f"deposit:{deposit.id}",
+        {"what": "deposit", "deposit_id": deposit.id, "amount_cents": deposit.amount_cents},
     )
     return deposit
 
@@ -148,5 +155,11 @@ def confirm_withdrawal(coordinator: User, withdrawal: Withdrawal) -> Withdrawal:
         f"withdrawal:{withdrawal.id}",
         coordinator,
         {"user_id": withdrawal.user_id, "source": withdrawal.source, "amount_cents": withdrawal.amount_cents},
+    )
+    notify(
+        [withdrawal.user_id],
+        "payment_confirmed",
+        f"withdrawal:{withdrawal.id}",
+        {"what": "withdrawal", "withdrawal_id": withdrawal.id, "amount_cents": withdrawal.amount_cents},
     )
     return withdrawal

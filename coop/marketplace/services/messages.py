@@ -11,6 +11,7 @@ from coop.errors import Forbidden, Invalid
 from coop.extensions import db
 from coop.marketplace.models import Assignment, AssignmentMessage
 from coop.marketplace.services.common import paged
+from coop.notifications.services import notify
 
 MESSAGE_MAX = 2_000
 NOT_YOUR_CONVERSATION = _l(
@@ -33,6 +34,19 @@ def send_message(user: User, assignment: Assignment, body: str) -> AssignmentMes
     message = AssignmentMessage(assignment_id=assignment.id, author_id=user.id, body=text, created_at=clock.now())
     db.session.add(message)
     db.session.flush()
+    other = assignment.batch.requester_id if user.id == assignment.worker_id else assignment.worker_id
+    notify(
+        [other],
+        "message",
+        f"assignment:{assignment.id}",
+        {
+            "assignment_id": assignment.id,
+            "batch": assignment.batch.title,
+            "message_id": message.id,
+            "by": user.display_name,
+            "excerpt": text if len(text) <= 140 else text[:137].rstrip() + "...",
+        },
+    )
     return message
 
 

@@ -17,6 +17,7 @@ from coop.marketplace.models import Appeal, Assignment, Batch, Slot
 from coop.marketplace.services.common import check_claimant, check_owns_batch, lock_row, paged, protections_in_force
 from coop.marketplace.services.escrow import approve, pay_from, release_slot, settle_if_done
 from coop.marketplace.services.tick import auto_approve_due, refresh_batch
+from coop.notifications.services import notify
 
 # Long enough to say what was wrong: a word like "no" or "wrong" gives the worker nothing to appeal against.
 MIN_REJECTION_REASON = 10
@@ -55,6 +56,18 @@ def review(requester: User, assignment: Assignment, decision: str, reason: str |
         assignment.reviewed_at, assignment.review_decision, assignment.review_reason = now, "reject", reason
         db.session.flush()
         release_slot(assignment, now)
+    notify(
+        [assignment.worker_id],
+        "work_reviewed",
+        f"assignment:{assignment.id}",
+        {
+            "assignment_id": assignment.id,
+            "batch_id": assignment.batch_id,
+            "batch": assignment.batch.title,
+            "decision": decision,
+            "reason": reason,
+        },
+    )
     return assignment
 
 
@@ -198,6 +211,19 @@ def decide_appeal(coordinator: User, appeal: Appeal, decision: str, reason: str)
             "decision": decision,
             "paid_cents": appeal.paid_cents,
             "paid_from": appeal.paid_from,
+        },
+    )
+    notify(
+        [assignment.worker_id],
+        "appeal_decided",
+        f"appeal:{appeal.id}",
+        {
+            "about": "work",
+            "appeal_id": appeal.id,
+            "assignment_id": assignment.id,
+            "batch": assignment.batch.title,
+            "decision": decision,
+            "reason": appeal.decision_reason,
         },
     )
     return appeal
