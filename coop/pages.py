@@ -129,7 +129,7 @@ def attempt(form: FlaskForm | None, action: Callable[[], Any]) -> tuple[bool, An
     except CoopError as exc:
         if exc.status in (401, 403) and form is None:
             abort(exc.status)
-        unplaced = []
+        unplaced: list[str] = []
         for name, messages in (exc.errors or {}).items():
             field = getattr(form, name, None) if form is not None else None
             texts = messages if isinstance(messages, list) else [str(messages)]
