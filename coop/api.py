@@ -168,7 +168,8 @@ def register_api(app: Flask) -> None:
     from coop.governance.routes import blp as governance
     from coop.marketplace.routes import blp as marketplace
     from coop.routes import blp as core
+    from coop.webhooks.routes import blp as webhooks
 
-    for blueprint in (accounts, governance, marketplace, forum, core):
+    for blueprint in (accounts, governance, marketplace, forum, webhooks, core):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)

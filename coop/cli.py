@@ -16,6 +16,7 @@ def _tick_functions():
     from coop import idempotency
     from coop.governance import services as governance
     from coop.marketplace import services as marketplace
+    from coop.webhooks import services as webhooks
 
     # Votes close before marketplace work, so terms a vote enacts apply to this tick.
     return [
@@ -23,6 +24,7 @@ def _tick_functions():
         ("outcome reviews", governance.mark_reviews_due),
         ("marketplace", marketplace.tick),
         ("idempotency", idempotency.purge_expired),
+        ("webhook retries", webhooks.retry_due),
     ]
 
 

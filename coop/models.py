@@ -6,4 +6,5 @@ import coop.forum.models
 import coop.governance.models
 import coop.idempotency
 import coop.ledger
-import coop.marketplace.models  # noqa: F401
+import coop.marketplace.models
+import coop.webhooks.models  # noqa: F401

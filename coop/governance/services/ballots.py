@@ -24,6 +24,7 @@ from coop.governance.services.enactment import enact
 from coop.governance.services.terms import current_terms
 from coop.governance.terms import FOUNDING_TERMS, GOVERNANCE_PARAMS, apply_change
 from coop.pagination import keyset_page
+from coop.webhooks import services as webhooks
 
 # The ballot field each voting method takes.
 BALLOT_FIELDS = {
@@ -356,6 +357,7 @@ def _close(proposal: Proposal, now: datetime) -> list[tuple]:
     proposal.result = result
     db.session.flush()
     subject = f"proposal:{proposal.id}"
+    webhooks.emit("proposal.closed", {"proposal_id": proposal.id, "status": proposal.status, "result": result})
     events = [("proposal.closed", subject, None, {"status": status, "result": result})]
     if proposal.status == "enacted":
         events += effect_events + [("proposal.enacted", subject, None, proposal.enacted)]

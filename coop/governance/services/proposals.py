@@ -33,6 +33,7 @@ from coop.governance.services.membership import members_count
 from coop.governance.services.terms import check_floor_above_local_minimums, current_rule, current_terms
 from coop.governance.terms import apply_change
 from coop.pagination import keyset_page
+from coop.webhooks import services as webhooks
 
 
 def create_proposal(author: User, data: dict) -> Proposal:
@@ -372,6 +373,17 @@ def _open(proposal: Proposal, days: int, *, via: str, actor) -> list[tuple]:
         .where(ProposalEligibility.proposal_id == proposal.id)
     )
     db.session.flush()
+    webhooks.emit(
+        "proposal.opened",
+        {
+            "proposal_id": proposal.id,
+            "title": proposal.title,
+            "kind": proposal.kind,
+            "method": proposal.method,
+            "opened_by": via,
+            "closes_at": proposal.closes_at,
+        },
+    )
     return [
         (
             "proposal.opened",

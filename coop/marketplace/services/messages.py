@@ -9,6 +9,7 @@ from coop.errors import Forbidden, Invalid
 from coop.extensions import db
 from coop.marketplace.models import Assignment, AssignmentMessage
 from coop.marketplace.services.common import paged
+from coop.webhooks import services as webhooks
 
 MESSAGE_MAX = 2_000
 NOT_YOUR_CONVERSATION = (
@@ -31,6 +32,20 @@ def send_message(user: User, assignment: Assignment, body: str) -> AssignmentMes
     message = AssignmentMessage(assignment_id=assignment.id, author_id=user.id, body=text, created_at=clock.now())
     db.session.add(message)
     db.session.flush()
+    requester_id = assignment.batch.requester_id
+    if user.id != requester_id:
+        # The worker wrote: the requester's systems hear of it, under the worker's pseudonym.
+        webhooks.emit(
+            "message.received",
+            {
+                "message_id": message.id,
+                "assignment_id": assignment.id,
+                "batch_id": assignment.batch_id,
+                "from": user.display_name,
+                "body": message.body,
+            },
+            requester_id=requester_id,
+        )
     return message
 
 

@@ -16,6 +16,7 @@ from coop.marketplace.models import Appeal, Assignment, Batch, Slot
 from coop.marketplace.services.common import check_claimant, check_owns_batch, lock_row, paged, protections_in_force
 from coop.marketplace.services.escrow import approve, pay_from, release_slot, settle_if_done
 from coop.marketplace.services.tick import auto_approve_due, refresh_batch
+from coop.webhooks import services as webhooks
 
 # Long enough to say what was wrong: a word like "no" or "wrong" gives the worker nothing to appeal against.
 MIN_REJECTION_REASON = 10
@@ -178,5 +179,16 @@ def decide_appeal(coordinator: User, appeal: Appeal, decision: str, reason: str)
             "paid_cents": appeal.paid_cents,
             "paid_from": appeal.paid_from,
         },
+    )
+    webhooks.emit(
+        "appeal.decided",
+        {
+            "appeal_id": appeal.id,
+            "assignment_id": assignment.id,
+            "batch_id": assignment.batch_id,
+            "decision": decision,
+            "reason": appeal.decision_reason,
+        },
+        requester_id=assignment.batch.requester_id,
     )
     return appeal
