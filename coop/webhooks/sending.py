@@ -110,7 +110,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self):
         # TLS still checks the certificate against the host name in the URL.
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 def headers_for(secret: str, msg_id: str, body: str, at: datetime) -> dict[str, str]:

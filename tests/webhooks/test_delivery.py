@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from coop import clock
@@ -114,7 +115,13 @@ def test_retries_stop_a_day_after_the_event(shop, receiver, frozen_clock):
     receiver.verified(hook["secret"])  # every attempt was signed
 
 
-def test_a_webhook_failing_for_three_days_is_disabled_and_its_owner_told(shop, receiver, frozen_clock, smtp_server):
+@pytest.mark.parametrize(
+    ("locale", "subject"), [(None, "Your coop webhook was disabled"), ("fr", "Votre webhook de la coop a été désactivé")]
+)
+def test_a_webhook_failing_for_three_days_is_disabled_and_its_owner_told(
+    shop, receiver, frozen_clock, smtp_server, locale, subject
+):
+    shop.requester.locale = locale
     hook = subscribe(shop.rc, receiver.url, ["batch.completed"])
     receiver.answers = [500] * 10
     for day in range(4):
@@ -129,7 +136,7 @@ def test_a_webhook_failing_for_three_days_is_disabled_and_its_owner_told(shop, r
     [entry] = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.event == "webhook.disabled"))
     assert entry.subject == f"webhook:{hook['id']}"
     [message] = smtp_server.to(shop.requester.email)
-    assert message["Subject"] == "Your coop webhook was disabled"
+    assert message["Subject"] == subject
     assert receiver.url in message.get_body(("plain",)).get_content()
 
     # Nothing more is sent, even when due; redelivering is refused until the owner subscribes again.
