@@ -116,7 +116,8 @@ def test_retries_stop_a_day_after_the_event(shop, receiver, frozen_clock):
 
 
 @pytest.mark.parametrize(
-    ("locale", "subject"), [(None, "Your coop webhook was disabled"), ("fr", "Votre webhook de la coop a été désactivé")]
+    ("locale", "subject"),
+    [(None, "Your coop webhook was disabled"), ("fr", "Votre webhook de la coop a été désactivé")],
 )
 def test_a_webhook_failing_for_three_days_is_disabled_and_its_owner_told(
     shop, receiver, frozen_clock, smtp_server, locale, subject
