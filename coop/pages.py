@@ -26,7 +26,10 @@ PAGE_CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 # Each domain's pages module (its blueprint `bp`, and optionally `nav(user)` for the menu).
-PAGE_MODULES = ("coop.accounts.pages",)
+PAGE_MODULES = (
+    "coop.accounts.pages",
+    "coop.marketplace.pages",
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 csrf = CSRFProtect()
