@@ -40,6 +40,8 @@ RETRY_FOR = timedelta(hours=24)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=8)
 DISABLE_AFTER = timedelta(days=3)
+# Each event is sent once per subscribed webhook: a cap keeps one account from multiplying the work.
+MAX_WEBHOOKS_PER_ACCOUNT = 20
 NO_SUCH_WEBHOOK = "You have no webhook with this id."
 NO_SUCH_DELIVERY = "This webhook has no delivery with this id."
 
@@ -69,6 +71,12 @@ def create_webhook(user: User, data: dict) -> tuple[Webhook, str]:
     refused = [reason for reason in (_allowed(user, e) for e in events) if reason]
     if refused:
         raise Invalid(f"You may not subscribe to: {' '.join(refused)}", {"events": refused})
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Webhook).where(Webhook.owner_id == user.id))
+    if count >= MAX_WEBHOOKS_PER_ACCOUNT:
+        raise Conflict(
+            f"You have {count} webhooks, the most an account may hold; delete one "
+            "(DELETE /api/v1/webhooks/{id}) or subscribe an existing one to more events."
+        )
     url = data["url"].strip()
     try:
         sending.resolve(sending.parse(url), current_app.config["COOP_WEBHOOKS_ALLOW_PRIVATE"])

@@ -62,3 +62,14 @@ def test_nobody_sees_deletes_or_redelivers_anothers_webhook(make):
 def test_webhooks_need_signing_in(anon):
     assert anon.get(f"{API}/webhooks").status_code == 401
     assert anon.post(f"{API}/webhooks", json={"url": URL, "events": ["batch.completed"]}).status_code == 401
+
+
+def test_an_account_holds_a_limited_number_of_webhooks(make, monkeypatch):
+    from coop.webhooks import services as webhooks
+
+    monkeypatch.setattr(webhooks, "MAX_WEBHOOKS_PER_ACCOUNT", 2)
+    client = make.client(make.requester())
+    for _ in range(2):
+        subscribe(client, URL, ["batch.completed"])
+    refused = client.post(f"{API}/webhooks", json={"url": URL, "events": ["batch.completed"]})
+    assert refused.status_code == 409 and "delete one" in refused.json["message"]
