@@ -37,7 +37,8 @@ def normalize_email(email: str) -> str:
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # Rate-limit keys hash what a caller sent before it is validated, lone surrogates included.
+    return hashlib.sha256(token.encode(errors="surrogatepass")).hexdigest()
 
 
 def register(email: str, password: str, display_name: str, kind: str, organization: str | None = None) -> User:
