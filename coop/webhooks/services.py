@@ -162,55 +162,64 @@ def emit(event: str, data: dict, *, requester_id: int | None = None) -> None:
     db.session().info.setdefault(_QUEUE, []).append(_Event(event, clock.now(), payload, requester_id))
 
 
-def _subscribers(session: Session, event: _Event, cache: dict) -> list[Webhook]:
-    key = event.requester_id
+def _subscribers(event: dict, cache: dict) -> list[Webhook]:
+    key = event["requester_id"]
     if key not in cache:
         stmt = sa.select(Webhook).where(Webhook.disabled_at.is_(None))
-        if event.requester_id is not None:
-            stmt = stmt.where(Webhook.owner_id == event.requester_id)
+        if key is not None:
+            stmt = stmt.where(Webhook.owner_id == key)
         else:
             stmt = stmt.join(User, User.id == Webhook.owner_id).where(User.is_member.is_(True))
-        cache[key] = list(session.scalars(stmt.order_by(Webhook.id)))
-    return [hook for hook in cache[key] if event.type in hook.events]
+        cache[key] = list(db.session.scalars(stmt.order_by(Webhook.id)))
+    return [hook for hook in cache[key] if event["type"] in hook.events]
 
 
-def _fan_out(session: Session, queue: list[_Event]) -> None:
+@jobs.task("webhooks.fan_out")
+def fan_out(events: list[dict]) -> None:
+    """A delivery (and its job) for each webhook subscribed to each event of one committed unit of work."""
     cache: dict = {}
     deliveries = []
-    for event in queue:
+    for event in events:
+        at = datetime.fromisoformat(event["at"])
         body = json.dumps(
-            {"type": event.type, "timestamp": event.at.isoformat(), "data": event.data},
+            {"type": event["type"], "timestamp": event["at"], "data": event["data"]},
             separators=(",", ":"),
             ensure_ascii=False,
         )
-        for hook in _subscribers(session, event, cache):
+        for hook in _subscribers(event, cache):
             delivery = WebhookDelivery(
                 webhook_id=hook.id,
                 msg_id="msg_" + secrets.token_urlsafe(24),
-                event=event.type,
+                event=event["type"],
                 body=body,
-                created_at=event.at,
+                created_at=at,
                 status="pending",
                 attempts=0,
-                next_attempt_at=event.at,
-                retry_until=event.at + RETRY_FOR,
+                next_attempt_at=at,
+                retry_until=at + RETRY_FOR,
             )
-            session.add(delivery)
+            db.session.add(delivery)
             deliveries.append(delivery)
     if deliveries:
-        session.flush()
+        db.session.flush()
         for delivery in deliveries:
             jobs.defer("webhooks.deliver", delivery_id=delivery.id)
 
 
-# Before the audit log's hook (insert=True), so the audit lock stays the last one a commit takes.
-@sa.event.listens_for(Session, "before_commit", insert=True)
+@sa.event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
+    # The events go to the job queue as they are: finding subscribers happens in the job, so
+    # the change that caused them (a claim, a submit) pays no query for it.
     if session.in_nested_transaction():
         return
     queue = session.info.pop(_QUEUE, None)
     if queue:
-        _fan_out(session, queue)
+        jobs.defer(
+            "webhooks.fan_out",
+            events=[
+                {"type": e.type, "at": e.at.isoformat(), "data": e.data, "requester_id": e.requester_id} for e in queue
+            ],
+        )
 
 
 @sa.event.listens_for(Session, "after_transaction_create")
