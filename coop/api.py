@@ -169,7 +169,8 @@ def register_api(app: Flask) -> None:
     from coop.marketplace.routes import blp as marketplace
     from coop.notifications.routes import blp as notifications
     from coop.routes import blp as core
+    from coop.webhooks.routes import blp as webhooks
 
-    for blueprint in (accounts, governance, marketplace, forum, notifications, core):
+    for blueprint in (accounts, governance, marketplace, forum, notifications, webhooks, core):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)

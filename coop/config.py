@@ -81,6 +81,10 @@ class Config:
     # A connection back in use within this many seconds is not pinged: under load that saves every
     # request a round trip; a connection a restart dropped mid-use fails once, as a 503 to repeat.
     COOP_DB_PING_IDLE_SECONDS = 2
+    # Webhooks go only to public addresses unless this allows private, loopback and link-local ones.
+    COOP_WEBHOOKS_ALLOW_PRIVATE = False
+    # A receiver that has not answered by then counts as a failed attempt, retried later.
+    COOP_WEBHOOKS_TIMEOUT_SECONDS = 5
 
     @classmethod
     def load(cls, instance_path: str) -> dict:
@@ -114,6 +118,12 @@ class Config:
         if after is not None:
             values["COOP_JOBS_RUN_AFTER_REQUEST"] = after.lower() in ("1", "true", "yes", "on")
         values["COOP_MAX_BODY_BYTES"] = int(_env("COOP_MAX_BODY_BYTES", cls.COOP_MAX_BODY_BYTES))
+        allow_private = _env("COOP_WEBHOOKS_ALLOW_PRIVATE")
+        if allow_private is not None:
+            values["COOP_WEBHOOKS_ALLOW_PRIVATE"] = allow_private.lower() in ("1", "true", "yes", "on")
+        values["COOP_WEBHOOKS_TIMEOUT_SECONDS"] = float(
+            _env("COOP_WEBHOOKS_TIMEOUT_SECONDS", cls.COOP_WEBHOOKS_TIMEOUT_SECONDS)
+        )
         return values
 
     @staticmethod
@@ -128,6 +138,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    # A receiver on this machine is how webhooks are tried out.
+    COOP_WEBHOOKS_ALLOW_PRIVATE = True
 
 
 class TestingConfig(Config):
@@ -138,6 +150,8 @@ class TestingConfig(Config):
     COOP_AUTH_RATE_PER_ADDRESS = "100000 per minute"
     COOP_AUTH_RATE_PER_ACCOUNT = "100000 per minute"
     COOP_MESSAGE_RATE = "100000 per minute"
+    COOP_WEBHOOKS_ALLOW_PRIVATE = True
+    COOP_WEBHOOKS_TIMEOUT_SECONDS = 2
 
     @classmethod
     def load(cls, instance_path: str) -> dict:

@@ -7,4 +7,5 @@ import coop.governance.models
 import coop.idempotency
 import coop.ledger
 import coop.marketplace.models
-import coop.notifications.models  # noqa: F401
+import coop.notifications.models
+import coop.webhooks.models  # noqa: F401

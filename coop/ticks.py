@@ -17,6 +17,7 @@ def _sweeps() -> list[tuple[str, str, Callable[[datetime], str]]]:
     from coop.governance import services as governance
     from coop.marketplace import services as marketplace
     from coop.notifications import services as notifications
+    from coop.webhooks import services as webhooks
 
     # Votes close before marketplace work, so terms a vote enacts apply to this tick; reminders after
     # the close, so a vote closed this tick is not reminded; the digest last, gathering all.
@@ -26,6 +27,7 @@ def _sweeps() -> list[tuple[str, str, Callable[[datetime], str]]]:
         ("marketplace", "tick.marketplace", marketplace.tick),
         ("vote reminders", "tick.vote_reminders", notifications.remind_closing_votes),
         ("notification digests", "tick.notification_digests", notifications.send_digests),
+        ("webhook retries", "tick.webhook_retries", lambda now: f"{webhooks.retry_due(now)} deliveries due again"),
         ("idempotency", "tick.idempotency", idempotency.purge_expired),
     ]
 

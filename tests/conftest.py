@@ -213,6 +213,17 @@ class Factory:
 
     def worker(self, name=None):
         name = name or self._next("worker")
+        return self._verified(accounts.register(f"{name}@example.org", PASSWORD, name, "worker"))
+
+    @staticmethod
+    def _verified(user):
+        # People in tests followed their verification link, so email on (smtp_server) requires nothing more.
+        accounts.mark_email_verified(user)
+        return user
+
+    def unverified_worker(self, name=None):
+        """A worker who has not followed the verification link."""
+        name = name or self._next("worker")
         return accounts.register(f"{name}@example.org", PASSWORD, name, "worker")
 
     def member(self, name=None):
@@ -228,7 +239,7 @@ class Factory:
 
     def requester(self, name=None):
         name = name or self._next("requester")
-        return accounts.register(f"{name}@example.org", PASSWORD, name, "requester", f"{name} Ltd")
+        return self._verified(accounts.register(f"{name}@example.org", PASSWORD, name, "requester", f"{name} Ltd"))
 
     def client(self, user=None) -> ApiClient:
         return ApiClient(self.app, user)

@@ -13,7 +13,17 @@ from coop.governance import services as governance
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints a caller reaches before holding a session; they carry credentials themselves.
-CSRF_EXEMPT_ENDPOINTS = frozenset({"accounts.login", "accounts.register", "accounts.create_token"})
+# Emailed links are their own credential, followed from any device, signed in or not.
+CSRF_EXEMPT_ENDPOINTS = frozenset(
+    {
+        "accounts.login",
+        "accounts.register",
+        "accounts.create_token",
+        "accounts.verify_email",
+        "accounts.request_password_reset",
+        "accounts.confirm_password_reset",
+    }
+)
 # The only API endpoints open without signing in; every other one refuses before reading the body.
 PUBLIC_ENDPOINTS = CSRF_EXEMPT_ENDPOINTS | {"accounts.csrf"}
 # Read (GET) without signing in: the terms in force, the rules and the public boards; a signed-in

@@ -1,4 +1,4 @@
-"""Users, their roles, their signed-in browser sessions and their personal API tokens."""
+"""Users, their roles, their signed-in browser sessions, their personal API tokens and emailed one-time links."""
 
 from datetime import datetime
 
@@ -32,6 +32,8 @@ class User(UserMixin, Model):
     # ISO 3166-1 alpha-2, stated by the person; members' countries keep the coop floor above local minimum wages.
     country: Mapped[str | None] = mapped_column(sa.String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # When the person followed the link sent to `email`; None: not (yet) shown to be theirs.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -86,3 +88,27 @@ class UserSession(Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+EMAIL_TOKEN_PURPOSES = ("verify", "reset")
+
+
+class EmailToken(Model):
+    """A single-use link sent by email: to show an address is the person's, or to choose a new password."""
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(16))
+    # The address the link was sent to: verifying proves that address, not a later one.
+    email: Mapped[str] = mapped_column(sa.String(254))
+    # SHA-256 of the token, as for API tokens: a copy of the table opens no account.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (sa.CheckConstraint(f"purpose IN {EMAIL_TOKEN_PURPOSES}", name="purpose"),)

@@ -1,4 +1,4 @@
-"""Account routes: registration, session login and logout, password change, API tokens, the caller's own profile."""
+"""Account routes: registration, email verification, sign-in and out, password change and reset, API tokens, your profile."""
 
 from flask import current_app, g, request, session
 from flask.views import MethodView
@@ -11,15 +11,21 @@ from coop.accounts.permissions import authenticated_user, require
 from coop.accounts.schemas import (
     CredentialsSchema,
     CsrfSchema,
+    EmailVerifiedSchema,
     LoginResultSchema,
     NewTokenSchema,
     PasswordChangedSchema,
     PasswordChangeSchema,
+    PasswordResetAcceptedSchema,
+    PasswordResetRequestSchema,
+    PasswordResetSchema,
     ProfileUpdateSchema,
     RegisterSchema,
     TokenRequestSchema,
     TokenSchema,
     UserSchema,
+    VerificationSentSchema,
+    VerifyEmailSchema,
 )
 from coop.extensions import limiter
 from coop.parsing import Blueprint
@@ -52,13 +58,70 @@ def password_limits(view):
     return auth_limits(view, account_key=_signed_in_account_key)
 
 
+def _link_key() -> str:
+    # A guesser of emailed-link tokens names no account; each token counts as its own "account".
+    body = request.get_json(silent=True) if request.path.startswith("/api/") else request.form
+    token = body.get("token") if hasattr(body, "get") else None
+    if not isinstance(token, str):
+        token = (request.view_args or {}).get("token")  # the reset page carries it in its path
+    return f"link:{services.hash_token(token) if isinstance(token, str) else '-'}"
+
+
+def link_limits(view):
+    """The login limits on following an emailed link: per address, and per link."""
+    return auth_limits(view, account_key=_link_key)
+
+
+PASSWORD_RESET_ACCEPTED = (
+    "If an account uses this address, a link to choose a new password is on its way; it works once, for one hour."
+)
+
+
 @blp.route("/auth/register", methods=["POST"])
 @auth_limits
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 def register(data):
-    """Create a worker or requester account."""
-    return services.register(**data)
+    """Create a worker or requester account; when the coop sends email, a link to verify the address is sent to it."""
+    return services.open_account(**data)
+
+
+@blp.route("/auth/verify-email", methods=["POST"])
+@link_limits
+@blp.arguments(VerifyEmailSchema)
+@blp.response(200, EmailVerifiedSchema)
+def verify_email(data):
+    """Verify your email address with the token from the link we sent (works once; 422 when used or expired)."""
+    return services.verify_email(data["token"])
+
+
+@blp.route("/auth/verify-email/resend", methods=["POST"])
+@password_limits
+@blp.response(202, VerificationSentSchema)
+@require()
+def resend_verification():
+    """Send yourself a new verification link (409 when already verified, or when the coop sends no email)."""
+    user = services.resend_verification(authenticated_user())
+    return {"sent_to": user.email}
+
+
+@blp.route("/auth/password-reset", methods=["POST"])
+@auth_limits
+@blp.arguments(PasswordResetRequestSchema)
+@blp.response(202, PasswordResetAcceptedSchema)
+def request_password_reset(data):
+    """Ask for a link to choose a new password; always 202, so nobody learns which addresses have accounts."""
+    services.request_password_reset(data["email"])
+    return {"message": PASSWORD_RESET_ACCEPTED}
+
+
+@blp.route("/auth/password-reset/confirm", methods=["POST"])
+@link_limits
+@blp.arguments(PasswordResetSchema)
+@blp.response(200, PasswordChangedSchema)
+def confirm_password_reset(data):
+    """Choose a new password with the emailed token (works once, for one hour); every session and API token ends."""
+    return services.reset_password(data["token"], data["password"])
 
 
 @blp.route("/auth/login", methods=["POST"])
@@ -162,5 +225,6 @@ def me():
 @blp.response(200, UserSchema)
 @require()
 def update_me(data):
-    """Change your profile: the country you live in (it counts toward the coop's floor above local minimum wages)."""
+    """Change your profile: the country you live in (it counts toward the coop's floor above local minimum wages)
+    and the language of your pages and emails."""
     return services.update_profile(authenticated_user(), data)

@@ -5,6 +5,7 @@ from marshmallow import validate as v
 
 from coop.accounts.models import USER_KINDS
 from coop.fields import CountryCode
+from coop.i18n import LANGUAGES
 
 
 def new_password_field(**kwargs) -> ma.fields.String:
@@ -82,14 +83,57 @@ class UserSchema(ma.Schema):
     locale = ma.fields.String(dump_only=True, allow_none=True)
     country = ma.fields.String(dump_only=True, allow_none=True)
     created_at = ma.fields.DateTime(dump_only=True)
+    email_verified_at = ma.fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "When you followed the link sent to your email; null: not verified yet."},
+    )
 
 
 class ProfileUpdateSchema(ma.Schema):
     country = CountryCode(
-        required=True,
         allow_none=True,
         metadata={"description": "Where you live and work, ISO 3166-1 alpha-2 (e.g. FR); null to withdraw it."},
     )
+    locale = ma.fields.String(
+        allow_none=True,
+        validate=v.OneOf(LANGUAGES, error="Choose one of: " + ", ".join(LANGUAGES) + " (or null: follow the browser)."),
+        metadata={"description": "The language of your pages and emails (en, fr); null to follow the browser."},
+    )
+
+
+class VerifyEmailSchema(ma.Schema):
+    token = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=200),
+        metadata={"description": "The token in the link emailed to you."},
+    )
+
+
+class EmailVerifiedSchema(ma.Schema):
+    email = ma.fields.String(dump_only=True)
+    email_verified_at = ma.fields.DateTime(dump_only=True)
+
+
+class VerificationSentSchema(ma.Schema):
+    sent_to = ma.fields.String(dump_only=True, metadata={"description": "Where the new link was sent."})
+
+
+class PasswordResetRequestSchema(ma.Schema):
+    email = ma.fields.String(required=True, validate=v.Length(min=1, max=254))
+
+
+class PasswordResetAcceptedSchema(ma.Schema):
+    message = ma.fields.String(dump_only=True)
+
+
+class PasswordResetSchema(ma.Schema):
+    token = ma.fields.String(
+        required=True,
+        validate=v.Length(min=1, max=200),
+        metadata={"description": "The token in the link emailed to you."},
+    )
+    password = new_password_field()
 
 
 class LoginResultSchema(ma.Schema):
@@ -118,3 +162,10 @@ class NewTokenSchema(TokenSchema):
     token = ma.fields.String(
         dump_only=True, metadata={"description": "Shown once; send as 'Authorization: Bearer <token>'."}
     )
+
+
+class NewPasswordFormSchema(ma.Schema):
+    """The reset page's form: the new password, typed twice (the form checks they match)."""
+
+    password = new_password_field()
+    confirm = ma.fields.String(load_only=True)

@@ -1,4 +1,4 @@
-"""Account services: registration, passwords, sessions, API tokens, role changes."""
+"""Account services: registration, email verification, passwords and their reset, sessions, API tokens, role changes."""
 
 import functools
 import hashlib
@@ -13,9 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager
 
-from coop import clock
-from coop.accounts.models import ApiToken, User, UserSession
-from coop.errors import Conflict, Invalid, NotFound, Unauthorized
+from coop import clock, mail
+from coop.accounts import emails
+from coop.accounts.models import ApiToken, EmailToken, User, UserSession
+from coop.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from coop.extensions import db
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -28,6 +29,9 @@ LAST_USE_PRECISION = timedelta(minutes=1)
 SESSION_ID_KEY = "session_id"
 NO_SUCH_TOKEN = _l("You have no token with this id.")
 UNKNOWN_TOKEN = _l("This API token is unknown or revoked; create a new one with POST /api/v1/auth/token.")
+# How long emailed links work: a verification link may wait in an inbox; a reset link opens the account.
+VERIFY_LINK_LIFETIME = timedelta(hours=48)
+RESET_LINK_LIFETIME = timedelta(hours=1)
 
 
 def normalize_email(email: str) -> str:
@@ -35,7 +39,8 @@ def normalize_email(email: str) -> str:
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # Rate-limit keys hash what a caller sent before it is validated, lone surrogates included.
+    return hashlib.sha256(token.encode(errors="surrogatepass")).hexdigest()
 
 
 def register(email: str, password: str, display_name: str, kind: str, organization: str | None = None) -> User:
@@ -62,6 +67,13 @@ def register(email: str, password: str, display_name: str, kind: str, organizati
     )
     db.session.add(user)
     db.session.flush()
+    return user
+
+
+def open_account(email: str, password: str, display_name: str, kind: str, organization: str | None = None) -> User:
+    """Register (see `register`) and send the new account the link that verifies its email address."""
+    user = register(email, password, display_name, kind, organization)
+    send_verification(user)
     return user
 
 
@@ -110,6 +122,10 @@ def change_password(
             {"new_password": [_("Must differ from your current password.")]},
         )
     user.password_hash = _hasher.hash(new_password)
+    return _end_credentials(user, keep_session_id, keep_token_id, revoke_tokens)
+
+
+def _end_credentials(user: User, keep_session_id: str | None, keep_token_id: int | None, revoke_tokens: bool) -> dict:
     now = clock.now()
     sessions = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if keep_session_id:
@@ -129,6 +145,147 @@ def change_password(
         ).rowcount
     db.session.flush()
     return {"sessions_ended": ended, "tokens_revoked": revoked}
+
+
+# --- emailed links: verification and password reset -------------------------------------
+
+
+class LinkRefused(Invalid):
+    """An emailed link that no longer works; `reason` is "unknown", "used" or "expired" (pages say it in words)."""
+
+    def __init__(self, message: str, reason: str, field: str = "token"):
+        super().__init__(message, {field: [message]})
+        self.reason = reason
+
+
+def _issue_link(user: User, purpose: str, lifetime: timedelta) -> str:
+    plain = secrets.token_urlsafe(32)
+    now = clock.now()
+    db.session.add(
+        EmailToken(
+            user_id=user.id,
+            purpose=purpose,
+            email=user.email,
+            token_hash=hash_token(plain),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    db.session.flush()
+    return plain
+
+
+def _redeem_link(plain: str, purpose: str, what: str, again: str) -> EmailToken:
+    """The live link with this token, now used up; LinkRefused naming what to do when it is not live."""
+    link = db.session.scalar(
+        sa.select(EmailToken)
+        .where(EmailToken.token_hash == hash_token(plain or ""), EmailToken.purpose == purpose)
+        # Locked, so two clicks racing on one link cannot both use it.
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if link is None:
+        raise LinkRefused(f"This {what} link is not one we sent, or a newer one replaced it; {again}", "unknown")
+    if link.used_at is not None:
+        raise LinkRefused(f"This {what} link was already used; each link works once. {again}", "used")
+    if link.expires_at <= clock.now() or link.email != link.user.email:
+        raise LinkRefused(f"This {what} link expired on {_when(link.expires_at)}; {again}", "expired")
+    link.used_at = clock.now()
+    return link
+
+
+def send_verification(user: User) -> bool:
+    """Email the account a link that verifies its address; False (nothing sent) when the coop sends no email."""
+    if not mail.enabled() or user.email_verified_at is not None:
+        return False
+    emails.send_verification(user, _issue_link(user, "verify", VERIFY_LINK_LIFETIME), VERIFY_LINK_LIFETIME.days * 24)
+    return True
+
+
+def resend_verification(user: User) -> User:
+    """Send the signed-in account a fresh verification link (409 when verified already or email is off)."""
+    if user.email_verified_at is not None:
+        raise Conflict(f"Your email address {user.email} is already verified; nothing to do.")
+    if not mail.enabled():
+        raise Conflict("This coop sends no email, so there is no address to verify; nothing requires it.")
+    send_verification(user)
+    return user
+
+
+def verify_email(plain: str) -> User:
+    """Follow a verification link: the address it was sent to is now known to be the account's."""
+    link = _redeem_link(
+        plain,
+        "verify",
+        "verification",
+        "sign in and ask for a new link on your account page (or POST /api/v1/auth/verify-email/resend).",
+    )
+    user = link.user
+    if user.email_verified_at is None:
+        user.email_verified_at = clock.now()
+    db.session.flush()
+    return user
+
+
+def mark_email_verified(user: User) -> None:
+    """Count the account's address as verified without a link: demo accounts and founding set-ups."""
+    user.email_verified_at = user.email_verified_at or clock.now()
+    db.session.flush()
+
+
+def email_verification_required(user: User) -> bool:
+    """Whether `user` must still verify their address: only while the coop sends email (else nothing can be verified)."""
+    return mail.enabled() and user.email_verified_at is None
+
+
+def require_verified_email(user: User, to_do: str) -> None:
+    """Forbidden, saying how to verify, unless `user` may `to_do` as far as their email is concerned."""
+    if email_verification_required(user):
+        raise Forbidden(
+            f"Verify your email address before you {to_do}: follow the link we sent to {user.email}, or ask for a "
+            "new one on your account page (/account) or with POST /api/v1/auth/verify-email/resend."
+        )
+
+
+def request_password_reset(email: str) -> None:
+    """Email a single-use link to choose a new password, if an account uses `email`.
+
+    The caller learns nothing either way: the same answer, and the same work (a token made
+    and hashed, the same queries) whether or not the account exists.
+    """
+    user = find_by_email(email)
+    if user is None:
+        hash_token(secrets.token_urlsafe(32))
+        db.session.execute(
+            sa.select(EmailToken.id).where(
+                EmailToken.user_id == -1, EmailToken.purpose == "reset", EmailToken.used_at.is_(None)
+            )
+        )
+        return
+    # Only the newest link works: an older email lying in an inbox opens nothing.
+    db.session.execute(
+        sa.update(EmailToken)
+        .where(EmailToken.user_id == user.id, EmailToken.purpose == "reset", EmailToken.used_at.is_(None))
+        .values(used_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    emails.send_password_reset(
+        user, _issue_link(user, "reset", RESET_LINK_LIFETIME), int(RESET_LINK_LIFETIME.total_seconds() // 60)
+    )
+
+
+def reset_password(plain: str, new_password: str) -> dict:
+    """Choose a new password with an emailed link; every session and every API token of the account ends.
+
+    Whoever knew the old password may have made tokens with it, so none survives a reset.
+    Following the link also shows the address is the account's.
+    """
+    link = _redeem_link(plain, "reset", "password reset", "ask for a new one at /password-reset.")
+    user = link.user
+    user.password_hash = _hasher.hash(new_password)
+    if user.email_verified_at is None:
+        user.email_verified_at = clock.now()
+    return _end_credentials(user, None, None, True)
 
 
 # --- sessions -----------------------------------------------------------------------------
@@ -283,8 +440,10 @@ def set_roles(user: User, *, member: bool | None = None, coordinator: bool | Non
 
 
 def update_profile(user: User, data: dict) -> User:
-    """Change what a person says about themselves: for now the country they live in."""
+    """Change what a person says about themselves: the country they live in, the language they read."""
     if "country" in data:
         user.country = data["country"]
+    if "locale" in data:
+        user.locale = data["locale"]
     db.session.flush()
     return user

@@ -132,6 +132,7 @@ def test_me_reports_roles(make):
         "locale",
         "created_at",
         "country",
+        "email_verified_at",
     }
 
 

@@ -27,3 +27,30 @@ def test_the_account_pages_have_no_serious_accessibility_violation(page, people)
     sign_in(page, people.member())
     page.goto("/")
     assert serious_violations(page) == []
+
+
+def test_the_password_and_account_pages_have_no_serious_accessibility_violation(page, people):
+    for path in ("/password-reset", "/password-reset/not-a-token", "/verify-email?token=not-a-token"):
+        page.goto(path)
+        assert serious_violations(page) == [], path
+    sign_in(page, people.worker())
+    for path in ("/account", "/account/password"):
+        page.goto(path)
+        assert serious_violations(page) == [], path
+
+
+def test_a_forgotten_password_is_asked_for_from_the_sign_in_page(page, people):
+    account = people.worker()
+    page.goto("/sign-in")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill(account.email)
+    page.get_by_role("button", name="Send me a link").click()
+    assert "If an account uses this address" in page.get_by_role("status").inner_text()
+
+
+def test_a_member_chooses_french_on_the_account_page(page, people):
+    sign_in(page, people.worker())
+    page.goto("/account")
+    page.get_by_label("Language of pages and emails").select_option("fr")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Votre compte"

@@ -5,7 +5,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from coop import ledger
+from coop import clock, ledger
 from coop.accounts import services as accounts
 from coop.extensions import db
 from coop.forum import services as forum
@@ -92,6 +92,34 @@ class World:
         """Money in the user's spendable account: a requester's available funds or a worker's earnings."""
         account = (ledger.requester_available if user.kind == "requester" else ledger.worker_earnings)(user.id)
         ledger.move(ledger.EXTERNAL, account, cents, "test funds")
+
+    def webhook(self, owner=None):
+        """A webhook of the requester's (REQ), subscribed to its batches' completion."""
+        from coop.webhooks import services as webhooks
+
+        hook, _secret = webhooks.create_webhook(
+            owner or self.requester, {"url": "http://127.0.0.1:9/hooks", "events": ["batch.completed"]}
+        )
+        return hook
+
+    def webhook_delivery(self, webhook):
+        """A delivery to `webhook` that was sent once and failed."""
+        from coop.webhooks.models import WebhookDelivery
+
+        now = clock.now()
+        delivery = WebhookDelivery(
+            webhook_id=webhook.id,
+            msg_id=f"msg_{unique('d')}",
+            event="batch.completed",
+            body='{"type":"batch.completed","timestamp":"2026-12-01T00:00:00+00:00","data":{"batch_id":1}}',
+            created_at=now,
+            status="failed",
+            attempts=1,
+            retry_until=now,
+        )
+        db.session.add(delivery)
+        db.session.flush()
+        return delivery
 
     def applicant(self):
         """A worker who announced their share transfer and waits for a coordinator to confirm it."""

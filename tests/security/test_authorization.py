@@ -7,11 +7,13 @@ Conventions the table holds the domain to:
 - an object the caller is related to differently (another requester's batch, another
   member's assignment, a members-board thread for a non-member) is refused with 403: the
   domain loads the object and then checks the relation, so ids are not secret, their
-  content is. The one exception is API tokens: another user's token is reported as
-  missing (404), so token ids reveal nothing about other accounts;
+  content is. The exceptions are personal credentials, API tokens and webhooks: another
+  user's is reported as missing (404), so their ids reveal nothing about other accounts;
 - a caller with the right role whose request collides with the state gets the state's
   answer (e.g. 409 for a member buying a second share), never a 2xx.
 """
+
+from datetime import timedelta
 
 import pytest
 
@@ -179,6 +181,19 @@ MATRIX = {
     # Messages: the assignment's worker and the batch's requester; coordinators read during an appeal.
     "POST /api/v1/assignments/{assignment_id}/messages": only({MEMBER: 201, REQ: 201}),
     "GET /api/v1/assignments/{assignment_id}/messages": only({MEMBER: 200, REQ: 200, COORD: 200}),
+    # accounts by email: the emailed links are their own credential, followed signed in or not;
+    # everyone here is verified already (or email is off), so asking for a new link is a state conflict.
+    "POST /api/v1/auth/verify-email": public(200),
+    "POST /api/v1/auth/verify-email/resend": signed_in(409),
+    "POST /api/v1/auth/password-reset": public(202),
+    "POST /api/v1/auth/password-reset/confirm": public(200),
+    # webhooks: requesters subscribe to their batches' events (members to governance ones, not asked here);
+    # REQ owns the webhook, and anyone else's id is "not found".
+    "POST /api/v1/webhooks": only({REQ: 201, OTHER: 201}, default=422),
+    "GET /api/v1/webhooks": signed_in(200),
+    "DELETE /api/v1/webhooks/{webhook_id}": only({REQ: 204}, default=404),
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": only({REQ: 200}, default=404),
+    "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": only({REQ: 202}, default=404),
 }
 
 
@@ -216,6 +231,39 @@ setup("POST /api/v1/auth/password")(
     lambda w: ({}, {"current_password": "correct-horse-battery", "new_password": "another-long-passphrase"})
 )
 setup("POST /api/v1/auth/token")(_credentials)
+
+
+def _emailed_link(purpose: str):
+    def build(w):
+        return {}, {"token": accounts_services._issue_link(w.make.worker(), purpose, timedelta(hours=1))}
+
+    return build
+
+
+setup("POST /api/v1/auth/verify-email")(_emailed_link("verify"))
+setup("POST /api/v1/auth/password-reset")(lambda w: ({}, {"email": w.make.worker().email}))
+
+
+@setup("POST /api/v1/auth/password-reset/confirm")
+def _reset_link(w):
+    return {}, {**_emailed_link("reset")(w)[1], "password": "another-long-passphrase"}
+
+
+@setup("POST /api/v1/webhooks")
+def _new_webhook(w):
+    return {}, {"url": "http://127.0.0.1:9/hooks", "events": ["batch.completed"]}
+
+
+@setup("DELETE /api/v1/webhooks/{webhook_id}")
+@setup("GET /api/v1/webhooks/{webhook_id}/deliveries")
+def _webhook(w):
+    return {"webhook_id": w.webhook().id}, None
+
+
+@setup("POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
+def _webhook_delivery(w):
+    webhook = w.webhook()
+    return {"webhook_id": webhook.id, "delivery_id": w.webhook_delivery(webhook).id}, None
 
 
 @setup("DELETE /api/v1/auth/tokens/{token_id}")

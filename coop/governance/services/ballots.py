@@ -26,6 +26,7 @@ from coop.governance.services.terms import current_terms
 from coop.governance.terms import FOUNDING_TERMS, GOVERNANCE_PARAMS, apply_change
 from coop.notifications.services import notify
 from coop.pagination import keyset_page
+from coop.webhooks import services as webhooks
 
 # The ballot field each voting method takes.
 BALLOT_FIELDS = {
@@ -409,6 +410,7 @@ def _close(proposal: Proposal, now: datetime) -> list[tuple]:
         subject,
         {"proposal_id": proposal.id, "title": proposal.title, "status": proposal.status},
     )
+    webhooks.emit("proposal.closed", {"proposal_id": proposal.id, "status": proposal.status, "result": result})
     events = [("proposal.closed", subject, None, {"status": status, "result": result})]
     if proposal.status == "enacted":
         events += effect_events + [("proposal.enacted", subject, None, proposal.enacted)]

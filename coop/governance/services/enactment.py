@@ -26,6 +26,7 @@ from coop.governance.services.terms import (
     serialise_versions,
 )
 from coop.governance.terms import apply_change
+from coop.webhooks import services as webhooks
 
 Effect = Callable[[Proposal, datetime], tuple[dict, list[tuple]]]
 
@@ -82,6 +83,8 @@ def _enact_terms(proposal: Proposal, result: dict, now: datetime) -> tuple[dict,
     terms = TermsVersion(version=current.version + 1, params=merged, effective_at=now, adopted_by=proposal.id)
     db.session.add(terms)
     db.session.flush()
+    # Inside the enactment's savepoint: a refused enactment drops this announcement with it.
+    webhooks.emit("terms.changed", {"version": terms.version, "changed": change, "adopted_by": proposal.id})
     return {"terms_version": terms.version}, [
         (
             "terms.version",

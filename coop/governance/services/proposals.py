@@ -36,6 +36,7 @@ from coop.governance.services.terms import check_floor_above_local_minimums, cur
 from coop.governance.terms import apply_change
 from coop.notifications.services import notify
 from coop.pagination import keyset_page
+from coop.webhooks import services as webhooks
 
 
 def create_proposal(author: User, data: dict) -> Proposal:
@@ -452,6 +453,17 @@ def _open(proposal: Proposal, days: int, *, via: str, actor) -> list[tuple]:
         "vote_opened",
         f"proposal:{proposal.id}",
         {"proposal_id": proposal.id, "title": proposal.title, "closes_at": proposal.closes_at.isoformat()},
+    )
+    webhooks.emit(
+        "proposal.opened",
+        {
+            "proposal_id": proposal.id,
+            "title": proposal.title,
+            "kind": proposal.kind,
+            "method": proposal.method,
+            "opened_by": via,
+            "closes_at": proposal.closes_at,
+        },
     )
     return [
         (

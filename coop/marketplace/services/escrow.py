@@ -10,6 +10,7 @@ from coop.extensions import db
 from coop.marketplace import pay
 from coop.marketplace.models import Assignment, Batch, Slot
 from coop.marketplace.services.common import CLOSED, SLOT_IS_LIVE, SLOT_IS_OPEN, lock_row
+from coop.webhooks import services as webhooks
 
 
 def pay_from(account: str, batch: Batch, worker_id: int, reward: int, memo: str) -> None:
@@ -76,6 +77,7 @@ def settle_if_done(batch: Batch, now: datetime) -> None:
         return
     if batch.status == "open":
         batch.status, batch.closed_at = "completed", now
+        webhooks.emit("batch.completed", {"batch_id": batch.id}, requester_id=batch.requester_id)
     if batch.escrow_cents:
         remainder = batch.escrow_cents
         ledger.move(

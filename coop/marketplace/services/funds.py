@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from coop import audit, clock, ledger
+from coop.accounts import services as accounts
 from coop.accounts.models import User
 from coop.errors import Conflict, Forbidden
 from coop.extensions import db
@@ -16,6 +17,7 @@ from coop.notifications.services import notify
 
 def request_deposit(requester: User, amount_cents: int, payment_reference: str | None = None) -> Deposit:
     """Announce a bank transfer (with its reference); it counts once a coordinator confirms it arrived."""
+    accounts.require_verified_email(requester, "deposit funds")
     deposit = Deposit(
         requester_id=requester.id,
         amount_cents=amount_cents,

@@ -12,6 +12,7 @@ from coop.extensions import db
 from coop.marketplace.models import Assignment, AssignmentMessage
 from coop.marketplace.services.common import paged
 from coop.notifications.services import notify
+from coop.webhooks import services as webhooks
 
 MESSAGE_MAX = 2_000
 NOT_YOUR_CONVERSATION = _l(
@@ -47,6 +48,20 @@ def send_message(user: User, assignment: Assignment, body: str) -> AssignmentMes
             "excerpt": text if len(text) <= 140 else text[:137].rstrip() + "...",
         },
     )
+    requester_id = assignment.batch.requester_id
+    if user.id != requester_id:
+        # The worker wrote: the requester's systems hear of it, under the worker's pseudonym.
+        webhooks.emit(
+            "message.received",
+            {
+                "message_id": message.id,
+                "assignment_id": assignment.id,
+                "batch_id": assignment.batch_id,
+                "from": user.display_name,
+                "body": message.body,
+            },
+            requester_id=requester_id,
+        )
     return message
 
 

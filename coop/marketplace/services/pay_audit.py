@@ -22,6 +22,7 @@ from coop.marketplace.services.common import (
     protections_in_force,
 )
 from coop.marketplace.services.escrow import settle_if_done
+from coop.webhooks import services as webhooks
 
 AUDIT_MIN_SUBMISSIONS = 10
 
@@ -120,6 +121,11 @@ def audit_real_pay(batch: Batch, params: dict | None = None) -> pay.UnderpayFind
         f"batch:{batch.id}",
         None,
         {"reward_cents": batch.reward_cents, "submissions": count, **batch.underpay_finding},
+    )
+    webhooks.emit(
+        "batch.paused",
+        {"batch_id": batch.id, "reason": "underpaid", "required_reward_cents": batch.required_reward_cents},
+        requester_id=batch.requester_id,
     )
     return finding
 

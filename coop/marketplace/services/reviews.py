@@ -18,6 +18,7 @@ from coop.marketplace.services.common import check_claimant, check_owns_batch, l
 from coop.marketplace.services.escrow import approve, pay_from, release_slot, settle_if_done
 from coop.marketplace.services.tick import auto_approve_due, refresh_batch
 from coop.notifications.services import notify
+from coop.webhooks import services as webhooks
 
 # Long enough to say what was wrong: a word like "no" or "wrong" gives the worker nothing to appeal against.
 MIN_REJECTION_REASON = 10
@@ -225,5 +226,16 @@ def decide_appeal(coordinator: User, appeal: Appeal, decision: str, reason: str)
             "decision": decision,
             "reason": appeal.decision_reason,
         },
+    )
+    webhooks.emit(
+        "appeal.decided",
+        {
+            "appeal_id": appeal.id,
+            "assignment_id": assignment.id,
+            "batch_id": assignment.batch_id,
+            "decision": decision,
+            "reason": appeal.decision_reason,
+        },
+        requester_id=assignment.batch.requester_id,
     )
     return appeal

@@ -53,6 +53,7 @@ from coop.marketplace.services.tick import (
     lease_is_over,
     refresh_assignment,
 )
+from coop.webhooks import services as webhooks
 
 
 def _utc_day_start(moment: datetime) -> datetime:
@@ -434,6 +435,7 @@ def submit(worker: User, assignment: Assignment | int, answer: dict) -> Assignme
             # with the request, so a wrong answer still changes nothing.
             _check_answer_form(done.batch, answer)
             audit_real_pay(done.batch, params)
+            _announce_submitted(done)
             return done
     if isinstance(assignment, int):
         assignment = get_or_404(Assignment, assignment, "assignment")
@@ -458,7 +460,22 @@ def submit(worker: User, assignment: Assignment | int, answer: dict) -> Assignme
     db.session.flush()
     count_real_time(assignment)
     audit_real_pay(batch, params)
+    _announce_submitted(assignment)
     return assignment
+
+
+def _announce_submitted(assignment: Assignment) -> None:
+    webhooks.emit(
+        "assignment.submitted",
+        {
+            "assignment_id": assignment.id,
+            "batch_id": assignment.batch_id,
+            "item_id": assignment.item_id,
+            "submitted_at": assignment.submitted_at,
+            "real_seconds": assignment.real_seconds,
+        },
+        requester_id=assignment.batch.requester_id,
+    )
 
 
 def return_claim(worker: User, assignment: Assignment) -> Assignment:
@@ -484,6 +501,11 @@ def return_claim(worker: User, assignment: Assignment) -> Assignment:
         f"assignment:{assignment.id}",
         worker,
         {"batch_id": assignment.batch_id, "slot_id": assignment.slot_id},
+    )
+    webhooks.emit(
+        "assignment.returned",
+        {"assignment_id": assignment.id, "batch_id": assignment.batch_id, "item_id": assignment.item_id},
+        requester_id=assignment.batch.requester_id,
     )
     return assignment
 

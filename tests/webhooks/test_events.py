@@ -1,0 +1,97 @@
+"""Each event is announced by the service where it happens, to the requester of the batch or to members."""
+
+from tests.webhooks.helpers import API, event_types, run_jobs, subscribe
+
+
+def test_requester_events_from_the_marketplace(shop, make, receiver):
+    hook = subscribe(
+        shop.rc,
+        receiver.url,
+        ["assignment.submitted", "assignment.returned", "batch.completed", "appeal.decided", "message.received"],
+    )
+    returned = shop.claim()
+    assert shop.mc.post(f"{API}/assignments/{returned['id']}/return").status_code == 200
+    first = shop.claim()
+    assert (
+        shop.mc.post(f"{API}/assignments/{first['id']}/messages", json={"body": "Is a sign a box?"}).status_code == 201
+    )
+    # The requester's own message is not announced back to the requester.
+    assert shop.rc.post(f"{API}/assignments/{first['id']}/messages", json={"body": "Yes."}).status_code == 201
+    shop.submit(first["id"])
+    second = shop.claim()
+    shop.submit(second["id"])
+    review = {"decision": "reject", "reason": "No boxes were drawn."}
+    assert shop.rc.post(f"{API}/assignments/{first['id']}/review", json=review).status_code == 200
+    review = {"decision": "approve"}
+    assert shop.rc.post(f"{API}/assignments/{second['id']}/review", json=review).status_code == 200
+    appeal = shop.mc.post(f"{API}/assignments/{first['id']}/appeal", json={"reason": "I drew them all."})
+    assert appeal.status_code == 201, appeal.json
+    coordinator = make.client(make.coordinator())
+    decided = coordinator.post(
+        f"{API}/appeals/{appeal.json['id']}/decide", json={"decision": "overturn", "reason": "The boxes are there."}
+    )
+    assert decided.status_code == 200, decided.json
+    run_jobs()
+    types = event_types(receiver, hook["secret"])
+    assert types[:4] == ["assignment.returned", "message.received", "assignment.submitted", "assignment.submitted"]
+    assert set(types[4:]) == {"batch.completed", "appeal.decided"}
+    bodies = {body["type"]: body["data"] for body in receiver.verified(hook["secret"])}
+    assert bodies["message.received"]["body"] == "Is a sign a box?"
+    assert bodies["message.received"]["from"] == shop.member.display_name
+    assert bodies["appeal.decided"]["decision"] == "overturn"
+    assert bodies["batch.completed"] == {"batch_id": shop.batch["id"]}
+
+
+def test_a_batch_paused_by_members_flags_is_announced(shop, make, receiver):
+    hook = subscribe(shop.rc, receiver.url, ["batch.paused"])
+    for _ in range(5):
+        flagged = make.client(make.member()).post(
+            f"{API}/batches/{shop.batch['id']}/flags", json={"reason": "The photos show injured people."}
+        )
+        assert flagged.status_code in (200, 201), flagged.json
+    run_jobs()
+    [body] = receiver.verified(hook["secret"])
+    assert body["type"] == "batch.paused" and body["data"] == {"batch_id": shop.batch["id"], "reason": "flags"}
+
+
+def test_governance_events_reach_members(make, receiver):
+    coordinator, member = make.client(make.coordinator()), make.client(make.member())
+    hook = subscribe(member, receiver.url, ["proposal.opened", "proposal.closed", "terms.changed"])
+    proposal = coordinator.post(
+        f"{API}/proposals",
+        json={
+            "title": "Raise the floor",
+            "body": "Pay more.",
+            "kind": "terms",
+            "method": "yes_no",
+            "change": {"min_hourly_rate_cents": 1400},
+        },
+    )
+    assert proposal.status_code == 201, proposal.json
+    pid = proposal.json["id"]
+    assert coordinator.post(f"{API}/proposals/{pid}/review", json={"action": "accept"}).status_code == 200
+    for client in (coordinator, member):
+        assert client.post(f"{API}/proposals/{pid}/ballot", json={"choice": "yes"}).status_code in (200, 201)
+    run_jobs()
+    # Receivers order by the body's timestamp; terms enacted at the close are announced with it.
+    bodies = {body["type"]: body["data"] for body in receiver.verified(hook["secret"])}
+    assert len(receiver.requests) == 3
+    assert bodies["proposal.opened"]["proposal_id"] == pid and bodies["proposal.opened"]["title"] == "Raise the floor"
+    assert bodies["proposal.closed"]["status"] == "enacted"
+    assert bodies["terms.changed"]["changed"] == {"min_hourly_rate_cents": 1400}
+
+
+def test_a_member_who_left_hears_no_more(make, receiver):
+    coordinator = make.client(make.coordinator())
+    leaver = make.member()
+    hook = subscribe(make.client(leaver), receiver.url, ["proposal.opened"])
+    assert make.client(leaver).post(f"{API}/membership/withdraw").status_code == 200
+    proposal = coordinator.post(
+        f"{API}/proposals", json={"title": "Assembly", "body": "Meet.", "kind": "general", "method": "yes_no"}
+    )
+    assert (
+        coordinator.post(f"{API}/proposals/{proposal.json['id']}/review", json={"action": "accept"}).status_code == 200
+    )
+    run_jobs()
+    assert receiver.requests == []
+    assert hook["id"]
