@@ -187,6 +187,17 @@ def init_app(app: Flask) -> None:
         return response
 
 
+# Side effects that become jobs only at commit (e.g. webhook events gathered into one fan-out job):
+# called by the jobs' own commit hook just before the jobs are written, so none arrives too late.
+_AT_COMMIT: list[Callable[[Session], None]] = []
+
+
+def at_commit(fn: Callable[[Session], None]) -> Callable[[Session], None]:
+    """Register `fn(session)` to run at the outermost commit, before this unit of work's jobs are enqueued."""
+    _AT_COMMIT.append(fn)
+    return fn
+
+
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
@@ -206,6 +217,8 @@ def _write_pending(session: Session) -> None:
 def _before_commit(session: Session) -> None:
     # Releasing a savepoint is not the end of the unit of work; the outermost commit enqueues.
     if not session.in_nested_transaction():
+        for fn in _AT_COMMIT:
+            fn(session)
         _write_pending(session)
 
 

@@ -206,12 +206,10 @@ def fan_out(events: list[dict]) -> None:
             jobs.defer("webhooks.deliver", delivery_id=delivery.id)
 
 
-@sa.event.listens_for(Session, "before_commit")
+@jobs.at_commit
 def _before_commit(session: Session) -> None:
     # The events go to the job queue as they are: finding subscribers happens in the job, so
     # the change that caused them (a claim, a submit) pays no query for it.
-    if session.in_nested_transaction():
-        return
     queue = session.info.pop(_QUEUE, None)
     if queue:
         jobs.defer(
