@@ -95,6 +95,16 @@ def frozen_clock(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_jobs_left_over():
+    # Jobs another test committed and never ran (on SQLite, in this process) are not this test's to run.
+    from coop import jobs
+
+    jobs.forget_committed()
+    yield
+    jobs.forget_committed()
+
+
+@pytest.fixture(autouse=True)
 def _reset_clock():
     clock.reset()
     yield

@@ -93,6 +93,11 @@ def defer(name: str, **args) -> None:
     session.info.setdefault(_PENDING, []).append(Job(name, json.loads(json.dumps(args))))
 
 
+def forget_committed() -> None:
+    """Drop the in-process queue's committed jobs unrun (a test starting afresh; on PostgreSQL nothing is held here)."""
+    _committed.clear()
+
+
 def run_until_idle() -> int:
     """Run every committed job, and those they defer, until none is left; the number run.
 

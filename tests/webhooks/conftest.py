@@ -2,7 +2,6 @@
 
 import pytest
 
-from coop import jobs
 from tests.webhooks.helpers import Receiver, Shop
 
 
@@ -15,14 +14,6 @@ def receiver():
     finally:
         server.server.shutdown()
         server.server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _no_jobs_left_over(session):
-    # Jobs another test committed and never ran are not this test's to run.
-    jobs._committed.clear()
-    yield
-    jobs._committed.clear()
 
 
 @pytest.fixture
