@@ -166,9 +166,9 @@ class People:
 
 
 class Account:
-    def __init__(self, id, email, name):
+    def __init__(self, id, email, name, password=PASSWORD):
         self.id, self.email, self.display_name = id, email, name
-        self.password = PASSWORD
+        self.password = password
 
 
 @pytest.fixture
