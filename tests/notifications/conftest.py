@@ -6,27 +6,9 @@ import sqlalchemy as sa
 from coop import ledger
 from coop.extensions import db
 from coop.notifications.models import Notification
+from tests.marketplace.conftest import batch_body
 
 API = "/api/v1"
-
-
-def batch_body(items=2, **overrides) -> dict:
-    """A batch within the founding terms."""
-    body = {
-        "title": "Label street photos",
-        "description": "Mark every traffic sign.",
-        "instructions": "Draw one box per sign.",
-        "end_client": "Northwind Mobility",
-        "purpose": "preparation",
-        "content_warnings": [],
-        "personal_data": False,
-        "reward_cents": 20,
-        "est_seconds": 55,
-        "assignments_per_item": 1,
-        "items": [{"data": {"n": i}} for i in range(items)],
-    }
-    body.update(overrides)
-    return body
 
 
 class Coop:
@@ -57,7 +39,7 @@ class Coop:
         return self.accept(self.propose(client or self.mc[0], **overrides)["id"])
 
     def batch(self, **overrides) -> dict:
-        return self.ok(self.rc.post(f"{API}/batches", json=batch_body(**overrides)), 201)
+        return self.ok(self.rc.post(f"{API}/batches", json=batch_body(**{"items": 2, **overrides})), 201)
 
     def submitted(self, client) -> dict:
         batch = self.batch(items=1)

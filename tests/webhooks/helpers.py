@@ -7,6 +7,7 @@ from standardwebhooks.webhooks import Webhook
 
 from coop import jobs, ledger
 from coop.extensions import db
+from tests.marketplace.conftest import batch_body
 
 API = "/api/v1"
 
@@ -49,22 +50,6 @@ def subscribe(client, url: str, events: list[str]) -> dict:
     response = client.post(f"{API}/webhooks", json={"url": url, "events": events})
     assert response.status_code == 201, response.json
     return response.json
-
-
-def batch_body(items: int = 1) -> dict:
-    return {
-        "title": "Label street photos",
-        "description": "Mark every traffic sign.",
-        "instructions": "Draw one box per sign.",
-        "end_client": "Northwind Mobility",
-        "purpose": "preparation",
-        "content_warnings": [],
-        "personal_data": False,
-        "reward_cents": 20,
-        "est_seconds": 55,
-        "assignments_per_item": 1,
-        "items": [{"data": {"n": i}} for i in range(items)],
-    }
 
 
 class Shop:
