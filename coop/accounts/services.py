@@ -205,9 +205,9 @@ def send_verification(user: User) -> bool:
 def resend_verification(user: User) -> User:
     """Send the signed-in account a fresh verification link (409 when verified already or email is off)."""
     if user.email_verified_at is not None:
-        raise Conflict(f"Your email address {user.email} is already verified; nothing to do.")
+        raise Conflict(_("Your email address %(email)s is already verified; nothing to do.", email=user.email))
     if not mail.enabled():
-        raise Conflict("This coop sends no email, so there is no address to verify; nothing requires it.")
+        raise Conflict(_("This coop sends no email, so there is no address to verify; nothing requires it."))
     send_verification(user)
     return user
 
@@ -238,13 +238,17 @@ def email_verification_required(user: User) -> bool:
     return mail.enabled() and user.email_verified_at is None
 
 
-def require_verified_email(user: User, to_do: str) -> None:
-    """Forbidden, saying how to verify, unless `user` may `to_do` as far as their email is concerned."""
+def require_verified_email(user: User, action: str) -> None:
+    """Forbidden, saying how to verify, unless `user` may do `action` ("join" or "deposit") as far as their email is concerned."""
     if email_verification_required(user):
-        raise Forbidden(
-            f"Verify your email address before you {to_do}: follow the link we sent to {user.email}, or ask for a "
-            "new one on your account page (/account) or with POST /api/v1/auth/verify-email/resend."
+        how = _(
+            "Follow the link we sent to %(email)s, or ask for a new one on your account page (/account) or with "
+            "POST /api/v1/auth/verify-email/resend.",
+            email=user.email,
         )
+        if action == "join":
+            raise Forbidden(_("Verify your email address before you join the coop: %(how)s", how=how))
+        raise Forbidden(_("Verify your email address before you deposit funds: %(how)s", how=how))
 
 
 def request_password_reset(email: str) -> None:

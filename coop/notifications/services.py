@@ -10,6 +10,7 @@ from typing import cast
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
@@ -180,7 +181,7 @@ def set_preferences(user: User, changes: dict[str, str]) -> dict[str, str]:
         elif mode not in MODES:
             errors[kind] = [f"Must be one of: {', '.join(MODES)}."]
     if errors:
-        raise Invalid("Some notification choices are not valid; see 'errors'.", {"notify": errors})
+        raise Invalid(_("Some notification choices are not valid; see 'errors'."), {"notify": errors})
     now = clock.now()
     for kind, mode in changes.items():
         row = db.session.get(NotificationPreference, (user.id, kind))
@@ -213,7 +214,7 @@ def read_unsubscribe_token(token: str) -> tuple[User, list[str]]:
     except (BadSignature, KeyError, TypeError, ValueError):
         user, kinds = None, []
     if user is None or not kinds:
-        raise NotFound("This unsubscribe link is not valid; change your choices on your notifications page.")
+        raise NotFound(_("This unsubscribe link is not valid; change your choices on your notifications page."))
     return user, kinds
 
 

@@ -70,7 +70,7 @@ def create_webhook(user: User, data: dict) -> tuple[Webhook, str]:
     events = list(dict.fromkeys(data["events"]))
     refused = [reason for reason in (_allowed(user, e) for e in events) if reason]
     if refused:
-        raise Invalid(f"You may not subscribe to: {' '.join(refused)}", {"events": refused})
+        raise Invalid(_("You may not subscribe to: %(events)s", events=" ".join(refused)), {"events": refused})
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Webhook).where(Webhook.owner_id == user.id))
     if count >= MAX_WEBHOOKS_PER_ACCOUNT:
         raise Conflict(

@@ -112,7 +112,7 @@ def test_with_email_on_joining_and_depositing_need_a_verified_address(anon, make
 
     join = as_worker.post(f"{API}/membership", json={"payment_reference": "SEPA 1"})
     assert join.status_code == 403
-    assert "Verify your email address before you join the coop" in join.json["message"]
+    assert "Verify your email address before you join the coop: Follow the link" in join.json["message"]
     deposit = as_requester.post(f"{API}/deposits", json={"amount_cents": 5000})
     assert deposit.status_code == 403
     assert "before you deposit funds" in deposit.json["message"]

@@ -86,7 +86,7 @@ def apply_for_membership(user: User, data: dict) -> Membership:
     """
     if user.kind != "worker":
         raise Forbidden(_("Only worker accounts can become members; requesters never vote."))
-    accounts.require_verified_email(user, "join the coop")
+    accounts.require_verified_email(user, "join")
     user = _locked_user(user)
     membership = db.session.get(Membership, user.id)
     if membership is not None and membership.status == "member":

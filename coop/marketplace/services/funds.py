@@ -17,7 +17,7 @@ from coop.notifications.services import notify
 
 def request_deposit(requester: User, amount_cents: int, payment_reference: str | None = None) -> Deposit:
     """Announce a bank transfer (with its reference); it counts once a coordinator confirms it arrived."""
-    accounts.require_verified_email(requester, "deposit funds")
+    accounts.require_verified_email(requester, "deposit")
     deposit = Deposit(
         requester_id=requester.id,
         amount_cents=amount_cents,
