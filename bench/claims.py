@@ -207,6 +207,8 @@ def _server_env(url: str) -> dict:
     return {
         "COOP_DATABASE_URL": url,
         "COOP_ENV": "development",
+        # As in production: jobs are run by `flask coop worker`, never inside the web process.
+        "COOP_JOBS_RUN_AFTER_REQUEST": "0",
         "COOP_SECRET_KEY": "bench-secret-key",
         "COOP_INSTANCE_PATH": os.path.join(os.path.dirname(__file__), "results", "instance"),
     }

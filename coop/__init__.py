@@ -3,6 +3,7 @@
 import os
 
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 
 from coop.config import config_for
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     login_manager.init_app(app)
     limiter.init_app(app)
+    app.session_interface = CookieSessions()
     _configure_sqlite(app)
     auth.init_app(app)
     i18n.init_app(app)
@@ -50,6 +52,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.cli.add_command(coop_cli)
     return app
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with nothing built for a request that brings no cookie (API calls with a token)."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _register_proposal_effects() -> None:

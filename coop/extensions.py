@@ -47,3 +47,28 @@ migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_i
 login_manager = LoginManager()
 api = Api()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def _endpoint_without_limits() -> bool:
+    """True for an endpoint with no rate limit of its own, when none applies to every endpoint.
+
+    flask-limiter works out each request's limits from scratch, at more CPU than a claim's SQL
+    costs; what it found for an endpoint is kept for the app's life (limits are set at start).
+    """
+    from flask import current_app, request
+    from flask_limiter.util import get_qualified_name
+
+    known = current_app.extensions.setdefault("coop_unlimited_endpoints", {})
+    endpoint = request.endpoint
+    if endpoint not in known:
+        manager = limiter.limit_manager
+        view = current_app.view_functions.get(endpoint or "")
+        known[endpoint] = (
+            view is not None
+            and not manager.default_limits
+            and not manager.application_limits
+            and not manager.decorated_limits(get_qualified_name(view))
+            and not (request.blueprint and manager.blueprint_limits(current_app, request.blueprint))
+        )
+    return known[endpoint]

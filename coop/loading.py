@@ -4,8 +4,8 @@ from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 
+from coop import driver
 from coop.errors import NotFound
-from coop.extensions import db
 
 M = TypeVar("M")
 
@@ -15,7 +15,7 @@ def get_or_404(model: type[M], object_id: Any, label: str | None = None, *, lock
 
     `lock` takes the row lock (FOR UPDATE on PostgreSQL) for a change that must not race.
     """
-    found = db.session.get(model, object_id, with_for_update=lock or None)
+    found = driver.get(model, object_id, lock)
     if found is None:
         raise NotFound(
             _("There is no %(thing)s %(object_id)s.", thing=label or model.__name__.lower(), object_id=object_id)

@@ -141,7 +141,9 @@ def configure(app: Flask) -> None:
 
     @app.after_request
     def end_unit_of_work(response):
-        # The view's work was committed in dispatch; this ends what happened around it.
+        # The view's work was committed in dispatch; this ends what happened around it (if anything did).
+        if not db.session().in_transaction():
+            return response
         if response.status_code < 400:
             db.session.commit()
         else:

@@ -86,7 +86,7 @@ def authenticate_and_check_csrf():
         scheme, _space, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized(_("Send API tokens as 'Authorization: Bearer <token>'."))
-        api_token, terms = services.token_in_use(token.strip(), governance.terms_in_force_entity())
+        api_token, terms = services.token_in_use(token.strip(), governance.terms_in_force_source())
         governance.remember_terms_in_force(terms)
         # Setting Flask-Login's per-request user makes a Bearer request ignore any cookie.
         g._login_user = api_token.user

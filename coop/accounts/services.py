@@ -12,10 +12,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coop import clock, mail
 from coop.accounts import emails
 from coop.accounts.models import ApiToken, EmailToken, User, UserSession
+from coop.driver import DriverStatement, as_loaded
 from coop.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from coop.extensions import db
 
@@ -363,31 +365,42 @@ def issue_token(user: User, name: str = "", expires_in_days: int | None = None) 
 
 
 @functools.cache
-def _token_statement(also: tuple):
-    # Built once per shape: every signed-in request runs it, and building costs more than running.
-    stmt = (
-        sa.select(ApiToken, *also)
-        .join(ApiToken.user)
-        .options(contains_eager(ApiToken.user))
-        .where(
-            ApiToken.token_hash == sa.bindparam("token_hash", type_=ApiToken.token_hash.type),
-            ApiToken.revoked_at.is_(None),
-        )
+def _token_statement(also: tuple) -> tuple[DriverStatement, tuple]:
+    # Every signed-in API request runs it: built once, and run on the driver (coop.driver).
+    sources = ((ApiToken, ApiToken.__table__), (User, User.__table__), *also)
+    stmt = sa.select(
+        *(column.label(f"s{n}_{column.name}") for n, (_model, source) in enumerate(sources) for column in source.c)
+    ).select_from(sa.join(ApiToken.__table__, User.__table__, ApiToken.user_id == User.id))
+    for _model, source in also:
+        stmt = stmt.outerjoin(source, sa.true())
+    stmt = stmt.where(
+        ApiToken.token_hash == sa.bindparam("token_hash", type_=ApiToken.token_hash.type),
+        ApiToken.revoked_at.is_(None),
     )
-    for entity in also:
-        stmt = stmt.join(entity, sa.true(), isouter=True)
-    return stmt
+    # Which model each run of the row's columns makes, and their column names.
+    layout = tuple((model, tuple(column.name for column in source.c)) for model, source in sources)
+    return DriverStatement(stmt), layout
 
 
-def token_in_use(plain: str, *also) -> tuple:
+def token_in_use(plain: str, *also: tuple) -> tuple:
     """The live token with this value, its owner loaded by the same query; Unauthorized otherwise.
 
-    `also` names entities (single rows) read in the same statement; they come back after the token.
+    `also` pairs a model with a one-row selectable of its table's columns (such as the terms in
+    force), read in the same statement; each comes back after the token (None when it has no row).
     """
-    row = db.session.execute(_token_statement(also), {"token_hash": hash_token(plain)}).first()
-    token = row[0] if row else None
-    if token is None:
+    statement, layout = _token_statement(also)
+    row = statement.first({"token_hash": hash_token(plain)})
+    if row is None:
         raise Unauthorized(UNKNOWN_TOKEN)
+    found, at = [], 0
+    for model, names in layout:
+        values = row[at : at + len(names)]
+        at += len(names)
+        found.append(
+            None if all(v is None for v in values) else as_loaded(model, dict(zip(names, values, strict=True)))
+        )
+    token, user, *others = found
+    set_committed_value(token, "user", user)
     if token.expires_at is not None and token.expires_at <= clock.now():
         raise Unauthorized(
             _(
@@ -395,7 +408,7 @@ def token_in_use(plain: str, *also) -> tuple:
                 expires_at=_when(token.expires_at),
             )
         )
-    return tuple(row)
+    return (token, *others)
 
 
 def _when(moment: datetime) -> str:

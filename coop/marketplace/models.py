@@ -276,11 +276,17 @@ class BatchTimeHistogram(Model):
 
     __tablename__ = "batch_time_histogram"
 
-    # Real seconds are whole (rounded up at submit) and never cleared, so one row per distinct value
-    # gives the audit its count and exact median without reading the batch's submissions.
+    # Real seconds are whole (rounded up at submit) and never cleared, so a few rows per distinct value
+    # give the audit its count and exact median without reading the batch's submissions.
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), primary_key=True, autoincrement=False)
     seconds: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # Which of HISTOGRAM_SHARDS rows of this value a submit counts in (its assignment id modulo):
+    # workers of one batch often take the same seconds, and one row would make them queue on its lock.
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, server_default="0")
     submissions: Mapped[int] = mapped_column()
+
+
+HISTOGRAM_SHARDS = 16
 
 
 class Appeal(Model):

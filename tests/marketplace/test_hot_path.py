@@ -27,23 +27,48 @@ def statements():
         sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
-def test_a_claim_and_a_submit_take_three_statements_each(market, postgres_only):
-    batch = market.post(items=5)
-    market.claim(market.mc[1], batch["id"])  # the first request records the token's use
-    market.mc[0].get("/api/v1/me")
+def _claim_and_submit(market, batch):
+    market.mc[0].get("/api/v1/me")  # the first request records the token's use
     with statements() as claim:
         assignment = market.claim(market.mc[0], batch["id"])
     with statements() as submit:
         submitted = market.submit(market.mc[0], assignment["id"])
     assert submitted["status"] == "submitted" and submitted["real_seconds"] is not None
+    assert not [s for s in claim + submit if s.startswith("SELECT terms_versions")]
+    return claim, submit
+
+
+def test_a_claim_and_a_submit_take_three_statements_each(market, postgres_only):
+    claim, submit = _claim_and_submit(market, market.post(items=5))
     # Sign-in (with the terms in force), the batch, the claim itself.
     assert len(claim) <= 3, claim
-    # Sign-in, the guarded write counting the real time, the audit's median; then, at commit, the one
-    # statement enqueuing its `assignment.submitted` webhook event (subscribers are found by that job).
+    # Sign-in, the guarded write counting the real time (and finding no webhook listening), the audit's median.
+    assert len(submit) <= 3, submit
+    assert not [s for s in submit if "procrastinate_defer_jobs" in s]
+
+
+def test_a_submit_the_requester_listens_for_enqueues_its_webhook_event(market, postgres_only):
+    hook = market.rc.post(
+        "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["assignment.submitted"]}
+    )
+    assert hook.status_code == 201, hook.json
+    _claim, submit = _claim_and_submit(market, market.post(items=5))
+    # At commit, one more statement enqueues the `assignment.submitted` event (its job finds the subscribers).
     enqueue = [s for s in submit if "procrastinate_defer_jobs" in s]
     assert len(enqueue) == 1, submit
     assert len(submit) - len(enqueue) <= 3, submit
-    assert not [s for s in claim + submit if s.startswith("SELECT terms_versions")]
+
+
+def test_a_webhook_for_other_events_or_disabled_enqueues_nothing_on_submit(market, postgres_only):
+    from coop.webhooks.models import Webhook
+
+    for events in (["batch.completed"], ["assignment.submitted"]):
+        made = market.rc.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": events})
+        assert made.status_code == 201, made.json
+    db.session.get(Webhook, made.json["id"]).disabled_at = db.session.get(Webhook, made.json["id"]).created_at
+    db.session.commit()
+    _claim, submit = _claim_and_submit(market, market.post(items=5))
+    assert not [s for s in submit if "procrastinate_defer_jobs" in s]
 
 
 def test_the_claim_statement_holds_the_slot_it_leased(market, postgres_only):

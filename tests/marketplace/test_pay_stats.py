@@ -11,12 +11,13 @@ API = "/api/v1"
 
 
 def _histogram(session, batch_id):
+    """Submissions per real seconds, the shards of each value summed."""
     rows = session.execute(
-        sa.select(BatchTimeHistogram.seconds, BatchTimeHistogram.submissions).where(
-            BatchTimeHistogram.batch_id == batch_id
-        )
+        sa.select(BatchTimeHistogram.seconds, sa.func.sum(BatchTimeHistogram.submissions))
+        .where(BatchTimeHistogram.batch_id == batch_id)
+        .group_by(BatchTimeHistogram.seconds)
     ).all()
-    return {seconds: submissions for seconds, submissions in rows if submissions}
+    return {seconds: int(submissions) for seconds, submissions in rows if submissions}
 
 
 def _counted_by_the_old_query(session, batch_id):
@@ -62,3 +63,22 @@ def test_histogram_is_kept_per_batch(market, session):
         market.submit(client, assignment_id)
     assert _histogram(session, one["id"]) == {10: 2}
     assert _histogram(session, other["id"]) == {10: 1}
+
+
+def test_submits_of_one_value_spread_over_shards_and_count_as_one_value(market, session):
+    from coop.marketplace.models import Batch
+    from coop.marketplace.services.pay_audit import real_time_of
+
+    batch = market.post(items=6, reward_cents=500, est_seconds=60)
+    claimed = [market.claim(client, batch["id"])["id"] for client in market.mc for _ in range(2)]
+    clock.advance(timedelta(seconds=10))
+    for n, assignment in enumerate(claimed):
+        market.submit(market.mc[n // 2], assignment)
+    rows = session.scalar(
+        sa.select(sa.func.count()).where(BatchTimeHistogram.batch_id == batch["id"], BatchTimeHistogram.seconds == 10)
+    )
+    # Six submits of the same seconds, in as many rows (consecutive ids, 16 shards): none waited on another's row.
+    assert rows == 6
+    assert _histogram(session, batch["id"]) == {10: 6} == _counted_by_the_old_query(session, batch["id"])
+    real = real_time_of([session.get(Batch, batch["id"])])[batch["id"]]
+    assert (real.submissions, real.median) == (6, 10)

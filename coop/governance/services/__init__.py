@@ -61,7 +61,7 @@ from coop.governance.services.terms import (
     remember_terms_in_force,
     rule_history,
     terms_history,
-    terms_in_force_entity,
+    terms_in_force_source,
 )
 
 __all__ = [
@@ -104,7 +104,7 @@ __all__ = [
     "share_held_account",
     "share_register",
     "terms_history",
-    "terms_in_force_entity",
+    "terms_in_force_source",
     "remember_terms_in_force",
     "forget_terms_in_force",
     "tick",

@@ -5,7 +5,7 @@ import functools
 import sqlalchemy as sa
 from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from coop import audit, clock
 from coop.accounts.models import User
@@ -32,13 +32,14 @@ def _latest_terms():
 
 
 @functools.cache
-def terms_in_force_entity():
-    """The terms in force as an entity a sign-in query can select alongside the caller.
+@functools.cache
+def terms_in_force_source() -> tuple:
+    """The terms in force as (model, one-row selectable), for a sign-in query to read alongside the caller.
 
     Reading them in the statement that recognises the caller saves every signed-in request a
     round trip; `remember_terms_in_force` then hands them to `current_terms` for that request.
     """
-    return aliased(TermsVersion, _latest_terms().subquery(), name="terms_in_force")
+    return TermsVersion, _latest_terms().subquery("terms_in_force")
 
 
 def remember_terms_in_force(terms: TermsVersion | None) -> None:

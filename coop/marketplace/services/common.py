@@ -1,13 +1,9 @@
 """What every marketplace story shares: row locks, slot and assignment predicates, owner checks, protections."""
 
-from collections.abc import Mapping
-
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from coop.accounts.models import User
 from coop.errors import Forbidden
@@ -62,24 +58,6 @@ def insert_ignoring_duplicates(model):
 def on_postgresql() -> bool:
     """Whether this session talks to PostgreSQL, where the hot paths write in single statements."""
     return db.session.get_bind().dialect.name == "postgresql"
-
-
-def as_loaded(model, row: Mapping):
-    """An instance of `model` for a row this transaction just wrote and read back, attached without a query."""
-    mapper = sa.inspect(model)
-    values = {attr.key: row[attr.columns[0].name] for attr in mapper.column_attrs}
-    key = mapper.identity_key_from_primary_key([values[col.key] for col in mapper.primary_key])
-    known = db.session.identity_map.get(key)
-    if known is not None:
-        # Already in this session (read before the write): it takes the values just written.
-        for key, value in values.items():
-            set_committed_value(known, key, value)
-        return known
-    obj = model(**values)
-    # Its values came from the database, so it is persistent and clean: no INSERT, no reload.
-    make_transient_to_detached(obj)
-    db.session.add(obj)
-    return obj
 
 
 def check_owns_batch(requester: User, batch: Batch) -> None:

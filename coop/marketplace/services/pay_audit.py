@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 
 from coop import audit, clock, ledger
 from coop.accounts.models import User
+from coop.driver import DriverStatement
 from coop.errors import Invalid
 from coop.extensions import db
 from coop.ledger import InsufficientFunds
 from coop.marketplace import pay
-from coop.marketplace.models import Assignment, Batch, BatchTimeHistogram, Slot
+from coop.marketplace.models import HISTOGRAM_SHARDS, Assignment, Batch, BatchTimeHistogram, Slot
 from coop.marketplace.services.common import (
     SLOT_IS_LIVE,
     check_owns_batch,
@@ -30,11 +31,14 @@ AUDIT_MIN_SUBMISSIONS = 10
 def count_real_time(assignment: Assignment) -> None:
     """Add a submission's real seconds to its batch's histogram, in the submit's transaction."""
     stmt = insert_ignoring_duplicates(BatchTimeHistogram).values(
-        batch_id=assignment.batch_id, seconds=assignment.real_seconds, submissions=1
+        batch_id=assignment.batch_id,
+        seconds=assignment.real_seconds,
+        shard=assignment.id % HISTOGRAM_SHARDS,
+        submissions=1,
     )
     db.session.execute(
         stmt.on_conflict_do_update(
-            index_elements=["batch_id", "seconds"],
+            index_elements=["batch_id", "seconds", "shard"],
             set_={"submissions": BatchTimeHistogram.submissions + 1},
         )
     )
@@ -58,22 +62,30 @@ class RealTime:
         return pay.hourly_rate_cents(reward_cents, median) if median is not None and median > 0 else None
 
 
-@functools.cache
-def _middle_buckets():
+def _middle_buckets_where(batches):
     """Per batch, the histogram buckets holding the middle positions, with their running sums.
 
     The running sums walk each batch's distinct values only, and only the one or two buckets
-    around the middle come back, so a batch's size never reaches the wire. Built once (the
-    submit's audit runs it on the hot path) and run with the batch ids bound.
+    around the middle come back, so a batch's size never reaches the wire.
     """
     hist = BatchTimeHistogram
+    # Each value's shards summed first, so the running sums step over distinct values.
+    values = (
+        # As an integer, as the rows were: a sum of sums would be numeric, and halving it fractional.
+        sa.select(hist.batch_id, hist.seconds, sa.cast(sa.func.sum(hist.submissions), sa.Integer).label("submissions"))
+        .where(batches, hist.submissions > 0)
+        .group_by(hist.batch_id, hist.seconds)
+        .subquery()
+    )
     running = sa.select(
-        hist.batch_id,
-        hist.seconds,
-        hist.submissions,
-        sa.func.sum(hist.submissions).over(partition_by=hist.batch_id, order_by=hist.seconds).label("through"),
-        sa.func.sum(hist.submissions).over(partition_by=hist.batch_id).label("total"),
-    ).where(hist.batch_id.in_(sa.bindparam("batch_ids", expanding=True)), hist.submissions > 0)
+        values.c.batch_id,
+        values.c.seconds,
+        values.c.submissions,
+        sa.func.sum(values.c.submissions)
+        .over(partition_by=values.c.batch_id, order_by=values.c.seconds)
+        .label("through"),
+        sa.func.sum(values.c.submissions).over(partition_by=values.c.batch_id).label("total"),
+    )
     r = running.subquery()
     low, high = (r.c.total + 1) // 2, r.c.total // 2 + 1
     return (
@@ -83,20 +95,38 @@ def _middle_buckets():
     )
 
 
+# Built once: the listings run the first, and every submit's audit the second, on the driver.
+@functools.cache
+def _middle_buckets():
+    return _middle_buckets_where(BatchTimeHistogram.batch_id.in_(sa.bindparam("batch_ids", expanding=True)))
+
+
+@functools.cache
+def _middle_buckets_of_one() -> DriverStatement:
+    return DriverStatement(_middle_buckets_where(BatchTimeHistogram.batch_id == sa.bindparam("batch_id")))
+
+
 def real_time_of(batches: Iterable[Batch]) -> dict[int, RealTime]:
     """Per batch id, the timed submissions and their exact median, read off the histograms of all of them in one query."""
     ids = [batch.id for batch in batches]
     found = {batch_id: RealTime(0, None) for batch_id in ids}
-    if not ids:
+    if len(ids) == 1:
+        rows = _middle_buckets_of_one().all({"batch_id": ids[0]})
+    elif ids:
+        rows = [tuple(row) for row in db.session.execute(_middle_buckets(), {"batch_ids": ids})]
+    else:
         return found
     middles: dict[int, list] = {}
-    for row in db.session.execute(_middle_buckets(), {"batch_ids": ids}):
-        middles.setdefault(row.batch_id, []).append(row)
+    for row in rows:
+        middles.setdefault(row[0], []).append(row)
     for batch_id, middle in middles.items():
-        total = int(middle[0].total)
-        before = int(middle[0].through) - middle[0].submissions
-        median = pay.median_from_histogram([(row.seconds, row.submissions) for row in middle], total, before)
-        found[batch_id] = RealTime(total, median)
+        _batch_id, _seconds, submissions, through, total = middle[0]
+        median = pay.median_from_histogram(
+            [(seconds, count) for _id, seconds, count, _through, _total in middle],
+            int(total),
+            int(through) - submissions,
+        )
+        found[batch_id] = RealTime(int(total), median)
     return found
 
 

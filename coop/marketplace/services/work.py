@@ -4,23 +4,26 @@ import functools
 import json
 import math
 from datetime import UTC, datetime, time, timedelta
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coop import audit, clock
 from coop.accounts.models import User
+from coop.driver import DriverStatement, as_loaded
 from coop.errors import Conflict, Forbidden, Invalid
 from coop.extensions import db
 from coop.governance.services import current_terms
 from coop.loading import get_or_404
 from coop.marketplace.forms import answer_errors
 from coop.marketplace.models import (
+    HISTOGRAM_SHARDS,
     Assignment,
     Batch,
     BatchTimeHistogram,
@@ -35,7 +38,6 @@ from coop.marketplace.services.common import (
     NOT_EXPIRED,
     NOT_YOUR_ASSIGNMENT,
     SLOT_IS_OPEN,
-    as_loaded,
     check_claimant,
     insert_ignoring_duplicates,
     lock_row,
@@ -54,6 +56,7 @@ from coop.marketplace.services.tick import (
     refresh_assignment,
 )
 from coop.webhooks import services as webhooks
+from coop.webhooks.models import Webhook
 
 
 def _utc_day_start(moment: datetime) -> datetime:
@@ -151,8 +154,11 @@ def _claim_params(batch: Batch, worker: User, skip_items: set[int], now: datetim
 
 
 @functools.cache
-def _open_slot_query():
-    """The claimant's next open slot of the batch: lowest id, on an item they have not done, locked."""
+def _open_slot_query(skip_as_array: bool = False):
+    """The claimant's next open slot of the batch: lowest id, on an item they have not done, locked.
+
+    The items to step over are bound as one array (`skip_as_array`, PostgreSQL), or as an IN list.
+    """
     done_before = (
         sa.select(Assignment.id)
         .where(
@@ -167,7 +173,9 @@ def _open_slot_query():
             Slot.batch_id == _bind("claim_batch", _ASSIGNMENTS.c.batch_id),
             SLOT_IS_OPEN,
             ~done_before,
-            Slot.item_id.not_in(sa.bindparam("skip_items", expanding=True, type_=sa.Integer)),
+            Slot.item_id != sa.all_(sa.bindparam("skip_items", type_=ARRAY(sa.Integer)))
+            if skip_as_array
+            else Slot.item_id.not_in(sa.bindparam("skip_items", expanding=True, type_=sa.Integer)),
         )
         # Ordered exactly as the partial index ix_slots_open, so the planner walks it.
         .order_by(Slot.batch_id, Slot.id)
@@ -192,9 +200,9 @@ def _new_assignment() -> dict:
 
 
 @functools.cache
-def _claim_statement():
-    """The whole claim as one PostgreSQL statement, built once and run with bound values."""
-    slot = _open_slot_query().cte("slot")
+def _claim_statement() -> DriverStatement:
+    """The whole claim as one PostgreSQL statement, built once and run on the driver with bound values."""
+    slot = _open_slot_query(skip_as_array=True).cte("slot")
     values = _new_assignment()
     # If this worker's other request took a slot of the same item a moment ago, the unique
     # index turns the insert into nothing (no error) and the slot stays open.
@@ -206,12 +214,12 @@ def _claim_statement():
         .cte("inserted")
     )
     held = sa.update(Slot).where(Slot.id == inserted.c.slot_id).values(state=sa.literal_column("'held'")).cte("held")
-    return (
+    return DriverStatement(
         sa.select(
             slot.c.item_id.label("found_item_id"),
             Item.position.label("item_position"),
             Item.data.label("item_data"),
-            *(inserted.c[c.name].label(f"a_{c.name}") for c in _ASSIGNMENTS.c),
+            *(inserted.c[c.name].label(c.name) for c in _ASSIGNMENTS.c),
         )
         .select_from(slot)
         .join(Item, Item.id == slot.c.item_id)
@@ -222,16 +230,20 @@ def _claim_statement():
 
 def _take_slot_in_one_statement(params: dict, batch: Batch):
     """Find, lock, insert, mark held and return the item, in one PostgreSQL statement."""
-    found = db.session.execute(_claim_statement(), params).first()
+    found = _claim_statement().first_mapping(params)
     if found is None:
         return NO_SLOT, None
-    if found.a_id is None:
-        return ITEM_TAKEN, found.found_item_id
-    row = found._mapping
-    assignment = as_loaded(Assignment, {c.name: row[f"a_{c.name}"] for c in _ASSIGNMENTS.c})
+    if found["id"] is None:
+        return ITEM_TAKEN, found["found_item_id"]
+    assignment = as_loaded(Assignment, found)
     item = as_loaded(
         Item,
-        {"id": found.found_item_id, "batch_id": batch.id, "position": found.item_position, "data": found.item_data},
+        {
+            "id": found["found_item_id"],
+            "batch_id": batch.id,
+            "position": found["item_position"],
+            "data": found["item_data"],
+        },
     )
     return assignment, item
 
@@ -336,11 +348,16 @@ def _check_answer_size(answer: dict) -> None:
 
 
 @functools.cache
-def _submit_statement():
-    """The whole submit as one PostgreSQL statement, built once and run with bound values."""
+def _submit_statement() -> DriverStatement:
+    """The whole submit as one PostgreSQL statement, built once and run on the driver with bound values.
+
+    It also says whether the batch's requester has a live webhook for `assignment.submitted`, so a
+    submit nobody listens for enqueues no delivery job.
+    """
     table, batches = cast(sa.Table, Assignment.__table__), cast(sa.Table, Batch.__table__)
     at = _bind("submit_at", table.c.submitted_at)
-    minute, hour = sa.literal_column("interval '1 minute'"), sa.literal_column("interval '1 hour'")
+    minute: Any = sa.literal_column("interval '1 minute'")
+    hour: Any = sa.literal_column("interval '1 hour'")
     # The same lease and auto-approval rules as `lease_is_over` and `protections_in_force`.
     lease_over = sa.and_(
         at >= table.c.lease_expires_at,
@@ -370,15 +387,30 @@ def _submit_statement():
     counted = (
         pg_insert(BatchTimeHistogram)
         .from_select(
-            ["batch_id", "seconds", "submissions"],
-            sa.select(submitted.c.a_batch_id, submitted.c.a_real_seconds, _ONE),
+            ["batch_id", "seconds", "shard", "submissions"],
+            sa.select(
+                submitted.c.a_batch_id,
+                submitted.c.a_real_seconds,
+                submitted.c.a_id % sa.literal_column(str(HISTOGRAM_SHARDS), sa.Integer),
+                _ONE,
+            ),
         )
         .on_conflict_do_update(
-            index_elements=["batch_id", "seconds"], set_={"submissions": BatchTimeHistogram.submissions + _ONE}
+            index_elements=["batch_id", "seconds", "shard"],
+            set_={"submissions": BatchTimeHistogram.submissions + _ONE},
         )
         .cte("counted")
     )
-    return sa.select(submitted).add_cte(counted)
+    listened = (
+        sa.select(Webhook.id)
+        .where(
+            Webhook.owner_id == submitted.c.b_requester_id,
+            Webhook.disabled_at.is_(None),
+            sa.type_coerce(Webhook.events, JSONB).contains(sa.literal_column("""'["assignment.submitted"]'::jsonb""")),
+        )
+        .exists()
+    )
+    return DriverStatement(sa.select(submitted, listened.label("listened")).add_cte(counted))
 
 
 def _check_answer_form(batch: Batch, answer: dict) -> None:
@@ -395,11 +427,11 @@ def _check_answer_form(batch: Batch, answer: dict) -> None:
 def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now: datetime, params: dict):
     """Hand in, record the real time and count it for the audit, in one PostgreSQL statement.
 
-    Guarded by owner, status and lease in its WHERE, so it is the check and the write at once;
-    None when the guard refuses (the caller then finds out why).
+    Guarded by owner, status and lease in its WHERE, so it is the check and the write at once:
+    (the assignment, whether its requester listens for submits), or None when the guard refuses
+    (the caller then finds out why).
     """
-    row = db.session.execute(
-        _submit_statement(),
+    row = _submit_statement().first_mapping(
         {
             "submit_id": assignment_id,
             "submit_worker": worker.id,
@@ -408,14 +440,13 @@ def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now
             "lease_minutes": params["claim_lease_minutes"],
             "auto_approve_hours": params["auto_approve_hours"],
         },
-    ).first()
+    )
     if row is None:
         return None
-    values = row._mapping
-    assignment = as_loaded(Assignment, {c.name: values[f"a_{c.name}"] for c in Assignment.__table__.c})
-    batch = as_loaded(Batch, {c.name: values[f"b_{c.name}"] for c in Batch.__table__.c})
+    assignment = as_loaded(Assignment, {c.name: row[f"a_{c.name}"] for c in Assignment.__table__.c})
+    batch = as_loaded(Batch, {c.name: row[f"b_{c.name}"] for c in Batch.__table__.c})
     set_committed_value(assignment, "batch", batch)
-    return assignment
+    return assignment, row["listened"]
 
 
 def submit(worker: User, assignment: Assignment | int, answer: dict) -> Assignment:
@@ -429,13 +460,15 @@ def submit(worker: User, assignment: Assignment | int, answer: dict) -> Assignme
     _check_answer_size(answer)
     assignment_id = assignment if isinstance(assignment, int) else assignment.id
     if on_postgresql():
-        done = _submit_in_one_statement(worker, assignment_id, answer, now, params)
-        if done is not None:
+        written = _submit_in_one_statement(worker, assignment_id, answer, now, params)
+        if written is not None:
+            done, listened = written
             # Checked once the write has shown whose batch it is; a refusal here is rolled back
             # with the request, so a wrong answer still changes nothing.
             _check_answer_form(done.batch, answer)
             audit_real_pay(done.batch, params)
-            _announce_submitted(done)
+            if listened:
+                _announce_submitted(done)
             return done
     if isinstance(assignment, int):
         assignment = get_or_404(Assignment, assignment, "assignment")
