@@ -72,7 +72,11 @@ class CommitQueue(Generic[T]):
 
     def add(self, item: T, session: Session | None = None) -> None:
         """Queue `item` on `session` (the app's by default) until its unit of work commits."""
-        info = (session or db.session()).info
+        session = session or db.session()
+        if not session.in_transaction():
+            # A unit of work has begun, so a rollback before any statement still drops the item.
+            session.begin()
+        info = session.info
         state = info.get(_STATE)
         if state is None:
             state = info[_STATE] = _State()

@@ -81,12 +81,8 @@ def defer(name: str, **args) -> None:
     """Run job `name` with `args` after this unit of work commits (never if it rolls back)."""
     if name not in TASKS:
         raise KeyError(f"No job is named {name!r}.")
-    session = db.session()
-    if not session.in_transaction():
-        # A unit of work has begun, so a rollback before any statement still drops this job.
-        session.begin()
     # Round-tripped now, so a job sees exactly what the queue stores, on either database.
-    _queue.add(Job(name, json.loads(json.dumps(args))), session)
+    _queue.add(Job(name, json.loads(json.dumps(args))))
 
 
 def forget_committed() -> None:
