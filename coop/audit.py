@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coop import clock
+from coop.commit_queue import CommitQueue
 from coop.extensions import Model, db
 from coop.types import JSONType, UTCDateTime
 
@@ -69,31 +70,22 @@ class _Pending:
     payload: dict
 
 
-_QUEUE = "coop.audit.queue"
-# Queue length when each open savepoint began, so rolling one back drops only its own entries.
-_SAVEPOINT_MARKS = "coop.audit.savepoint_marks"
-
-
 def append(event: str, subject: str, actor=None, payload: dict | None = None) -> None:
     """Record an event of this unit of work; it enters the log when the transaction commits.
 
-    Entries are queued on the session and written by one hook at commit, after every other
-    change, so the audit lock is always the last lock a transaction takes (it cannot close a
-    cycle with row locks taken in another order), and a rolled-back change leaves no entry.
+    Entries are queued on the session and written at commit, after every other change and
+    after the jobs (coop.commit_queue.ORDER), so the audit lock is always the last lock a
+    transaction takes (it cannot close a cycle with row locks taken in another order), and a
+    rolled-back change leaves no entry.
     """
-    session = db.session()
     # Labelled and serialised now: the actor's role and the payload as they are at the event.
     # Round-trip the payload through JSON so what is hashed is what is stored.
-    pending = _Pending(
-        clock.now(), event, subject, actor_label(actor), json.loads(json.dumps(payload or {}, default=str))
+    _queue.add(
+        _Pending(clock.now(), event, subject, actor_label(actor), json.loads(json.dumps(payload or {}, default=str)))
     )
-    session.info.setdefault(_QUEUE, []).append(pending)
 
 
-def _write_queue(session: Session) -> None:
-    queue = session.info.pop(_QUEUE, None)
-    if not queue:
-        return
+def _write_queue(session: Session, queue: list[_Pending]) -> None:
     # Every other change reaches the database first; only then the audit lock, held to commit.
     session.flush()
     connection = session.connection()
@@ -122,38 +114,8 @@ def _write_queue(session: Session) -> None:
     session.flush()
 
 
-# Registered once, on the Session class, so every session writes its queue: the app's, the
-# tests' sessions bound to a connection, the CLI's. Living beside append() means the hook
-# exists wherever an entry can be queued.
-@sa.event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    # Releasing a savepoint is not the end of the unit of work; the outermost commit writes.
-    if not session.in_nested_transaction():
-        _write_queue(session)
-
-
-@sa.event.listens_for(Session, "after_transaction_create")
-def _mark_savepoint(session: Session, transaction) -> None:
-    if transaction.nested:
-        session.info.setdefault(_SAVEPOINT_MARKS, {})[transaction] = len(session.info.get(_QUEUE, ()))
-
-
-@sa.event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, previous_transaction) -> None:
-    if previous_transaction.nested:
-        mark = session.info.get(_SAVEPOINT_MARKS, {}).pop(previous_transaction, None)
-        if mark is not None:
-            del session.info.get(_QUEUE, [])[mark:]
-    else:
-        session.info.pop(_QUEUE, None)
-
-
-@sa.event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction) -> None:
-    if not transaction.nested and transaction.parent is None:
-        # A unit of work that ended without committing (closed, rolled back) announces nothing.
-        session.info.pop(_QUEUE, None)
-        session.info.pop(_SAVEPOINT_MARKS, None)
+# Written last at commit (coop.commit_queue.ORDER); a rolled-back savepoint drops its own entries.
+_queue: CommitQueue[_Pending] = CommitQueue("audit", _write_queue)
 
 
 @dataclass

@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from flask import Flask
 from procrastinate import RetryStrategy
 from sqlalchemy.orm import Session
 
+from coop.commit_queue import CommitQueue
 from coop.extensions import db
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,6 @@ QUEUE = "coop"
 OUTBOUND_RETRY = RetryStrategy(max_attempts=10, exponential_wait=2)
 # Periodic tasks run at most this often (cron syntax for procrastinate; seconds in-process).
 EVERY_MINUTE = "* * * * *"
-
-_PENDING = "coop.jobs.pending"
-_SAVEPOINT_MARKS = "coop.jobs.savepoint_marks"
-_COMMITTING = "coop.jobs.committing"
 
 
 @dataclass(frozen=True)
@@ -85,12 +81,8 @@ def defer(name: str, **args) -> None:
     """Run job `name` with `args` after this unit of work commits (never if it rolls back)."""
     if name not in TASKS:
         raise KeyError(f"No job is named {name!r}.")
-    session = db.session()
-    if not session.in_transaction():
-        # A unit of work has begun, so a rollback before any statement still drops this job.
-        session.begin()
     # Round-tripped now, so a job sees exactly what the queue stores, on either database.
-    session.info.setdefault(_PENDING, []).append(Job(name, json.loads(json.dumps(args))))
+    _queue.add(Job(name, json.loads(json.dumps(args))))
 
 
 def forget_committed() -> None:
@@ -192,68 +184,30 @@ def init_app(app: Flask) -> None:
         return response
 
 
-# Side effects that become jobs only at commit (e.g. webhook events gathered into one fan-out job):
-# called by the jobs' own commit hook just before the jobs are written, so none arrives too late.
-_AT_COMMIT: list[Callable[[Session], None]] = []
-
-
-def at_commit(fn: Callable[[Session], None]) -> Callable[[Session], None]:
-    """Register `fn(session)` to run at the outermost commit, before this unit of work's jobs are enqueued."""
-    _AT_COMMIT.append(fn)
-    return fn
-
-
-def _write_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        session.info[_COMMITTING] = pending  # handed over once the commit has happened, below
-        return
+def _write_pending(session: Session, pending: list[Job]) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return  # handed to the in-process queue once the commit has happened, below
     from coop.jobs import worker
 
-    worker.insert_jobs(connection, pending)
+    worker.insert_jobs(session.connection(), pending)
 
 
-# Registered once, on the Session class, so every session hands its jobs over: the app's, the
-# tests' sessions bound to a connection, the CLI's (as coop.audit does with its entries).
-@sa.event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    # Releasing a savepoint is not the end of the unit of work; the outermost commit enqueues.
-    if not session.in_nested_transaction():
-        for fn in _AT_COMMIT:
-            fn(session)
-        _write_pending(session)
-
-
-@sa.event.listens_for(Session, "after_commit")
-def _hand_over(session: Session) -> None:
-    # Also called when a savepoint is released; only the outermost commit set these aside.
-    pending = session.info.pop(_COMMITTING, None)
-    if pending:
+def _hand_over(session: Session, pending: list[Job]) -> None:
+    if session.get_bind().dialect.name != "postgresql":
         _committed.extend(pending)
 
 
-@sa.event.listens_for(Session, "after_transaction_create")
-def _mark_savepoint(session: Session, transaction) -> None:
-    if transaction.nested:
-        session.info.setdefault(_SAVEPOINT_MARKS, {})[transaction] = len(session.info.get(_PENDING, ()))
+# Written at commit after the webhook events (which become a job) and before the audit log
+# (coop.commit_queue.ORDER); a rolled-back savepoint drops its own jobs.
+_queue: CommitQueue[Job] = CommitQueue("jobs", _write_pending, after_commit=_hand_over)
 
 
-@sa.event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, previous_transaction) -> None:
-    if previous_transaction.nested:
-        mark = session.info.get(_SAVEPOINT_MARKS, {}).pop(previous_transaction, None)
-        if mark is not None:
-            del session.info.get(_PENDING, [])[mark:]
-    else:
-        session.info.pop(_PENDING, None)
+def at_commit(fn: Callable[[Session], None]) -> Callable[[Session], None]:
+    """Register `fn(session)` to run at every outermost commit, before this unit of work's jobs are enqueued.
 
-
-@sa.event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction) -> None:
-    if not transaction.nested and transaction.parent is None:
-        # A unit of work that ended without committing (closed, rolled back) queues nothing.
-        for key in (_PENDING, _SAVEPOINT_MARKS, _COMMITTING):
-            session.info.pop(key, None)
+    For side effects that become jobs only at commit. A kind of side effect with a queue of its own
+    is better a `CommitQueue` placed before the jobs in `coop.commit_queue.ORDER`: that costs a
+    commit with nothing queued nothing, where `fn` runs at every commit.
+    """
+    _queue.run_before_writing(fn)
+    return fn

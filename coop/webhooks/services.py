@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from coop import audit, clock, jobs, mail
 from coop.accounts.emails import language_of
 from coop.accounts.models import User
+from coop.commit_queue import CommitQueue
 from coop.errors import Conflict, Invalid, NotFound
 from coop.extensions import db
 from coop.pagination import keyset_page
@@ -137,9 +138,6 @@ def redeliver(user: User, webhook: Webhook, delivery_id: int) -> WebhookDelivery
 
 # --- events -------------------------------------------------------------------------------
 
-_QUEUE = "coop.webhooks.queue"
-_SAVEPOINT_MARKS = "coop.webhooks.savepoint_marks"
-
 
 @dataclass(frozen=True)
 class _Event:
@@ -159,7 +157,7 @@ def emit(event: str, data: dict, *, requester_id: int | None = None) -> None:
     if (event in REQUESTER_EVENTS) != (requester_id is not None):
         raise ValueError(f"{event} is announced {'to its requester' if event in REQUESTER_EVENTS else 'to members'}.")
     payload = json.loads(json.dumps(data, default=str))
-    db.session().info.setdefault(_QUEUE, []).append(_Event(event, clock.now(), payload, requester_id))
+    _queue.add(_Event(event, clock.now(), payload, requester_id))
 
 
 def _subscribers(event: dict, cache: dict) -> list[Webhook]:
@@ -206,41 +204,20 @@ def fan_out(events: list[dict]) -> None:
             jobs.defer("webhooks.deliver", delivery_id=delivery.id)
 
 
-@jobs.at_commit
-def _before_commit(session: Session) -> None:
+def _hand_to_jobs(session: Session, queue: list[_Event]) -> None:
     # The events go to the job queue as they are: finding subscribers happens in the job, so
     # the change that caused them (a claim, a submit) pays no query for it.
-    queue = session.info.pop(_QUEUE, None)
-    if queue:
-        jobs.defer(
-            "webhooks.fan_out",
-            events=[
-                {"type": e.type, "at": e.at.isoformat(), "data": e.data, "requester_id": e.requester_id} for e in queue
-            ],
-        )
+    jobs.defer(
+        "webhooks.fan_out",
+        events=[
+            {"type": e.type, "at": e.at.isoformat(), "data": e.data, "requester_id": e.requester_id} for e in queue
+        ],
+    )
 
 
-@sa.event.listens_for(Session, "after_transaction_create")
-def _mark_savepoint(session: Session, transaction) -> None:
-    if transaction.nested:
-        session.info.setdefault(_SAVEPOINT_MARKS, {})[transaction] = len(session.info.get(_QUEUE, ()))
-
-
-@sa.event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, previous_transaction) -> None:
-    if previous_transaction.nested:
-        mark = session.info.get(_SAVEPOINT_MARKS, {}).pop(previous_transaction, None)
-        if mark is not None:
-            del session.info.get(_QUEUE, [])[mark:]
-    else:
-        session.info.pop(_QUEUE, None)
-
-
-@sa.event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction) -> None:
-    if not transaction.nested and transaction.parent is None:
-        session.info.pop(_QUEUE, None)
-        session.info.pop(_SAVEPOINT_MARKS, None)
+# Written at commit before the jobs, as one fan-out job (coop.commit_queue.ORDER); a rolled-back
+# savepoint drops its own events.
+_queue: CommitQueue[_Event] = CommitQueue("webhooks", _hand_to_jobs)
 
 
 # --- delivery -----------------------------------------------------------------------------
