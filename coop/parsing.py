@@ -174,6 +174,10 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = CoopParser()
 
+    def arguments(self, schema, *args, **kwargs):
+        # webargs makes a schema given as a class anew for every request it reads; made once here.
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
 
 def init_app(app: Flask) -> None:
     """Bound bodies and read them as JSON for every request of `app`."""
