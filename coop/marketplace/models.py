@@ -280,13 +280,10 @@ class BatchTimeHistogram(Model):
     # give the audit its count and exact median without reading the batch's submissions.
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), primary_key=True, autoincrement=False)
     seconds: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    # Which of HISTOGRAM_SHARDS rows of this value a submit counts in (its assignment id modulo):
-    # workers of one batch often take the same seconds, and one row would make them queue on its lock.
+    # Workers of one batch often take the same seconds: a submit that finds a value's row being
+    # written by another counts in a row of its own (numbered by its assignment) instead of queueing.
     shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, server_default="0")
     submissions: Mapped[int] = mapped_column()
-
-
-HISTOGRAM_SHARDS = 16
 
 
 class Appeal(Model):

@@ -1,8 +1,8 @@
 """Real-time histogram in shards: concurrent submits of a batch no longer queue on one row.
 
 Every submit adds one to its batch's row for its real seconds. Workers on one batch often take
-the same seconds, so they all waited on that row's lock until each submit committed; spread over
-shards (by assignment id), they rarely meet. Counts and medians read the shards summed.
+the same seconds, so they all waited on that row's lock until each submit committed. A submit
+that finds the row busy now counts in a row of its own (a shard); counts and medians sum them.
 
 Revision ID: 0023
 Revises: 0021

@@ -65,7 +65,7 @@ def test_histogram_is_kept_per_batch(market, session):
     assert _histogram(session, other["id"]) == {10: 1}
 
 
-def test_submits_of_one_value_spread_over_shards_and_count_as_one_value(market, session):
+def test_submits_one_after_another_count_in_one_row_per_value(market, session):
     from coop.marketplace.models import Batch
     from coop.marketplace.services.pay_audit import real_time_of
 
@@ -74,11 +74,59 @@ def test_submits_of_one_value_spread_over_shards_and_count_as_one_value(market, 
     clock.advance(timedelta(seconds=10))
     for n, assignment in enumerate(claimed):
         market.submit(market.mc[n // 2], assignment)
-    rows = session.scalar(
-        sa.select(sa.func.count()).where(BatchTimeHistogram.batch_id == batch["id"], BatchTimeHistogram.seconds == 10)
-    )
-    # Six submits of the same seconds, in as many rows (consecutive ids, 16 shards): none waited on another's row.
-    assert rows == 6
+    rows = session.scalar(sa.select(sa.func.count()).where(BatchTimeHistogram.batch_id == batch["id"]))
+    # Nobody else was writing the value's row, so every submit counted in it: the rows stay as few as the values.
+    assert rows == 1
     assert _histogram(session, batch["id"]) == {10: 6} == _counted_by_the_old_query(session, batch["id"])
     real = real_time_of([session.get(Batch, batch["id"])])[batch["id"]]
     assert (real.submissions, real.median) == (6, 10)
+
+
+def test_a_submit_never_waits_on_a_value_row_another_is_writing(postgres_only, committed, racing_app):
+    """With the value's row locked elsewhere, a submit counts in a new row at once, and the counts stay exact."""
+    import uuid
+
+    from coop import ledger
+    from coop.accounts import services as accounts
+    from coop.accounts.models import User
+    from coop.extensions import db
+    from coop.marketplace import services
+    from coop.marketplace.models import Batch
+    from coop.marketplace.services.pay_audit import real_time_of
+    from tests.marketplace.conftest import batch_body, racers
+
+    tag = uuid.uuid4().hex[:6]
+    requester = accounts.register(f"hist-{tag}@example.org", "x" * 12, f"Histogram lab {tag}", "requester", "Lab")
+    ledger.move(ledger.EXTERNAL, ledger.requester_available(requester.id), 10**6, "test deposit")
+    batch = services.create_batch(requester, batch_body(items=3, reward_cents=500, est_seconds=60))
+    first, second, third = (db.session.get(User, i) for i in racers(3, "Timer", tag))
+    claims = [services.claim(worker, batch) for worker in (first, second, third)]
+    db.session.commit()
+    clock.advance(timedelta(seconds=10))
+    services.submit(first, claims[0].id, {"ok": True})
+    db.session.commit()
+
+    holder = db.engine.connect()
+    holder.execute(sa.text("SELECT 1 FROM batch_time_histogram WHERE batch_id = :b FOR UPDATE"), {"b": batch.id})
+    try:
+        with racing_app.app_context():
+            # A short lock timeout: waiting on the held row would fail this submit instead of hanging.
+            db.session.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
+            services.submit(db.session.get(User, second.id), claims[1].id, {"ok": True})
+            db.session.commit()
+    finally:
+        holder.rollback()
+        holder.close()
+    services.submit(db.session.get(User, third.id), claims[2].id, {"ok": True})
+    db.session.commit()
+
+    rows = db.session.execute(
+        sa.select(BatchTimeHistogram.shard, BatchTimeHistogram.submissions)
+        .where(BatchTimeHistogram.batch_id == batch.id)
+        .order_by(BatchTimeHistogram.shard)
+    ).all()
+    # The first started the value's row (numbered by its assignment) and the third counted in it; the
+    # second, finding it held, started a row of its own.
+    assert [tuple(row) for row in rows] == [(claims[0].id, 2), (claims[1].id, 1)]
+    real = real_time_of([db.session.get(Batch, batch.id)])[batch.id]
+    assert (real.submissions, real.median) == (3, 10)

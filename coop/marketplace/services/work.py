@@ -23,7 +23,6 @@ from coop.governance.services import current_terms
 from coop.loading import get_or_404
 from coop.marketplace.forms import answer_errors
 from coop.marketplace.models import (
-    HISTOGRAM_SHARDS,
     Assignment,
     Batch,
     BatchTimeHistogram,
@@ -384,22 +383,37 @@ def _submit_statement() -> DriverStatement:
         .returning(*(c.label(f"a_{c.name}") for c in table.c), *(c.label(f"b_{c.name}") for c in batches.c))
         .cte("submitted")
     )
-    counted = (
-        pg_insert(BatchTimeHistogram)
+    # The submit counts in the first row of its value nobody else is writing at this moment; only
+    # when all are busy does it start another, numbered by its assignment (no two can clash). Rows
+    # per value are bounded by how many submits of one value ever overlap, never by the batch's size.
+    hist = cast(sa.Table, BatchTimeHistogram.__table__)
+    free = (
+        sa.select(hist.c.batch_id, hist.c.seconds, hist.c.shard)
+        .where(hist.c.batch_id == submitted.c.a_batch_id, hist.c.seconds == submitted.c.a_real_seconds)
+        .order_by(hist.c.shard)
+        .limit(_ONE)
+        .with_for_update(of=hist, skip_locked=True)
+        .cte("free")
+    )
+    bumped = (
+        sa.update(hist)
+        .where(hist.c.batch_id == free.c.batch_id, hist.c.seconds == free.c.seconds, hist.c.shard == free.c.shard)
+        .values(submissions=hist.c.submissions + _ONE)
+        .returning(hist.c.shard)
+        .cte("bumped")
+    )
+    started = (
+        pg_insert(hist)
         .from_select(
             ["batch_id", "seconds", "shard", "submissions"],
-            sa.select(
-                submitted.c.a_batch_id,
-                submitted.c.a_real_seconds,
-                submitted.c.a_id % sa.literal_column(str(HISTOGRAM_SHARDS), sa.Integer),
-                _ONE,
+            sa.select(submitted.c.a_batch_id, submitted.c.a_real_seconds, submitted.c.a_id, _ONE).where(
+                ~sa.exists(sa.select(bumped.c.shard))
             ),
         )
         .on_conflict_do_update(
-            index_elements=["batch_id", "seconds", "shard"],
-            set_={"submissions": BatchTimeHistogram.submissions + _ONE},
+            index_elements=["batch_id", "seconds", "shard"], set_={"submissions": hist.c.submissions + _ONE}
         )
-        .cte("counted")
+        .cte("started")
     )
     listened = (
         sa.select(Webhook.id)
@@ -410,7 +424,7 @@ def _submit_statement() -> DriverStatement:
         )
         .exists()
     )
-    return DriverStatement(sa.select(submitted, listened.label("listened")).add_cte(counted))
+    return DriverStatement(sa.select(submitted, listened.label("listened")).add_cte(bumped, started))
 
 
 def _check_answer_form(batch: Batch, answer: dict) -> None:
