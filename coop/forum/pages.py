@@ -98,6 +98,10 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=5000)])
 
 
+class ConfirmForm(FlaskForm):
+    """A button and its CSRF token: the action needs no words, only the reader's intent."""
+
+
 class DecisionForm(FlaskForm):
     decision = RadioField(
         _l("Decision"),
@@ -236,7 +240,13 @@ def post(post_id):
     viewer = current_viewer()
     post = _read(lambda: services.readable_post(viewer, get_or_404(Post, post_id, "post")))
     view = serialize.posts_view([post], viewer)[0]
-    return render("forum/post.html", post=view, thread=post.thread, may_post=_may_post(viewer, post.thread.board))
+    return render(
+        "forum/post.html",
+        post=view,
+        thread=post.thread,
+        may_post=_may_post(viewer, post.thread.board),
+        appeals=_my_appeals(viewer, post),
+    )
 
 
 @bp.route("/forum/posts/<int:post_id>/history")
@@ -379,15 +389,89 @@ def appeal(post_id):
     if form.is_submitted():
         data = validated(form, s.ForumReasonSchema())
         if data is not None:
-            ok, _appeal = attempt(form, lambda: services.open_appeal(user, post, data["reason"]))
+            ok, opened = attempt(form, lambda: services.open_appeal(user, post, data["reason"]))
             if ok:
                 return done(
-                    ".post",
+                    ".my_appeal",
                     _("Your appeal is sent; a coordinator who did not act on your post decides."),
-                    post_id=post.id,
+                    appeal_id=opened.id,
                 )
     view = serialize.posts_view([post], user)[0]
     return render("forum/appeal.html", 422 if form.is_submitted() else 200, post=view, thread=post.thread, form=form)
+
+
+@bp.route("/forum/posts/<int:post_id>/retract", methods=["GET", "POST"])
+@signed_in
+def retract(post_id):
+    """Retract your own post after confirming: its words are erased for good, a placeholder stays."""
+    user = _user()
+    post = _read(lambda: services.readable_post(user, get_or_404(Post, post_id, "post")))
+    if not services.is_author(user, post):
+        raise Forbidden(_("Only the author of a post can retract it."))
+    form = ConfirmForm()
+    if form.is_submitted():
+        ok = form.validate() and attempt(form, lambda: services.retract_post(user, post))[0]
+        if ok:
+            message = _("Your post is retracted; its place in the thread shows that it was.")
+            return done(".post", message, post_id=post.id)
+    view = serialize.posts_view([post], user)[0]
+    return render("forum/retract.html", 422 if form.is_submitted() else 200, post=view, thread=post.thread, form=form)
+
+
+def _my_appeals(user, post: Post) -> list[ForumAppeal]:
+    """The author's appeals on a post, newest first (the page shows them beside the post)."""
+    if not services.is_author(user, post):
+        return []
+    return list(
+        db.session.scalars(sa.select(ForumAppeal).where(ForumAppeal.post_id == post.id).order_by(ForumAppeal.id.desc()))
+    )
+
+
+def _escalatable(user, appeal: ForumAppeal) -> bool:
+    # The service's own rule: the appeal's author, a member, while no vote or decision has closed it.
+    return appeal.author_id == user.id and user.is_member and appeal.status in ("open", "upheld")
+
+
+@bp.route("/forum/appeals/<int:appeal_id>")
+@signed_in
+def my_appeal(appeal_id):
+    """One appeal as its author follows it: status, decision, and the members' vote it may go to."""
+    user = _user()
+    appeal = services.readable_appeal(user, get_or_404(ForumAppeal, appeal_id, "forum appeal"))
+    return _appeal_page(appeal, user, ConfirmForm(formdata=None), 200)
+
+
+def _appeal_page(appeal: ForumAppeal, user, form: ConfirmForm, status: int):
+    view = serialize.posts_view([appeal.post], user)[0]
+    return render(
+        "forum/my_appeal.html",
+        status,
+        appeal=appeal,
+        post=view,
+        thread=appeal.post.thread,
+        form=form,
+        escalatable=_escalatable(user, appeal),
+    )
+
+
+@bp.route("/forum/appeals/<int:appeal_id>/escalate", methods=["POST"])
+@signed_in
+def escalate(appeal_id):
+    """Put your appeal to the members as a proposal they vote on."""
+    user = _user()
+    appeal = services.readable_appeal(user, get_or_404(ForumAppeal, appeal_id, "forum appeal"))
+    if appeal.author_id != user.id:
+        raise Forbidden(_("Only the author of the appeal can put it to the members."))
+    form = ConfirmForm()
+    if form.validate():
+        ok, escalated = attempt(form, lambda: services.escalate_appeal(user, appeal))
+        if ok:
+            return done(
+                "governance_pages.proposal",
+                _("Your appeal is now a proposal; the members will vote on it."),
+                proposal_id=escalated.proposal_id,
+            )
+    return _appeal_page(appeal, user, form, 422)
 
 
 # --- moderation in the open ---------------------------------------------------------------

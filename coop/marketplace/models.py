@@ -27,7 +27,7 @@ PAYMENT_SOURCES = ("escrow", "available")
 # Items in one batch, whether sent as JSON or as CSV lines.
 MAX_BATCH_ITEMS = 10_000
 # Why a batch takes no claims for now, beside its status: members flagged it, or its requester is suspended.
-PAUSE_REASONS = ("flags", "suspension")
+PAUSE_REASONS = ("flags", "suspension", "requester")
 
 
 def warnings_mask(warnings) -> int:

@@ -218,6 +218,22 @@ def cancel_batch(batch_id):
     return services.cancel_batch(authenticated_user(), get_or_404(Batch, batch_id, "batch"))
 
 
+@blp.route("/batches/<int:batch_id>/pause", methods=["POST"])
+@blp.response(200, BatchSchema)
+@require("requester")
+def pause_batch(batch_id):
+    """Pause your open batch: it takes no new claims; claims already made may still be submitted and reviewed."""
+    return services.pause_batch(authenticated_user(), get_or_404(Batch, batch_id, "batch"))
+
+
+@blp.route("/batches/<int:batch_id>/unpause", methods=["POST"])
+@blp.response(200, BatchSchema)
+@require("requester")
+def unpause_batch(batch_id):
+    """Lift your own pause: the batch takes claims again (a pause by members' flags stays until a coordinator decides)."""
+    return services.unpause_batch(authenticated_user(), get_or_404(Batch, batch_id, "batch"))
+
+
 @blp.route("/batches/<int:batch_id>/raise", methods=["POST"])
 @blp.arguments(RaiseRewardSchema)
 @blp.response(200, BatchSchema)

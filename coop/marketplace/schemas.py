@@ -249,7 +249,8 @@ class BatchSchema(ma.Schema):
         allow_none=True,
         metadata={
             "description": "flags: members flagged it as harmful and a coordinator reviews it (no claims meanwhile); "
-            "suspension: the members suspended its requester."
+            "suspension: the members suspended its requester; requester: its requester paused it (no new claims; "
+            "claims already made may still be submitted)."
         },
     )
     paused_at = ma.fields.DateTime(allow_none=True)

@@ -20,6 +20,8 @@ KINDS = (
     "outcome_review_due",
     "work_reviewed",
     "appeal_decided",
+    "work_appealed",
+    "appeal_to_decide",
     "message",
     "forum_reply",
     "forum_mention",
@@ -39,6 +41,10 @@ DEFAULT_MODES = {
     "outcome_review_due": "digest",
     "work_reviewed": "digest",
     "appeal_decided": "immediate",
+    # A requester may owe the work's pay if the rejection is overturned.
+    "work_appealed": "immediate",
+    # A queue any of several coordinators works through, with no deadline: once a day is enough.
+    "appeal_to_decide": "digest",
     "message": "immediate",
     "forum_reply": "digest",
     "forum_mention": "digest",

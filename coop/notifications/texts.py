@@ -20,6 +20,8 @@ KIND_LABELS = {
     "outcome_review_due": _l("An outcome you recorded is due for review"),
     "work_reviewed": _l("Your work is approved or rejected"),
     "appeal_decided": _l("Your appeal is decided"),
+    "work_appealed": _l("A worker appeals your rejection of their work"),
+    "appeal_to_decide": _l("An appeal waits for a coordinator's decision (coordinators)"),
     "message": _l("A message about one of your assignments"),
     "forum_reply": _l("A reply to your post"),
     "forum_mention": _l("Someone mentions you (@pseudonym)"),
@@ -104,6 +106,11 @@ def text(kind: str, p: dict) -> str:
     if kind == "outcome_review_due":
         return _('The outcome recorded for "%(title)s" is due for review today.', title=title)
     if kind == "work_reviewed":
+        if p.get("decision") == "approve" and p.get("auto"):
+            return _(
+                'Your work on "%(batch)s" was approved automatically: the requester did not review it in time.',
+                batch=p.get("batch"),
+            )
         if p.get("decision") == "approve":
             return _('Your work on "%(batch)s" was approved.', batch=p.get("batch"))
         return _(
@@ -126,6 +133,23 @@ def text(kind: str, p: dict) -> str:
             "%(reason)s",
             batch=p.get("batch"),
             reason=reason,
+        )
+    if kind == "work_appealed":
+        return _(
+            '%(by)s appealed your rejection of their work on "%(batch)s" (assignment %(assignment)s); '
+            "a coordinator decides: %(reason)s",
+            by=p.get("by"),
+            batch=p.get("batch"),
+            assignment=p.get("assignment_id"),
+            reason=p.get("reason") or "",
+        )
+    if kind == "appeal_to_decide":
+        return _(
+            '%(by)s appealed the moderation of their post in "%(thread)s" (appeal %(appeal)s); '
+            "a coordinator who did not act on the post decides.",
+            by=p.get("by"),
+            thread=p.get("thread"),
+            appeal=p.get("appeal_id"),
         )
     if kind == "message":
         return _(

@@ -31,6 +31,10 @@ class Webhook(Model):
         back_populates="webhook", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_at is None
+
 
 class WebhookDelivery(Model):
     """One event for one webhook: the exact body sent (the same bytes on every attempt) and how it went."""

@@ -7,7 +7,13 @@ from coop.pagination import PageArgs, page_body, page_schema
 from coop.parsing import Blueprint
 from coop.webhooks import services
 from coop.webhooks.models import Webhook
-from coop.webhooks.schemas import DeliverySchema, NewWebhookSchema, WebhookCreateSchema, WebhookSchema
+from coop.webhooks.schemas import (
+    DeliverySchema,
+    NewWebhookSchema,
+    WebhookCreateSchema,
+    WebhookSchema,
+    WebhookUpdateSchema,
+)
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1", description="Webhooks: events sent to your own systems")
 
@@ -37,6 +43,13 @@ class Webhooks(MethodView):
 
 @blp.route("/webhooks/<int:webhook_id>")
 class WebhookById(MethodView):
+    @blp.arguments(WebhookUpdateSchema)
+    @blp.response(200, WebhookSchema)
+    @require()
+    def patch(self, data, webhook_id):
+        """Enable one of your webhooks again (e.g. after it was disabled for failing), or turn it off."""
+        return services.set_enabled(authenticated_user(), _own(webhook_id), data["enabled"])
+
     @blp.response(204)
     @require()
     def delete(self, webhook_id):

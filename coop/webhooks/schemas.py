@@ -36,7 +36,21 @@ class WebhookSchema(ma.Schema):
     disabled_at = ma.fields.DateTime(
         dump_only=True,
         allow_none=True,
-        metadata={"description": "Set after three days of failures: nothing more is sent; subscribe again."},
+        metadata={
+            "description": "Set after three days of failures, or when you turn it off: nothing more is sent "
+            'until you enable it again (PATCH {"enabled": true}).'
+        },
+    )
+    enabled = ma.fields.Boolean(dump_only=True, metadata={"description": "Whether events are sent to it."})
+
+
+class WebhookUpdateSchema(ma.Schema):
+    enabled = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "true: send to it again (after fixing the receiver), its three days of grace starting "
+            "afresh; false: stop sending to it, keeping it and its log."
+        },
     )
 
 

@@ -126,14 +126,65 @@ def redeliver(user: User, webhook: Webhook, delivery_id: int) -> WebhookDelivery
         raise NotFound(NO_SUCH_DELIVERY)
     if webhook.disabled_at is not None:
         raise Conflict(
-            "This webhook was disabled after three days of failed deliveries; once your receiver works, "
-            "subscribe again with POST /api/v1/webhooks."
+            _(
+                "This webhook is disabled; once your receiver works, enable it again with "
+                'PATCH /api/v1/webhooks/%(id)s {"enabled": true}, then redeliver.',
+                id=webhook.id,
+            )
         )
     now = clock.now()
     delivery.status, delivery.next_attempt_at, delivery.retry_until = "pending", now, now + RETRY_FOR
     db.session.flush()
     jobs.defer("webhooks.deliver", delivery_id=delivery.id)
     return delivery
+
+
+def set_enabled(user: User, webhook: Webhook, enabled: bool) -> Webhook:
+    """Turn one of the owner's webhooks back on (after it was disabled for failing) or off.
+
+    Enabling starts its three days of grace afresh and checks again that its address may be
+    reached and that the owner may still hear of each event. Deliveries whose day of retries
+    ended while it was off are given up (the owner may redeliver any of them); events that
+    happened while it was off were never queued for it.
+    """
+    own_webhook(user, webhook.id)
+    webhook = db.session.get(Webhook, webhook.id, with_for_update=True, populate_existing=True)
+    if enabled == (webhook.disabled_at is None):
+        return webhook
+    now = clock.now()
+    if enabled:
+        refused = [reason for reason in (_allowed(user, e) for e in webhook.events) if reason]
+        if refused:
+            raise Invalid(
+                _(
+                    "This webhook's events are no longer yours to hear: %(events)s Delete it and subscribe again.",
+                    events=" ".join(refused),
+                ),
+                {"events": refused},
+            )
+        try:
+            sending.resolve(sending.parse(webhook.url), current_app.config["COOP_WEBHOOKS_ALLOW_PRIVATE"])
+        except sending.TargetRefused as exc:
+            raise Invalid(str(exc), {"url": [str(exc)]}) from None
+        db.session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                WebhookDelivery.webhook_id == webhook.id,
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.retry_until < now,
+            )
+            .values(status="failed", next_attempt_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        was_disabled_at = webhook.disabled_at
+        webhook.disabled_at = webhook.failing_since = None
+        details = {"url": webhook.url, "disabled_at": was_disabled_at.isoformat()}
+    else:
+        webhook.disabled_at = now
+        details = {"url": webhook.url}
+    db.session.flush()
+    audit.append("webhook.enabled" if enabled else "webhook.disabled", f"webhook:{webhook.id}", user, details)
+    return webhook
 
 
 # --- events -------------------------------------------------------------------------------

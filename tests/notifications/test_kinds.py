@@ -265,3 +265,89 @@ def test_payments_confirmed_by_coordinators_are_told(coop, make, told):
     coop.ok(coop.cc.post(f"{API}/membership/{applicant.id}/admit"))
     [share] = told(applicant, "payment_confirmed")
     assert share.params["what"] == "share"
+
+
+def test_work_approved_automatically_tells_the_worker_once_under_work_reviewed(coop, told, frozen_clock):
+    from coop.marketplace import services as marketplace
+
+    first, second = coop.submitted(coop.mc[0]), coop.submitted(coop.mc[1])
+    clock.advance(timedelta(hours=72, seconds=1))
+    # Lazily, when the worker reads it...
+    assert coop.ok(coop.mc[0].get(f"{API}/assignments/{first['id']}"))["review_decision"] == "auto"
+    [n] = told(coop.members[0], "work_reviewed")
+    assert n.subject == f"assignment:{first['id']}"
+    assert (n.params["decision"], n.params["auto"], n.params["batch_id"]) == ("approve", True, first["batch_id"])
+    assert "approved automatically" in make_text(n)
+    # ...and by the sweep for the rest; a later sweep tells nobody again.
+    assert marketplace.tick(clock.now()).endswith("1 assignments auto-approved")
+    assert marketplace.tick(clock.now()).endswith("0 assignments auto-approved")
+    db.session.commit()
+    [m] = told(coop.members[1], "work_reviewed")
+    assert m.subject == f"assignment:{second['id']}" and m.params["auto"] is True
+    assert len(told(coop.members[0], "work_reviewed")) == 1
+    assert told(coop.requester, "work_reviewed") == []
+
+
+def test_a_work_appeal_tells_the_batchs_requester(coop, make, told):
+    assignment = coop.submitted(coop.mc[0])
+    coop.ok(
+        coop.rc.post(
+            f"{API}/assignments/{assignment['id']}/review",
+            json={"decision": "reject", "reason": "Boxes miss the signs."},
+        )
+    )
+    assert told(coop.requester, "work_appealed") == []
+    appeal = coop.ok(
+        coop.mc[0].post(f"{API}/assignments/{assignment['id']}/appeal", json={"reason": "They were right."}), 201
+    )
+    [n] = told(coop.requester, "work_appealed")
+    assert n.subject == f"appeal:{appeal['id']}"
+    assert (n.params["assignment_id"], n.params["by"], n.params["reason"]) == (
+        assignment["id"],
+        coop.members[0].display_name,
+        "They were right.",
+    )
+    assert coop.members[0].display_name in make_text(n) and "They were right." in make_text(n)
+    with force_locale("fr"):
+        assert "a contesté" in text(n.kind, n.params)
+    # Only the requester whose batch it is hears of it; not the worker, nor the coordinators under this kind.
+    for other in [coop.members[0], coop.coordinator, make.requester()]:
+        assert told(other, "work_appealed") == []
+
+
+def test_a_refused_work_appeal_tells_nobody(coop, told):
+    assignment = coop.submitted(coop.mc[0])
+    response = coop.mc[0].post(f"{API}/assignments/{assignment['id']}/appeal", json={"reason": "Not rejected."})
+    assert response.status_code == 409
+    assert told(coop.requester, "work_appealed") == []
+
+
+def test_a_forum_appeal_tells_the_coordinators_who_may_decide_it(coop, make, told):
+    second = make.coordinator()
+    thread = _thread(coop.mc[0], "members")
+    post = _post(coop.mc[1], thread["id"], "Something rude.")
+    coop.ok(
+        coop.cc.post(
+            f"{API}/forum/posts/{post['id']}/moderation",
+            json={"action": "hide", "rule": "forum-rules", "reason": "Rule 2: insults."},
+        )
+    )
+    assert told(second, "appeal_to_decide") == []
+    appeal = coop.ok(coop.mc[1].post(f"{API}/forum/posts/{post['id']}/appeal", json={"reason": "It was a joke."}), 201)
+    [n] = told(second, "appeal_to_decide")
+    assert n.subject == f"post:{post['id']}"
+    assert (n.params["appeal_id"], n.params["by"]) == (appeal["id"], coop.members[1].display_name)
+    assert "Pay talk" in make_text(n)
+    with force_locale("fr"):
+        assert "a contesté" in text(n.kind, n.params)
+    # The coordinator who hid it cannot decide, so is not asked to; members and the author are not coordinators.
+    for other in [coop.coordinator, *coop.members]:
+        assert told(other, "appeal_to_decide") == []
+
+
+def test_new_kinds_default_and_can_be_turned_off(coop, told):
+    from coop.notifications.models import DEFAULT_MODES
+
+    assert (DEFAULT_MODES["work_appealed"], DEFAULT_MODES["appeal_to_decide"]) == ("immediate", "digest")
+    prefs = coop.ok(coop.rc.patch(f"{API}/me/preferences", json={"notify": {"work_appealed": "off"}}))
+    assert prefs["notify"]["work_appealed"] == "off"

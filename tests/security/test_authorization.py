@@ -114,6 +114,8 @@ MATRIX = {
     "GET /api/v1/batches/{batch_id}/items": only({REQ: 200}),
     "POST /api/v1/batches/{batch_id}/cancel": only({REQ: 200}),
     "POST /api/v1/batches/{batch_id}/raise": only({REQ: 200}),
+    "POST /api/v1/batches/{batch_id}/pause": only({REQ: 200}),
+    "POST /api/v1/batches/{batch_id}/unpause": only({REQ: 200}),
     "GET /api/v1/batches/{batch_id}/assignments": only({REQ: 200}),
     "GET /api/v1/batches/{batch_id}/appeals": only({REQ: 200, COORD: 200}),
     "POST /api/v1/batches/{batch_id}/claim": only(dict.fromkeys(MEMBERS, 201)),
@@ -192,6 +194,7 @@ MATRIX = {
     "POST /api/v1/webhooks": only({REQ: 201, OTHER: 201}, default=422),
     "GET /api/v1/webhooks": signed_in(200),
     "DELETE /api/v1/webhooks/{webhook_id}": only({REQ: 204}, default=404),
+    "PATCH /api/v1/webhooks/{webhook_id}": only({REQ: 200}, default=404),
     "GET /api/v1/webhooks/{webhook_id}/deliveries": only({REQ: 200}, default=404),
     "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": only({REQ: 202}, default=404),
 }
@@ -258,6 +261,13 @@ def _new_webhook(w):
 @setup("GET /api/v1/webhooks/{webhook_id}/deliveries")
 def _webhook(w):
     return {"webhook_id": w.webhook().id}, None
+
+
+@setup("PATCH /api/v1/webhooks/{webhook_id}")
+def _disabled_webhook(w):
+    webhook = w.webhook()
+    webhook.disabled_at = webhook.failing_since = clock.now()
+    return {"webhook_id": webhook.id}, {"enabled": True}
 
 
 @setup("POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
@@ -350,6 +360,18 @@ def _batch_with_work(w):
     # The member already holds a claim on one item, so both members still find an item to claim.
     assignment = w.assignment("claimed")
     return {"batch_id": assignment.batch_id}, None
+
+
+@setup("POST /api/v1/batches/{batch_id}/pause")
+def _open_batch(w):
+    return {"batch_id": w.batch().id}, None
+
+
+@setup("POST /api/v1/batches/{batch_id}/unpause")
+def _paused_batch(w):
+    batch = w.batch()
+    batch.paused_reason, batch.paused_at = "requester", clock.now()
+    return {"batch_id": batch.id}, None
 
 
 @setup("POST /api/v1/batches/{batch_id}/raise")
@@ -615,6 +637,7 @@ def test_another_requesters_batch_is_refused_for_every_action_and_left_untouched
         ("GET", f"{V1}/batches/{batch.id}", None),
         ("POST", f"{V1}/batches/{batch.id}/cancel", {}),
         ("POST", f"{V1}/batches/{batch.id}/raise", {"reward_cents": 40}),
+        ("POST", f"{V1}/batches/{batch.id}/pause", None),
         ("GET", f"{V1}/batches/{batch.id}/items", None),
         ("GET", f"{V1}/batches/{batch.id}/assignments", None),
         ("GET", f"{V1}/assignments/{assignment.id}", None),
@@ -628,7 +651,7 @@ def test_another_requesters_batch_is_refused_for_every_action_and_left_untouched
         assert "Label street photos" not in text and "stop sign" not in text and '"n"' not in text
     session.refresh(batch)
     session.refresh(assignment)
-    assert (batch.status, batch.reward_cents) == ("open", 20)
+    assert (batch.status, batch.reward_cents, batch.paused_reason) == ("open", 20, None)
     assert assignment.status == "submitted"
     assert _snapshot_money(world.requester, world.user(OTHER), world.member) == before
 

@@ -393,7 +393,29 @@ def open_appeal(user: User, post: Post, reason: str) -> ForumAppeal:
         user,
         {"appeal_id": appeal.id, "post_id": post.id, "moderation_id": hide.id},
     )
+    _tell_coordinators(appeal, post, hide)
     return appeal
+
+
+def _tell_coordinators(appeal: ForumAppeal, post: Post, hide: Moderation) -> None:
+    """Tell the coordinators who may decide the appeal: neither the one who acted nor the author."""
+    deciders = sa.select(User.id).where(
+        User.is_coordinator.is_(True),
+        User.is_member.is_(True),
+        User.id.not_in([i for i in (hide.coordinator_id, appeal.author_id) if i is not None]),
+    )
+    notify(
+        deciders,
+        "appeal_to_decide",
+        f"post:{post.id}",
+        {
+            "appeal_id": appeal.id,
+            "post_id": post.id,
+            "thread_id": post.thread_id,
+            "thread": post.thread.title,
+            "by": appeal.author.display_name,
+        },
+    )
 
 
 def appeal_page(*, status: str | None, limit: int, cursor: str | None):

@@ -355,6 +355,24 @@ def cancel(batch_id):
     return _batch_page(user, batch, _failed())
 
 
+@bp.route("/requester/batches/<int:batch_id>/<any(pause, unpause):action>", methods=["POST"])
+@requester_page
+def pause(batch_id, action):
+    """Pause new claims on the batch, or lift that pause; work already claimed goes on either way."""
+    user = authenticated_user()
+    batch = get_or_404(Batch, batch_id, "batch")
+    check_owns_batch(user, batch)
+    if action == "pause":
+        ok, _paused = _attempt(None, lambda: services.pause_batch(user, batch))
+        message = _("Batch paused: it takes no new claims; work already claimed can still be submitted.")
+    else:
+        ok, _resumed = _attempt(None, lambda: services.unpause_batch(user, batch))
+        message = _("Batch resumed: members can claim its work again.")
+    if ok:
+        return done("requesting_pages.batch", message, batch_id=batch.id)
+    return _batch_page(user, batch, _failed())
+
+
 @bp.route("/requester/batches/<int:batch_id>/results.csv")
 @requester_page
 def results(batch_id):

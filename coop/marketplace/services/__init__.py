@@ -7,9 +7,11 @@ from coop.marketplace.services.batches import (
     create_batch,
     get_preferences,
     list_batches,
+    pause_batch,
     progress,
     set_preferences,
     terms_breaches,
+    unpause_batch,
 )
 from coop.marketplace.services.bonuses import pay_bonus
 from coop.marketplace.services.common import (
@@ -101,6 +103,7 @@ __all__ = [
     "my_assignments",
     "pay_bonus",
     "pilot_feedback",
+    "pause_batch",
     "progress",
     "protections_in_force",
     "raise_reward",
@@ -121,4 +124,5 @@ __all__ = [
     "submit",
     "terms_breaches",
     "tick",
+    "unpause_batch",
 ]

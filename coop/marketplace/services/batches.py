@@ -438,7 +438,63 @@ def cancel_batch(requester: User, batch: Batch) -> Batch:
     if batch.status in CLOSED or batch.status == "completed":
         raise Conflict(_("Batch %(batch_id)s is already %(status)s.", batch_id=batch.id, status=batch.status))
     result = close_batch(batch, "cancelled", clock.now())
+    if batch.paused_reason == "requester":  # cancelled says it all now
+        batch.paused_reason = batch.paused_at = None
     audit.append("batch.cancelled", f"batch:{batch.id}", requester, result)
+    return batch
+
+
+def _members_hold(batch: Batch) -> str:
+    return _(
+        "Batch %(batch_id)s is paused by members' flags while a coordinator reviews it; it takes no new claims "
+        "and only a coordinator's decision lifts the pause.",
+        batch_id=batch.id,
+    )
+
+
+def pause_batch(requester: User, batch: Batch) -> Batch:
+    """The requester stops new claims on their open batch; claims already made may still be submitted and reviewed."""
+    check_owns_batch(requester, batch)
+    batch = lock_row(batch)
+    if batch.paused_reason == "requester":
+        raise Conflict(_("Batch %(batch_id)s is already paused; resume it to take claims again.", batch_id=batch.id))
+    if batch.paused_reason == "flags":
+        raise Conflict(_members_hold(batch))
+    if batch.status != "open":
+        raise Conflict(
+            _(
+                "Only an open batch can be paused; batch %(batch_id)s is %(status)s.",
+                batch_id=batch.id,
+                status=batch.status,
+            )
+        )
+    batch.paused_reason, batch.paused_at = "requester", clock.now()
+    db.session.flush()
+    audit.append("batch.paused", f"batch:{batch.id}", requester, {"batch_id": batch.id, "reason": "requester"})
+    return batch
+
+
+def unpause_batch(requester: User, batch: Batch) -> Batch:
+    """The requester lifts their own pause: the batch takes claims again (a pause by the coop stays)."""
+    check_owns_batch(requester, batch)
+    batch = lock_row(batch)
+    if batch.paused_reason != "requester":
+        if batch.paused_reason == "flags":
+            raise Conflict(_members_hold(batch))
+        raise Conflict(_("Batch %(batch_id)s is not paused; there is nothing to resume.", batch_id=batch.id))
+    if batch.status != "open":
+        raise Conflict(
+            _("Batch %(batch_id)s is %(status)s; it takes no more claims.", batch_id=batch.id, status=batch.status)
+        )
+    paused_at = batch.paused_at
+    batch.paused_reason = batch.paused_at = None
+    db.session.flush()
+    audit.append(
+        "batch.resumed",
+        f"batch:{batch.id}",
+        requester,
+        {"batch_id": batch.id, "reason": "requester", "paused_at": paused_at.isoformat() if paused_at else None},
+    )
     return batch
 
 

@@ -83,7 +83,8 @@ def flag_batch(member: User, batch: Batch, reason: str) -> BatchFlag:
         "a member",
         {"batch_id": batch.id, "flag_id": flag.id, "reason": reason, "open_flags": count, "threshold": threshold},
     )
-    if count >= threshold and batch.paused_reason is None:
+    # Members' flags take over the requester's own pause, so lifting that cannot slip past their review.
+    if count >= threshold and batch.paused_reason in (None, "requester"):
         batch.paused_reason, batch.paused_at = "flags", now
         audit.append(
             "batch.paused",

@@ -116,6 +116,19 @@ def file_appeal(worker: User, assignment: Assignment, reason: str) -> Appeal:
     audit.append(
         "appeal.filed", f"appeal:{appeal.id}", worker, {"assignment_id": assignment.id, "batch_id": assignment.batch_id}
     )
+    notify(
+        [assignment.batch.requester_id],
+        "work_appealed",
+        f"appeal:{appeal.id}",
+        {
+            "appeal_id": appeal.id,
+            "assignment_id": assignment.id,
+            "batch_id": assignment.batch_id,
+            "batch": assignment.batch.title,
+            "by": worker.display_name,
+            "reason": appeal.reason,
+        },
+    )
     return appeal
 
 

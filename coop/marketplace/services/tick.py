@@ -10,6 +10,7 @@ from coop.governance.services import current_terms
 from coop.marketplace.models import Assignment, Batch
 from coop.marketplace.services.common import IS_CLAIMED, IS_SUBMITTED
 from coop.marketplace.services.escrow import approve, close_if_past_expiry, release_slot
+from coop.notifications.services import notify
 
 
 def lease_is_over(assignment: Assignment, now: datetime, params: dict) -> bool:
@@ -88,6 +89,20 @@ def auto_approve_due(
     due = _locked_due(stmt, batch_id, worker_id, assignment_id)
     for assignment in due:
         approve(assignment, now, "auto")
+        # Told as a requester's approval is, under the same kind, so one preference covers both.
+        notify(
+            [assignment.worker_id],
+            "work_reviewed",
+            f"assignment:{assignment.id}",
+            {
+                "assignment_id": assignment.id,
+                "batch_id": assignment.batch_id,
+                "batch": assignment.batch.title,
+                "decision": "approve",
+                "auto": True,
+                "reason": None,
+            },
+        )
     return len(due)
 
 
