@@ -5,7 +5,7 @@ the same seconds, so they all waited on that row's lock until each submit commit
 that finds the row busy now counts in a row of its own (a shard); counts and medians sum them.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-01 12:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0021'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

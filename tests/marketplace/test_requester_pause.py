@@ -1,6 +1,5 @@
 """A requester pauses their own open batch: no new claims, claims in flight go on; they resume it."""
 
-import pytest
 import sqlalchemy as sa
 
 from coop import ledger
@@ -52,15 +51,13 @@ def test_the_requester_pauses_and_resumes_and_work_in_flight_goes_on(market, ses
     assert market.mc[1].post(f"{API}/batches/{batch['id']}/claim").status_code == 201
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The claim check in coop/marketplace/services/work.py refuses only paused_reason == 'flags'; "
-    "it must refuse every pause (paused_reason is not None) for a requester's pause to stop direct claims.",
-)
-def test_a_paused_batch_refuses_new_claims(market, session):
+def test_a_paused_batch_refuses_new_claims_and_takes_work_in_flight(market, session):
     batch = market.post(items=2)
+    in_flight = market.claim(market.mc[1], batch["id"])
     assert market.rc.post(f"{API}/batches/{batch['id']}/pause").status_code == 200
-    assert market.mc[0].post(f"{API}/batches/{batch['id']}/claim").status_code == 409
+    refused = market.mc[0].post(f"{API}/batches/{batch['id']}/claim")
+    assert refused.status_code == 409 and "requester paused" in refused.json["message"]
+    market.submit(market.mc[1], in_flight["id"])
 
 
 def test_only_the_batchs_requester_pauses_or_resumes_it(market, make, session):

@@ -300,6 +300,13 @@ def claim(worker: User, batch: Batch, accept_confidentiality: bool = False) -> A
                 batch_id=batch.id,
             )
         )
+    if batch.paused_reason is not None:
+        raise Conflict(
+            _(
+                "Batch %(batch_id)s is paused: its requester paused it. Claims already made may still be submitted.",
+                batch_id=batch.id,
+            )
+        )
     if batch.status == "pilot":
         check_pilot_room(batch)
     params = current_terms().params
