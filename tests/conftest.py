@@ -40,18 +40,26 @@ def database_url():
         yield url
 
 
-@pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
-    os.environ["COOP_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
-    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
+def founded_app(database_url: str, **config):
+    """An app on `database_url`, its schema built by the migrations and the coop founded, as in production."""
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **config})
     with app.app_context():
-        # The schema is built by the migrations, exactly as in production.
+        if db.engine.dialect.name == "sqlite":
+            # A throwaway file: no need to wait for the disk on each commit.
+            sa.event.listen(db.engine, "connect", lambda conn, _record: conn.execute("PRAGMA synchronous=OFF"))
         upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         governance.found()
         ensure_default_boards()
         db.session.commit()
         db.session.remove()
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    os.environ["COOP_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    app = founded_app(database_url)
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
     yield app
     with app.app_context():
         db.engine.dispose()

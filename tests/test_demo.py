@@ -2,23 +2,58 @@
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from coop import audit, ledger
 from coop.accounts import services as accounts
 from coop.accounts.models import User
 from coop.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from coop.errors import Forbidden
+from coop.extensions import db
 from coop.forum import services as forum
 from coop.forum.models import ForumAppeal, Post
 from coop.governance.models import CLOSED_STATUSES, VOTING_METHODS, Ballot, Proposal, TermsVersion
 from coop.marketplace.models import Appeal, Assignment, Batch
 
 
-@pytest.fixture
-def seeded(app, session):
-    result = app.test_cli_runner().invoke(args=["coop", "seed-demo"])
+@pytest.fixture(scope="module")
+def demo(app):
+    """The demo seeded once for the module, in a transaction rolled back after it; its connection and output."""
+    with app.app_context(), pytest.MonkeyPatch.context() as mp:
+        connection = db.engine.connect()
+        outer = connection.begin()
+        # As the suite's autouse fixture does for each test: hashes stay argon2id, only cheaper.
+        mp.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        mp.setattr(
+            db, "session", scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        )
+        result = app.test_cli_runner().invoke(args=["coop", "seed-demo"])
+        db.session.remove()
     assert result.exit_code == 0, result.output
-    return result.output
+    yield connection, result.output
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def session(app, app_context, demo):
+    """Each test sees the seeded demo and whatever it changes is rolled back to it at the end."""
+    connection, _ = demo
+    seeded_state = connection.begin_nested()
+    original = db.session
+    db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session = original
+        seeded_state.rollback()
+
+
+@pytest.fixture
+def seeded(demo, session):
+    return demo[1]
 
 
 def _user(session, email) -> User:

@@ -1,5 +1,6 @@
 """Every message in French: each text of the code and templates has a French translation, compiled, with its placeholders."""
 
+import functools
 import io
 import pathlib
 import re
@@ -18,6 +19,8 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]")
 
 
+# Extracting and parsing are the slow part; the tests only read what they return.
+@functools.cache
 def _source_messages() -> dict[str, str]:
     """Every msgid of the package's Python files and templates, with where it was first found."""
     with open(ROOT / "babel.cfg") as fileobj:
@@ -36,11 +39,14 @@ def _po_files() -> list[pathlib.Path]:
     return [pathlib.Path(d) / "fr" / "LC_MESSAGES" / "messages.po" for d in catalogue_directories()]
 
 
-def _catalogues():
+@functools.cache
+def _catalogues() -> tuple:
+    found = []
     for path in _po_files():
         if path.exists():
             with open(path, "rb") as fileobj:
-                yield path, read_po(fileobj, locale="fr")
+                found.append((path, read_po(fileobj, locale="fr")))
+    return tuple(found)
 
 
 def _translated(string) -> bool:

@@ -13,12 +13,10 @@ import threading
 import uuid
 
 import pytest
-from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from coop import create_app
 from coop.extensions import db
-from tests.conftest import PASSWORD, fresh_database
+from tests.conftest import PASSWORD, founded_app, fresh_database
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -42,21 +40,7 @@ def served_database_url():
 
 @pytest.fixture(scope="session")
 def served_app(served_database_url):
-    from coop.forum.services import ensure_default_boards
-    from coop.governance import services as governance
-
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": served_database_url,
-        }
-    )
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-        governance.found()
-        ensure_default_boards()
-        db.session.commit()
-        db.session.remove()
+    app = founded_app(served_database_url)
     yield app
     with app.app_context():
         db.engine.dispose()

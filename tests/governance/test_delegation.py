@@ -428,12 +428,17 @@ graphs = st.tuples(
 )
 
 
+@pytest.fixture
+def chain_coop(make):
+    """A coordinator and SIZE members, made once for all the examples (each starts by clearing their delegations)."""
+    return make.coordinator(), [make.member() for _ in range(SIZE)]
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(graph=graphs)
-def test_the_close_weighs_every_ballot_as_walking_each_chain_would(make, session, graph):
+def test_the_close_weighs_every_ballot_as_walking_each_chain_would(chain_coop, session, graph):
     targets, voting = graph
-    coordinator = make.coordinator()
-    members = [make.member() for _ in range(SIZE)]
+    coordinator, members = chain_coop
     session.execute(sa.delete(Delegation).where(Delegation.member_id.in_([m.id for m in members])))
     delegations = {}
     for index, target in enumerate(targets):
