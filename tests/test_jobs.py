@@ -456,3 +456,24 @@ def test_migration_0018_builds_procrastinate_s_queue_and_takes_it_away(postgres_
             with queue.open():
                 assert queue.check_connection()
             db.engine.dispose()
+
+
+def test_the_worker_runs_even_when_its_caller_already_runs_an_event_loop():
+    """A caller inside an event loop (here asyncio; in the browser tests Playwright) gets the worker in a thread."""
+    import asyncio
+    import threading
+
+    from coop.jobs.worker import _run_to_end
+
+    ran_in: list[int] = []
+
+    async def work():
+        ran_in.append(threading.get_ident())
+
+    async def caller():
+        _run_to_end(work())
+
+    asyncio.run(caller())
+    _run_to_end(work())
+    assert len(ran_in) == 2
+    assert ran_in[0] != threading.get_ident() and ran_in[1] == threading.get_ident()

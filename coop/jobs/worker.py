@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import procrastinate
 import sqlalchemy as sa
@@ -159,7 +160,19 @@ def run_worker(app: Flask, until_idle: bool = False) -> None:
                 jobs.run_periodic()
             finally:
                 db.session.remove()
-    asyncio.run(main())
+    _run_to_end(main())
+
+
+def _run_to_end(coroutine) -> None:
+    """`asyncio.run`, in a thread of its own when the calling thread already runs an event loop of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    # A caller inside an event loop (a notebook, a program driving a browser) cannot nest another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 async def _recover_periodically(queue: procrastinate.App, stalled_seconds: float) -> None:
