@@ -125,11 +125,9 @@ def app_context(app):
         yield ctx
 
 
-@pytest.fixture
-def session(app, app_context):
-    """Each test runs inside an outer transaction that is rolled back at the end."""
-    connection = db.engine.connect()
-    outer = connection.begin()
+@contextlib.contextmanager
+def session_on(connection):
+    """`db.session` bound to `connection`, whose open transaction its commits only save points in."""
     original = db.session
     db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
     try:
@@ -137,6 +135,17 @@ def session(app, app_context):
     finally:
         db.session.remove()
         db.session = original
+
+
+@pytest.fixture
+def session(app, app_context):
+    """Each test runs inside an outer transaction that is rolled back at the end."""
+    connection = db.engine.connect()
+    outer = connection.begin()
+    try:
+        with session_on(connection) as bound:
+            yield bound
+    finally:
         outer.rollback()
         connection.close()
 

@@ -15,6 +15,7 @@ from coop.forum import services as forum
 from coop.forum.models import ForumAppeal, Post
 from coop.governance.models import CLOSED_STATUSES, VOTING_METHODS, Ballot, Proposal, TermsVersion
 from coop.marketplace.models import Appeal, Assignment, Batch
+from tests.conftest import session_on
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +42,10 @@ def session(app, app_context, demo):
     """Each test sees the seeded demo and whatever it changes is rolled back to it at the end."""
     connection, _ = demo
     seeded_state = connection.begin_nested()
-    original = db.session
-    db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
     try:
-        yield db.session
+        with session_on(connection) as bound:
+            yield bound
     finally:
-        db.session.remove()
-        db.session = original
         seeded_state.rollback()
 
 

@@ -16,7 +16,7 @@ from coop.marketplace import pay
 from coop.marketplace.models import Appeal, Assignment, Batch, Slot
 from coop.marketplace.services.common import check_claimant, check_owns_batch, lock_row, paged, protections_in_force
 from coop.marketplace.services.escrow import approve, pay_from, release_slot, settle_if_done
-from coop.marketplace.services.tick import auto_approve_due, refresh_batch
+from coop.marketplace.services.tick import auto_approve_due, refresh_batch, tell_worker_reviewed
 from coop.notifications.services import notify
 from coop.webhooks import services as webhooks
 
@@ -57,18 +57,7 @@ def review(requester: User, assignment: Assignment, decision: str, reason: str |
         assignment.reviewed_at, assignment.review_decision, assignment.review_reason = now, "reject", reason
         db.session.flush()
         release_slot(assignment, now)
-    notify(
-        [assignment.worker_id],
-        "work_reviewed",
-        f"assignment:{assignment.id}",
-        {
-            "assignment_id": assignment.id,
-            "batch_id": assignment.batch_id,
-            "batch": assignment.batch.title,
-            "decision": decision,
-            "reason": reason,
-        },
-    )
+    tell_worker_reviewed(assignment, decision, reason)
     return assignment
 
 

@@ -89,21 +89,26 @@ def auto_approve_due(
     due = _locked_due(stmt, batch_id, worker_id, assignment_id)
     for assignment in due:
         approve(assignment, now, "auto")
-        # Told as a requester's approval is, under the same kind, so one preference covers both.
-        notify(
-            [assignment.worker_id],
-            "work_reviewed",
-            f"assignment:{assignment.id}",
-            {
-                "assignment_id": assignment.id,
-                "batch_id": assignment.batch_id,
-                "batch": assignment.batch.title,
-                "decision": "approve",
-                "auto": True,
-                "reason": None,
-            },
-        )
+        tell_worker_reviewed(assignment, "approve", auto=True)
     return len(due)
+
+
+def tell_worker_reviewed(assignment: Assignment, decision: str, reason: str | None = None, auto: bool = False) -> None:
+    """Tell the worker how their work was reviewed: by the requester, or approved when the wait ran out."""
+    # One kind for both, so one preference covers them.
+    details = {
+        "assignment_id": assignment.id,
+        "batch_id": assignment.batch_id,
+        "batch": assignment.batch.title,
+        "decision": decision,
+        "reason": reason,
+    }
+    notify(
+        [assignment.worker_id],
+        "work_reviewed",
+        f"assignment:{assignment.id}",
+        details | ({"auto": True} if auto else {}),
+    )
 
 
 def refresh_batch(batch: Batch) -> None:
