@@ -465,15 +465,31 @@ def test_the_worker_runs_even_when_its_caller_already_runs_an_event_loop():
 
     from coop.jobs.worker import _run_to_end
 
-    ran_in: list[int] = []
+    ran_in: dict[str, int] = {}
 
-    async def work():
-        ran_in.append(threading.get_ident())
+    def in_a_thread_of_its_own(name, body):
+        # Each side runs in a fresh thread, whatever loop this test process may already run.
+        def run():
+            ran_in[f"{name} caller"] = threading.get_ident()
+            body(name)
 
-    async def caller():
-        _run_to_end(work())
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
 
-    asyncio.run(caller())
-    _run_to_end(work())
-    assert len(ran_in) == 2
-    assert ran_in[0] != threading.get_ident() and ran_in[1] == threading.get_ident()
+    async def work(name):
+        ran_in[name] = threading.get_ident()
+
+    def plain(name):
+        _run_to_end(work(name))
+
+    def inside_a_loop(name):
+        async def caller():
+            _run_to_end(work(name))
+
+        asyncio.run(caller())
+
+    in_a_thread_of_its_own("plain", plain)
+    in_a_thread_of_its_own("looping", inside_a_loop)
+    assert ran_in["plain"] == ran_in["plain caller"]
+    assert "looping" in ran_in and ran_in["looping"] != ran_in["looping caller"]
