@@ -31,8 +31,6 @@ ORDER: tuple[str, ...] = ("webhooks", "jobs", "audit")
 
 _STATE = "coop.commit_queue"
 _QUEUES: dict[str, CommitQueue] = {}
-# Whether some queue asked to be called at every commit, queued or not (see run_before_writing).
-_every_commit = False
 
 
 @dataclass
@@ -67,7 +65,6 @@ class CommitQueue(Generic[T]):
         if name in _QUEUES:
             raise ValueError(f"Two commit queues are named {name!r}.")
         self.name, self.write, self.after_commit = name, write, after_commit
-        self.before_writing: list[Callable[[Session], None]] = []
         _QUEUES[name] = self
 
     def add(self, item: T, session: Session | None = None) -> None:
@@ -87,19 +84,13 @@ class CommitQueue(Generic[T]):
         state = (session or db.session()).info.get(_STATE)
         return list(state.items.get(self.name, ())) if state else []
 
-    def run_before_writing(self, fn: Callable[[Session], None]) -> None:
-        """Call `fn(session)` at every outermost commit just before this queue is written, queued or not."""
-        global _every_commit
-        self.before_writing.append(fn)
-        _every_commit = True
-
 
 # Registered once, on the Session class, so every session writes its queues: the app's, the
 # tests' sessions bound to a connection, the CLI's, the job worker's.
 @sa.event.listens_for(Session, "before_commit")
 def _write(session: Session) -> None:
     state = session.info.get(_STATE)
-    if state is None and not _every_commit:
+    if state is None:
         return  # nothing queued: the common commit does nothing more
     # Releasing a savepoint is not the end of the unit of work; the outermost commit writes.
     if session.in_nested_transaction():
@@ -108,16 +99,14 @@ def _write(session: Session) -> None:
         queue = _QUEUES.get(name)
         if queue is None:
             continue
-        for fn in queue.before_writing:
-            fn(session)
-        state = session.info.get(_STATE)
-        items = state.items.pop(name, None) if state else None
-        if items:
-            queue.write(session, items)
-            if queue.after_commit is not None:
-                state.written[name] = items
-    state = session.info.get(_STATE)
-    late = [name for name, items in state.items.items() if items] if state else []
+        # A queue's writer may queue into a later one (webhook events become a job) on this same state.
+        items = state.items.pop(name, None)
+        if not items:
+            continue
+        queue.write(session, items)
+        if queue.after_commit is not None:
+            state.written[name] = items
+    late = [name for name, items in state.items.items() if items]
     if late:
         # Its place in the order has passed: written now it would break the order, dropped it would be lost.
         raise RuntimeError(f"Queued at commit after its turn in {ORDER}: {', '.join(late)}.")

@@ -33,7 +33,6 @@ def queues(monkeypatch):
     """Three queues of their own, in this order, instead of the coop's; what each wrote, in turn."""
     monkeypatch.setattr(commit_queue, "ORDER", ("first", "second", "third"))
     monkeypatch.setattr(commit_queue, "_QUEUES", {})
-    monkeypatch.setattr(commit_queue, "_every_commit", False)
     written: list[tuple[str, list]] = []
 
     def writer(name):
@@ -146,17 +145,6 @@ def test_after_commit_has_the_items_once_the_outermost_commit_happened(plain, qu
     plain.rollback()
     plain.commit()
     assert handed == [["job"]]
-
-
-def test_a_hook_run_before_a_queue_is_written_runs_at_every_commit(plain, queues):
-    made, written = queues
-    calls: list[str] = []
-    made["second"].run_before_writing(lambda session: calls.append("hook"))
-    made["first"].add("f", plain)
-    plain.commit()
-    plain.execute(sa.text("SELECT 1"))
-    plain.commit()
-    assert calls == ["hook", "hook"] and written == [("first", ["f"])]
 
 
 def test_a_queue_needs_a_place_in_the_order_and_a_name_of_its_own(queues):

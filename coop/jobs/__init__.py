@@ -200,14 +200,3 @@ def _hand_over(session: Session, pending: list[Job]) -> None:
 # Written at commit after the webhook events (which become a job) and before the audit log
 # (coop.commit_queue.ORDER); a rolled-back savepoint drops its own jobs.
 _queue: CommitQueue[Job] = CommitQueue("jobs", _write_pending, after_commit=_hand_over)
-
-
-def at_commit(fn: Callable[[Session], None]) -> Callable[[Session], None]:
-    """Register `fn(session)` to run at every outermost commit, before this unit of work's jobs are enqueued.
-
-    For side effects that become jobs only at commit. A kind of side effect with a queue of its own
-    is better a `CommitQueue` placed before the jobs in `coop.commit_queue.ORDER`: that costs a
-    commit with nothing queued nothing, where `fn` runs at every commit.
-    """
-    _queue.run_before_writing(fn)
-    return fn
