@@ -171,8 +171,20 @@ def sign_in(page, account) -> None:
 
 
 def fits_the_screen(page) -> bool:
-    """Nothing on the page is wider than the viewport (no sideways scrolling on a phone)."""
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """Nothing on the page is wider than the viewport (no sideways scrolling on a phone).
+
+    Measured once the page has a document that has finished parsing, so a check right
+    after a click that navigates never reads the page in between.
+    """
+    page.wait_for_load_state()
+    measured = page.wait_for_function(
+        """() => {
+            const root = document.documentElement;
+            if (!root || document.readyState === "loading") return null;  // keep waiting
+            return {wide: root.scrollWidth > window.innerWidth};
+        }"""
+    )
+    return not measured.json_value()["wide"]
 
 
 def serious_violations(page) -> list[dict]:

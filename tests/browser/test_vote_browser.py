@@ -45,6 +45,7 @@ def test_the_whole_vote_flow_in_french_on_a_phone(phone, people):
     assert "Propositions" in phone.locator("h1").inner_text()
     assert fits_the_screen(phone)
     phone.get_by_role("link", name="Choose the coop's colour").first.click()
+    phone.wait_for_url(f"**/proposals/{proposal_id}")
     assert fits_the_screen(phone)
     assert serious_violations(phone) == []
     phone.locator("input[name=choice][value=yes]").check()
