@@ -10,6 +10,7 @@ from coop.accounts.permissions import Visitor
 from coop.errors import Forbidden, Unauthorized, error_response
 from coop.extensions import db, login_manager
 from coop.governance import services as governance
+from coop.loading import url_object_sources
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints a caller reaches before holding a session; they carry credentials themselves.
@@ -86,7 +87,14 @@ def authenticate_and_check_csrf():
         scheme, _space, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized(_("Send API tokens as 'Authorization: Bearer <token>'."))
-        api_token, terms = services.token_in_use(token.strip(), governance.terms_in_force_source())
+        url_sources, url_values = url_object_sources(
+            current_app.view_functions.get(request.endpoint or ""), request.view_args
+        )
+        api_token, terms, *url_objects = services.token_in_use(
+            token.strip(), governance.terms_in_force_source(), *url_sources, values=url_values
+        )
+        # Held for the request: the session keeps loaded objects only while something refers to them.
+        g.url_objects = url_objects
         governance.remember_terms_in_force(terms)
         # Setting Flask-Login's per-request user makes a Bearer request ignore any cookie.
         g._login_user = api_token.user

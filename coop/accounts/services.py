@@ -3,8 +3,9 @@
 import functools
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -382,14 +383,15 @@ def _token_statement(also: tuple) -> tuple[DriverStatement, tuple]:
     return DriverStatement(stmt), layout
 
 
-def token_in_use(plain: str, *also: tuple) -> tuple:
+def token_in_use(plain: str, *also: tuple, values: Mapping[str, Any] | None = None) -> tuple:
     """The live token with this value, its owner loaded by the same query; Unauthorized otherwise.
 
     `also` pairs a model with a one-row selectable of its table's columns (such as the terms in
     force), read in the same statement; each comes back after the token (None when it has no row).
+    `values` are the selectables' bound values.
     """
     statement, layout = _token_statement(also)
-    row = statement.first({"token_hash": hash_token(plain)})
+    row = statement.first({**(values or {}), "token_hash": hash_token(plain)})
     if row is None:
         raise Unauthorized(UNKNOWN_TOKEN)
     found, at = [], 0

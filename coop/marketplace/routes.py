@@ -9,7 +9,7 @@ from coop.accounts.permissions import authenticated_user, require
 from coop.csvfiles import csv_download
 from coop.errors import NotFound
 from coop.extensions import limiter
-from coop.loading import get_or_404
+from coop.loading import get_or_404, read_with_caller
 from coop.marketplace import services
 from coop.marketplace.models import Appeal, Assignment, Batch, Deposit, Withdrawal
 from coop.marketplace.schemas import (
@@ -292,6 +292,7 @@ def uphold_batch_flags(data, batch_id):
 
 
 @blp.route("/batches/<int:batch_id>/claim", methods=["POST"])
+@read_with_caller(Batch, "batch_id")
 @blp.arguments(ClaimInSchema, required=False)
 @blp.response(201, WorkerAssignmentSchema)
 @require("member")

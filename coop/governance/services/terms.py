@@ -32,7 +32,6 @@ def _latest_terms():
 
 
 @functools.cache
-@functools.cache
 def terms_in_force_source() -> tuple:
     """The terms in force as (model, one-row selectable), for a sign-in query to read alongside the caller.
 
