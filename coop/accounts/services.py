@@ -396,11 +396,9 @@ def token_in_use(plain: str, *also: tuple, values: Mapping[str, Any] | None = No
         raise Unauthorized(UNKNOWN_TOKEN)
     found, at = [], 0
     for model, names in layout:
-        values = row[at : at + len(names)]
+        run = row[at : at + len(names)]
         at += len(names)
-        found.append(
-            None if all(v is None for v in values) else as_loaded(model, dict(zip(names, values, strict=True)))
-        )
+        found.append(None if all(v is None for v in run) else as_loaded(model, dict(zip(names, run, strict=True))))
     token, user, *others = found
     set_committed_value(token, "user", user)
     if token.expires_at is not None and token.expires_at <= clock.now():

@@ -130,3 +130,21 @@ def test_a_submit_never_waits_on_a_value_row_another_is_writing(postgres_only, c
     assert [tuple(row) for row in rows] == [(claims[0].id, 2), (claims[1].id, 1)]
     real = real_time_of([db.session.get(Batch, batch.id)])[batch.id]
     assert (real.submissions, real.median) == (3, 10)
+
+
+def test_the_median_a_submit_reads_in_its_own_statement_counts_that_submission(market, session, postgres_only):
+    """The submit cannot see its own histogram write, so it adds itself: the result must equal reading after."""
+    from coop.marketplace import pay
+    from coop.marketplace.services.pay_audit import middle_after_one_more, real_time_from_middle
+
+    batch_id = market.post(items=2, reward_cents=500, est_seconds=60)["id"]
+    counted: list[int] = []
+    # Values across shards, repeats, an even and an odd total, and a new value on either side of the middle.
+    for shard, (seconds, submissions) in enumerate([(30, 2), (45, 1), (30, 1), (12, 3), (90, 1), (45, 2)]):
+        statement = middle_after_one_more(sa.literal(batch_id, sa.Integer), sa.literal(seconds, sa.Integer))
+        real = real_time_from_middle(*session.execute(statement).one())
+        assert real.submissions == len(counted) + 1
+        assert real.median == pay.median_seconds([*counted, seconds])
+        session.add(BatchTimeHistogram(batch_id=batch_id, seconds=seconds, shard=shard, submissions=submissions))
+        session.flush()
+        counted += [seconds] * submissions

@@ -3,9 +3,11 @@
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from coop import audit, clock, ledger
 from coop.accounts.models import User
@@ -62,19 +64,22 @@ class RealTime:
         return pay.hourly_rate_cents(reward_cents, median) if median is not None and median > 0 else None
 
 
-def _middle_buckets_where(batches):
+def _middle_buckets_from(counted):
     """Per batch, the histogram buckets holding the middle positions, with their running sums.
 
+    `counted` has (batch_id, seconds, submissions) columns, any number of rows per value (shards).
     The running sums walk each batch's distinct values only, and only the one or two buckets
     around the middle come back, so a batch's size never reaches the wire.
     """
-    hist = BatchTimeHistogram
-    # Each value's shards summed first, so the running sums step over distinct values.
+    # Each value's rows summed first, so the running sums step over distinct values.
     values = (
         # As an integer, as the rows were: a sum of sums would be numeric, and halving it fractional.
-        sa.select(hist.batch_id, hist.seconds, sa.cast(sa.func.sum(hist.submissions), sa.Integer).label("submissions"))
-        .where(batches, hist.submissions > 0)
-        .group_by(hist.batch_id, hist.seconds)
+        sa.select(
+            counted.c.batch_id,
+            counted.c.seconds,
+            sa.cast(sa.func.sum(counted.c.submissions), sa.Integer).label("submissions"),
+        )
+        .group_by(counted.c.batch_id, counted.c.seconds)
         .subquery()
     )
     running = sa.select(
@@ -93,6 +98,43 @@ def _middle_buckets_where(batches):
         .where(r.c.through >= low, r.c.through - r.c.submissions < high)
         .order_by(r.c.batch_id, r.c.seconds)
     )
+
+
+def _middle_buckets_where(batches):
+    hist = BatchTimeHistogram
+    return _middle_buckets_from(
+        sa.select(hist.batch_id, hist.seconds, hist.submissions).where(batches, hist.submissions > 0).subquery()
+    )
+
+
+def middle_after_one_more(batch_id, seconds):
+    """The middle buckets of a batch's histogram with one more submission of `seconds` counted.
+
+    For a statement that counts the submission itself: its own write is not visible to its
+    other parts, so the new submission is added here. Aggregated to one row: the middle values
+    and their counts in order, how many submissions lie below them, and the total.
+    """
+    hist = cast(sa.Table, BatchTimeHistogram.__table__)
+    counted = sa.union_all(
+        sa.select(hist.c.batch_id, hist.c.seconds, hist.c.submissions).where(
+            hist.c.batch_id == batch_id, hist.c.submissions > 0
+        ),
+        sa.select(batch_id, seconds, sa.literal_column("1", sa.Integer)),
+    ).subquery("counted")
+    middle = _middle_buckets_from(counted).subquery("middle")
+    return sa.select(
+        sa.func.array_agg(aggregate_order_by(middle.c.seconds, middle.c.seconds)).label("middle_seconds"),
+        sa.func.array_agg(aggregate_order_by(middle.c.submissions, middle.c.seconds)).label("middle_counts"),
+        sa.cast(sa.func.min(middle.c.through - middle.c.submissions), sa.Integer).label("middle_below"),
+        sa.cast(sa.func.max(middle.c.total), sa.Integer).label("middle_total"),
+    )
+
+
+def real_time_from_middle(seconds: list[int] | None, counts: list[int] | None, below: int | None, total: int | None):
+    """The RealTime that `middle_after_one_more` read (its one row's four values)."""
+    if not seconds or not counts or total is None:
+        return RealTime(0, None)
+    return RealTime(total, pay.median_from_histogram(zip(seconds, counts, strict=True), total, below or 0))
 
 
 # Built once: the listings run the first, and every submit's audit the second, on the driver.
@@ -130,9 +172,14 @@ def real_time_of(batches: Iterable[Batch]) -> dict[int, RealTime]:
     return found
 
 
-def audit_real_pay(batch: Batch, params: dict | None = None) -> pay.UnderpayFinding | None:
-    """The real-pay audit: pause a batch whose pay at the median real time is below the minimum."""
-    real = real_time_of([batch])[batch.id]
+def audit_real_pay(
+    batch: Batch, params: dict | None = None, real: RealTime | None = None
+) -> pay.UnderpayFinding | None:
+    """The real-pay audit: pause a batch whose pay at the median real time is below the minimum.
+
+    `real` is the batch's real time when the caller read it already (the submit's own statement).
+    """
+    real = real or real_time_of([batch])[batch.id]
     count, median = real.submissions, real.median
     if count < AUDIT_MIN_SUBMISSIONS or median is None:
         return None

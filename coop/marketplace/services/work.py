@@ -45,7 +45,12 @@ from coop.marketplace.services.common import (
     protections_in_force,
 )
 from coop.marketplace.services.escrow import close_if_past_expiry
-from coop.marketplace.services.pay_audit import audit_real_pay, count_real_time
+from coop.marketplace.services.pay_audit import (
+    audit_real_pay,
+    count_real_time,
+    middle_after_one_more,
+    real_time_from_middle,
+)
 from coop.marketplace.services.pilots import check_pilot_room
 from coop.marketplace.services.tick import (
     auto_approve_due,
@@ -431,7 +436,13 @@ def _submit_statement() -> DriverStatement:
         )
         .exists()
     )
-    return DriverStatement(sa.select(submitted, listened.label("listened")).add_cte(bumped, started))
+    # The audit's median with this submission counted, read in the same statement.
+    middle = middle_after_one_more(submitted.c.a_batch_id, submitted.c.a_real_seconds).subquery("middle")
+    return DriverStatement(
+        sa.select(submitted, listened.label("listened"), *middle.c)
+        .select_from(submitted.join(middle, sa.true()))
+        .add_cte(bumped, started)
+    )
 
 
 def _check_answer_form(batch: Batch, answer: dict) -> None:
@@ -446,11 +457,11 @@ def _check_answer_form(batch: Batch, answer: dict) -> None:
 
 
 def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now: datetime, params: dict):
-    """Hand in, record the real time and count it for the audit, in one PostgreSQL statement.
+    """Hand in, record the real time, count it and read the audit's median, in one PostgreSQL statement.
 
     Guarded by owner, status and lease in its WHERE, so it is the check and the write at once:
-    (the assignment, whether its requester listens for submits), or None when the guard refuses
-    (the caller then finds out why).
+    (the assignment, whether its requester listens for submits, the batch's real time with this
+    submission counted), or None when the guard refuses (the caller then finds out why).
     """
     row = _submit_statement().first_mapping(
         {
@@ -467,7 +478,8 @@ def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now
     assignment = as_loaded(Assignment, {c.name: row[f"a_{c.name}"] for c in Assignment.__table__.c})
     batch = as_loaded(Batch, {c.name: row[f"b_{c.name}"] for c in Batch.__table__.c})
     set_committed_value(assignment, "batch", batch)
-    return assignment, row["listened"]
+    real = real_time_from_middle(row["middle_seconds"], row["middle_counts"], row["middle_below"], row["middle_total"])
+    return assignment, row["listened"], real
 
 
 def submit(worker: User, assignment: Assignment | int, answer: dict) -> Assignment:
@@ -483,11 +495,11 @@ def submit(worker: User, assignment: Assignment | int, answer: dict) -> Assignme
     if on_postgresql():
         written = _submit_in_one_statement(worker, assignment_id, answer, now, params)
         if written is not None:
-            done, listened = written
+            done, listened, real = written
             # Checked once the write has shown whose batch it is; a refusal here is rolled back
             # with the request, so a wrong answer still changes nothing.
             _check_answer_form(done.batch, answer)
-            audit_real_pay(done.batch, params)
+            audit_real_pay(done.batch, params, real)
             if listened:
                 _announce_submitted(done)
             return done
