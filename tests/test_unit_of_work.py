@@ -153,7 +153,7 @@ def test_a_lock_or_statement_past_its_limit_answers_503_at_once(make, requester,
 def test_database_unreachable_while_signing_in_by_token_answers_503(make, requester, monkeypatch):
     client = make.client(requester)
 
-    def unreachable(token, *also):
+    def unreachable(token, *also, values=None):
         raise db_error(REFUSED, statement="SELECT api_tokens...")
 
     monkeypatch.setattr(accounts, "token_in_use", unreachable)
