@@ -191,5 +191,6 @@ def serious_violations(page) -> list[dict]:
     """axe-core's serious and critical accessibility violations on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe
 
+    page.wait_for_load_state()
     results = Axe().run(page)
     return [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]

@@ -25,6 +25,7 @@ def test_a_worker_claims_a_task_answers_it_and_sees_it_in_their_work(page, peopl
     page.goto("/tasks")
     assert serious_violations(page) == []
     page.get_by_role("listitem").filter(has_text=title).get_by_role("button", name="Claim a task").click()
+    page.get_by_label("How many signs?").wait_for()  # the claimed task's page, not the list in between
     assert serious_violations(page) == []
     page.get_by_label("yield").check()
     page.get_by_label("How many signs?").fill("2")
