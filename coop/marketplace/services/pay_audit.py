@@ -179,7 +179,7 @@ def audit_real_pay(
 
     `real` is the batch's real time when the caller read it already (the submit's own statement).
     """
-    real = real or real_time_of([batch])[batch.id]
+    real = real if real is not None else real_time_of([batch])[batch.id]
     count, median = real.submissions, real.median
     if count < AUDIT_MIN_SUBMISSIONS or median is None:
         return None
