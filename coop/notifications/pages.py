@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from coop.notifications import services
-from coop.notifications.models import KINDS, MODES
+from coop.notifications.models import MODES
 from coop.notifications.texts import KIND_LABELS, MODE_LABELS, describe
 from coop.pages import attempt, done, pages_blueprint, render, signed_in
 
@@ -61,7 +61,7 @@ def mark_read():
 @signed_in
 def preferences():
     if request.method == "POST":
-        chosen = {kind: request.form.get(kind, "") for kind in KINDS if kind in request.form}
+        chosen = {kind: request.form.get(kind, "") for kind in services.kinds_for(current_user) if kind in request.form}
         ok, _result = attempt(None, lambda: services.set_preferences(current_user, chosen))
         if ok:
             return done("notifications_pages.preferences", _("Your choices are saved."))
@@ -71,7 +71,7 @@ def preferences():
 
 def _preferences_page(status: int):
     current = services.get_preferences(current_user)
-    rows = [(kind, KIND_LABELS[kind], current[kind]) for kind in KINDS]
+    rows = [(kind, KIND_LABELS[kind], current[kind]) for kind in services.kinds_for(current_user)]
     return render("notifications/preferences.html", status, rows=rows, modes=[(m, MODE_LABELS[m]) for m in MODES])
 
 

@@ -172,6 +172,19 @@ def get_preferences(user: User) -> dict[str, str]:
     return {kind: chosen.get(kind, DEFAULT_MODES[kind]) for kind in KINDS}
 
 
+# Kinds only one role is ever sent; anyone else is not asked to choose for them.
+_ONLY_FOR = {
+    "appeal_to_decide": lambda user: user.is_coordinator and user.is_member,
+    "work_appealed": lambda user: user.is_requester,
+    "work_reviewed": lambda user: not user.is_requester,
+}
+
+
+def kinds_for(user: User) -> list[str]:
+    """The kinds of notification `user` can be sent, in the order the preferences list them."""
+    return [kind for kind in KINDS if kind not in _ONLY_FOR or _ONLY_FOR[kind](user)]
+
+
 def set_preferences(user: User, changes: dict[str, str]) -> dict[str, str]:
     """Set the email mode of the kinds named in `changes`; the others keep theirs."""
     errors = {}

@@ -82,3 +82,24 @@ def test_email_choices_are_saved_from_the_page(pages, make):
     prefs = services.get_preferences(member)
     assert (prefs["message"], prefs["forum_reply"]) == ("off", "immediate")
     assert browser.post("/notifications/preferences", {"message": "loud"}).status_code == 422
+
+
+def test_the_email_choices_ask_each_person_only_about_what_they_can_be_sent(pages, make):
+    def offered(person):
+        html = pages(person).get("/notifications/preferences").get_data(as_text=True)
+        return set(re.findall(r'id="pref-([a-z_]+)"', html))
+
+    member, coordinator, requester = make.member(), make.coordinator(), make.requester()
+    assert "appeal_to_decide" in offered(coordinator)
+    assert {"appeal_to_decide", "work_appealed"}.isdisjoint(offered(member))
+    assert "work_reviewed" in offered(member) and "vote_opened" in offered(member)
+    assert "work_appealed" in offered(requester) and "work_reviewed" not in offered(requester)
+
+
+def test_a_kind_not_offered_is_left_as_it_was_when_the_form_is_posted(pages, make):
+    member = make.member()
+    before = services.get_preferences(member)["appeal_to_decide"]
+    response = pages(member).post("/notifications/preferences", {"appeal_to_decide": "off", "message": "off"})
+    assert response.status_code == 303
+    prefs = services.get_preferences(member)
+    assert (prefs["appeal_to_decide"], prefs["message"]) == (before, "off")
