@@ -95,3 +95,11 @@ def test_a_member_who_left_hears_no_more(make, receiver):
     run_jobs()
     assert receiver.requests == []
     assert hook["id"]
+
+
+def test_a_batch_the_requester_pauses_is_announced_to_them(shop, receiver):
+    hook = subscribe(shop.rc, receiver.url, ["batch.paused"])
+    assert shop.rc.post(f"{API}/batches/{shop.batch['id']}/pause", json={}).status_code == 200
+    run_jobs()
+    [body] = receiver.verified(hook["secret"])
+    assert body["type"] == "batch.paused" and body["data"] == {"batch_id": shop.batch["id"], "reason": "requester"}

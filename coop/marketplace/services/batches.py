@@ -44,6 +44,7 @@ from coop.marketplace.services.suspension import check_not_suspended
 from coop.marketplace.services.tick import refresh_batch
 from coop.marketplace.spreadsheets import item_fields_of, read_items_csv
 from coop.pagination import keyset_page
+from coop.webhooks import services as webhooks
 
 
 def check_terms(batch: dict, terms, launch: bool = False) -> None:
@@ -471,6 +472,8 @@ def pause_batch(requester: User, batch: Batch) -> Batch:
     batch.paused_reason, batch.paused_at = "requester", clock.now()
     db.session.flush()
     audit.append("batch.paused", f"batch:{batch.id}", requester, {"batch_id": batch.id, "reason": "requester"})
+    # Announced like the coop's pauses, so a requester's own systems hear of one made on the page.
+    webhooks.emit("batch.paused", {"batch_id": batch.id, "reason": "requester"}, requester_id=batch.requester_id)
     return batch
 
 
