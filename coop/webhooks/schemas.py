@@ -6,7 +6,8 @@ from marshmallow import validate as v
 from coop.webhooks.models import DELIVERY_STATUSES
 
 EVENT_NAMES = (
-    "assignment.submitted, assignment.returned, batch.completed, batch.paused, appeal.decided, message.received "
+    "assignment.submitted, assignment.returned, batch.completed, batch.paused, batch.resumed, appeal.decided, "
+    "message.received "
     "(requesters, for their own batches); proposal.opened, proposal.closed, terms.changed (members)"
 )
 

@@ -30,6 +30,7 @@ REQUESTER_EVENTS = (
     "assignment.returned",
     "batch.completed",
     "batch.paused",
+    "batch.resumed",
     "appeal.decided",
     "message.received",
 )

@@ -97,9 +97,47 @@ def test_a_member_who_left_hears_no_more(make, receiver):
     assert hook["id"]
 
 
-def test_a_batch_the_requester_pauses_is_announced_to_them(shop, receiver):
-    hook = subscribe(shop.rc, receiver.url, ["batch.paused"])
+def test_a_batch_the_requester_pauses_and_resumes_is_announced_to_them(shop, receiver):
+    hook = subscribe(shop.rc, receiver.url, ["batch.paused", "batch.resumed"])
     assert shop.rc.post(f"{API}/batches/{shop.batch['id']}/pause", json={}).status_code == 200
+    assert shop.rc.post(f"{API}/batches/{shop.batch['id']}/unpause", json={}).status_code == 200
+    run_jobs()
+    sent = [(body["type"], body["data"]) for body in receiver.verified(hook["secret"])]
+    assert sent == [
+        ("batch.paused", {"batch_id": shop.batch["id"], "reason": "requester"}),
+        ("batch.resumed", {"batch_id": shop.batch["id"], "reason": "requester"}),
+    ]
+
+
+def test_a_flagged_batch_a_coordinator_resumes_is_announced(shop, make, receiver):
+    hook = subscribe(shop.rc, receiver.url, ["batch.resumed"])
+    for _ in range(5):
+        flagged = make.client(make.member()).post(
+            f"{API}/batches/{shop.batch['id']}/flags", json={"reason": "The photos show injured people."}
+        )
+        assert flagged.status_code in (200, 201), flagged.json
+    coordinator = make.client(make.coordinator())
+    resumed = coordinator.post(f"{API}/batches/{shop.batch['id']}/resume", json={"reason": "The work is fine."})
+    assert resumed.status_code == 200, resumed.json
     run_jobs()
     [body] = receiver.verified(hook["secret"])
-    assert body["type"] == "batch.paused" and body["data"] == {"batch_id": shop.batch["id"], "reason": "requester"}
+    assert body["type"] == "batch.resumed" and body["data"] == {"batch_id": shop.batch["id"], "reason": "flags"}
+
+
+def test_a_raise_that_reopens_an_underpaid_batch_is_announced_and_one_on_an_open_batch_is_not(shop, receiver):
+    from coop.extensions import db
+    from coop.marketplace.models import Batch
+
+    hook = subscribe(shop.rc, receiver.url, ["batch.resumed"])
+    raised = shop.rc.post(
+        f"{API}/batches/{shop.batch['id']}/raise", json={"reward_cents": shop.batch["reward_cents"] + 1}
+    )
+    assert raised.status_code == 200, raised.json
+    batch = db.session.get(Batch, shop.batch["id"])
+    batch.status, batch.required_reward_cents = "paused_underpaid", batch.reward_cents + 1
+    db.session.commit()
+    raised = shop.rc.post(f"{API}/batches/{shop.batch['id']}/raise", json={"reward_cents": batch.reward_cents + 1})
+    assert raised.status_code == 200 and raised.json["status"] == "open", raised.json
+    run_jobs()
+    [body] = receiver.verified(hook["secret"])
+    assert body["type"] == "batch.resumed" and body["data"] == {"batch_id": shop.batch["id"], "reason": "underpaid"}

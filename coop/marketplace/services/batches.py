@@ -498,6 +498,7 @@ def unpause_batch(requester: User, batch: Batch) -> Batch:
         requester,
         {"batch_id": batch.id, "reason": "requester", "paused_at": paused_at.isoformat() if paused_at else None},
     )
+    webhooks.emit("batch.resumed", {"batch_id": batch.id, "reason": "requester"}, requester_id=batch.requester_id)
     return batch
 
 

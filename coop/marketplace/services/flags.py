@@ -141,6 +141,7 @@ def resume_flagged_batch(coordinator: User, batch: Batch, reason: str) -> Batch:
         coordinator,
         {"batch_id": batch.id, "flags_resolved": resolved, "reason": reason},
     )
+    webhooks.emit("batch.resumed", {"batch_id": batch.id, "reason": "flags"}, requester_id=batch.requester_id)
     return batch
 
 

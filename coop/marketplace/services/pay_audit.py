@@ -287,6 +287,7 @@ def raise_reward(requester: User, batch: Batch, reward_cents: int) -> Batch:
     batch.reward_cents = reward_cents
     if batch.status == "paused_underpaid":
         batch.status = "open"
+        webhooks.emit("batch.resumed", {"batch_id": batch.id, "reason": "underpaid"}, requester_id=batch.requester_id)
     batch.required_reward_cents, batch.underpay_finding = None, None
     audit.append(
         "batch.raised",
