@@ -42,13 +42,18 @@ def test_requester_events_from_the_marketplace(shop, make, receiver):
     assert bodies["batch.completed"] == {"batch_id": shop.batch["id"]}
 
 
-def test_a_batch_paused_by_members_flags_is_announced(shop, make, receiver):
-    hook = subscribe(shop.rc, receiver.url, ["batch.paused"])
-    for _ in range(5):
+def _flag_until_paused(shop, make, members: int = 5) -> None:
+    """Enough distinct members flag the shop's batch to pause it (the founding threshold is 5)."""
+    for _ in range(members):
         flagged = make.client(make.member()).post(
             f"{API}/batches/{shop.batch['id']}/flags", json={"reason": "The photos show injured people."}
         )
         assert flagged.status_code in (200, 201), flagged.json
+
+
+def test_a_batch_paused_by_members_flags_is_announced(shop, make, receiver):
+    hook = subscribe(shop.rc, receiver.url, ["batch.paused"])
+    _flag_until_paused(shop, make)
     run_jobs()
     [body] = receiver.verified(hook["secret"])
     assert body["type"] == "batch.paused" and body["data"] == {"batch_id": shop.batch["id"], "reason": "flags"}
@@ -111,11 +116,7 @@ def test_a_batch_the_requester_pauses_and_resumes_is_announced_to_them(shop, rec
 
 def test_a_flagged_batch_a_coordinator_resumes_is_announced(shop, make, receiver):
     hook = subscribe(shop.rc, receiver.url, ["batch.resumed"])
-    for _ in range(5):
-        flagged = make.client(make.member()).post(
-            f"{API}/batches/{shop.batch['id']}/flags", json={"reason": "The photos show injured people."}
-        )
-        assert flagged.status_code in (200, 201), flagged.json
+    _flag_until_paused(shop, make)
     coordinator = make.client(make.coordinator())
     resumed = coordinator.post(f"{API}/batches/{shop.batch['id']}/resume", json={"reason": "The work is fine."})
     assert resumed.status_code == 200, resumed.json
