@@ -139,3 +139,21 @@ def test_as_loaded_updates_an_object_the_session_holds(make):
     again = driver.as_loaded(User, {**row, "display_name": "Read just now"})
     assert again is member and member.display_name == "Read just now"
     assert not db.session.dirty
+
+
+def test_as_loaded_objects_load_relationships_and_expire_like_queried_ones(make, count_queries):
+    from coop.accounts.services import issue_token
+
+    token, _plain = issue_token(make.member(), "laptop")
+    row = {column.name: getattr(token, column.key) for column in ApiToken.__table__.c}
+    owner_id = token.user_id
+    db.session.flush()
+    db.session.expunge_all()
+    loaded = driver.as_loaded(ApiToken, row)
+    assert sa.inspect(loaded).persistent and loaded in db.session and not db.session.dirty
+    with count_queries() as counted:
+        assert loaded.user.id == owner_id  # the relationship is loaded on first use
+    assert counted.count == 1
+    db.session.execute(sa.update(ApiToken).where(ApiToken.id == loaded.id).values(name="renamed elsewhere"))
+    db.session.expire(loaded)
+    assert loaded.name == "renamed elsewhere"
