@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import instance_state
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from coop.extensions import db
 
