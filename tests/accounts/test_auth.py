@@ -136,6 +136,8 @@ def test_me_reports_roles(make):
     }
 
 
+# The shared app built the schema these apps of their own use.
+@pytest.mark.usefixtures("app")
 def test_login_is_rate_limited_per_account_with_retry_after(database_url, tmp_path):
     app = create_app(
         {
@@ -158,6 +160,8 @@ def test_login_is_rate_limited_per_account_with_retry_after(database_url, tmp_pa
         db.engine.dispose()
 
 
+# The shared app built the schema these apps of their own use.
+@pytest.mark.usefixtures("app")
 def test_login_is_rate_limited_per_address(database_url):
     app = create_app(
         {

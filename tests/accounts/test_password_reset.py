@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from coop import clock, create_app
@@ -129,6 +130,8 @@ def test_an_unknown_link_on_the_page_says_what_to_do(pages):
     assert "Ask for a new one below." in response.get_data(as_text=True)
 
 
+# The shared app built the schema these apps of their own use.
+@pytest.mark.usefixtures("app")
 def test_asking_for_resets_is_rate_limited_like_login(database_url):
     app = create_app(
         {
