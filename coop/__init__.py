@@ -101,24 +101,36 @@ def _configure_security_headers(app: Flask) -> None:
     )
     api_csp = "default-src 'none'; frame-ancestors 'none'"
 
+    def wanted(csp: str) -> tuple[tuple[str, str], ...]:
+        found = [
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "no-referrer"),
+            ("Cross-Origin-Opener-Policy", "same-origin"),
+            ("Content-Security-Policy", csp),
+        ]
+        if app.config["SESSION_COOKIE_SECURE"]:
+            found.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+        return tuple(found)
+
+    docs_headers, page_headers, other_api_headers = wanted(docs_csp), wanted(PAGE_CSP), wanted(api_csp)
+    api_headers = (*other_api_headers, ("Cache-Control", "no-store"))
+
     @app.after_request
     def security_headers(response):
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.path.startswith("/api/docs"):
-            csp = docs_csp
-        elif request.path.startswith("/api"):
-            csp = api_csp
+        # Every response passes here: one look at the headers a view set, not one per header.
+        path = request.path
+        if path.startswith("/api/docs"):
+            defaults = docs_headers
+        elif path.startswith("/api/v1"):
+            defaults = api_headers
+        elif path.startswith("/api"):
+            defaults = other_api_headers
         else:
-            csp = PAGE_CSP
-        headers.setdefault("Content-Security-Policy", csp)
-        if app.config["SESSION_COOKIE_SECURE"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.path.startswith("/api/v1"):
-            headers.setdefault("Cache-Control", "no-store")
+            defaults = page_headers
+        headers = response.headers
+        present = {name.lower() for name, _value in headers}
+        headers.extend([(name, value) for name, value in defaults if name.lower() not in present])
         return response
 
 
