@@ -456,6 +456,12 @@ def _check_answer_form(batch: Batch, answer: dict) -> None:
         )
 
 
+@functools.cache
+def _labelled_columns(model, prefix: str) -> tuple[tuple[str, str], ...]:
+    # Each column's name, and its label in the submit statement's row.
+    return tuple((column.name, f"{prefix}{column.name}") for column in model.__table__.c)
+
+
 def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now: datetime, params: dict):
     """Hand in, record the real time, count it and read the audit's median, in one PostgreSQL statement.
 
@@ -475,8 +481,8 @@ def _submit_in_one_statement(worker: User, assignment_id: int, answer: dict, now
     )
     if row is None:
         return None
-    assignment = as_loaded(Assignment, {c.name: row[f"a_{c.name}"] for c in Assignment.__table__.c})
-    batch = as_loaded(Batch, {c.name: row[f"b_{c.name}"] for c in Batch.__table__.c})
+    assignment = as_loaded(Assignment, {name: row[key] for name, key in _labelled_columns(Assignment, "a_")})
+    batch = as_loaded(Batch, {name: row[key] for name, key in _labelled_columns(Batch, "b_")})
     set_committed_value(assignment, "batch", batch)
     real = real_time_from_middle(row["middle_seconds"], row["middle_counts"], row["middle_below"], row["middle_total"])
     return assignment, row["listened"], real
