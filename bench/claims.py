@@ -21,9 +21,11 @@ import time
 import sqlalchemy as sa
 
 from bench.common import (
+    CpuMeter,
     grammar_batch,
     gunicorn,
     make_app,
+    postgres_server_pid,
     run_clients,
     summary_ms,
     table,
@@ -186,9 +188,13 @@ def _post(conn, path, body, headers):
 # --- runs -------------------------------------------------------------------------------------
 
 
-def _summarise(name: str, results: list[dict], seconds: float, generator_cpu_s: float) -> dict:
+def _summarise(name: str, results: list[dict], seconds: float, generator_cpu_s: float, used: dict) -> dict:
     latencies = [x for r in results for x in r["latencies"]]
     claims = sum(r["claims"] for r in results)
+
+    def per_pair_ms(cpu_s: float | None) -> float | None:
+        return round(1000 * cpu_s / claims, 2) if cpu_s is not None and claims else None
+
     return {
         "run": name,
         "clients": len(results),
@@ -200,13 +206,17 @@ def _summarise(name: str, results: list[dict], seconds: float, generator_cpu_s: 
         # Share of the whole machine's CPU the load generator used: near 1/cpus per busy core it
         # competes with the server, and the run measures the machine rather than the server.
         "generator_cpu_pct": round(100 * generator_cpu_s / (seconds * (os.cpu_count() or 1)), 1) if seconds else None,
+        # Where a claim+submit pair's CPU went: the web server's processes, PostgreSQL's, the generator's.
+        "server_ms_per_pair": per_pair_ms(used.get("server")),
+        "postgres_ms_per_pair": per_pair_ms(used.get("postgres")),
+        "generator_ms_per_pair": per_pair_ms(generator_cpu_s),
     }
 
 
-def _timed(fn, args_list):
+def _timed(fn, args_list, meter: CpuMeter):
     start = time.perf_counter()
     results, generator_cpu_s = run_clients(fn, args_list, processes=min(PROCESSES, len(args_list)))
-    return results, time.perf_counter() - start, generator_cpu_s
+    return results, time.perf_counter() - start, generator_cpu_s, meter.used()
 
 
 def _server_env(url: str) -> dict:
@@ -225,27 +235,25 @@ def _serve(app_spec: str, env: dict):
 
 
 def run_api(url: str, setup: dict, batch_id: int, clients: int, budget_s: float = 600) -> dict:
-    with _serve("wsgi:app", _server_env(url)) as port:
+    with _serve("wsgi:app", _server_env(url)) as server:
         deadline = time.monotonic() + budget_s
-        args = [(port, setup["tokens"][i], batch_id, deadline) for i in range(clients)]
-        results, seconds, cpu = _timed(api_client, args)
-    return _summarise("api", results, seconds, cpu)
+        args = [(server.port, setup["tokens"][i], batch_id, deadline) for i in range(clients)]
+        meter = CpuMeter(server=server.pid, postgres=postgres_server_pid(url))
+        return _summarise("api", *_timed(api_client, args, meter))
 
 
 def run_raw(url: str, setup: dict, batch_id: int, clients: int, budget_s: float = 600) -> dict:
     dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     deadline = time.monotonic() + budget_s
     args = [(dsn, setup["worker_ids"][i], batch_id, deadline) for i in range(clients)]
-    results, seconds, cpu = _timed(raw_client, args)
-    return _summarise("raw", results, seconds, cpu)
+    return _summarise("raw", *_timed(raw_client, args, CpuMeter(postgres=postgres_server_pid(url))))
 
 
 def run_bare(clients: int, total: int, budget_s: float = 600) -> dict:
-    with _serve("bench.bare_app:app", {}) as port:
+    with _serve("bench.bare_app:app", {}) as server:
         deadline = time.monotonic() + budget_s
-        args = [(port, total // clients, deadline) for _ in range(clients)]
-        results, seconds, cpu = _timed(bare_client, args)
-    return _summarise("bare", results, seconds, cpu)
+        args = [(server.port, total // clients, deadline) for _ in range(clients)]
+        return _summarise("bare", *_timed(bare_client, args, CpuMeter(server=server.pid)))
 
 
 def integrity(url: str, batch_id: int) -> dict:
@@ -294,7 +302,20 @@ def main() -> dict:
         for clients in CLIENT_LEVELS:
             levels.append(level(url, clients))
             # Each level's members and batches stay; the tables only grow, as in real use.
-    columns = ["run", "clients", "claims", "seconds", "claims_per_s", "p50_ms", "p99_ms", "errors", "generator_cpu_pct"]
+    columns = [
+        "run",
+        "clients",
+        "claims",
+        "seconds",
+        "claims_per_s",
+        "p50_ms",
+        "p99_ms",
+        "errors",
+        "generator_cpu_pct",
+        "server_ms_per_pair",
+        "postgres_ms_per_pair",
+        "generator_ms_per_pair",
+    ]
     print(f"gunicorn: {GUNICORN_WORKERS} workers, {WORKER_CLASS}, {THREADS} thread(s); {os.cpu_count()} CPUs")
     print(table([run for found in levels for run in found["runs"]], columns))
     for found in levels:

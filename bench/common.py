@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from coop.dbtools import throwaway_postgres_database
@@ -104,9 +105,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int  # gunicorn's master
+
+
 @contextlib.contextmanager
 def gunicorn(app_spec: str, env: dict, workers: int = 4, threads: int = 1, worker_class: str = "sync"):
-    """Serve `app_spec` (module:app) on a free loopback port; yields the port."""
+    """Serve `app_spec` (module:app) on a free loopback port; yields the Server (port and master's pid)."""
     port = free_port()
     command = [
         sys.executable,
@@ -137,7 +144,7 @@ def gunicorn(app_spec: str, env: dict, workers: int = 4, threads: int = 1, worke
         else:
             raise RuntimeError("gunicorn did not start")
         _warm_up(port, requests=8 * workers)
-        yield port
+        yield Server(port, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -160,6 +167,60 @@ def _warm_up(port: int, requests: int) -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+
+
+# --- where the CPU went ----------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) of a process and of its children that have ended; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    # utime, stime, cutime, cstime: an ended child's time is added to its parent's when reaped.
+    return sum(int(field) for field in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its children, the live ones and those it has reaped."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as found:
+            children = [int(child) for child in found.read().split()]
+    except OSError:
+        children = []
+    return _cpu_seconds(pid) + sum(_cpu_seconds(child) for child in children)
+
+
+def postgres_server_pid(url: str) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine (the parent of our backend)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        backend = conn.scalar(sa.text("SELECT pg_backend_pid()"))
+        try:
+            with open(f"/proc/{backend}/stat") as stat:
+                return int(stat.read().rpartition(")")[2].split()[1])
+        except OSError:
+            return None  # a server elsewhere
+
+
+class CpuMeter:
+    """CPU seconds used since it was made by process trees: a gunicorn master's, PostgreSQL's (Linux /proc).
+
+    A tree counts its live processes and those that ended during the run, so PostgreSQL's
+    backends of clients that connected and left are counted too, as are its WAL writer and
+    checkpointer; anything else the same server does at that moment is counted with them.
+    """
+
+    def __init__(self, **roots: int | None):
+        self.roots = {name: pid for name, pid in roots.items() if pid is not None}
+        self.start = {name: _tree_cpu_seconds(pid) for name, pid in self.roots.items()}
+
+    def used(self) -> dict[str, float]:
+        return {name: _tree_cpu_seconds(pid) - self.start[name] for name, pid in self.roots.items()}
 
 
 def run_clients(client_fn, args_list: list, processes: int = 4) -> tuple[list, float]:
@@ -223,7 +284,11 @@ def write_results(name: str, data: dict) -> Path:
 
 
 def table(rows: list[dict], columns: list[str]) -> str:
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    def cell(row: dict, column: str) -> str:
+        value = row.get(column)
+        return "-" if value is None else str(value)
+
+    widths = {c: max(len(c), *(len(cell(r, c)) for r in rows)) for c in columns}
     lines = [" | ".join(c.ljust(widths[c]) for c in columns), "-+-".join("-" * widths[c] for c in columns)]
-    lines += [" | ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns) for r in rows]
+    lines += [" | ".join(cell(r, c).ljust(widths[c]) for c in columns) for r in rows]
     return "\n".join(lines)
