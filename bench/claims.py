@@ -46,7 +46,7 @@ GOAL_RATIO = 0.5
 
 
 def _setup(url: str, clients: int, slots: int, batches: int = 2, tag: str = "") -> dict:
-    """A requester with funds, `batches` identical open batches and `clients` members with API tokens."""
+    """A requester with funds, `batches` identical open batches, `clients` members with API tokens, and history."""
     from coop.accounts import services as accounts
     from coop.extensions import db
     from coop.governance import services as governance
