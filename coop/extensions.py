@@ -60,7 +60,6 @@ class _Limiter(Limiter):
 limiter = _Limiter(key_func=get_remote_address, default_limits=[])
 
 
-@limiter.request_filter
 def _endpoint_without_limits() -> bool:
     """True for an endpoint with no rate limit of its own, when none applies to every endpoint.
 
