@@ -33,6 +33,8 @@ from coop.marketplace.services.common import (
     NOT_YOUR_BATCH,
     PROTECTIONS,
     SLOT_IS_OPEN,
+    announce_paused,
+    announce_resumed,
     check_owns_batch,
     lock_row,
     paged,
@@ -44,7 +46,6 @@ from coop.marketplace.services.suspension import check_not_suspended
 from coop.marketplace.services.tick import refresh_batch
 from coop.marketplace.spreadsheets import item_fields_of, read_items_csv
 from coop.pagination import keyset_page
-from coop.webhooks import services as webhooks
 
 
 def check_terms(batch: dict, terms, launch: bool = False) -> None:
@@ -473,7 +474,7 @@ def pause_batch(requester: User, batch: Batch) -> Batch:
     db.session.flush()
     audit.append("batch.paused", f"batch:{batch.id}", requester, {"batch_id": batch.id, "reason": "requester"})
     # Announced like the coop's pauses, so a requester's own systems hear of one made on the page.
-    webhooks.emit("batch.paused", {"batch_id": batch.id, "reason": "requester"}, requester_id=batch.requester_id)
+    announce_paused(batch, "requester")
     return batch
 
 
@@ -498,7 +499,7 @@ def unpause_batch(requester: User, batch: Batch) -> Batch:
         requester,
         {"batch_id": batch.id, "reason": "requester", "paused_at": paused_at.isoformat() if paused_at else None},
     )
-    webhooks.emit("batch.resumed", {"batch_id": batch.id, "reason": "requester"}, requester_id=batch.requester_id)
+    announce_resumed(batch, "requester")
     return batch
 
 

@@ -11,6 +11,7 @@ from coop.extensions import db
 from coop.governance.services import current_terms
 from coop.marketplace.models import Assignment, Batch
 from coop.pagination import keyset_page
+from coop.webhooks import services as webhooks
 
 # The terms values a batch promises its workers when it is posted.
 PROTECTIONS = (
@@ -58,6 +59,16 @@ def insert_ignoring_duplicates(model):
 def on_postgresql() -> bool:
     """Whether this session talks to PostgreSQL, where the hot paths write in single statements."""
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def announce_paused(batch: Batch, reason: str, **details) -> None:
+    """Tell the batch's requester (webhook batch.paused) that it takes no new claims, and why."""
+    webhooks.emit("batch.paused", {"batch_id": batch.id, "reason": reason, **details}, requester_id=batch.requester_id)
+
+
+def announce_resumed(batch: Batch, reason: str) -> None:
+    """Tell the batch's requester (webhook batch.resumed) that it takes claims again, and which pause ended."""
+    webhooks.emit("batch.resumed", {"batch_id": batch.id, "reason": reason}, requester_id=batch.requester_id)
 
 
 def check_owns_batch(requester: User, batch: Batch) -> None:

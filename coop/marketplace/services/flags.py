@@ -10,9 +10,8 @@ from coop.extensions import db
 from coop.governance.services import current_terms
 from coop.governance.terms import FOUNDING_TERMS
 from coop.marketplace.models import Batch, BatchFlag
-from coop.marketplace.services.common import CLOSED, lock_row
+from coop.marketplace.services.common import CLOSED, announce_paused, announce_resumed, lock_row
 from coop.marketplace.services.escrow import close_batch
-from coop.webhooks import services as webhooks
 
 FLAG_REASON_MIN, FLAG_REASON_MAX = 10, 1000
 
@@ -92,7 +91,7 @@ def flag_batch(member: User, batch: Batch, reason: str) -> BatchFlag:
             None,
             {"batch_id": batch.id, "reason": "flags", "open_flags": count, "threshold": threshold},
         )
-        webhooks.emit("batch.paused", {"batch_id": batch.id, "reason": "flags"}, requester_id=batch.requester_id)
+        announce_paused(batch, "flags")
     db.session.flush()
     # View-only figures the response shows the flagger.
     flag.open_flags, flag.flags_to_pause, flag.batch_paused = count, threshold, batch.paused_reason == "flags"  # type: ignore[attr-defined]
@@ -141,7 +140,7 @@ def resume_flagged_batch(coordinator: User, batch: Batch, reason: str) -> Batch:
         coordinator,
         {"batch_id": batch.id, "flags_resolved": resolved, "reason": reason},
     )
-    webhooks.emit("batch.resumed", {"batch_id": batch.id, "reason": "flags"}, requester_id=batch.requester_id)
+    announce_resumed(batch, "flags")
     return batch
 
 

@@ -19,13 +19,14 @@ from coop.marketplace import pay
 from coop.marketplace.models import Assignment, Batch, BatchTimeHistogram, Slot
 from coop.marketplace.services.common import (
     SLOT_IS_LIVE,
+    announce_paused,
+    announce_resumed,
     check_owns_batch,
     insert_ignoring_duplicates,
     lock_row,
     protections_in_force,
 )
 from coop.marketplace.services.escrow import settle_if_done
-from coop.webhooks import services as webhooks
 
 AUDIT_MIN_SUBMISSIONS = 10
 
@@ -199,11 +200,7 @@ def audit_real_pay(
         None,
         {"reward_cents": batch.reward_cents, "submissions": count, **batch.underpay_finding},
     )
-    webhooks.emit(
-        "batch.paused",
-        {"batch_id": batch.id, "reason": "underpaid", "required_reward_cents": batch.required_reward_cents},
-        requester_id=batch.requester_id,
-    )
+    announce_paused(batch, "underpaid", required_reward_cents=batch.required_reward_cents)
     return finding
 
 
@@ -287,7 +284,7 @@ def raise_reward(requester: User, batch: Batch, reward_cents: int) -> Batch:
     batch.reward_cents = reward_cents
     if batch.status == "paused_underpaid":
         batch.status = "open"
-        webhooks.emit("batch.resumed", {"batch_id": batch.id, "reason": "underpaid"}, requester_id=batch.requester_id)
+        announce_resumed(batch, "underpaid")
     batch.required_reward_cents, batch.underpay_finding = None, None
     audit.append(
         "batch.raised",

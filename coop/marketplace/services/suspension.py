@@ -9,8 +9,8 @@ from coop.accounts.models import User
 from coop.errors import Conflict, Forbidden
 from coop.extensions import db
 from coop.marketplace.models import Batch, RequesterSuspension
+from coop.marketplace.services.common import announce_paused
 from coop.marketplace.services.escrow import close_batch
-from coop.webhooks import services as webhooks
 
 
 def suspension_of(requester_id: int) -> RequesterSuspension | None:
@@ -73,7 +73,7 @@ def enact_requester_suspension(proposal, now: datetime) -> tuple[dict, list[tupl
     for batch in batches:
         result = close_batch(batch, "cancelled", now)
         batch.paused_reason, batch.paused_at = "suspension", now
-        webhooks.emit("batch.paused", {"batch_id": batch.id, "reason": "suspension"}, requester_id=batch.requester_id)
+        announce_paused(batch, "suspension")
         slots, cents = slots + result["slots_refunded"], cents + result["refunded_cents"]
         events.append(
             (
