@@ -254,8 +254,8 @@ def _dsn(url: str) -> str:
 
 
 def run_raw(url: str, setup: dict, batch_id: int, clients: int, budget_s: float = 600) -> dict:
-    deadline = time.monotonic() + budget_s
-    args = [(_dsn(url), setup["worker_ids"][i], batch_id, deadline) for i in range(clients)]
+    dsn, deadline = _dsn(url), time.monotonic() + budget_s
+    args = [(dsn, setup["worker_ids"][i], batch_id, deadline) for i in range(clients)]
     return _summarise("raw", *_timed(raw_client, args, CpuMeter(postgres=postgres_server_pid(url))))
 
 
