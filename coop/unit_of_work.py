@@ -102,7 +102,12 @@ def rollback_quietly() -> None:
 
 def commit() -> None:
     """Commit the request's one transaction (a seam the tests use to lose a race at commit)."""
-    db.session.commit()
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 class CoopFlask(Flask):
