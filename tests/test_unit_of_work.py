@@ -180,3 +180,25 @@ def test_every_operation_documents_the_503(client):
                 assert operation["responses"].get("503") == {"$ref": "#/components/responses/ServiceUnavailable"}, (
                     f"{method.upper()} {path}"
                 )
+
+
+def test_the_requests_commit_leaves_its_objects_loaded_and_later_commits_expire_again(requester, session):
+    # The session ends with the request: expiring what it loaded would only be work thrown away.
+    requester.display_name = "Renamed Lab"
+    unit_of_work.commit()
+    assert not sa.inspect(requester).expired_attributes
+    assert requester.__dict__["display_name"] == "Renamed Lab"
+    # Anything that commits on the same session afterwards (a CLI command, a test) expires as usual.
+    requester.display_name = "Renamed Again"
+    session.commit()
+    assert "display_name" in sa.inspect(requester).expired_attributes
+
+
+def test_a_failed_request_commit_still_leaves_later_commits_expiring(requester, session, monkeypatch):
+    def lost(*_args, **_kwargs):
+        raise db_error(SHUTDOWN, invalidated=True, statement=None)
+
+    monkeypatch.setattr(session(), "commit", lost)
+    with pytest.raises(sa_exc.OperationalError):
+        unit_of_work.commit()
+    assert session().expire_on_commit is True
