@@ -1,7 +1,10 @@
 """Extensions, created unbound and initialised in the app factory."""
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from flask import g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -51,10 +54,32 @@ api = Api()
 class _Limiter(Limiter):
     """flask-limiter, which steps aside before any work on a request to an endpoint with no limit."""
 
+    def init_app(self, app) -> None:
+        super().init_app(app)
+        # Its after-request hook (limit headers) and teardown (the request's limit context) are
+        # kept for the requests whose limits it checked; any other request has nothing for them.
+        after = app.after_request_funcs.get(None, [])
+        for index, hook in enumerate(after):
+            if isinstance(hook, functools.partial) and hook.args == (self,):
+                after[index] = _only_if_checked(hook)
+        teardown = app.teardown_request_funcs.get(None, [])
+        for index, hook in enumerate(teardown):
+            if getattr(hook, "__qualname__", "") == "Limiter.__release_context":
+                teardown[index] = _only_if_checked(hook)
+
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
         if in_middleware and _endpoint_without_limits():
             return
+        g.coop_limits_checked = True
         super()._check_request_limit(callable_name, in_middleware)
+
+
+def _only_if_checked(hook: Callable) -> Callable:
+    @functools.wraps(hook)
+    def run(arg):
+        return hook(arg) if g.get("coop_limits_checked") else arg
+
+    return run
 
 
 limiter = _Limiter(key_func=get_remote_address, default_limits=[])

@@ -53,7 +53,23 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     app.before_request(authenticate_and_check_csrf)
     app.teardown_request(governance.forget_terms_in_force)
+    _not_for_token_requests(app, login_manager._update_remember_cookie)
     app.register_error_handler(CSRFError, _csrf_error)
+
+
+def _not_for_token_requests(app: Flask, hook) -> None:
+    """Run an after-request `hook` of Flask-Login's only on requests that may carry the session cookie.
+
+    A request signed in by API token ignores the cookie session altogether, so there is nothing
+    for the hook to keep up; skipping it saves every API call its work.
+    """
+    hooks = app.after_request_funcs.setdefault(None, [])
+    index = hooks.index(hook)
+
+    def unless_signed_in_by_token(response):
+        return response if g.get("auth_via") == "token" else hook(response)
+
+    hooks[index] = unless_signed_in_by_token
 
 
 def _load_user(user_id: str):

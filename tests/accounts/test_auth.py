@@ -149,8 +149,11 @@ def test_login_is_rate_limited_per_account_with_retry_after(database_url, tmp_pa
     )
     client = app.test_client()
     body = {"email": "guess@example.org", "password": "not-the-password"}
-    statuses = [client.post("/api/v1/auth/login", json=body).status_code for _ in range(4)]
-    assert statuses == [401, 401, 401, 429]
+    answers = [client.post("/api/v1/auth/login", json=body) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 429]
+    # A limited endpoint says how much of its limit is left; one without a limit says nothing of it.
+    assert [answer.headers.get("X-RateLimit-Remaining") for answer in answers[:3]] == ["99", "98", "97"]
+    assert "X-RateLimit-Remaining" not in client.get("/api/v1/terms").headers
     limited = client.post("/api/v1/auth/login", json=body)
     assert limited.json["code"] == 429 and int(limited.headers["Retry-After"]) > 0
     # Another account from the same address is not locked out by the first one's limit.
