@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     app.session_interface = CookieSessions()
     _configure_sqlite(app)
+    _configure_postgresql(app)
     auth.init_app(app)
     i18n.init_app(app)
 
@@ -90,6 +91,18 @@ def _configure_sqlite(app: Flask) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN")
+
+
+def _configure_postgresql(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    from psycopg.types.json import set_json_loads
+
+    from coop.types import read_json
+
+    # psycopg's default for every connection of the process (its own is json.loads); set on the
+    # engine instead, it would give each connection slower loaders of its own.
+    set_json_loads(read_json)
 
 
 def _configure_security_headers(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """Column types shared by every domain."""
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime
@@ -26,3 +27,14 @@ class UTCDateTime(TypeDecorator):
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+_DECODER = json.JSONDecoder()
+
+
+def read_json(text: str | bytes):
+    """A JSON value read from the database: what `json.loads` gives.
+
+    The drivers hand JSON over as UTF-8 (PostgreSQL's client encoding here) or as text; decoding
+    it as such saves `json.loads` guessing the encoding of every value of every row.
+    """
+    return _DECODER.decode(text.decode() if isinstance(text, bytes) else text)
