@@ -6,6 +6,7 @@ ones finish their requests), TERM stops gracefully, QUIT/INT stop at once.
 """
 
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -56,3 +57,13 @@ def post_fork(server, worker):
     # The master may have died between the fork and the prctl call.
     if os.getppid() != server.pid:
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def post_worker_init(worker):
+    """What the worker loaded to serve (the app, its models, schemas and routes) is left out of garbage collection.
+
+    It lives as long as the worker. Without this, each full collection walks all of it: a pause
+    of tens of milliseconds (88 ms measured) in the middle of some request, and about 1 % of the
+    CPU of a claim+submit pair.
+    """
+    gc.freeze()

@@ -1,8 +1,10 @@
 """The shipped gunicorn.conf.py: workers die with their master, so a killed master leaves no worker holding the port."""
 
 import contextlib
+import gc
 import http.client
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -103,3 +105,17 @@ def test_killing_the_master_takes_its_workers_and_frees_the_port(tmp_path):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         master.wait()
+
+
+def test_a_worker_leaves_what_it_loaded_out_of_garbage_collection():
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        tracked = len(gc.get_objects())
+        settings["post_worker_init"](None)
+        # Everything alive when the worker finished loading sits in the permanent generation,
+        # where no collection looks.
+        assert gc.get_freeze_count() >= tracked > 0
+        assert len(gc.get_objects()) < tracked // 100
+    finally:
+        gc.unfreeze()
