@@ -74,6 +74,9 @@ def main() -> None:
     results = {"cpus": os.cpu_count()}
     results["claims"] = claims.main()
     write_results("claims", results["claims"])
+    from bench import pair_cost
+
+    results["pair_cost"] = pair_cost.main()
     results["scaling"] = claim_scaling()
     results["tally"] = tally.main(tally.SCALING_CASES + tally.GOAL_CASES)
     write_results("tally", {"cases": results["tally"]})
