@@ -77,7 +77,8 @@ class _Limiter(Limiter):
 def _only_if_checked(hook: Callable) -> Callable:
     @functools.wraps(hook)
     def run(arg):
-        return hook(arg) if g.get("coop_limits_checked") else arg
+        # `in` asks the proxy directly; an attribute or method lookup through it costs several times more.
+        return hook(arg) if "coop_limits_checked" in g else arg
 
     return run
 
