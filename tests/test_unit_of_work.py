@@ -6,6 +6,7 @@ import sqlite3
 import psycopg
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from sqlalchemy import exc as sa_exc
 
 from coop import unit_of_work
@@ -202,3 +203,39 @@ def test_a_failed_request_commit_still_leaves_later_commits_expiring(requester, 
     with pytest.raises(sa_exc.OperationalError):
         unit_of_work.commit()
     assert session().expire_on_commit is True
+
+
+def test_the_app_answers_once_per_function_whether_to_wrap_it_and_keeps_a_bounded_number(app, monkeypatch):
+    fresh = unit_of_work.CoopFlask("coop_sync_answers")
+
+    def view():
+        return "plain"
+
+    async def coroutine_view():
+        return "awaited"
+
+    asked = []
+    real = Flask.ensure_sync
+    monkeypatch.setattr(Flask, "ensure_sync", lambda self, func: asked.append(func) or real(self, func))
+    assert fresh.ensure_sync(view) is view
+    assert fresh.ensure_sync(view) is view
+    wrapped = fresh.ensure_sync(coroutine_view)
+    assert wrapped is not coroutine_view and wrapped() == "awaited"
+    assert fresh.ensure_sync(coroutine_view) is wrapped
+    assert asked == [view, coroutine_view]
+
+    monkeypatch.setattr(unit_of_work.CoopFlask, "_SYNC_ANSWERS_KEPT", 3)
+    made_per_request = [lambda: None for _ in range(5)]
+    assert [fresh.ensure_sync(func) for func in made_per_request] == made_per_request
+    assert len(fresh._sync_answers) == 3
+
+
+def test_an_unhashable_callable_is_still_run(app):
+    class Unhashable:
+        __hash__ = None
+
+        def __call__(self):
+            return "ran"
+
+    func = Unhashable()
+    assert unit_of_work.CoopFlask("coop_unhashable").ensure_sync(func)() == "ran"
