@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from coop import clock
 from coop.errors import Conflict, CoopError, Invalid
 from coop.extensions import Model, db
+from coop.parsing import this_request
 from coop.types import UTCDateTime
 
 HEADER = "Idempotency-Key"
@@ -59,11 +60,12 @@ def applies() -> bool:
     """Whether this request takes part: a signed-in user's POST to the API, other than signing in."""
     from coop.accounts.auth import PUBLIC_ENDPOINTS
 
+    req = this_request()
     return (
-        request.method == "POST"
-        and request.path.startswith("/api/v1/")
-        and HEADER in request.headers
-        and request.endpoint not in PUBLIC_ENDPOINTS
+        req.method == "POST"
+        and req.path.startswith("/api/v1/")
+        and HEADER in req.headers
+        and req.endpoint not in PUBLIC_ENDPOINTS
         and current_user.is_authenticated
     )
 

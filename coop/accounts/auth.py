@@ -11,6 +11,7 @@ from coop.errors import Forbidden, Unauthorized, error_response
 from coop.extensions import db, login_manager
 from coop.governance import services as governance
 from coop.loading import url_object_sources
+from coop.parsing import this_request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints a caller reaches before holding a session; they carry credentials themselves.
@@ -99,14 +100,13 @@ def _record_use(credential) -> None:
 
 def authenticate_and_check_csrf():
     """Recognise the caller (Bearer token or session cookie), refuse the unsigned-in, check CSRF on cookie changes."""
-    header = request.headers.get("Authorization", "")
+    req = this_request()
+    header = req.headers.get("Authorization", "")
     if header:
         scheme, _space, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized(_("Send API tokens as 'Authorization: Bearer <token>'."))
-        url_sources, url_values = url_object_sources(
-            current_app.view_functions.get(request.endpoint or ""), request.view_args
-        )
+        url_sources, url_values = url_object_sources(current_app.view_functions.get(req.endpoint or ""), req.view_args)
         api_token, terms, *url_objects = services.token_in_use(
             token.strip(), governance.terms_in_force_source(), *url_sources, values=url_values
         )
