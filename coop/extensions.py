@@ -92,11 +92,14 @@ def _endpoint_without_limits() -> bool:
     flask-limiter works out each request's limits from scratch, at more CPU than a claim's SQL
     costs; what it found for an endpoint is kept for the app's life (limits are set at start).
     """
-    from flask import current_app, request
+    from flask import current_app
     from flask_limiter.util import get_qualified_name
 
+    from coop.parsing import this_request
+
     known = current_app.extensions.setdefault("coop_unlimited_endpoints", {})
-    endpoint = request.endpoint
+    req = this_request()
+    endpoint = req.endpoint
     if endpoint not in known:
         manager = limiter.limit_manager
         view = current_app.view_functions.get(endpoint or "")
@@ -105,6 +108,6 @@ def _endpoint_without_limits() -> bool:
             and not manager.default_limits
             and not manager.application_limits
             and not manager.decorated_limits(get_qualified_name(view))
-            and not (request.blueprint and manager.blueprint_limits(current_app, request.blueprint))
+            and not (req.blueprint and manager.blueprint_limits(current_app, req.blueprint))
         )
     return known[endpoint]

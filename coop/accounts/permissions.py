@@ -41,9 +41,11 @@ def has_role(user, role: str) -> bool:
 
 def authenticated_user():
     """The signed-in user, or Unauthorized."""
-    if not current_user.is_authenticated:
+    # One look through Flask-Login's proxy (every signed-in route asks, some twice).
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         raise Unauthorized()
-    return current_user._get_current_object()
+    return user
 
 
 def current_viewer():
