@@ -2,11 +2,12 @@
 
 import os
 
-from flask import Flask, request
+from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 
 from coop.config import config_for
+from coop.context import this_request
 from coop.errors import register_error_handlers
 from coop.extensions import db, limiter, login_manager, migrate
 from coop.unit_of_work import CoopFlask
@@ -132,7 +133,7 @@ def _configure_security_headers(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         # Every response passes here: one look at the headers a view set, not one per header.
-        path = request.path
+        path = this_request().path
         if path.startswith("/api/docs"):
             defaults = docs_headers
         elif path.startswith("/api/v1"):

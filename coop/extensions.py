@@ -95,9 +95,9 @@ def _endpoint_without_limits() -> bool:
     from flask import current_app
     from flask_limiter.util import get_qualified_name
 
-    from coop.parsing import this_request
+    from coop.context import this_app, this_request
 
-    known = current_app.extensions.setdefault("coop_unlimited_endpoints", {})
+    known = this_app().extensions.setdefault("coop_unlimited_endpoints", {})
     req = this_request()
     endpoint = req.endpoint
     if endpoint not in known:

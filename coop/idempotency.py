@@ -23,9 +23,9 @@ from flask_login import current_user
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coop import clock
+from coop.context import this_request
 from coop.errors import Conflict, CoopError, Invalid
 from coop.extensions import Model, db
-from coop.parsing import this_request
 from coop.types import UTCDateTime
 
 HEADER = "Idempotency-Key"

@@ -9,15 +9,15 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, cast
 
 import flask_smorest
 import marshmallow as ma
-from flask import Flask, Request, current_app, request
+from flask import Flask, Request, current_app
 from flask_babel import gettext as _
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
+from coop.context import this_app, this_request
 from coop.errors import PayloadTooLarge, Unreadable
 
 # Deep enough for any body the API takes (a batch's item data included); bounded so that
@@ -110,15 +110,6 @@ def unstorable(value) -> dict:
     return errors
 
 
-def this_request() -> Request:
-    """The request being served itself, not Flask's proxy to it, for code every request runs.
-
-    Each attribute read through the proxy costs several times the read (on Python 3.11 it builds
-    and drops an AttributeError first).
-    """
-    return cast(Any, request)._get_current_object()
-
-
 class CoopRequest(Request):
     """A request whose body is JSON whatever its Content-Type says, and whose size is bounded."""
 
@@ -128,7 +119,7 @@ class CoopRequest(Request):
     @property  # type: ignore[misc]
     def max_content_length(self) -> int | None:  # type: ignore[override]
         # Also bounds a chunked body, which has no Content-Length to check up front.
-        return current_app.config["COOP_MAX_BODY_BYTES"] if current_app else None
+        return this_app().config["COOP_MAX_BODY_BYTES"] if current_app else None
 
     def body(self) -> bytes:
         """The raw body, read once; PayloadTooLarge (413) past COOP_MAX_BODY_BYTES."""
@@ -197,7 +188,7 @@ def init_app(app: Flask) -> None:
     def refuse_large_bodies():
         # First of all, so an oversized body costs no token lookup and is never read.
         limit = app.config["COOP_MAX_BODY_BYTES"]
-        length = request.content_length
+        length = this_request().content_length
         if length is not None and length > limit:
             raise PayloadTooLarge(
                 _(

@@ -7,11 +7,11 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 
 from coop.accounts import services
 from coop.accounts.permissions import Visitor
+from coop.context import this_app, this_request
 from coop.errors import Forbidden, Unauthorized, error_response
 from coop.extensions import db, login_manager
 from coop.governance import services as governance
 from coop.loading import url_object_sources
-from coop.parsing import this_request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints a caller reaches before holding a session; they carry credentials themselves.
@@ -106,7 +106,7 @@ def authenticate_and_check_csrf():
         scheme, _space, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized(_("Send API tokens as 'Authorization: Bearer <token>'."))
-        url_sources, url_values = url_object_sources(current_app.view_functions.get(req.endpoint or ""), req.view_args)
+        url_sources, url_values = url_object_sources(this_app().view_functions.get(req.endpoint or ""), req.view_args)
         api_token, terms, *url_objects = services.token_in_use(
             token.strip(), governance.terms_in_force_source(), *url_sources, values=url_values
         )
