@@ -92,22 +92,21 @@ def _endpoint_without_limits() -> bool:
     flask-limiter works out each request's limits from scratch, at more CPU than a claim's SQL
     costs; what it found for an endpoint is kept for the app's life (limits are set at start).
     """
-    from flask import current_app
     from flask_limiter.util import get_qualified_name
 
     from coop.context import this_app, this_request
 
-    known = this_app().extensions.setdefault("coop_unlimited_endpoints", {})
-    req = this_request()
+    app, req = this_app(), this_request()
+    known = app.extensions.setdefault("coop_unlimited_endpoints", {})
     endpoint = req.endpoint
     if endpoint not in known:
         manager = limiter.limit_manager
-        view = current_app.view_functions.get(endpoint or "")
+        view = app.view_functions.get(endpoint or "")
         known[endpoint] = (
             view is not None
             and not manager.default_limits
             and not manager.application_limits
             and not manager.decorated_limits(get_qualified_name(view))
-            and not (req.blueprint and manager.blueprint_limits(current_app, req.blueprint))
+            and not (req.blueprint and manager.blueprint_limits(app, req.blueprint))
         )
     return known[endpoint]

@@ -1,6 +1,6 @@
 """Who is calling: the session and Bearer sign-in hooks, CSRF on cookie changes, and the doors open to all."""
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, g, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -123,17 +123,15 @@ def authenticate_and_check_csrf():
     if session.get(services.SESSION_ID_KEY) and current_user.is_authenticated:
         _record_use(g.user_session)
 
-    public = request.endpoint in PUBLIC_ENDPOINTS or (
-        request.method in SAFE_METHODS and request.endpoint in PUBLIC_READ_ENDPOINTS
-    )
-    if request.endpoint and request.path.startswith("/api/v1/") and not public and not current_user.is_authenticated:
+    public = req.endpoint in PUBLIC_ENDPOINTS or (req.method in SAFE_METHODS and req.endpoint in PUBLIC_READ_ENDPOINTS)
+    if req.endpoint and req.path.startswith("/api/v1/") and not public and not current_user.is_authenticated:
         raise Unauthorized()
-    if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
+    if req.method in SAFE_METHODS or req.endpoint in CSRF_EXEMPT_ENDPOINTS:
         return
-    if not request.path.startswith("/api/"):
+    if not req.path.startswith("/api/"):
         return  # pages check their forms' CSRF token themselves (coop/pages.py)
     if current_user.is_authenticated:
-        token = next((request.headers[h] for h in current_app.config["WTF_CSRF_HEADERS"] if h in request.headers), None)
+        token = next((req.headers[h] for h in this_app().config["WTF_CSRF_HEADERS"] if h in req.headers), None)
         try:
             validate_csrf(token)
         except Exception:  # flask-wtf raises ValidationError or CSRFError depending on the failure
