@@ -9,9 +9,10 @@ from coop.accounts import services
 from coop.accounts.permissions import Visitor
 from coop.context import this_app, this_request
 from coop.errors import Forbidden, Unauthorized, error_response
-from coop.extensions import db, login_manager
+from coop.extensions import login_manager
 from coop.governance import services as governance
 from coop.loading import url_object_sources
+from coop.unit_of_work import commit_keeping_loaded
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints a caller reaches before holding a session; they carry credentials themselves.
@@ -94,8 +95,10 @@ def _csrf_error(exc):
 def _record_use(credential) -> None:
     # Its own short transaction, before the request's work: a refused request still counts
     # as a use, and the credential's row is locked for an instant, not the whole request.
+    # What sign-in read stays loaded: reading the caller again after this commit would cost a
+    # query per object and tell the request nothing a request without a use to record is told.
     if services.record_use(credential):
-        db.session.commit()
+        commit_keeping_loaded()
 
 
 def authenticate_and_check_csrf():

@@ -145,3 +145,14 @@ def test_a_view_reads_with_its_caller_only_the_object_it_names():
     assert [model for model, _source in sources] == [Batch] and values == {"url_batch_id": 7}
     assert url_object_sources(view, {"other_id": 7}) == ((), {})
     assert url_object_sources(lambda: None, {"batch_id": 7}) == ((), {})
+
+
+def test_a_claim_that_records_the_tokens_use_reads_nothing_again(market, postgres_only):
+    batch = market.post(items=5)
+    # The token's first request writes its last use in a commit of its own, then claims with
+    # the caller, terms and batch it read at sign-in: no statement loads them a second time.
+    with statements() as claim:
+        market.claim(market.mc[0], batch["id"])
+    use = [s for s in claim if s.startswith("UPDATE api_tokens SET last_used_at")]
+    assert len(use) == 1, claim
+    assert len(claim) - len(use) <= 2, claim
