@@ -93,6 +93,14 @@ class DriverStatement:
         self._compiled[dialect.name] = found
         return found
 
+    def prepare(self, dialect: sa.Dialect) -> None:
+        """Compile for `dialect` now, so the first run does not pay for it."""
+        if dialect.name not in self._compiled:
+            self._compile(dialect)
+
+    def is_prepared(self, dialect: sa.Dialect) -> bool:
+        return dialect.name in self._compiled
+
     def all(self, params: Mapping[str, Any] | None = None) -> list[tuple]:
         """Every row, as tuples in the order of `keys`."""
         session = db.session()

@@ -134,6 +134,12 @@ class CoopFlask(Flask):
         super().__init__(*args, **kwargs)
         self._sync_answers: dict = {}
 
+    def warm_up(self) -> bool:
+        """Build what a worker's first requests would otherwise build (coop.warming); servers call it once per worker."""
+        from coop.warming import warm_up
+
+        return warm_up(self)
+
     def ensure_sync(self, func):
         try:
             return self._sync_answers[func]

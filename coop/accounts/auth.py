@@ -11,7 +11,7 @@ from coop.context import this_app, this_request
 from coop.errors import Forbidden, Unauthorized, error_response
 from coop.extensions import login_manager
 from coop.governance import services as governance
-from coop.loading import url_object_sources
+from coop.loading import url_object_source, url_object_sources
 from coop.unit_of_work import commit_keeping_loaded
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -144,6 +144,13 @@ def authenticate_and_check_csrf():
                     "X-CSRF-Token header, or use an API token."
                 )
             ) from None
+
+
+def sign_in_statements(app: Flask) -> list:
+    """Every statement Bearer sign-in can run in `app`: the plain one and one per kind of object a view reads with it."""
+    kinds = {getattr(view, "read_with_caller", None) for view in app.view_functions.values()}
+    terms = governance.terms_in_force_source()
+    return [services.token_statement(terms, *(() if kind is None else (url_object_source(*kind),))) for kind in kinds]
 
 
 def open_browser_session(user) -> None:

@@ -383,6 +383,11 @@ def _token_statement(also: tuple) -> tuple[DriverStatement, tuple]:
     return DriverStatement(stmt), layout
 
 
+def token_statement(*also: tuple) -> DriverStatement:
+    """The sign-in statement `token_in_use` runs with these `also` (so a new worker can prepare it)."""
+    return _token_statement(also)[0]
+
+
 def token_in_use(plain: str, *also: tuple, values: Mapping[str, Any] | None = None) -> tuple:
     """The live token with this value, its owner loaded by the same query; Unauthorized otherwise.
 

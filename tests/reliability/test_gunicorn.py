@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -107,15 +108,31 @@ def test_killing_the_master_takes_its_workers_and_frees_the_port(tmp_path):
         master.wait()
 
 
-def test_a_worker_leaves_what_it_loaded_out_of_garbage_collection():
+def test_a_worker_warms_up_then_leaves_what_it_loaded_out_of_garbage_collection():
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    built = []
+
+    def warm_up():
+        built.append([[] for _ in range(1000)])  # lists, which the collector tracks
+
     gc.unfreeze()
     try:
         tracked = len(gc.get_objects())
-        settings["post_worker_init"](None)
-        # Everything alive when the worker finished loading sits in the permanent generation,
-        # where no collection looks.
+        settings["post_worker_init"](SimpleNamespace(wsgi=SimpleNamespace(warm_up=warm_up)))
+        assert len(built) == 1
+        # Everything alive when the worker finished loading and warming up sits in the permanent
+        # generation, where no collection looks.
         assert gc.get_freeze_count() >= tracked > 0
         assert len(gc.get_objects()) < tracked // 100
+        assert gc.is_tracked(built[0]) and not any(found is built[0] for found in gc.get_objects())
+    finally:
+        gc.unfreeze()
+
+
+def test_a_worker_serving_an_app_with_nothing_to_warm_starts_as_well():
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    try:
+        settings["post_worker_init"](SimpleNamespace(wsgi=lambda environ, start_response: []))
+        assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()

@@ -445,6 +445,11 @@ def _submit_statement() -> DriverStatement:
     )
 
 
+def hot_statements() -> tuple[DriverStatement, ...]:
+    """The statements every claim and every submit runs on PostgreSQL."""
+    return _claim_statement(), _submit_statement()
+
+
 def _check_answer_form(batch: Batch, answer: dict) -> None:
     if batch.answer_fields is None:
         return
