@@ -12,9 +12,10 @@ import signal
 import sys
 
 bind = os.environ.get("COOP_BIND", "127.0.0.1:8000")
-# Sync workers, two per core plus one: measured against more workers, gthread and gevent
-# (README, Production), they serve the API as fast, and need nothing more.
-workers = int(os.environ.get("COOP_WORKERS") or (os.cpu_count() or 1) * 2 + 1)
+# Sync workers, one per core plus one: measured against 2, 4 and 5 workers, gthread and gevent
+# (README, Production). The request path is CPU-bound, so a worker more than that only adds
+# switching between processes, which costs every request CPU.
+workers = int(os.environ.get("COOP_WORKERS") or (os.cpu_count() or 1) + 1)
 worker_class = "sync"
 # Above the database statement limit (COOP_DB_STATEMENT_TIMEOUT_MS, 10 s), so a slow request
 # is ended by the database, cleanly, with a 503, before the master kills its worker.

@@ -8,19 +8,21 @@ local test server; a throwaway database is created and dropped). Three runs with
 Prints claims/s, the ratios API/raw and API/bare, p50/p99 latency and the double claims found (must be 0);
 writes bench/results/claims.json. COOP_BENCH_SLOTS (default 8000), COOP_BENCH_CLIENTS (default 64; a
 comma-separated list such as 1,8,32,64 sweeps the concurrency, each level on fresh batches),
-COOP_BENCH_SECONDS (the longest a run may take, default 600), COOP_BENCH_GUNICORN_WORKERS (default 2 × cores + 1,
-as in production),
+COOP_BENCH_SECONDS (the longest a run may take, default 600), COOP_BENCH_GUNICORN_WORKERS (default as in
+production, gunicorn.conf.py: cores + 1),
 COOP_BENCH_WORKER_CLASS (sync, gthread or gevent; default sync) and COOP_BENCH_THREADS (default 1) tune it.
 """
 
 import json
 import os
+import runpy
 import socket
 import time
 
 import sqlalchemy as sa
 
 from bench.common import (
+    ROOT,
     CpuMeter,
     grammar_batch,
     gunicorn,
@@ -36,8 +38,10 @@ from bench.common import (
 SLOTS = int(os.environ.get("COOP_BENCH_SLOTS", "8000"))
 CLIENT_LEVELS = [int(n) for n in os.environ.get("COOP_BENCH_CLIENTS", "64").split(",")]
 SECONDS = float(os.environ.get("COOP_BENCH_SECONDS", "600"))
-# As gunicorn.conf.py serves production: two workers per core plus one.
-GUNICORN_WORKERS = int(os.environ.get("COOP_BENCH_GUNICORN_WORKERS") or (os.cpu_count() or 1) * 2 + 1)
+# As gunicorn.conf.py serves production, unless asked otherwise.
+GUNICORN_WORKERS = int(
+    os.environ.get("COOP_BENCH_GUNICORN_WORKERS") or runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
+)
 WORKER_CLASS = os.environ.get("COOP_BENCH_WORKER_CLASS", "sync")
 THREADS = int(os.environ.get("COOP_BENCH_THREADS", "1"))
 ASSIGNMENTS_PER_ITEM = 2
