@@ -224,7 +224,9 @@ def raw_client(dsn: str, worker: int, batch_id: int, deadline: float) -> dict:
 # --- runs -------------------------------------------------------------------------------------
 
 
-def _summarise(name: str, results: list[dict], seconds: float, generator_cpu_s: float, used: dict) -> dict:
+def _summarise(
+    name: str, results: list[dict], seconds: float, generator_cpu_s: float, used: dict, wal_bytes: int | None = None
+) -> dict:
     latencies = [x for r in results for x in r["latencies"]]
     claims = sum(r["claims"] for r in results)
 
@@ -246,13 +248,29 @@ def _summarise(name: str, results: list[dict], seconds: float, generator_cpu_s: 
         "server_ms_per_pair": per_pair_ms(used.get("server")),
         "postgres_ms_per_pair": per_pair_ms(used.get("postgres")),
         "generator_ms_per_pair": per_pair_ms(generator_cpu_s),
+        # The write-ahead log a pair wrote: each commit waits for it to reach the disk, shared with
+        # everything else on the machine.
+        "wal_kb_per_pair": round(wal_bytes / 1024 / claims, 1) if wal_bytes is not None and claims else None,
     }
 
 
-def _timed(fn, args_list, meter: CpuMeter):
+def _timed(fn, args_list, meter: CpuMeter, url: str | None = None):
+    wal_from = _wal_position(url) if url else None
     start = time.perf_counter()
     results, generator_cpu_s = run_clients(fn, args_list, processes=min(PROCESSES, len(args_list)))
-    return results, time.perf_counter() - start, generator_cpu_s, meter.used()
+    seconds = time.perf_counter() - start
+    wal_bytes = _wal_position(url) - wal_from if url and wal_from is not None else None
+    return results, seconds, generator_cpu_s, meter.used(), wal_bytes
+
+
+def _wal_position(url: str) -> int:
+    """How far the server's write-ahead log has come, in bytes."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(sa.text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')")))
+    finally:
+        engine.dispose()
 
 
 def _server_env(url: str) -> dict:
@@ -275,7 +293,7 @@ def run_api(url: str, setup: dict, batch_id: int, clients: int, budget_s: float 
         deadline = time.monotonic() + budget_s
         args = [(server.port, setup["tokens"][i], batch_id, deadline) for i in range(clients)]
         meter = CpuMeter(server=server.pid, postgres=postgres_server_pid(url))
-        return _summarise("api", *_timed(api_client, args, meter))
+        return _summarise("api", *_timed(api_client, args, meter, url))
 
 
 def _dsn(url: str) -> str:
@@ -285,7 +303,7 @@ def _dsn(url: str) -> str:
 def run_raw(url: str, setup: dict, batch_id: int, clients: int, budget_s: float = 600) -> dict:
     dsn, deadline = _dsn(url), time.monotonic() + budget_s
     args = [(dsn, setup["worker_ids"][i], batch_id, deadline) for i in range(clients)]
-    return _summarise("raw", *_timed(raw_client, args, CpuMeter(postgres=postgres_server_pid(url))))
+    return _summarise("raw", *_timed(raw_client, args, CpuMeter(postgres=postgres_server_pid(url)), url))
 
 
 def run_bare(clients: int, total: int, budget_s: float = 600) -> dict:
@@ -354,6 +372,7 @@ def main() -> dict:
         "server_ms_per_pair",
         "postgres_ms_per_pair",
         "generator_ms_per_pair",
+        "wal_kb_per_pair",
     ]
     print(f"gunicorn: {GUNICORN_WORKERS} workers, {WORKER_CLASS}, {THREADS} thread(s); {os.cpu_count()} CPUs")
     print(table([run for found in levels for run in found["runs"]], columns))
