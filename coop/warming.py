@@ -1,7 +1,7 @@
 """A new worker's first requests as quick as its later ones: what a process builds once, built before it serves.
 
 Left to the first requests, that work (the mappers' configuration, the first connection, compiling
-the sign-in, claim and submit statements) made a fresh worker's first claim+submit about 170 ms
+the sign-in, claim and submit statements) made a fresh worker's first claim+submit about 160 ms
 instead of 10, and more when every worker starts at once: after each deploy and each periodic
 worker restart, the members waiting on those workers felt it.
 """
