@@ -288,8 +288,38 @@ def _serve(app_spec: str, env: dict):
     return gunicorn(app_spec, env, workers=GUNICORN_WORKERS, threads=THREADS, worker_class=WORKER_CLASS)
 
 
+def _wait_for_warm_workers(url: str, workers: int, patience_s: float = 60) -> None:
+    """Return once every worker has warmed up: each then holds its first database connection.
+
+    The port answers as soon as one worker has booted; the others may still be warming up, and
+    the members' first claims would queue behind them and count against the API's latency.
+    """
+    engine = sa.create_engine(url)
+    deadline = time.monotonic() + patience_s
+    try:
+        with engine.connect() as conn:
+            while True:
+                others = conn.scalar(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()"
+                    )
+                )
+                conn.rollback()
+                if others >= workers:
+                    # Connected; the statements are compiled a moment after.
+                    time.sleep(0.2)
+                    return
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"only {others} of {workers} workers connected to the database")
+                time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
 def run_api(url: str, setup: dict, batch_id: int, clients: int, budget_s: float = 600) -> dict:
     with _serve("wsgi:app", _server_env(url)) as server:
+        _wait_for_warm_workers(url, GUNICORN_WORKERS)
         deadline = time.monotonic() + budget_s
         args = [(server.port, setup["tokens"][i], batch_id, deadline) for i in range(clients)]
         meter = CpuMeter(server=server.pid, postgres=postgres_server_pid(url))
