@@ -259,7 +259,7 @@ def _timed(fn, args_list, meter: CpuMeter, url: str | None = None):
     start = time.perf_counter()
     results, generator_cpu_s = run_clients(fn, args_list, processes=min(PROCESSES, len(args_list)))
     seconds = time.perf_counter() - start
-    wal_bytes = _wal_position(url) - wal_from if url and wal_from is not None else None
+    wal_bytes = _wal_position(url) - wal_from if wal_from is not None else None
     return results, seconds, generator_cpu_s, meter.used(), wal_bytes
 
 

@@ -1,7 +1,6 @@
 """Extensions, created unbound and initialised in the app factory."""
 
 import functools
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import g
@@ -13,6 +12,8 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from coop.context import only_when, this_app, this_request
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,6 +52,10 @@ login_manager = LoginManager()
 api = Api()
 
 
+# Set in `g` on the requests whose limits flask-limiter checked.
+_LIMITS_CHECKED = "coop_limits_checked"
+
+
 class _Limiter(Limiter):
     """flask-limiter, which steps aside before any work on a request to an endpoint with no limit."""
 
@@ -61,26 +66,17 @@ class _Limiter(Limiter):
         after = app.after_request_funcs.get(None, [])
         for index, hook in enumerate(after):
             if isinstance(hook, functools.partial) and hook.args == (self,):
-                after[index] = _only_if_checked(hook)
+                after[index] = only_when(hook, _LIMITS_CHECKED)
         teardown = app.teardown_request_funcs.get(None, [])
         for index, hook in enumerate(teardown):
             if getattr(hook, "__qualname__", "") == "Limiter.__release_context":
-                teardown[index] = _only_if_checked(hook)
+                teardown[index] = only_when(hook, _LIMITS_CHECKED)
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
         if in_middleware and _endpoint_without_limits():
             return
-        g.coop_limits_checked = True
+        setattr(g, _LIMITS_CHECKED, True)
         super()._check_request_limit(callable_name, in_middleware)
-
-
-def _only_if_checked(hook: Callable) -> Callable:
-    @functools.wraps(hook)
-    def run(arg):
-        # `in` asks the proxy directly; an attribute or method lookup through it costs several times more.
-        return hook(arg) if "coop_limits_checked" in g else arg
-
-    return run
 
 
 limiter = _Limiter(key_func=get_remote_address, default_limits=[])
@@ -93,8 +89,6 @@ def _endpoint_without_limits() -> bool:
     costs; what it found for an endpoint is kept for the app's life (limits are set at start).
     """
     from flask_limiter.util import get_qualified_name
-
-    from coop.context import this_app, this_request
 
     app, req = this_app(), this_request()
     known = app.extensions.setdefault("coop_unlimited_endpoints", {})

@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 
 from coop.accounts import services
 from coop.accounts.permissions import Visitor
-from coop.context import this_app, this_request
+from coop.context import only_when, this_app, this_request
 from coop.errors import Forbidden, Unauthorized, error_response
 from coop.extensions import login_manager
 from coop.governance import services as governance
@@ -55,24 +55,12 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     app.before_request(authenticate_and_check_csrf)
     app.teardown_request(governance.forget_terms_in_force)
-    _not_for_token_requests(app, login_manager._update_remember_cookie)
-    app.register_error_handler(CSRFError, _csrf_error)
-
-
-def _not_for_token_requests(app: Flask, hook) -> None:
-    """Run an after-request `hook` of Flask-Login's only on requests that may carry the session cookie.
-
-    A request signed in by API token ignores the cookie session altogether, so there is nothing
-    for the hook to keep up; skipping it saves every API call its work.
-    """
+    # Flask-Login's remember-cookie upkeep runs only on requests that may carry the session cookie:
+    # one signed in by API token (`g.api_token_id` set) ignores the cookie session altogether.
     hooks = app.after_request_funcs.setdefault(None, [])
-    index = hooks.index(hook)
-
-    def unless_signed_in_by_token(response):
-        # Set only once a token has signed the request in (an `in` test is the cheap look into g).
-        return response if "api_token_id" in g else hook(response)
-
-    hooks[index] = unless_signed_in_by_token
+    index = hooks.index(login_manager._update_remember_cookie)
+    hooks[index] = only_when(hooks[index], "api_token_id", present=False)
+    app.register_error_handler(CSRFError, _csrf_error)
 
 
 def _load_user(user_id: str):
